@@ -1,0 +1,42 @@
+"""The composition root: arguments → logging → paths → the command (or the tray application)."""
+
+import importlib
+import logging
+import sys
+
+from desktop_app.cli import parse_args
+from desktop_app.core.errors import AppError
+from desktop_app.core.logging_setup import configure_logging
+from desktop_app.core.paths import resolve_paths
+
+logger = logging.getLogger(__name__)
+
+# Imported on demand: `users` must not pay for importing mitmproxy.
+COMMANDS = {
+    None: "desktop_app.commands.serve:tray_placeholder",
+    "serve": "desktop_app.commands.serve:serve",
+    "users": "desktop_app.commands.users:users",
+    "ca": "desktop_app.commands.ca:ca",
+    "report": "desktop_app.commands.later:report",
+    "import-logs": "desktop_app.commands.later:import_logs",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `copilot-insight` with `argv`; return the process exit code."""
+    args = parse_args(argv)
+    paths = resolve_paths(args.data_dir)
+    level = getattr(logging, args.log_level.upper())
+    long_running = args.command in (None, "serve")
+    configure_logging(paths.log_dir if long_running else None, level)
+    try:
+        module, _, function = COMMANDS[args.command].partition(":")
+        command = getattr(importlib.import_module(module), function)
+        return int(command(args, paths))
+    except AppError as exc:
+        sys.stderr.write(f"copilot-insight: {exc.user_message}\n")
+        if exc.details:
+            logger.debug("Details: %s", exc.details)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,93 @@
+"""The command line: argument parsing only (the contract in docs/architecture.md).
+
+Every command takes `--data-dir` and `--secret-file`, before or after the command name.
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.core.paths import HOME_ENV
+from desktop_app.core.secrets import SECRET_FILE_ENV
+from desktop_app.core.settings import RECORDING_LEVELS
+
+REPORT_FORMATS = ("csv", "xlsx", "html", "pdf", "json", "github-ndjson")
+USER_ACTIONS = ("add", "remove", "disable", "enable", "rotate", "list", "show")
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", default=default,
+                        help=f"keep settings, data, logs and the CA in DIR (also ${HOME_ENV})")
+    parser.add_argument("--secret-file", type=Path, metavar="PATH", default=default,
+                        help=f"opt in to keeping the credential secret in PATH instead of the system "
+                             f"keyring (also ${SECRET_FILE_ENV}); the file must be private to you")
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                        default=argparse.SUPPRESS if suppress else "info", help="diagnostic log level")
+
+
+def _serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: argparse.ArgumentParser) -> None:
+    serve = sub.add_parser("serve", parents=[parent], help="run the proxy headless (e.g. on a server)")
+    serve.add_argument("--listen-host", metavar="HOST", help="address to listen on (default: from settings, "
+                       "127.0.0.1; 0.0.0.0 for every interface)")
+    serve.add_argument("--listen-port", type=int, metavar="PORT", help="port to listen on (default 8080)")
+    serve.add_argument("--record", choices=RECORDING_LEVELS, help="what to record (default: from settings)")
+    serve.add_argument("--set", dest="set_options", action="append", default=[], metavar="NAME=VALUE",
+                       help="set any mitmproxy option, as mitmdump --set does (repeatable)")
+    serve.add_argument("-s", "--script", dest="scripts", action="append", default=[], type=Path,
+                       metavar="SCRIPT", help="load an extra mitmproxy addon script (repeatable)")
+
+
+def _users(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: argparse.ArgumentParser) -> None:
+    users = sub.add_parser("users", parents=[parent], help="manage the developers and their proxy credentials")
+    users.add_argument("action", choices=USER_ACTIONS)
+    users.add_argument("name", nargs="?", help="the developer (all actions but list)")
+    users.add_argument("--password-only", action="store_true", help="show: print only the password")
+    users.add_argument("--host", help="show/add: the host name developers use to reach the proxy")
+
+
+def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: argparse.ArgumentParser) -> None:
+    report = sub.add_parser("report", parents=[parent], help="export a usage report")
+    report.add_argument("--from", dest="date_from", required=True, metavar="DATE")
+    report.add_argument("--to", dest="date_to", required=True, metavar="DATE")
+    report.add_argument("--format", required=True, choices=REPORT_FORMATS)
+    report.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    report.add_argument("--developers", metavar="a,b")
+    report.add_argument("--pseudonymize", action="store_true")
+    imports = sub.add_parser("import-logs", parents=[parent], help="ingest logs written by the seed script")
+    imports.add_argument("directory", type=Path, metavar="DIR")
+    ca = sub.add_parser("ca", parents=[parent], help="the proxy's CA certificate")
+    ca.add_argument("action", choices=("path", "export"))
+    ca.add_argument("--format", choices=("pem", "cer", "p12"), default="pem")
+    ca.add_argument("-o", "--output", type=Path, metavar="FILE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for `copilot-insight`."""
+    parser = argparse.ArgumentParser(
+        prog="copilot-insight",
+        description=f"{APP_NAME}: per-developer GitHub Copilot usage through an authenticating proxy. "
+                    "Without a command, the tray application starts.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, suppress=False)
+    parser.add_argument("--no-error-dialogs", action="store_true", help="log errors instead of showing dialogs")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start the proxy on a free port, send one request through it, exit 0 or 1")
+    parent = argparse.ArgumentParser(add_help=False)
+    _common(parent, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _serve(sub, parent)
+    _users(sub, parent)
+    _others(sub, parent)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse `argv`, filling `--secret-file` from the environment when not given."""
+    args = build_parser().parse_args(argv)
+    if args.secret_file is None and os.environ.get(SECRET_FILE_ENV):
+        args.secret_file = Path(os.environ[SECRET_FILE_ENV])
+    if args.command == "users" and args.action != "list" and not args.name:
+        build_parser().error(f"users {args.action} needs a developer NAME")
+    return args

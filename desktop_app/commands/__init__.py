@@ -1,0 +1,1 @@
+"""The command-line commands; `app.py` imports each one only when it runs."""

@@ -1,0 +1,66 @@
+"""`copilot-insight serve`: the proxy headless, in the foreground, until SIGINT or SIGTERM."""
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+from desktop_app.commands.common import SecretLoader
+from desktop_app.core.paths import AppPaths
+from desktop_app.core.settings import load_settings
+from desktop_app.proxy.service import ProxyService, ServiceOptions
+
+logger = logging.getLogger(__name__)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        logger.info("Received %s, stopping.", signal.Signals(signum).name)
+        stop.set()
+
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handle)
+    while not stop.wait(1.0):  # wakes every second so Ctrl+C is handled on every platform
+        pass
+
+
+def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
+    return ServiceOptions(
+        listen_host=getattr(args, "listen_host", None) or host,
+        listen_port=getattr(args, "listen_port", None) or port,
+        set_options=tuple(getattr(args, "set_options", ())),
+        scripts=tuple(getattr(args, "scripts", ())),
+    )
+
+
+def serve(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Run the proxy until a stop signal; return 0 after a clean shutdown."""
+    settings = load_settings(paths.settings_file)
+    service = ProxyService(paths, settings, SecretLoader(args),
+                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
+                           on_error=lambda message: logger.error("mitmproxy: %s", message))
+    host, port = service.start()
+    record = getattr(args, "record", None) or settings.recording.level
+    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
+                host, port, len(settings.developers), record, paths.data_dir)
+    if not settings.developers:
+        logger.warning("No developers yet: every request gets 407. Add one with "
+                       "`copilot-insight users add NAME`.")
+    try:
+        _wait_for_signal()
+    finally:
+        service.stop()
+        logger.info("Stopped. %d request(s) recorded, %d dropped.",
+                    service.stats.delivered, service.stats.dropped)
+    return 0
+
+
+def tray_placeholder(args: argparse.Namespace, paths: AppPaths) -> int:
+    """No command: the tray application arrives later; until then, serve in the foreground."""
+    logger.warning("The tray application is not part of this version yet; running the proxy in the "
+                   "foreground instead (Ctrl+C stops it).")
+    return serve(args, paths)

@@ -1,0 +1,90 @@
+"""Hands events from the proxy thread to slower consumers on a thread of their own.
+
+`EventDispatcher.submit` never blocks: it puts the event on a bounded queue and, when the queue
+is full because consumers fell behind, drops it and counts the drop, so memory stays bounded and
+the proxy never waits. A consumer that raises is logged and counted; the others still run.
+"""
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from desktop_app.core.models import UsageEvent
+
+logger = logging.getLogger(__name__)
+
+Consumer = Callable[[Sequence[UsageEvent]], None]
+_STOP: Final = object()
+
+
+@dataclass
+class DispatchStats:
+    """Counters a person can read to see whether anything was lost."""
+
+    submitted: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    consumer_failures: int = 0
+
+
+class EventDispatcher:
+    """A bounded queue drained in batches by one worker thread."""
+
+    def __init__(self, consumers: Sequence[Consumer], capacity: int = 10_000, batch: int = 256) -> None:
+        """Deliver batches of up to `batch` events to each consumer, in order."""
+        self._consumers = list(consumers)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
+        self._batch = batch
+        self._thread: threading.Thread | None = None
+        self.stats = DispatchStats()
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread = threading.Thread(target=self._run, name="usage-dispatch", daemon=True)
+        self._thread.start()
+
+    def submit(self, event: UsageEvent) -> None:
+        """Queue `event` without blocking; count it as dropped if the queue is full."""
+        self.stats.submitted += 1
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.stats.dropped += 1
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Deliver what is queued, then stop the worker."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP, timeout=timeout)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            while len(batch) < self._batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    self._deliver(batch)
+                    return
+                batch.append(item)
+            self._deliver(batch)
+
+    def _deliver(self, items: list[object]) -> None:
+        events = [item for item in items if isinstance(item, UsageEvent)]
+        for consumer in self._consumers:
+            try:
+                consumer(events)
+            except Exception:
+                self.stats.consumer_failures += 1
+                logger.exception("A usage consumer failed; the proxy keeps running.")
+        self.stats.delivered += len(events)

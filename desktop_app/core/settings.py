@@ -1,0 +1,309 @@
+"""The settings file: schema, defaults, validation, migrations and atomic saves.
+
+Settings are a JSON object with a `schema_version`. Loading validates every field and reports all
+problems at once, in sentences; a file written by a newer version is refused rather than
+half-understood. Saves are atomic and private (see `fileio`). Passwords are never part of the
+settings: only each developer's name, generation, state and creation time.
+"""
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from desktop_app.core.errors import ConfigError
+from desktop_app.core.fileio import atomic_write_text, file_lock
+
+SCHEMA_VERSION = 1
+RecordingLevel = Literal["metadata", "content"]
+RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
+DEVELOPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+HOST_NAME = re.compile(r"(\*\.)?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}")
+DEFAULT_PORT = 8080
+
+Problems = list[str]
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Developer:
+    """One developer the lead has added. The password is derived, never stored."""
+
+    name: str
+    created: str
+    generation: int = 0
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """Where the proxy listens and what it lets through."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = DEFAULT_PORT
+    copilot_only: bool = False
+    extra_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """What is recorded and for how long."""
+
+    level: RecordingLevel = "metadata"
+    content_retention_days: int = 30
+    event_retention_days: int = 400
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the user can configure."""
+
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
+    time_zone: str = ""  # empty: the computer's local time zone
+    developers: tuple[Developer, ...] = ()
+
+    def developer(self, name: str) -> Developer | None:
+        """Return the developer called `name` (case-insensitive), if any."""
+        folded = name.casefold()
+        return next((d for d in self.developers if d.name.casefold() == folded), None)
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _section(data: JsonObject, key: str, problems: Problems) -> JsonObject:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        problems.append(f"'{key}' must be an object with named settings.")
+        return {}
+    return cast("JsonObject", value)
+
+
+def _unknown_keys(data: JsonObject, known: set[str], where: str, problems: Problems) -> None:
+    for key in sorted(set(data) - known):
+        problems.append(f"'{where}{key}' is not a setting this version knows (a typo?).")
+
+
+def _bool(data: JsonObject, key: str, default: bool, where: str, problems: Problems) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        problems.append(f"'{where}{key}' must be true or false (found {value!r}).")
+        return default
+    return value
+
+
+def _int(data: JsonObject, key: str, default: int, bounds: tuple[int, int], *, where: str,
+         problems: Problems) -> int:
+    value = data.get(key, default)
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"'{where}{key}' must be a whole number from {low} to {high} (found {value!r}).")
+        return default
+    return value
+
+
+def validate_listen_host(host: object) -> str | None:
+    """Return a sentence saying why `host` cannot be a listen address, or None if it can."""
+    if not isinstance(host, str) or not host:
+        return "the listen address must be an IP address such as 127.0.0.1 or 0.0.0.0"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            return f"'{host}' is not an IP address (use 127.0.0.1 for this computer only, 0.0.0.0 for all)"
+    return None
+
+
+def validate_developer_name(name: object) -> str | None:
+    """Return a sentence saying why `name` is not a valid developer name, or None."""
+    if not isinstance(name, str) or not DEVELOPER_NAME.fullmatch(name):
+        return (f"{name!r} is not a valid developer name: use 1 to 64 letters, digits, dots, dashes or "
+                "underscores, starting with a letter or digit")
+    return None
+
+
+def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
+    where = "proxy."
+    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts"}, where, problems)
+    host = data.get("listen_host", ProxySettings.listen_host)
+    if (why := validate_listen_host(host)) is not None:
+        problems.append(f"'proxy.listen_host': {why}.")
+        host = ProxySettings.listen_host
+    hosts = data.get("extra_hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and HOST_NAME.fullmatch(h) for h in hosts):
+        problems.append("'proxy.extra_hosts' must be a list of host names such as "
+                        "'copilot.example.com' or '*.example.com'.")
+        hosts = []
+    return ProxySettings(
+        listen_host=cast("str", host),
+        listen_port=_int(data, "listen_port", DEFAULT_PORT, (1, 65535), where=where, problems=problems),
+        copilot_only=_bool(data, "copilot_only", False, where, problems),
+        extra_hosts=tuple(h.lower() for h in hosts),
+    )
+
+
+def _recording_from(data: JsonObject, problems: Problems) -> RecordingSettings:
+    where = "recording."
+    _unknown_keys(data, {"level", "content_retention_days", "event_retention_days"}, where, problems)
+    level = data.get("level", "metadata")
+    if level not in RECORDING_LEVELS:
+        problems.append(f"'recording.level' must be 'metadata' or 'content' (found {level!r}).")
+        level = "metadata"
+    return RecordingSettings(
+        level=cast("RecordingLevel", level),
+        content_retention_days=_int(data, "content_retention_days", 30, (1, 3650), where=where, problems=problems),
+        event_retention_days=_int(data, "event_retention_days", 400, (1, 36500), where=where, problems=problems),
+    )
+
+
+def _developer_from(item: object, index: int, problems: Problems) -> Developer | None:
+    where = f"developers[{index}]."
+    if not isinstance(item, dict):
+        problems.append(f"'developers[{index}]' must be an object with a name.")
+        return None
+    data = cast("JsonObject", item)
+    _unknown_keys(data, {"name", "generation", "enabled", "created"}, where, problems)
+    if (why := validate_developer_name(data.get("name"))) is not None:
+        problems.append(f"'{where}name': {why}.")
+        return None
+    created = data.get("created", "")
+    try:
+        datetime.fromisoformat(str(created))
+    except ValueError:
+        problems.append(f"'{where}created' must be a date and time such as 2026-01-31T09:00:00+00:00.")
+        created = ""
+    return Developer(
+        name=cast("str", data["name"]),
+        created=str(created),
+        generation=_int(data, "generation", 0, (0, 1_000_000), where=where, problems=problems),
+        enabled=_bool(data, "enabled", True, where, problems),
+    )
+
+
+def _developers_from(items: object, problems: Problems) -> tuple[Developer, ...]:
+    if not isinstance(items, list):
+        problems.append("'developers' must be a list.")
+        return ()
+    developers: list[Developer] = []
+    for index, item in enumerate(items):
+        developer = _developer_from(item, index, problems)
+        if developer is None:
+            continue
+        if any(d.name.casefold() == developer.name.casefold() for d in developers):
+            problems.append(f"the developer name '{developer.name}' appears twice.")
+            continue
+        developers.append(developer)
+    return tuple(developers)
+
+
+def settings_from_dict(data: JsonObject) -> Settings:
+    """Validate a current-schema settings object; raise `ConfigError` listing every problem."""
+    problems: Problems = []
+    _unknown_keys(data, {"schema_version", "proxy", "recording", "time_zone", "developers"}, "", problems)
+    time_zone = data.get("time_zone", "")
+    if not isinstance(time_zone, str):
+        problems.append("'time_zone' must be a time zone name such as 'Europe/Berlin', or empty for local time.")
+        time_zone = ""
+    settings = Settings(
+        proxy=_proxy_from(_section(data, "proxy", problems), problems),
+        recording=_recording_from(_section(data, "recording", problems), problems),
+        time_zone=time_zone,
+        developers=_developers_from(data.get("developers", []), problems),
+    )
+    if problems:
+        raise ConfigError("The settings have problems:\n" + "\n".join(f"  - {p}" for p in problems))
+    return settings
+
+
+def settings_to_dict(settings: Settings) -> JsonObject:
+    """Return the JSON object written to disk."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "proxy": {
+            "listen_host": settings.proxy.listen_host,
+            "listen_port": settings.proxy.listen_port,
+            "copilot_only": settings.proxy.copilot_only,
+            "extra_hosts": list(settings.proxy.extra_hosts),
+        },
+        "recording": {
+            "level": settings.recording.level,
+            "content_retention_days": settings.recording.content_retention_days,
+            "event_retention_days": settings.recording.event_retention_days,
+        },
+        "time_zone": settings.time_zone,
+        "developers": [
+            {"name": d.name, "generation": d.generation, "enabled": d.enabled, "created": d.created}
+            for d in settings.developers
+        ],
+    }
+
+
+# --- migrations ---------------------------------------------------------------------------------
+
+# MIGRATIONS[n] turns a version-n object into a version-(n+1) object. Add one per schema change.
+MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {}
+
+
+def migrate(data: JsonObject) -> JsonObject:
+    """Bring a settings object of any known older schema to `SCHEMA_VERSION`."""
+    version = data.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError("The settings file has no valid 'schema_version'.",
+                          f"schema_version = {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"The settings were written by a newer Copilot Insight (schema {version}; this version "
+            f"understands up to {SCHEMA_VERSION}). Update Copilot Insight to use them.")
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the settings at `path`; a missing file means the defaults."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the settings file {path}: {exc.strerror}.", repr(exc)) from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"The settings file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}). Fix it, or move it away to start with default settings.", repr(exc)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"The settings file {path} must contain a JSON object.")
+    try:
+        return settings_from_dict(migrate(data))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.user_message}", exc.details) from exc
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Write `settings` to `path` atomically, readable by the current user only."""
+    atomic_write_text(path, json.dumps(settings_to_dict(settings), indent=2) + "\n")
+
+
+def update_settings(path: Path, change: Callable[[Settings], Settings]) -> Settings:
+    """Apply `change` to the settings at `path` under an inter-process lock and save the result."""
+    with file_lock(path):
+        new = change(load_settings(path))
+        save_settings(path, new)
+        return new
+
+
+def with_developers(settings: Settings, developers: tuple[Developer, ...]) -> Settings:
+    """Return `settings` with another developer list."""
+    return replace(settings, developers=developers)

@@ -1,0 +1,85 @@
+"""The proxy as the product runs it: authentication, policy, recording and the runner, composed.
+
+`serve` and the tray application both build a `ProxyService`; what differs is only what consumes
+the usage events (log lines, the store, the GUI bridge).
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.core.dispatch import Consumer, DispatchStats, EventDispatcher
+from desktop_app.core.models import UsageEvent
+from desktop_app.core.paths import AppPaths, ensure_private_dir
+from desktop_app.core.settings import Settings
+from desktop_app.core.team import TeamDirectory
+from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
+from desktop_app.proxy.hosts import HostPolicy, intercept_patterns
+from desktop_app.proxy.policy import CopilotOnly
+from desktop_app.proxy.recorder import UsageRecorder
+from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
+
+request_log = logging.getLogger("desktop_app.requests")
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """How to run: where to listen and the power-user mitmproxy extras."""
+
+    listen_host: str
+    listen_port: int
+    set_options: tuple[str, ...] = ()
+    scripts: tuple[Path, ...] = ()
+
+
+def log_request_lines(events: Sequence[UsageEvent]) -> None:
+    """Write one readable line per Copilot request (never a header, query string or body)."""
+    for e in events:
+        status = e.status if e.status is not None else f"failed ({e.error})"
+        request_log.info("%s %s %s %s%s %s in %.0f ms", e.developer, e.kind, e.method, e.host, e.path,
+                         status, e.duration_ms)
+
+
+class ProxyService:
+    """Owns one proxy runner and the dispatcher that carries its events to consumers."""
+
+    def __init__(self, paths: AppPaths, settings: Settings, load_secret: Callable[[], bytes],
+                 options: ServiceOptions, *, consumers: Sequence[Consumer] = (),
+                 on_error: ErrorCallback | None = None,
+                 on_auth_failure: Callable[[AuthFailure], None] | None = None) -> None:
+        """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
+        self.directory = TeamDirectory(paths.settings_file, load_secret)
+        self.hosts = HostPolicy(settings.proxy.extra_hosts)
+        self.dispatcher = EventDispatcher([log_request_lines, *consumers])
+        self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
+        addons = [
+            ProxyAuthenticator(self.directory.check, on_failure=on_auth_failure),
+            CopilotOnly(self.hosts, settings.proxy.copilot_only),
+            self.recorder,
+        ]
+        self.runner = ProxyRunner(ProxyOptions(
+            listen_host=options.listen_host, listen_port=options.listen_port,
+            confdir=ensure_private_dir(paths.confdir),
+            allow_hosts=tuple(intercept_patterns(settings.proxy.extra_hosts)),
+            set_options=options.set_options, scripts=options.scripts,
+        ), addons, on_error=on_error)
+
+    @property
+    def stats(self) -> DispatchStats:
+        """Counters of delivered and dropped events."""
+        return self.dispatcher.stats
+
+    def start(self, timeout: float = 10.0) -> Address:
+        """Start the dispatcher and the proxy; raise `ProxyStartError` if it cannot listen."""
+        self.dispatcher.start()
+        try:
+            return self.runner.start(timeout)
+        except BaseException:
+            self.dispatcher.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the proxy, then deliver the events still queued."""
+        self.runner.stop()
+        self.dispatcher.stop()

@@ -1,0 +1,1 @@
+"""The only Qt package: tray, dialogs, dashboard (arrives with the tray application)."""
