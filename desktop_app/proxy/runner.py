@@ -55,7 +55,7 @@ class ProxyOptions:
 def start_error(exc: BaseException, host: str, port: int) -> ProxyStartError:
     """Translate a bind or option failure into a sentence with the fix."""
     details = redact(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, socket.gaierror) or (isinstance(exc, OSError) and (exc.errno or 0) < 0):  # EAI_* codes
         return ProxyStartError(
             f"The listen address '{host}' is not valid. Use 127.0.0.1 (this computer only) or "
             "0.0.0.0 (every network interface).", details)
@@ -97,7 +97,9 @@ class _Lifecycle:
 
     def running(self) -> None:
         proxyserver: Proxyserver = ctx.master.addons.get("proxyserver")
-        failures = [s.last_exception for s in proxyserver.servers if s.last_exception]
+        failures: list[BaseException] = [s.last_exception for s in proxyserver.servers if s.last_exception]
+        if ctx.options.deferred:  # set, but no addon or script ever declared them
+            failures.append(KeyError(f"Unknown option(s): {', '.join(sorted(ctx.options.deferred))}"))
         addresses = proxyserver.listen_addrs()
         if failures or not addresses:
             self._runner.failure = failures[0] if failures else RuntimeError("the proxy server did not start")
@@ -187,7 +189,8 @@ class ProxyRunner:
             updates["scripts"] = [str(p) for p in self._opts.scripts]
         opts.update(**updates)
         if self._opts.set_options:
-            opts.set(*self._opts.set_options)
+            # Deferred like mitmdump: options of `-s` scripts exist only once the scripts load.
+            opts.set(*self._opts.set_options, defer=True)
 
     async def _amain(self, forwarder: logging.Handler | None) -> None:
         self._loop = asyncio.get_running_loop()

@@ -1,7 +1,8 @@
 """Test-only mitmproxy addon: sends every upstream connection to the local fake upstream.
 
 The client still asks for `api.githubcopilot.com` (and SNI stays that name); only the TCP
-connection goes to 127.0.0.1. Used in-process (`Redirect(port)`) and as a `-s` script with
+connection goes to 127.0.0.1.
+Requests that already target loopback are left alone. Used in-process (`Redirect(port)`) and as a `-s` script with
 `--set fake_upstream=127.0.0.1:PORT`.
 """
 
@@ -32,7 +33,8 @@ class Redirect:
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         target = self._target()
-        if target is not None:
+        original = data.server.address
+        if target is not None and original is not None and original[0] not in ("127.0.0.1", "localhost"):
             data.server.address = target
 
 

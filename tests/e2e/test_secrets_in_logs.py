@@ -1,0 +1,27 @@
+"""No password, Basic credential or bearer token ever reaches a log."""
+
+import base64
+import logging
+
+import httpx
+import pytest
+
+from tests.e2e.harness import BEARER, COPILOT_API, chat_body
+
+
+def test_no_secret_in_any_log_record(proxy, caplog):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("mitmproxy").setLevel(logging.DEBUG)
+    password = proxy.team.passwords["alice"]
+    with proxy.client("alice") as client:
+        client.post(f"{COPILOT_API}/chat/completions", json=chat_body(), headers={"Authorization": f"Bearer {BEARER}"})
+    with proxy.client("alice", password=password[:-1] + "x") as client, pytest.raises(httpx.ProxyError):
+        client.get(f"{COPILOT_API}/models")
+    proxy.events.wait_for(1)
+    proxy.service.stop()
+    text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    forbidden = [password, password.replace("-", ""), BEARER, "0123456789abcdef",
+                 base64.b64encode(f"alice:{password}".encode()).decode()]
+    assert caplog.records, "the test must see the proxy's logging"
+    for secret in forbidden:
+        assert secret not in text

@@ -1,0 +1,1 @@
+"""Fake upstream servers and test PKI used by end-to-end tests."""
