@@ -1,14 +1,38 @@
-"""Plain data passed between layers: what the proxy observed about one Copilot request.
+"""Plain data passed between layers: what the proxy observed, as the store and the UI see it.
 
 Frozen dataclasses only: they cross threads (proxy loop → writer → GUI) and must never be the
-live mitmproxy objects, which keep changing on the proxy thread.
+live mitmproxy objects, which keep changing on the proxy thread. No secret ever goes in here:
+no Authorization value, cookie, bearer token or proxy password.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 Milliseconds = float
+
+# UsageEvent.kind values (copilot-protocol.md §2.13).
+KIND_COMPLETION = "completion"
+KIND_NES = "nes"
+KIND_INSTANT_APPLY = "instant_apply"
+KIND_PROXY_CHAT = "proxy_chat_other"
+KIND_MODEL_CALL = "model_call"
+KIND_CODE_REVIEW = "code_review"
+KIND_CLOUD_AGENT = "cloud_agent"
+KIND_EXTENSION = "extension"
+KIND_MCP = "mcp"
+KIND_INFRA = "infra"
+KIND_TELEMETRY = "telemetry"
+KIND_OTHER = "other"
+
+# TelemetryEvent.event values.
+COMPLETION_SHOWN = "completion_shown"
+COMPLETION_ACCEPTED = "completion_accepted"
+CHAT_ACCEPTED_INSERT = "chat_accepted_insert"
+CHAT_ACCEPTED_COPY = "chat_accepted_copy"
+CHAT_APPLIED_CODEBLOCK = "chat_applied_codeblock"
+NES_SHOWN = "nes_shown"
+NES_ACCEPTED = "nes_accepted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +44,8 @@ class UsageEvent:
     method: str
     host: str
     path: str  # without the query string
-    host_family: str  # api / proxy / telemetry / other (see proxy.hosts)
-    kind: str  # coarse endpoint kind (see proxy.hosts.coarse_kind)
+    host_family: str  # api / proxy / telemetry / identity / other
+    kind: str  # KIND_* above
     status: int | None  # HTTP status, None when no response arrived
     duration_ms: Milliseconds
     ttfb_ms: Milliseconds | None  # request start to first response byte
@@ -30,6 +54,84 @@ class UsageEvent:
     http_version: str
     streamed: bool
     error: str | None = None  # why the exchange failed, when it did
+    # Classification (request side).
+    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
+    api: str = ""  # chat_completions, responses, responses_ws, messages, completions
+    initiator: str = ""  # user / agent / "" (not a model call)
+    initiator_source: str = ""  # header, body, heuristic
+    interaction_id: str = ""
+    intent: str = ""  # OpenAI-Intent
+    model: str = ""  # "auto" when Copilot-Session-Token is present
+    language: str = ""
+    editor: str = ""
+    editor_version: str = ""
+    plugin: str = ""
+    plugin_version: str = ""
+    integration_id: str = ""
+    speculative: bool = False
+    # Response side (parsed from the stream).
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    nano_aiu: int | None = None  # copilot_usage.total_nano_aiu; / 1e9 = AI credits
+    finish_reason: str = ""
+    has_text: bool | None = None  # a completion with no text is not a suggestion
+    lines_suggested: int | None = None
+    cancelled: bool = False
+    parse_status: str = "ok"  # ok, unparsed (body not understood), truncated (capture limit)
+    source_id: str = ""  # stable id of an imported record, for idempotent imports
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryEvent:
+    """One Copilot telemetry event we understand (shown / accepted), attributed to a developer."""
+
+    developer: str
+    occurred_at: datetime  # UTC
+    event: str  # COMPLETION_SHOWN, ...
+    suggestion_key: str = ""  # headerRequestId + choice: partial accepts share it
+    language: str = ""
+    model: str = ""
+    editor: str = ""
+    chars: int | None = None
+    lines: int | None = None
+    comp_type: str = ""  # full / partial
+    source_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSnapshot:
+    """The latest `x-quota-snapshot-*` header seen for a developer and quota."""
+
+    developer: str
+    quota: str  # premium_interactions, chat, completions, ...
+    observed_at: datetime
+    entitlement: float | None  # -1 means unlimited
+    remaining_percent: float | None
+    overage: float | None
+    overage_permitted: bool | None
+    reset_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRecord:
+    """A redacted request/response pair, written only when content recording is on."""
+
+    developer: str
+    started_at: datetime
+    kind_folder: str  # the seed's usage/<user>/<kind>/ folder: completions, chat, ...
+    document: dict[str, object]
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """What one analysed exchange (or import) adds to the store."""
+
+    usage: tuple[UsageEvent, ...] = ()
+    telemetry: tuple[TelemetryEvent, ...] = ()
+    quotas: tuple[QuotaSnapshot, ...] = ()
+    content: tuple[ContentRecord, ...] = field(default=())
 
 
 Sink = Callable[[UsageEvent], None]

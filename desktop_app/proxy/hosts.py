@@ -24,6 +24,7 @@ _FAMILY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("telemetry", rf"^copilot-telemetry(-service)?\.[a-z0-9-]+\.ghe\.com{_PORT}"),
 )
 _FAMILIES = tuple((family, re.compile(pattern, re.IGNORECASE)) for family, pattern in _FAMILY_PATTERNS)
+_IDENTITY = re.compile(rf"^(api\.)?github\.com{_PORT}|^api\.[a-z0-9-]+\.ghe\.com{_PORT}", re.IGNORECASE)
 
 # Decrypted: the usage families plus any other *.githubcopilot.com service (origin-tracker, ...),
 # forwarded untouched all the same.
@@ -72,8 +73,11 @@ class HostPolicy:
 
 
 def host_family(host: str) -> str:
-    """Return `api`, `proxy`, `telemetry` or `other` for a host name."""
-    return next((family for family, pattern in _FAMILIES if pattern.search(host)), "other")
+    """Return `api`, `proxy`, `telemetry`, `identity` (GitHub sign-in and tokens) or `other`."""
+    family = next((family for family, pattern in _FAMILIES if pattern.search(host)), "other")
+    if family == "other" and _IDENTITY.search(host):
+        return "identity"
+    return family
 
 
 def coarse_kind(family: str, method: str, path: str) -> str:
