@@ -7,33 +7,13 @@ credentials cannot write a bearer token, a Basic credential or a proxy password 
 import logging
 import logging.handlers
 import os
-import re
 import sys
 from pathlib import Path
 
 from desktop_app.core.paths import ensure_private_dir
+from desktop_app.core.redaction import redact
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-_SECRET_PATTERNS = (
-    # Authorization / Proxy-Authorization values, with or without a scheme.
-    (re.compile(r"(?i)((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)(?:basic|bearer|token)?\s*[^\s'\",}]+"),
-     r"\1[redacted]"),
-    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}"), r"\1 [redacted]"),
-    (re.compile(r"(?i)\b(gh[opusr]_[A-Za-z0-9]{8,})"), "[redacted-token]"),
-    (re.compile(r"\btid=[^\s;'\"]+(;[^\s'\"]*)?"), "[redacted-copilot-token]"),
-    # user:password@host in URLs.
-    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@"), r"\1:[redacted]@"),
-    (re.compile(r"(?i)(cookie['\"]?\s*[:=]\s*)[^\n]+"), r"\1[redacted]"),
-)
-
-
-def redact(text: str) -> str:
-    """Return `text` with credentials, tokens and cookies replaced by markers."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 class RedactingFilter(logging.Filter):
     """Rewrites each record's message so that no secret reaches a handler."""
 
@@ -44,9 +24,23 @@ class RedactingFilter(logging.Filter):
         if redacted != message or record.args:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        if record.exc_text:  # also when an earlier handler already rendered it, unredacted
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that stays readable by its owner only, also after a rollover."""
+
+    def doRollover(self) -> None:  # noqa: N802 - the logging API's name
+        """Rotate, then make the new file private again."""
+        super().doRollover()
+        if os.name == "posix":
+            Path(self.baseFilename).chmod(0o600)
 
 
 def configure_logging(log_dir: Path | None, level: int = logging.INFO, stream: bool = True) -> None:
@@ -60,7 +54,7 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO, stream: b
     if log_dir is not None:
         ensure_private_dir(log_dir)
         log_file = log_dir / "copilot-insight.log"
-        handlers.append(logging.handlers.RotatingFileHandler(
+        handlers.append(_PrivateRotatingFileHandler(
             log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"))
         if os.name == "posix":
             log_file.chmod(0o600)

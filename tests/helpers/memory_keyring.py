@@ -33,7 +33,8 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 class NullKeyring(keyring.backend.KeyringBackend):
     """A broken keyring that accepts every secret and keeps none (as some misconfigured desktops do)."""
 
-    priority = 1
+    priority = 0.1
+    viable = False  # never chosen by keyring's auto-detection or chainer; tests select it explicitly
 
     def get_password(self, service: str, username: str) -> str | None:
         """Never remember anything."""
