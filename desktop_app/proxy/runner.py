@@ -29,7 +29,7 @@ from mitmproxy.addons import default_addons
 from mitmproxy.addons.proxyserver import Proxyserver
 
 from desktop_app.core.errors import ProxyStartError
-from desktop_app.core.logging_setup import redact
+from desktop_app.core.redaction import redact
 
 logger = logging.getLogger(__name__)
 
