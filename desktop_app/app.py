@@ -17,8 +17,8 @@ COMMANDS = {
     "serve": "desktop_app.commands.serve:serve",
     "users": "desktop_app.commands.users:users",
     "ca": "desktop_app.commands.ca:ca",
-    "report": "desktop_app.commands.later:report",
-    "import-logs": "desktop_app.commands.later:import_logs",
+    "report": "desktop_app.commands.report:report",
+    "import-logs": "desktop_app.commands.import_logs:import_logs",
 }
 
 

@@ -34,6 +34,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         listen_port=getattr(args, "listen_port", None) or port,
         set_options=tuple(getattr(args, "set_options", ())),
         scripts=tuple(getattr(args, "scripts", ())),
+        record=getattr(args, "record", None),
     )
 
 
@@ -44,9 +45,8 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
                            on_error=lambda message: logger.error("mitmproxy: %s", message))
     host, port = service.start()
-    record = getattr(args, "record", None) or settings.recording.level
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), record, paths.data_dir)
+                host, port, len(settings.developers), service.record, paths.data_dir)
     if not settings.developers:
         logger.warning("No developers yet: every request gets 407. Add one with "
                        "`copilot-insight users add NAME`.")
@@ -54,8 +54,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
         _wait_for_signal()
     finally:
         service.stop()
-        logger.info("Stopped. %d request(s) recorded, %d dropped.",
-                    service.stats.delivered, service.stats.dropped)
+        recording = service.recording
+        logger.info("Stopped. %d request(s) recorded, %d dropped, %d unparsed, %d unrecorded.",
+                    recording.stored, service.stats.dropped, recording.unparsed, recording.unrecorded)
     return 0
 
 

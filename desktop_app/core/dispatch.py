@@ -1,4 +1,4 @@
-"""Hands events from the proxy thread to slower consumers on a thread of their own.
+"""Hands items from the proxy thread to slower consumers on a thread of their own.
 
 `EventDispatcher.submit` never blocks: it puts the event on a bounded queue and, when the queue
 is full because consumers fell behind, drops it and counts the drop, so memory stays bounded and
@@ -10,13 +10,11 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
-
-from desktop_app.core.models import UsageEvent
+from typing import Final, cast
 
 logger = logging.getLogger(__name__)
 
-Consumer = Callable[[Sequence[UsageEvent]], None]
+type Consumer[T] = Callable[[Sequence[T]], None]
 _STOP: Final = object()
 
 
@@ -30,12 +28,14 @@ class DispatchStats:
     consumer_failures: int = 0
 
 
-class EventDispatcher:
+class EventDispatcher[T]:
     """A bounded queue drained in batches by one worker thread."""
 
-    def __init__(self, consumers: Sequence[Consumer], capacity: int = 10_000, batch: int = 256) -> None:
-        """Deliver batches of up to `batch` events to each consumer, in order."""
+    def __init__(self, consumers: Sequence[Consumer[T]], capacity: int = 10_000, batch: int = 256,
+                 on_stop: Callable[[], None] | None = None) -> None:
+        """Deliver batches of up to `batch` items to each consumer, in order; `on_stop` runs last, on the worker."""
         self._consumers = list(consumers)
+        self._on_stop = on_stop
         self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
         self._batch = batch
         self._thread: threading.Thread | None = None
@@ -46,11 +46,11 @@ class EventDispatcher:
         self._thread = threading.Thread(target=self._run, name="usage-dispatch", daemon=True)
         self._thread.start()
 
-    def submit(self, event: UsageEvent) -> None:
-        """Queue `event` without blocking; count it as dropped if the queue is full."""
+    def submit(self, item: T) -> None:
+        """Queue `item` without blocking; count it as dropped if the queue is full."""
         self.stats.submitted += 1
         try:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait(item)
         except queue.Full:
             self.stats.dropped += 1
 
@@ -63,6 +63,13 @@ class EventDispatcher:
         self._thread = None
 
     def _run(self) -> None:
+        try:
+            self._drain()
+        finally:
+            if self._on_stop is not None:
+                self._on_stop()
+
+    def _drain(self) -> None:
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -80,7 +87,7 @@ class EventDispatcher:
             self._deliver(batch)
 
     def _deliver(self, items: list[object]) -> None:
-        events = [item for item in items if isinstance(item, UsageEvent)]
+        events = cast("list[T]", items)
         for consumer in self._consumers:
             try:
                 consumer(events)

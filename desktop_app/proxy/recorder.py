@@ -1,54 +1,110 @@
-"""Turns each finished Copilot exchange into a `UsageEvent` and hands it to a sink.
+"""Captures each finished Copilot exchange and hands it, unparsed, to a sink.
 
 Responses from Copilot hosts are streamed to the client chunk by chunk (mitmproxy would otherwise
 buffer the whole answer, and a streamed chat reply would arrive all at once at the end); the tee
-only counts bytes and notes when the first one arrived. Hooks do constant work and never wait on
-disk: the sink is expected to queue. Any failure in here is logged and counted, and the
-developer's request goes on untouched.
+keeps a bounded copy. Hooks do constant work: no parsing, no decoding, no disk. Everything else
+(classification, stream parsing, storage) happens on the writer thread (see `pipeline`). Any
+failure in here is logged and counted, and the developer's request goes on untouched.
 """
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 from mitmproxy import http
 
-from desktop_app.core.models import Sink, UsageEvent
 from desktop_app.proxy.auth import developer_of
-from desktop_app.proxy.hosts import HostPolicy, coarse_kind, host_family
+from desktop_app.proxy.hosts import HostPolicy
 
 logger = logging.getLogger(__name__)
 
 TEE_KEY = "copilot_insight.tee"
+WS_PENDING_KEY = "copilot_insight.ws_pending"
+HEAD_LIMIT = 8 * 1024 * 1024  # kept from the start of a response
+TAIL_LIMIT = 256 * 1024  # kept from its end once the head is full (usage arrives last)
+Headers = tuple[tuple[str, str], ...]
 
 
-class StreamTee:
-    """mitmproxy stream callable: forwards every chunk unchanged and measures the stream."""
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its response as captured on the proxy thread: raw, still encoded."""
 
-    __slots__ = ("first_byte_at", "size")
+    developer: str
+    started: float  # epoch seconds
+    method: str
+    host: str
+    path: str  # with the query string; the analysis drops it
+    http_version: str
+    request_headers: Headers  # names lower-case
+    request_body: bytes
+    status: int | None
+    response_headers: Headers
+    response_body: bytes
+    response_bytes: int  # as sent to the client, may exceed the captured body
+    truncated: bool
+    first_byte_at: float | None
+    ended: float
+    streamed: bool
+    error: str | None = None
+    websocket: bool = False  # a `response.create` message and the server's answer
+
+
+class CaptureTee:
+    """mitmproxy stream callable: forwards every chunk unchanged and keeps a bounded copy."""
+
+    __slots__ = ("first_byte_at", "head", "head_size", "size", "tail", "tail_size")
 
     def __init__(self) -> None:
         """Start with nothing received."""
         self.size = 0
+        self.head: list[bytes] = []
+        self.head_size = 0
+        self.tail: deque[bytes] = deque()
+        self.tail_size = 0
         self.first_byte_at: float | None = None
 
     def __call__(self, chunk: bytes) -> bytes:
-        """Count `chunk` and return it as it is."""
-        if chunk and self.first_byte_at is None:
-            self.first_byte_at = time.time()
-        self.size += len(chunk)
+        """Copy `chunk` and return it as it is."""
+        if chunk:
+            if self.first_byte_at is None:
+                self.first_byte_at = time.time()
+            self.size += len(chunk)
+            if self.head_size < HEAD_LIMIT:
+                self.head.append(chunk)
+                self.head_size += len(chunk)
+            else:
+                self._keep_tail(chunk)
         return chunk
+
+    def _keep_tail(self, chunk: bytes) -> None:
+        self.tail.append(chunk)
+        self.tail_size += len(chunk)
+        while self.tail_size > TAIL_LIMIT and len(self.tail) > 1:
+            self.tail_size -= len(self.tail.popleft())
+
+    @property
+    def truncated(self) -> bool:
+        """Whether bytes between head and tail were dropped."""
+        return self.head_size + self.tail_size < self.size
+
+    def body(self) -> bytes:
+        """The captured bytes: the head, then (if the stream was long) its tail."""
+        return b"".join(self.head) + b"".join(self.tail)
+
+
+def _headers(message: http.Message) -> Headers:
+    return tuple((name.lower(), value) for name, value in message.headers.items(multi=True))
 
 
 class UsageRecorder:
-    """mitmproxy addon: records attributed requests to intercepted Copilot hosts."""
+    """mitmproxy addon: captures attributed exchanges with intercepted Copilot hosts."""
 
-    def __init__(self, sink: Sink, hosts: HostPolicy, on_failure: Callable[[], None] | None = None) -> None:
-        """Send one `UsageEvent` per finished exchange to `sink`."""
+    def __init__(self, sink: Callable[[Exchange], None], hosts: HostPolicy) -> None:
+        """Send one `Exchange` per finished exchange (or WebSocket model call) to `sink`."""
         self._sink = sink
         self._hosts = hosts
-        self._on_failure = on_failure
         self.unrecorded = 0
 
     def _recorded(self, flow: http.HTTPFlow) -> bool:
@@ -56,65 +112,83 @@ class UsageRecorder:
                 and self._hosts.is_intercepted(flow.request.pretty_host))
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        """Stream the response of a recorded exchange through a tee."""
-        if flow.response is not None and self._recorded(flow) and not flow.response.stream:
-            tee = StreamTee()
-            flow.response.stream = tee
+        """Stream the response of a recorded exchange through a capturing tee."""
+        response = flow.response
+        if response is not None and response.status_code != 101 and not response.stream and self._recorded(flow):
+            tee = CaptureTee()
+            response.stream = tee
             flow.metadata[TEE_KEY] = tee
 
     def response(self, flow: http.HTTPFlow) -> None:
-        """Record a completed exchange."""
-        self._emit(flow, None)
+        """Capture a completed exchange (a WebSocket handshake is captured per message instead)."""
+        if flow.response is None or flow.response.status_code != 101:
+            self._emit(flow, None)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        """Record an exchange that failed (upstream unreachable, client cancelled, ...)."""
+        """Capture an exchange that failed (upstream unreachable, client cancelled, ...)."""
         self._emit(flow, flow.error.msg if flow.error else "unknown error")
 
-    def _emit(self, flow: http.HTTPFlow, error: str | None) -> None:
-        if not self._recorded(flow):
+    def websocket_message(self, flow: http.HTTPFlow) -> None:
+        """Pair each `response.create` from the client with the server's final event."""
+        if flow.websocket is None or not self._recorded(flow):
             return
+        message = flow.websocket.messages[-1]
+        pending: deque[tuple[float, bytes]] = flow.metadata.setdefault(WS_PENDING_KEY, deque())
+        if message.from_client and b'"response.create"' in message.content:
+            pending.append((message.timestamp, message.content))
+        elif not message.from_client and pending and (
+                b'"response.completed"' in message.content or b'"error"' in message.content[:64]):
+            started, request = pending.popleft()
+            self._send(_websocket_exchange(flow, started, request, message.content, None))
+
+    def websocket_end(self, flow: http.HTTPFlow) -> None:
+        """Capture model calls still unanswered when the WebSocket closed as cancelled."""
+        pending: deque[tuple[float, bytes]] = flow.metadata.get(WS_PENDING_KEY, deque())
+        while pending:
+            started, request = pending.popleft()
+            self._send(_websocket_exchange(flow, started, request, b"", "websocket closed before the answer"))
+
+    def _emit(self, flow: http.HTTPFlow, error: str | None) -> None:
+        if self._recorded(flow):
+            self._send(exchange_from_flow(flow, error))
+
+    def _send(self, exchange: Exchange) -> None:
         try:
-            self._sink(event_from_flow(flow, error))
+            self._sink(exchange)
         except Exception:
             self.unrecorded += 1
             logger.exception("Could not record a Copilot request; it was forwarded all the same.")
-            if self._on_failure is not None:
-                self._on_failure()
 
 
-def event_from_flow(flow: http.HTTPFlow, error: str | None) -> UsageEvent:
-    """Describe a finished flow as a `UsageEvent` (pure: reads the flow, changes nothing)."""
+def exchange_from_flow(flow: http.HTTPFlow, error: str | None) -> Exchange:
+    """Capture a finished flow (reads the flow, changes nothing)."""
     request, response = flow.request, flow.response
-    started = request.timestamp_start
     tee = flow.metadata.get(TEE_KEY)
-    first_byte = response.timestamp_start if response is not None else None
-    if isinstance(tee, StreamTee) and tee.first_byte_at is not None:
-        first_byte = min(first_byte or tee.first_byte_at, tee.first_byte_at)
-    ended = (response.timestamp_end if response is not None else None) or time.time()
-    family = host_family(request.pretty_host)
-    path = request.path.split("?", 1)[0]
-    return UsageEvent(
-        developer=developer_of(flow) or "",
-        started_at=datetime.fromtimestamp(started, UTC),
-        method=request.method,
-        host=request.pretty_host,
-        path=path,
-        host_family=family,
-        kind=coarse_kind(family, request.method, path),
+    if isinstance(tee, CaptureTee):
+        body, size, truncated, first = tee.body(), tee.size, tee.truncated, tee.first_byte_at
+    else:
+        body = (response.raw_content or b"") if response is not None else b""
+        size, truncated, first = len(body), False, None
+    if response is not None and response.timestamp_start and (first is None or response.timestamp_start < first):
+        first = response.timestamp_start
+    return Exchange(
+        developer=developer_of(flow) or "", started=request.timestamp_start, method=request.method,
+        host=request.pretty_host, path=request.path, http_version=request.http_version,
+        request_headers=_headers(request), request_body=request.raw_content or b"",
         status=response.status_code if response is not None else None,
-        duration_ms=max(0.0, (ended - started) * 1000),
-        ttfb_ms=None if first_byte is None else max(0.0, (first_byte - started) * 1000),
-        request_bytes=len(request.raw_content or b""),
-        response_bytes=_response_size(response, tee),
-        http_version=request.http_version,
-        streamed=isinstance(tee, StreamTee),
-        error=error,
+        response_headers=_headers(response) if response is not None else (),
+        response_body=body, response_bytes=size, truncated=truncated, first_byte_at=first,
+        ended=(response.timestamp_end if response is not None else None) or time.time(),
+        streamed=isinstance(tee, CaptureTee), error=error,
     )
 
 
-def _response_size(response: http.Response | None, tee: object) -> int:
-    if isinstance(tee, StreamTee):
-        return tee.size
-    if response is None:
-        return 0
-    return len(response.raw_content or b"")
+def _websocket_exchange(flow: http.HTTPFlow, started: float, request_message: bytes, answer: bytes,
+                        error: str | None) -> Exchange:
+    return Exchange(
+        developer=developer_of(flow) or "", started=started, method="GET", host=flow.request.pretty_host,
+        path=flow.request.path, http_version=flow.request.http_version, request_headers=_headers(flow.request),
+        request_body=request_message, status=101 if error is None else None, response_headers=(),
+        response_body=answer, response_bytes=len(answer), truncated=False, first_byte_at=None,
+        ended=time.time(), streamed=True, error=error, websocket=True,
+    )

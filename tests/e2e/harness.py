@@ -104,7 +104,7 @@ def start_proxy(team: Team, pki: TestPki, upstream_port: int, *, extra_set=(), p
         scripts=(REDIRECT_SCRIPT,),
     )
     service = ProxyService(team.paths, team.settings, lambda: load_or_create_secret(KeyringSecretStore()), options,
-                           consumers=[events.consume], on_error=errors.append)
+                           listeners=[events.consume], on_error=errors.append)
     _, bound = service.start()
     return RunningProxy(service, bound, team, pki, events, errors)
 

@@ -95,7 +95,7 @@ def test_two_developers_behind_one_address_are_told_apart(proxy):
     events = proxy.events.wait_for(9)
     assert Counter(e.developer for e in events) == {"alice": 3, "bob": 6}
     assert {e.kind for e in events if e.developer == "alice"} == {"completion"}
-    assert {e.kind for e in events if e.developer == "bob"} == {"chat", "infrastructure"}
+    assert {e.kind for e in events if e.developer == "bob"} == {"model_call", "infra"}
 
 
 async def test_http2_streams_in_one_tunnel_are_attributed(proxy, upstream):

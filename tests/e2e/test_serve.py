@@ -91,8 +91,8 @@ def test_serve_headless_end_to_end(tmp_path, pki, upstream):
         code = process.wait(timeout=15)
     text = log.drain()
     assert code == 0, text
-    assert "alice chat POST api.githubcopilot.com/chat/completions 200" in text
-    assert "Stopped. 2 request(s) recorded, 0 dropped." in text
+    assert "alice model_call unknown POST api.githubcopilot.com/chat/completions 200" in text
+    assert "Stopped. 2 request(s) recorded, 0 dropped, 0 unparsed, 0 unrecorded." in text
     log_file = (data / "logs" / "copilot-insight.log").read_text()
     for secret in (password, password.replace("-", ""), BEARER):
         assert secret not in text

@@ -42,7 +42,7 @@ def test_openai_sdk_streams_a_chat_completion_through_the_proxy(proxy):
         chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     event = proxy.events.wait_for(1)[0]
-    assert (event.developer, event.kind, event.status) == ("bob", "chat", 200)
+    assert (event.developer, event.kind, event.status) == ("bob", "model_call", 200)
 
 
 def test_curl_through_the_proxy(proxy):

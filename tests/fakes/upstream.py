@@ -63,6 +63,8 @@ _MAX_INTERVAL = 60.0
 _ENGINE_RE = re.compile(r"/v1/engines/(?P<model>[^/]+)/completions$")
 _DONE = b"data: [DONE]\n\n"
 _COPILOT_USAGE = {"total_nano_aiu": 1_500_000}
+_QUOTA_HEADER = (b"x-quota-snapshot-premium_interactions",
+                 b"ent=300&ov=0&ovPerm=false&rem=87.5&rst=2026-12-01T00%3A00%3A00Z")
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,9 @@ def _completion(obj_id: str, kind: str, model: str, choice: dict[str, Any], **ex
     return {"id": obj_id, "object": kind, "created": 1, "model": model, "choices": [choice], **extra}
 
 
-def _engine_events(model: str, count: int) -> list[bytes]:
+def _engine_events(model: str, count: int, text: str = "x") -> list[bytes]:
     def chunk(finish: str | None) -> bytes:
-        choice = {"index": 0, "text": "x", "finish_reason": finish}
+        choice = {"index": 0, "text": text, "finish_reason": finish}
         return _sse({"id": "cmpl-1", "model": model, "choices": [choice]})
 
     return [chunk(None) for _ in range(count)] + [chunk("stop")]
@@ -146,6 +148,24 @@ def _chat_events(model: str, count: int) -> list[bytes]:
     return [token] * count + [chunk({}, "stop", usage=_usage(count), copilot_usage=_COPILOT_USAGE)]
 
 
+def _responses_events(model: str, count: int) -> list[bytes]:
+    delta = _sse({"type": "response.output_text.delta", "delta": "tok"})
+    completed = {"type": "response.completed", "copilot_usage": {"total_nano_aiu": 2_000_000},
+                 "response": {"model": model, "status": "completed", "usage": {
+                     "input_tokens": 20, "output_tokens": count, "total_tokens": 20 + count,
+                     "input_tokens_details": {"cached_tokens": 5}, "output_tokens_details": {"reasoning_tokens": 3}}}}
+    return [_sse({"type": "response.created", "response": {"model": model}}), *[delta] * count, _sse(completed)]
+
+
+def _messages_events(model: str, count: int) -> list[bytes]:
+    start = {"type": "message_start", "message": {"model": model, "usage": {
+        "input_tokens": 30, "output_tokens": 1, "cache_read_input_tokens": 7}}}
+    delta = _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "tok"}})
+    end = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": count},
+           "copilot_usage": {"total_nano_aiu": 3_000_000}}
+    return [_sse(start), *[delta] * count, _sse(end), _sse({"type": "message_stop"})]
+
+
 def _chat_json(model: str) -> bytes:
     choice = {"index": 0, "message": {"role": "assistant", "content": "tok"}, "finish_reason": "stop"}
     extra = {"usage": _usage(1), "copilot_usage": _COPILOT_USAGE}
@@ -164,7 +184,7 @@ def _telemetry_json(request: RecordedRequest) -> bytes:
 
 
 def _response_headers(content_type: str, length: int | None) -> list[tuple[bytes, bytes]]:
-    headers = [(b"content-type", content_type.encode()), (b"x-fake-upstream", b"1")]
+    headers = [(b"content-type", content_type.encode()), (b"x-fake-upstream", b"1"), _QUOTA_HEADER]
     if length is None:
         headers.append((b"cache-control", b"no-cache"))
     else:
@@ -250,6 +270,11 @@ class _CopilotApp:
             await self._completions(request, send, engine["model"])
         elif method == "POST" and path.endswith("/chat/completions"):
             await self._chat(request, send)
+        elif method == "POST" and path.endswith(("/responses", "/v1/messages")):
+            make = _responses_events if path.endswith("/responses") else _messages_events
+            model = str(_json_body(request.body).get("model", "gpt-5.1"))
+            pacing = _pacing(request.query, self._pacing)
+            await _stream_sse(send, make(model, pacing.events), pacing.interval, self._stopping)
         elif method == "POST" and path.endswith("/telemetry"):
             await _respond(send, "application/json", _telemetry_json(request))
         elif method == "GET" and path.endswith("/models"):
@@ -261,9 +286,11 @@ class _CopilotApp:
             await _respond(send, "text/plain", f"fake upstream: {method} {path}".encode())
 
     async def _completions(self, request: RecordedRequest, send: Send, model: str) -> None:
-        if _json_body(request.body).get("stream") is True:
+        body = _json_body(request.body)
+        if body.get("stream") is True:
             pacing = _pacing(request.query, self._pacing)
-            await _stream_sse(send, _engine_events(model, pacing.events), pacing.interval, self._stopping)
+            text = " " if body.get("prompt") == "EMPTY" else "x\n"  # EMPTY: a completion without any text
+            await _stream_sse(send, _engine_events(model, pacing.events, text), pacing.interval, self._stopping)
         else:
             await _respond(send, "application/json", _engine_json(model))
 

@@ -1,0 +1,128 @@
+"""The writer thread's work: analyse captured exchanges, store them, write content, notify.
+
+Called by the dispatcher with batches of `Exchange`s. A failing analysis, a full disk or a locked
+database costs a counted record, never the proxy: the store is retried with the next batch
+(bounded), and what cannot be kept is counted as unrecorded.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from desktop_app.core.content_log import ContentLog
+from desktop_app.core.models import RecordBatch, UsageEvent
+from desktop_app.core.store import UsageStore
+from desktop_app.proxy.analysis import analyze
+from desktop_app.proxy.recorder import Exchange
+
+logger = logging.getLogger(__name__)
+
+UsageListener = Callable[[Sequence[UsageEvent]], None]
+MAX_PENDING = 5_000
+PURGE_INTERVAL = 3600.0
+
+
+@dataclass
+class PipelineStats:
+    """What was analysed, stored, and lost."""
+
+    analysed: int = 0
+    unparsed: int = 0
+    stored: int = 0
+    unrecorded: int = 0
+    content_files: int = 0
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long content files and events are kept."""
+
+    content_days: int
+    event_days: int
+
+
+class RecordingPipeline:
+    """Consumer of exchange batches, running on the dispatcher's thread."""
+
+    def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
+                 retention: Retention, listeners: Sequence[UsageListener] = ()) -> None:
+        """Open the store lazily, on the writer thread that will own its connection."""
+        self._open_store = open_store
+        self._store: UsageStore | None = None
+        self._content = content
+        self._retention = retention
+        self._listeners = list(listeners)
+        self._pending: list[RecordBatch] = []
+        self._purged_at = 0.0
+        self.stats = PipelineStats()
+
+    def __call__(self, exchanges: Sequence[Exchange]) -> None:
+        """Analyse, store and announce one batch."""
+        batches = [self._analyse(exchange) for exchange in exchanges]
+        self._write(batches)
+        self._write_content(batches)
+        events = [usage for batch in batches for usage in batch.usage]
+        for listener in self._listeners:
+            listener(events)
+        self._purge_if_due()
+
+    def _analyse(self, exchange: Exchange) -> RecordBatch:
+        self.stats.analysed += 1
+        try:
+            batch = analyze(exchange, record_content=self._content is not None)
+        except Exception:  # a parser bug must not lose the request
+            logger.exception("Could not analyse a %s request to %s.", exchange.method, exchange.host)
+            batch = RecordBatch()
+        if not batch.usage or batch.usage[0].parse_status != "ok":
+            self.stats.unparsed += 1
+        return batch
+
+    def _write(self, batches: list[RecordBatch]) -> None:
+        if self._open_store is None:
+            return
+        pending = [*self._pending, *batches]
+        try:
+            if self._store is None:
+                self._store = self._open_store()
+            self._store.write_many(pending)
+        except Exception as exc:  # noqa: BLE001 - disk full, locked, damaged: keep for the next batch
+            kept = pending[-MAX_PENDING:]
+            lost = len(pending) - len(kept)
+            self.stats.unrecorded += lost
+            self._pending = kept
+            logger.error("Could not store %d usage record(s) (%s); will retry.", len(kept), exc)  # noqa: TRY400
+            return
+        self.stats.stored += sum(len(b.usage) for b in pending)
+        self._pending = []
+
+    def _write_content(self, batches: list[RecordBatch]) -> None:
+        if self._content is None:
+            return
+        for record in (r for batch in batches for r in batch.content):
+            try:
+                self._content.write(record)
+                self.stats.content_files += 1
+            except OSError as exc:
+                logger.error("Could not write a content file: %s.", exc.strerror)  # noqa: TRY400
+
+    def _purge_if_due(self) -> None:
+        now = time.monotonic()
+        if self._purged_at and now - self._purged_at < PURGE_INTERVAL:
+            return
+        self._purged_at = now
+        today = datetime.now(UTC)
+        try:
+            if self._content is not None:
+                self._content.purge(today - timedelta(days=self._retention.content_days))
+            if self._store is not None:
+                self._store.purge(today - timedelta(days=self._retention.event_days))
+        except Exception:
+            logger.exception("Retention purge failed; will try again later.")
+
+    def close(self) -> None:
+        """Close the store (on the writer thread that owns it)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
