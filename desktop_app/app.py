@@ -17,6 +17,7 @@ COMMANDS = {
     "serve": "desktop_app.commands.serve:serve",
     "users": "desktop_app.commands.users:users",
     "ca": "desktop_app.commands.ca:ca",
+    "status": "desktop_app.commands.status:status",
     "report": "desktop_app.commands.report:report",
     "import-logs": "desktop_app.commands.import_logs:import_logs",
 }

@@ -57,6 +57,7 @@ def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: 
     report.add_argument("--pseudonymize", action="store_true")
     imports = sub.add_parser("import-logs", parents=[parent], help="ingest logs written by the seed script")
     imports.add_argument("directory", type=Path, metavar="DIR")
+    sub.add_parser("status", parents=[parent], help="data locations, developers seen, and anything lost")
     ca = sub.add_parser("ca", parents=[parent], help="the proxy's CA certificate")
     ca.add_argument("action", choices=("path", "export"))
     ca.add_argument("--format", choices=("pem", "cer", "p12"), default="pem")

@@ -47,9 +47,16 @@ class RecordingPipeline:
     """Consumer of exchange batches, running on the dispatcher's thread."""
 
     def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
-                 retention: Retention, listeners: Sequence[UsageListener] = ()) -> None:
-        """Open the store lazily, on the writer thread that will own its connection."""
+                 retention: Retention, listeners: Sequence[UsageListener] = (),
+                 dropped: Callable[[], int] = lambda: 0) -> None:
+        """Open the store lazily, on the writer thread that will own its connection.
+
+        `dropped` reports how many exchanges the queue refused; like the unparsed and unrecorded
+        counts it is added to the store's counters, so `copilot-insight status` can show it.
+        """
         self._open_store = open_store
+        self._dropped = dropped
+        self._saved_counts = {"unparsed": 0, "unrecorded": 0, "dropped": 0}
         self._store: UsageStore | None = None
         self._content = content
         self._retention = retention
@@ -96,6 +103,16 @@ class RecordingPipeline:
             return
         self.stats.stored += sum(len(b.usage) for b in pending)
         self._pending = []
+        self._save_counts()
+
+    def _save_counts(self) -> None:
+        """Add what was lost since the last save to the store's counters."""
+        current = {"unparsed": self.stats.unparsed, "unrecorded": self.stats.unrecorded, "dropped": self._dropped()}
+        for name, value in current.items():
+            delta = value - self._saved_counts[name]
+            if delta and self._store is not None:
+                self._store.add_counter(name, delta)
+                self._saved_counts[name] = value
 
     def _write_content(self, batches: list[RecordBatch]) -> None:
         if self._content is None:
@@ -122,7 +139,11 @@ class RecordingPipeline:
             logger.exception("Retention purge failed; will try again later.")
 
     def close(self) -> None:
-        """Close the store (on the writer thread that owns it)."""
+        """Save the loss counters and close the store (on the writer thread that owns it)."""
         if self._store is not None:
+            try:
+                self._save_counts()
+            except Exception:  # noqa: BLE001 - closing must not fail on a full disk
+                logger.warning("Could not save the recording counters.")
             self._store.close()
             self._store = None

@@ -63,7 +63,8 @@ def start_error(exc: BaseException, host: str, port: int) -> ProxyStartError:
         return ProxyStartError(
             f"Port {port} on {host} is already in use by another program (or another Copilot Insight). "
             "Choose another port in the settings, or stop the program that uses it.", details)
-    if isinstance(exc, OSError) and exc.errno in _ADDR_NOT_AVAILABLE:
+    # Python 3.13+ reports an address that is not this computer's as "could not bind on any address".
+    if isinstance(exc, OSError) and (exc.errno in _ADDR_NOT_AVAILABLE or "could not bind on any address" in str(exc)):
         return ProxyStartError(
             f"{host} is not an address of this computer. Use 127.0.0.1 (this computer only) or "
             "0.0.0.0 (every network interface).", details)

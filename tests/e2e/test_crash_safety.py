@@ -1,5 +1,6 @@
 """`kill -9` of `serve` under load: the database opens cleanly and keeps every finished request."""
 
+import contextlib
 import os
 import signal
 import ssl
@@ -65,8 +66,9 @@ def test_kill_9_under_load_keeps_every_request_finished_a_second_before(tmp_path
     assert len(settled) > 20, "the load did not get going"
     store = UsageStore.open(resolve_paths(data).database)  # opens cleanly after the crash
     try:
-        stored = {row[0] for row in store.read_connection().execute(
-            "SELECT interaction_id FROM usage_events WHERE developer = ?", ("alice",))}
+        with contextlib.closing(store.read_connection()) as conn:
+            stored = {row[0] for row in conn.execute(
+                "SELECT interaction_id FROM usage_events WHERE developer = ?", ("alice",))}
     finally:
         store.close()
     assert settled <= stored, f"{len(settled - stored)} finished request(s) lost"

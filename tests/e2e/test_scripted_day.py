@@ -1,5 +1,6 @@
 """A scripted day of two developers through `serve`: the store must hold exactly what happened."""
 
+import contextlib
 import gzip
 import json
 import os
@@ -101,8 +102,9 @@ def test_a_scripted_day_yields_exact_per_developer_numbers(tmp_path, pki, upstre
     store = UsageStore.open(resolve_paths(data).database)
     try:
         today = datetime.now().date()
-        rows = {row.developer: row for row in daily_usage(store.read_connection(), today, today)}
-        quotas = latest_quotas(store.read_connection())
+        with contextlib.closing(store.read_connection()) as conn:
+            rows = {row.developer: row for row in daily_usage(conn, today, today)}
+            quotas = latest_quotas(conn)
     finally:
         store.close()
     alice, bob = rows["alice"], rows["bob"]

@@ -82,6 +82,9 @@ def test_serve_headless_end_to_end(tmp_path, pki, upstream):
                                headers={"Authorization": f"Bearer {BEARER}"}).status_code == 200
             assert client.post(f"{COPILOT_PROXY}/v1/engines/gpt-4o-copilot/completions",
                                json=completion_body()).status_code == 200
+            # a body the recorder cannot decode still reaches Copilot, and is counted
+            assert client.post(f"{COPILOT_API}/chat/completions", content=b"not gzip at all",
+                               headers={"Content-Encoding": "gzip"}).status_code == 200
         with httpx.Client(proxy=f"http://127.0.0.1:{port}", timeout=10) as anonymous:
             assert anonymous.get("http://example.invalid/").status_code == 407
         log.wait_for("alice completion POST copilot-proxy.githubusercontent.com/v1/engines/gpt-4o-copilot/"
@@ -92,7 +95,12 @@ def test_serve_headless_end_to_end(tmp_path, pki, upstream):
     text = log.drain()
     assert code == 0, text
     assert "alice model_call unknown POST api.githubcopilot.com/chat/completions 200" in text
-    assert "Stopped. 2 request(s) recorded, 0 dropped, 0 unparsed, 0 unrecorded." in text
+    assert "Stopped. 3 request(s) recorded, 0 dropped, 1 unparsed, 0 unrecorded." in text
+    status = _cli("status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "alice" in status.stdout
+    assert "Unparsed    1" in status.stdout
+    assert "Dropped     0" in status.stdout
     log_file = (data / "logs" / "copilot-insight.log").read_text()
     for secret in (password, password.replace("-", ""), BEARER):
         assert secret not in text

@@ -1,5 +1,6 @@
 """Importing the seed script's log tree: same classification, idempotent, no password kept."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from tests.fixtures.seed import write_seed_tree
 
 
 def _rows(store, sql, *args):
-    with store.read_connection() as conn:
+    with contextlib.closing(store.read_connection()) as conn:
         return conn.execute(sql, args).fetchall()
 
 
