@@ -23,6 +23,10 @@ class SecretStoreError(AppError):
     """The credential secret cannot be read or stored (no keyring, unsafe secret file, ...)."""
 
 
+class StoreError(AppError):
+    """The usage database cannot be opened, migrated, read or written."""
+
+
 class TeamError(AppError):
     """A developer operation is not possible (unknown name, duplicate, invalid name)."""
 

@@ -5,7 +5,7 @@ opened by, and used only on, the calling thread. The figures follow copilot-prot
 §6.3: completions counted from the proxy, shown/accepted from IDE telemetry (falling back to the
 proxy's non-empty completions when a developer's IDE sent no telemetry that day), user-initiated
 interactions as distinct interaction ids of user model calls, agent requests as the rest.
-The definitions of the underlying sums live next to the schema, in `store.compute_day_totals`.
+The definitions of the underlying sums live in the daily summary, `rollup.compute_day_totals`.
 """
 
 import contextlib
@@ -14,17 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from desktop_app.core.errors import StoreError
 from desktop_app.core.models import QuotaSnapshot
-from desktop_app.core.store import (
-    DIM_EDITOR,
-    DIM_LANGUAGE,
-    DIM_MODE,
-    DIM_MODEL,
-    META_TIME_ZONE,
-    DayTotals,
-    StoreError,
-    read_day_totals,
-)
+from desktop_app.core.rollup import DIM_EDITOR, DIM_LANGUAGE, DIM_MODE, DIM_MODEL, DayTotals, read_day_totals
+from desktop_app.core.schema import META_TIME_ZONE
 
 NANO_AIU_PER_CREDIT = 1e9
 SHOWN_FROM_TELEMETRY = "telemetry"

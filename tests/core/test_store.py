@@ -10,16 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from desktop_app.core import models as m
+from desktop_app.core.dayzone import resolve_zone
+from desktop_app.core.errors import StoreError
 from desktop_app.core.models import QuotaSnapshot, RecordBatch, TelemetryEvent, UsageEvent
-from desktop_app.core.store import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    StoreError,
-    UsageStore,
-    compute_day_totals,
-    read_day_totals,
-    resolve_zone,
-)
+from desktop_app.core.rollup import compute_day_totals, read_day_totals
+from desktop_app.core.schema import MIGRATIONS, SCHEMA_VERSION
+from desktop_app.core.store import UsageStore
 from desktop_app.core.usage_query import counters, daily_usage, developers_seen, latest_quotas
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
