@@ -13,6 +13,7 @@ from desktop_app.core import models as m
 from desktop_app.core.redaction import redact_headers, redact_json
 from desktop_app.proxy.classify import Classification, RequestFacts, classify
 from desktop_app.proxy.decoding import decode_body, parse_json
+from desktop_app.proxy.hosts import host_family
 from desktop_app.proxy.recorder import Exchange
 from desktop_app.proxy.streams import ResponseFacts, parse_quota_headers, parse_response
 from desktop_app.proxy.telemetry import parse_telemetry
@@ -35,7 +36,7 @@ def _request_body(exchange: Exchange, headers: Mapping[str, str]) -> tuple[bytes
 def _response(exchange: Exchange, c: Classification) -> ResponseFacts:
     if c.kind not in PARSED_KINDS or not exchange.response_body:
         return ResponseFacts(parse_status="ok" if exchange.error is None else "truncated")
-    headers = dict(exchange.response_headers)
+    headers = dict(exchange.response_header_items())
     encoding = headers.get("content-encoding")
     body = decode_body(exchange.response_body, encoding, allow_truncated=exchange.truncated)
     if body is None:
@@ -80,20 +81,20 @@ def usage_event(exchange: Exchange, c: Classification, response: ResponseFacts, 
 def quota_snapshots(exchange: Exchange, response: ResponseFacts) -> tuple[m.QuotaSnapshot, ...]:
     """The quotas a response reported (`x-quota-snapshot-*` headers, WebSocket snapshots)."""
     observed = _utc(exchange.ended)
-    quotas = (*parse_quota_headers(dict(exchange.response_headers)), *response.quotas)
+    quotas = (*parse_quota_headers(dict(exchange.response_header_items())), *response.quotas)
     return tuple(q.to_snapshot(exchange.developer, observed) for q in quotas)
 
 
 def content_record(exchange: Exchange, c: Classification, request_json: object) -> m.ContentRecord:
     """A redacted request/response document in the seed's per-request log layout."""
-    response_headers = exchange.response_headers
+    response_headers = exchange.response_header_items()
     body = decode_body(exchange.response_body, dict(response_headers).get("content-encoding")) or b""
     document: dict[str, object] = {
         "proxy-authorization": exchange.developer,  # the seed's key; only the name, never a password
         "timestamp": _utc(exchange.started).isoformat(),
         "proxy-time-consumed": f"{(exchange.ended - exchange.started) * 1000:.2f}ms",
         "request": {"url": f"https://{exchange.host}{exchange.path.split('?', 1)[0]}", "method": exchange.method,
-                    "headers": redact_headers(exchange.request_headers), "content": redact_json(request_json)},
+                    "headers": redact_headers(exchange.request_header_items()), "content": redact_json(request_json)},
         "response": {"status_code": exchange.status, "headers": redact_headers(response_headers),
                      "content": redact_json(_response_chunks(body))},
     }
@@ -118,9 +119,15 @@ def _response_chunks(body: bytes) -> object:
     return chunks
 
 
+def unparsed_batch(exchange: Exchange) -> m.RecordBatch:
+    """A usage row from the capture alone, for an exchange whose analysis failed."""
+    c = Classification(host_family=host_family(exchange.host), kind=m.KIND_OTHER)
+    return m.RecordBatch(usage=(usage_event(exchange, c, ResponseFacts(parse_status="unparsed"), "unparsed"),))
+
+
 def analyze(exchange: Exchange, *, record_content: bool = False) -> m.RecordBatch:
     """Classify, parse and package one exchange for the store."""
-    headers = dict(exchange.request_headers)
+    headers = dict(exchange.request_header_items())
     decoded, body = _request_body(exchange, headers)
     path = exchange.path.split("?", 1)[0]
     c = classify(RequestFacts(exchange.host, exchange.method, path, headers, body))

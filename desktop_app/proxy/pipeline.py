@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from desktop_app.core.content_log import ContentLog
 from desktop_app.core.models import RecordBatch, UsageEvent
 from desktop_app.core.store import UsageStore
-from desktop_app.proxy.analysis import analyze
+from desktop_app.proxy.analysis import analyze, unparsed_batch
 from desktop_app.proxy.recorder import Exchange
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 UsageListener = Callable[[Sequence[UsageEvent]], None]
 MAX_PENDING = 5_000
 PURGE_INTERVAL = 3600.0
+ROLLUP_INTERVAL = 60.0
 
 
 @dataclass
@@ -63,6 +64,7 @@ class RecordingPipeline:
         self._listeners = list(listeners)
         self._pending: list[RecordBatch] = []
         self._purged_at = 0.0
+        self._refreshed_at = time.monotonic()
         self.stats = PipelineStats()
 
     def __call__(self, exchanges: Sequence[Exchange]) -> None:
@@ -79,9 +81,9 @@ class RecordingPipeline:
         self.stats.analysed += 1
         try:
             batch = analyze(exchange, record_content=self._content is not None)
-        except Exception:  # a parser bug must not lose the request
+        except Exception:  # a parser bug must not lose the request: keep what the capture says
             logger.exception("Could not analyse a %s request to %s.", exchange.method, exchange.host)
-            batch = RecordBatch()
+            batch = unparsed_batch(exchange)
         if not batch.usage or batch.usage[0].parse_status != "ok":
             self.stats.unparsed += 1
         return batch
@@ -103,7 +105,18 @@ class RecordingPipeline:
             return
         self.stats.stored += sum(len(b.usage) for b in pending)
         self._pending = []
-        self._save_counts()
+        try:
+            self._save_counts()
+            self._refresh_today_if_due()
+        except Exception as exc:  # noqa: BLE001 - both are retried after the next write
+            logger.warning("Could not update the counters or today's summary (%s); will retry.", exc)
+
+    def _refresh_today_if_due(self) -> None:
+        """Summarise today now and then, so dashboards rarely compute it from raw events."""
+        now = time.monotonic()
+        if self._store is not None and now - self._refreshed_at >= ROLLUP_INTERVAL:
+            self._refreshed_at = now
+            self._store.refresh_rollups()
 
     def _save_counts(self) -> None:
         """Add what was lost since the last save to the store's counters."""
@@ -126,8 +139,8 @@ class RecordingPipeline:
 
     def _purge_if_due(self) -> None:
         now = time.monotonic()
-        if self._purged_at and now - self._purged_at < PURGE_INTERVAL:
-            return
+        if self._store is None or (self._purged_at and now - self._purged_at < PURGE_INTERVAL):
+            return  # no store yet: purge as soon as one is open
         self._purged_at = now
         today = datetime.now(UTC)
         try:
