@@ -13,7 +13,7 @@ import logging
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mitmproxy import connection, http
@@ -140,11 +140,21 @@ class ProxyAuthenticator:
             self._by_connection[flow.client_conn] = developer
             flow.metadata[DEVELOPER_KEY] = developer
 
-    async def requestheaders(self, flow: http.HTTPFlow) -> None:
-        """Attribute a request in an authenticated tunnel, or authenticate a plain-HTTP request."""
+    def requestheaders(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        """Attribute a request in an authenticated tunnel, or authenticate a plain-HTTP request.
+
+        The tunnel case (nearly every request) stays synchronous; only a plain-HTTP request, which
+        carries its own credentials and may have to wait out the throttle, returns a coroutine,
+        which mitmproxy awaits.
+        """
         developer = self._by_connection.get(flow.client_conn)
-        if developer is None and not flow.is_replay:
-            developer = await self._authenticate(flow)
+        if developer is not None:
+            flow.metadata[DEVELOPER_KEY] = developer
+            return None
+        return None if flow.is_replay else self._authenticate_request(flow)
+
+    async def _authenticate_request(self, flow: http.HTTPFlow) -> None:
+        developer = await self._authenticate(flow)
         if developer is not None:
             flow.metadata[DEVELOPER_KEY] = developer
 

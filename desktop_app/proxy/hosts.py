@@ -62,10 +62,17 @@ class HostPolicy:
         """Compile the intercept and service patterns once."""
         self._intercepted = [re.compile(p, re.IGNORECASE) for p in intercept_patterns(extra_hosts)]
         self._services = [re.compile(p, re.IGNORECASE) for p in _COPILOT_SERVICE_PATTERNS]
+        self._decided: dict[str, bool] = {}
 
     def is_intercepted(self, host: str) -> bool:
-        """Return whether TLS to `host` is decrypted (and its requests recorded)."""
-        return any(p.search(host) for p in self._intercepted)
+        """Return whether TLS to `host` is decrypted (and its requests recorded); cached per host."""
+        known = self._decided.get(host)
+        if known is None:
+            known = any(p.search(host) for p in self._intercepted)
+            if len(self._decided) >= 4096:  # bounded: hosts are few, but names come from clients
+                self._decided.clear()
+            self._decided[host] = known
+        return known
 
     def is_copilot_service(self, host: str) -> bool:
         """Return whether `host` is part of Copilot's service (allowed when only Copilot may pass)."""

@@ -24,7 +24,18 @@ TEE_KEY = "copilot_insight.tee"
 WS_PENDING_KEY = "copilot_insight.ws_pending"
 HEAD_LIMIT = 8 * 1024 * 1024  # kept from the start of a response
 TAIL_LIMIT = 256 * 1024  # kept from its end once the head is full (usage arrives last)
-Headers = tuple[tuple[str, str], ...]
+# Header fields exactly as mitmproxy holds them (an immutable tuple, so keeping it costs nothing on the
+# proxy thread); decoded on the writer thread by `Exchange.request_header_items()` and friends.
+Headers = tuple[tuple[bytes | str, bytes | str], ...]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
+def decode_headers(fields: Headers) -> tuple[tuple[str, str], ...]:
+    """Header fields as text, names lower-case (what classification and redaction read)."""
+    return tuple((_text(name).lower(), _text(value)) for name, value in fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +48,7 @@ class Exchange:
     host: str
     path: str  # with the query string; the analysis drops it
     http_version: str
-    request_headers: Headers  # names lower-case
+    request_headers: Headers
     request_body: bytes
     status: int | None
     response_headers: Headers
@@ -49,6 +60,14 @@ class Exchange:
     streamed: bool
     error: str | None = None
     websocket: bool = False  # a `response.create` message and the server's answer
+
+    def request_header_items(self) -> tuple[tuple[str, str], ...]:
+        """The request headers as text, names lower-case."""
+        return decode_headers(self.request_headers)
+
+    def response_header_items(self) -> tuple[tuple[str, str], ...]:
+        """The response headers as text, names lower-case."""
+        return decode_headers(self.response_headers)
 
 
 class CaptureTee:
@@ -95,7 +114,7 @@ class CaptureTee:
 
 
 def _headers(message: http.Message) -> Headers:
-    return tuple((name.lower(), value) for name, value in message.headers.items(multi=True))
+    return message.headers.fields
 
 
 class UsageRecorder:
@@ -149,7 +168,7 @@ class UsageRecorder:
             self._send(_websocket_exchange(flow, started, request, b"", "websocket closed before the answer"))
 
     def _emit(self, flow: http.HTTPFlow, error: str | None) -> None:
-        if self._recorded(flow):
+        if TEE_KEY in flow.metadata or self._recorded(flow):
             self._send(exchange_from_flow(flow, error))
 
     def _send(self, exchange: Exchange) -> None:

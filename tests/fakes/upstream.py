@@ -425,6 +425,11 @@ class FakeCopilotUpstream:
             if task is not None:
                 connections.add(task)
                 task.add_done_callback(connections.discard)
+            # asyncio sets TCP_NODELAY only on sockets created with proto=IPPROTO_TCP, and ours comes from
+            # socket.create_server (proto 0): without it every response waits ~40 ms for a delayed ACK.
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with contextlib.suppress(TimeoutError):  # peer ignored our TLS close_notify
                 await TCPServer(app, loop, config, context, {}, reader, writer)
 
