@@ -8,6 +8,7 @@ that cannot be decoded comes back as `None` (or, for the incremental `BodyDecode
 
 import importlib
 import json
+import math
 import sys
 import zlib
 from typing import Any, Final, Protocol
@@ -291,3 +292,19 @@ def parse_json(data: bytes) -> object | None:
     except (ValueError, RecursionError):
         return None
     return value
+
+
+def finite_number(value: object, *, bools: bool = False) -> float | None:
+    """A finite number from a JSON number or a numeric string, else None (booleans too, unless `bools`)."""
+    if isinstance(value, bool):
+        return float(value) if bools else None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None

@@ -18,7 +18,7 @@ from typing import Final
 from urllib.parse import unquote
 
 from desktop_app.core.models import QuotaSnapshot
-from desktop_app.proxy.decoding import parse_json
+from desktop_app.proxy.decoding import finite_number, parse_json
 
 # ResponseFacts.parse_status values.
 PARSE_OK: Final = "ok"
@@ -113,22 +113,6 @@ def _int(value: object) -> int | None:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
         return int(value)
     return None
-
-
-def _float(value: object) -> float | None:
-    """A finite number from JSON or from a header/string field, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _bool(value: object) -> bool | None:
@@ -749,9 +733,9 @@ def parse_quota_header(name: str, value: str) -> QuotaInfo | None:
     fields = _query_fields(value)
     return QuotaInfo(
         quota=quota,
-        entitlement=_float(fields.get("ent")),
-        remaining_percent=_float(fields.get("rem")),
-        overage=_float(fields.get("ov")),
+        entitlement=finite_number(fields.get("ent")),
+        remaining_percent=finite_number(fields.get("rem")),
+        overage=finite_number(fields.get("ov")),
         overage_permitted=_bool(fields.get("ovPerm")),
         reset=fields.get("rst", "").strip()[:64],
     )
@@ -794,9 +778,9 @@ def parse_quota_object(value: object) -> tuple[QuotaInfo, ...]:
             continue
         quotas.append(QuotaInfo(
             quota=quota,
-            entitlement=_float(fields.get("entitlement")),
-            remaining_percent=_float(fields.get("percent_remaining", fields.get("remaining_percent"))),
-            overage=_float(fields.get("overage_count", fields.get("overage"))),
+            entitlement=finite_number(fields.get("entitlement")),
+            remaining_percent=finite_number(fields.get("percent_remaining", fields.get("remaining_percent"))),
+            overage=finite_number(fields.get("overage_count", fields.get("overage"))),
             overage_permitted=_bool(fields.get("overage_permitted")),
             reset=_str(fields.get("reset_date", fields.get("reset_at"))).strip()[:64],
         ))

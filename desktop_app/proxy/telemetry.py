@@ -9,7 +9,6 @@ matched by suffix because each client prefixes them differently (`copilot/`, `ag
 Nothing here raises on bad input.
 """
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from desktop_app.core.models import (
     NES_SHOWN,
     TelemetryEvent,
 )
-from desktop_app.proxy.decoding import decode_body, parse_json
+from desktop_app.proxy.decoding import decode_body, finite_number, parse_json
 
 TELEMETRY_DECODE_LIMIT: Final = 16 * 1024 * 1024  # a telemetry batch is a few KiB; refuse more than this
 MAX_ENVELOPES: Final = 10_000  # envelopes read from one body at most
@@ -67,7 +66,7 @@ class _Envelope:
         for name in names:
             number = self.measurements.get(name)
             if number is None:
-                number = _number(self.properties.get(name))
+                number = finite_number(self.properties.get(name))
             if number is not None and number >= 0:
                 return int(number)
         return None
@@ -87,22 +86,6 @@ class _Envelope:
 
 
 # --- small conversions -----------------------------------------------------------------------------
-
-
-def _number(value: object) -> float | None:
-    """A finite number from a JSON number or numeric string, else None."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _properties(value: object) -> dict[str, str]:
@@ -126,7 +109,7 @@ def _measurements(value: object) -> dict[str, float]:
         return {}
     result: dict[str, float] = {}
     for key, item in value.items():
-        number = _number(item)
+        number = finite_number(item, bools=True)
         if number is not None:
             result[key] = number
     return result

@@ -1,11 +1,7 @@
 """`kill -9` of `serve` under load: the database opens cleanly and keeps every finished request."""
 
 import contextlib
-import os
 import signal
-import ssl
-import subprocess
-import sys
 import threading
 import time
 
@@ -13,8 +9,8 @@ import httpx
 
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.store import UsageStore
-from tests.e2e.harness import COPILOT_API, REDIRECT_SCRIPT
-from tests.e2e.test_serve import _cli, _free_port, _Lines
+from tests.e2e.harness import COPILOT_API
+from tests.e2e.served import start_serve
 
 
 def _load(client: httpx.Client, finished: dict[str, float], stop: threading.Event) -> None:
@@ -33,38 +29,27 @@ def _load(client: httpx.Client, finished: dict[str, float], stop: threading.Even
 
 
 def test_kill_9_under_load_keeps_every_request_finished_a_second_before(tmp_path, pki, upstream):
-    data = tmp_path / "data"
-    env = {**os.environ, "COPILOT_INSIGHT_HOME": str(data), "COPILOT_INSIGHT_SECRET_FILE": str(tmp_path / "secret")}
-    password = _cli("users", "add", "alice", "--password-only", env=env).stdout.strip()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "desktop_app", "serve", "--listen-port", str(port), "-s", str(REDIRECT_SCRIPT),
-         "--set", f"fake_upstream=127.0.0.1:{upstream.port}", "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}"],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    log = _Lines(process.stderr)
-    log.wait_for("Proxy listening")
-    verify = ssl.create_default_context(cafile=data / "mitmproxy" / "mitmproxy-ca-cert.pem")
+    served = start_serve(tmp_path, pki, upstream)
     finished: dict[str, float] = {}
     stop = threading.Event()
-    clients = [httpx.Client(proxy=f"http://alice:{password}@127.0.0.1:{port}", verify=verify, timeout=5)
+    clients = [httpx.Client(proxy=served.proxy_url("alice"), verify=served.trust(), timeout=5)
                for _ in range(4)]
     workers = [threading.Thread(target=_load, args=(c, finished, stop)) for c in clients]
     for worker in workers:
         worker.start()
     time.sleep(3)
     killed_at = time.monotonic()
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    served.stop(signal.SIGKILL)
     stop.set()
     for worker in workers:
         worker.join(10)
     for client in clients:
         client.close()
-    log.drain()
+    served.log.drain()
 
     settled = {i for i, at in dict(finished).items() if at < killed_at - 1.0}
     assert len(settled) > 20, "the load did not get going"
-    store = UsageStore.open(resolve_paths(data).database)  # opens cleanly after the crash
+    store = UsageStore.open(resolve_paths(served.data).database)  # opens cleanly after the crash
     try:
         with contextlib.closing(store.read_connection()) as conn:
             stored = {row[0] for row in conn.execute(

@@ -3,11 +3,6 @@
 import contextlib
 import gzip
 import json
-import os
-import signal
-import ssl
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import httpx
@@ -15,8 +10,8 @@ import httpx
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.store import UsageStore
 from desktop_app.core.usage_query import daily_usage, latest_quotas
-from tests.e2e.harness import BEARER, COPILOT_API, COPILOT_PROXY, COPILOT_TELEMETRY, REDIRECT_SCRIPT
-from tests.e2e.test_serve import _cli, _free_port, _Lines
+from tests.e2e.harness import BEARER, COPILOT_API, COPILOT_PROXY, COPILOT_TELEMETRY
+from tests.e2e.served import start_serve
 
 VSCODE = {"Editor-Version": "vscode/1.111.0", "Editor-Plugin-Version": "copilot-chat/0.42.0",
           "Authorization": f"Bearer {BEARER}"}
@@ -77,29 +72,15 @@ def _bob_day(client):
 
 
 def test_a_scripted_day_yields_exact_per_developer_numbers(tmp_path, pki, upstream):
-    data = tmp_path / "data"
-    env = {**os.environ, "COPILOT_INSIGHT_HOME": str(data), "COPILOT_INSIGHT_SECRET_FILE": str(tmp_path / "secret")}
-    passwords = {name: _cli("users", "add", name, "--password-only", env=env).stdout.strip()
-                 for name in ("alice", "bob")}
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "desktop_app", "serve", "--listen-port", str(port), "-s", str(REDIRECT_SCRIPT),
-         "--set", f"fake_upstream=127.0.0.1:{upstream.port}", "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}"],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    log = _Lines(process.stderr)
+    served = start_serve(tmp_path, pki, upstream, developers=("alice", "bob"))
     try:
-        log.wait_for("Proxy listening")
-        verify = ssl.create_default_context(cafile=data / "mitmproxy" / "mitmproxy-ca-cert.pem")
         for name, script in (("alice", _alice_day), ("bob", _bob_day)):
-            with httpx.Client(proxy=f"http://{name}:{passwords[name]}@127.0.0.1:{port}", verify=verify,
-                              timeout=10) as client:
+            with httpx.Client(proxy=served.proxy_url(name), verify=served.trust(), timeout=10) as client:
                 script(client)
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0, log.drain()
-    log.drain()
+        assert served.stop() == 0, served.log.drain()
 
-    store = UsageStore.open(resolve_paths(data).database)
+    store = UsageStore.open(resolve_paths(served.data).database)
     try:
         today = datetime.now().date()
         with contextlib.closing(store.read_connection()) as conn:
