@@ -5,7 +5,6 @@ live mitmproxy objects, which keep changing on the proxy thread. No secret ever 
 no Authorization value, cookie, bearer token or proxy password.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -133,5 +132,3 @@ class RecordBatch:
     quotas: tuple[QuotaSnapshot, ...] = ()
     content: tuple[ContentRecord, ...] = field(default=())
 
-
-Sink = Callable[[UsageEvent], None]

@@ -7,6 +7,7 @@ forwarded untouched.
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 from desktop_app.core import models as m
@@ -50,13 +51,24 @@ def _parse_status(request_decoded: bytes | None, exchange: Exchange, response: R
     return response.parse_status
 
 
+def with_analysis(event: m.UsageEvent, c: Classification, response: ResponseFacts) -> m.UsageEvent:
+    """Complete a `UsageEvent` holding the capture's facts with classification and parsed response."""
+    has_text = response.has_text if event.status == 200 else False
+    return replace(
+        event, **(asdict(c) | {"model": c.model or response.model}),
+        prompt_tokens=response.prompt_tokens, completion_tokens=response.completion_tokens,
+        cached_tokens=response.cached_tokens, reasoning_tokens=response.reasoning_tokens,
+        nano_aiu=response.nano_aiu, finish_reason=response.finish_reason,
+        has_text=has_text if c.kind in PARSED_KINDS else None,
+        lines_suggested=response.lines if c.kind == m.KIND_COMPLETION and has_text else None,
+    )
+
+
 def usage_event(exchange: Exchange, c: Classification, response: ResponseFacts, parse_status: str) -> m.UsageEvent:
     """Combine capture, classification and parsed response into one `UsageEvent`."""
     first = exchange.first_byte_at
-    is_completion = c.kind == m.KIND_COMPLETION
-    has_text = response.has_text if exchange.status == 200 else False
     error = exchange.error
-    return m.UsageEvent(
+    captured = m.UsageEvent(
         developer=exchange.developer, started_at=_utc(exchange.started), method=exchange.method,
         host=exchange.host, path=exchange.path.split("?", 1)[0], host_family=c.host_family, kind=c.kind,
         status=exchange.status if not exchange.websocket or error is None else None,
@@ -64,18 +76,10 @@ def usage_event(exchange: Exchange, c: Classification, response: ResponseFacts, 
         ttfb_ms=None if first is None else max(0.0, (first - exchange.started) * 1000),
         request_bytes=len(exchange.request_body), response_bytes=exchange.response_bytes,
         http_version=exchange.http_version, streamed=exchange.streamed, error=error or (response.error or None),
-        mode=c.mode, api=c.api, initiator=c.initiator, initiator_source=c.initiator_source,
-        interaction_id=c.interaction_id, intent=c.intent, model=c.model or response.model,
-        language=c.language, editor=c.editor, editor_version=c.editor_version, plugin=c.plugin,
-        plugin_version=c.plugin_version, integration_id=c.integration_id, speculative=c.speculative,
-        prompt_tokens=response.prompt_tokens, completion_tokens=response.completion_tokens,
-        cached_tokens=response.cached_tokens, reasoning_tokens=response.reasoning_tokens,
-        nano_aiu=response.nano_aiu, finish_reason=response.finish_reason,
-        has_text=has_text if c.kind in PARSED_KINDS else None,
-        lines_suggested=response.lines if is_completion and has_text else None,
         cancelled=error is not None and ("client" in error.lower() or "closed" in error.lower()),
         parse_status=parse_status,
     )
+    return with_analysis(captured, c, response)
 
 
 def quota_snapshots(exchange: Exchange, response: ResponseFacts) -> tuple[m.QuotaSnapshot, ...]:

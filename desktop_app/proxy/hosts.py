@@ -85,21 +85,3 @@ def host_family(host: str) -> str:
     if family == "other" and _IDENTITY.search(host):
         return "identity"
     return family
-
-
-def coarse_kind(family: str, method: str, path: str) -> str:
-    """Return a first, coarse endpoint kind for log lines (full classification is separate)."""
-    route = path.split("?", 1)[0].rstrip("/")
-    if family == "telemetry":
-        return "telemetry"
-    if route.endswith("/completions") and "/engines/" in route:
-        return "completion"
-    if route.endswith("/chat/completions"):
-        return "next-edit" if family == "proxy" else "chat"
-    if route.endswith("/responses"):
-        return "responses"
-    if route.endswith("/v1/messages"):
-        return "messages"
-    if route.startswith("/models") or route in ("", "/_ping"):
-        return "infrastructure"
-    return "other" if method != "GET" else "infrastructure"

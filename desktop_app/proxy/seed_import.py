@@ -17,6 +17,7 @@ from pathlib import Path
 
 from desktop_app.core import models as m
 from desktop_app.core.store import UsageStore
+from desktop_app.proxy.analysis import with_analysis
 from desktop_app.proxy.classify import RequestFacts, classify
 from desktop_app.proxy.streams import ResponseFacts, parse_response
 
@@ -77,22 +78,15 @@ def usage_from_seed_file(document: dict[str, object], developer: str, source_id:
                               request.get("content")))
     facts = _response(c.api, response)
     status = response.get("status_code")
-    has_text = facts.has_text if status == 200 else False
-    return m.UsageEvent(
+    captured = m.UsageEvent(
         developer=developer, started_at=_local(str(document.get("timestamp")), zone), method=str(request.get("method")),
         host=host, path="/" + path.split("?", 1)[0], host_family=c.host_family, kind=c.kind,
         status=status if isinstance(status, int) else None,
         duration_ms=_milliseconds(document.get("proxy-time-consumed")),
         ttfb_ms=None, request_bytes=len(json.dumps(request.get("content"))), response_bytes=0, http_version="",
-        streamed=True, mode=c.mode, api=c.api, initiator=c.initiator, initiator_source=c.initiator_source,
-        interaction_id=c.interaction_id, intent=c.intent, model=c.model or facts.model, language=c.language,
-        editor=c.editor, editor_version=c.editor_version, plugin=c.plugin, plugin_version=c.plugin_version,
-        integration_id=c.integration_id, speculative=c.speculative, prompt_tokens=facts.prompt_tokens,
-        completion_tokens=facts.completion_tokens, cached_tokens=facts.cached_tokens,
-        reasoning_tokens=facts.reasoning_tokens, nano_aiu=facts.nano_aiu, finish_reason=facts.finish_reason,
-        has_text=has_text, lines_suggested=facts.lines if c.kind == m.KIND_COMPLETION and has_text else None,
-        parse_status=facts.parse_status, source_id=source_id,
+        streamed=True, parse_status=facts.parse_status, source_id=source_id,
     )
+    return with_analysis(captured, c, facts)
 
 
 def _stand_in(developer: str, at: datetime, kind: str, editor: str, source_id: str, *,

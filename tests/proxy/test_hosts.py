@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from desktop_app.proxy.hosts import HostPolicy, coarse_kind, host_family, intercept_patterns
+from desktop_app.proxy.hosts import HostPolicy, host_family, intercept_patterns
 
 COPILOT_HOSTS = [
     ("api.githubcopilot.com", "api"),
@@ -120,24 +120,3 @@ def test_copilot_services_are_allowed_but_never_decrypted(host):
     assert policy.is_copilot_service(host)
     assert not policy.is_intercepted(host)
     assert not mitmproxy_allows(host)
-
-
-@pytest.mark.parametrize(("family", "method", "path", "kind"), [
-    ("proxy", "POST", "/v1/engines/copilot-codex/completions", "completion"),
-    ("api", "POST", "/v1/engines/gpt-4o-copilot/completions?x=1", "completion"),
-    ("api", "POST", "/chat/completions", "chat"),
-    ("api", "POST", "/chat/completions/", "chat"),
-    ("proxy", "POST", "/chat/completions", "next-edit"),
-    ("api", "POST", "/responses", "responses"),
-    ("api", "POST", "/v1/messages", "messages"),
-    ("telemetry", "POST", "/telemetry", "telemetry"),
-    ("telemetry", "POST", "/chat/completions", "telemetry"),
-    ("api", "GET", "/models", "infrastructure"),
-    ("api", "GET", "/models/gpt-4o/policy", "infrastructure"),
-    ("api", "GET", "/_ping", "infrastructure"),
-    ("api", "GET", "/", "infrastructure"),
-    ("api", "GET", "/agents", "infrastructure"),
-    ("api", "POST", "/agents/github/run", "other"),
-])
-def test_coarse_kind(family, method, path, kind):
-    assert coarse_kind(family, method, path) == kind
