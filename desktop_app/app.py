@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 # Imported on demand: `users` must not pay for importing mitmproxy.
 COMMANDS = {
-    None: "desktop_app.commands.serve:tray_placeholder",
+    None: "desktop_app.commands.tray:tray",
     "serve": "desktop_app.commands.serve:serve",
     "users": "desktop_app.commands.users:users",
     "ca": "desktop_app.commands.ca:ca",

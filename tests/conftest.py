@@ -1,8 +1,15 @@
-"""Isolation for every test: a temporary home, an in-memory keyring, no inherited secret file."""
+"""Isolation for every test: a temporary home, an in-memory keyring, no inherited secret file, no screen."""
+
+import os
+
+# Before anything imports Qt: widgets render offscreen, with no display and no tray host.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
 import pytest
 
+from tests.fakes.certs import make_test_pki
+from tests.fakes.upstream import FakeCopilotUpstream
 from tests.helpers.memory_keyring import MemoryKeyring
 
 
@@ -21,3 +28,16 @@ def memory_keyring():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A test CA and a certificate for the fake Copilot hosts."""
+    return make_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def upstream(pki):
+    """The fake Copilot upstream (HTTPS, h1 and h2, SSE) on loopback, for the whole session."""
+    with FakeCopilotUpstream(pki, sse_events=5, sse_interval=0.02) as server:
+        yield server

@@ -6,7 +6,7 @@ import signal
 import threading
 from types import FrameType
 
-from desktop_app.commands.common import SecretLoader
+from desktop_app.commands.common import secret_for
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import load_settings
 from desktop_app.proxy.service import ProxyService, ServiceOptions
@@ -41,7 +41,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
 def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
     settings = load_settings(paths.settings_file)
-    service = ProxyService(paths, settings, SecretLoader(args),
+    service = ProxyService(paths, settings, secret_for(args),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
                            on_error=lambda message: logger.error("mitmproxy: %s", message))
     host, port = service.start()
@@ -59,9 +59,3 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
                     recording.stored, service.stats.dropped, recording.unparsed, recording.unrecorded)
     return 0
 
-
-def tray_placeholder(args: argparse.Namespace, paths: AppPaths) -> int:
-    """No command: the tray application arrives later; until then, serve in the foreground."""
-    logger.warning("The tray application is not part of this version yet; running the proxy in the "
-                   "foreground instead (Ctrl+C stops it).")
-    return serve(args, paths)

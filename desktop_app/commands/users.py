@@ -1,13 +1,15 @@
 """`copilot-insight users add|remove|disable|enable|rotate|list|show NAME`."""
 
 import argparse
-import socket
 from collections.abc import Callable
 
-from desktop_app.commands.common import SecretLoader, out
+from desktop_app.commands.common import out, secret_for
 from desktop_app.core.credentials import derive_password, proxy_url
+from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths
+from desktop_app.core.secrets import CachedSecret
 from desktop_app.core.settings import Developer, Settings, load_settings, update_settings
+from desktop_app.core.snippets import advertised_host
 from desktop_app.core.team import (
     add_developer,
     remove_developer,
@@ -16,19 +18,15 @@ from desktop_app.core.team import (
     set_enabled,
 )
 
-ALL_INTERFACES = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound
 DONE = {"add": "added", "remove": "removed", "disable": "disabled", "enable": "enabled",
         "rotate": "given a new password (the old one no longer works)"}
 
 
 def _reachable_host(settings: Settings, override: str | None) -> str:
-    if override:
-        return override
-    host = settings.proxy.listen_host
-    return socket.gethostname() if host in ALL_INTERFACES else host
+    return override or advertised_host(settings.proxy.listen_host, lan_addresses(), host_name())
 
 
-def _print_credentials(args: argparse.Namespace, secret: SecretLoader, settings: Settings,
+def _print_credentials(args: argparse.Namespace, secret: CachedSecret, settings: Settings,
                        developer: Developer) -> None:
     password = derive_password(secret(), developer.name, developer.generation)
     if args.password_only:
@@ -61,7 +59,7 @@ def _change(args: argparse.Namespace) -> Callable[[Settings], Settings]:
 
 def users(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run one `users` action; print credentials after add, rotate and show."""
-    secret = SecretLoader(args)
+    secret = secret_for(args)
     if args.action == "list":
         _list(load_settings(paths.settings_file))
         return 0

@@ -46,6 +46,11 @@ class AppPaths:
         return self.data_dir / "mitmproxy"
 
     @property
+    def ca_certificate(self) -> Path:
+        """The CA certificate (never the key) that developers trust; the proxy creates it on first start."""
+        return self.confdir / "mitmproxy-ca-cert.pem"
+
+    @property
     def content_dir(self) -> Path:
         """Per-request content files, written only when content recording is on."""
         return self.data_dir / "logs" / "usage"

@@ -10,6 +10,7 @@ import base64
 import binascii
 import logging
 import secrets
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -149,3 +150,36 @@ def rotate_secret(store: SecretStore) -> bytes:
     store.save(secret)
     logger.warning("The credential secret was rotated: every developer needs a new password.")
     return secret
+
+
+class CachedSecret:
+    """The installation's secret, read from its store at most once per process.
+
+    `serve`, the commands and the tray application pass `cached` as the `load_secret` callable; the
+    first call may be slow (a keyring over D-Bus may ask the user to unlock it), later calls are not.
+    A lock makes concurrent first calls read (or create) the secret once.
+    """
+
+    def __init__(self, store: SecretStore) -> None:
+        """Remember the store; nothing is read yet."""
+        self._store = store
+        self._secret: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bytes:
+        """Return the secret, creating it on first use."""
+        with self._lock:
+            if self._secret is None:
+                self._secret = load_or_create_secret(self._store)
+            return self._secret
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the secret has been read (so calling this object is instant)."""
+        return self._secret is not None
+
+    def rotate(self) -> bytes:
+        """Replace the stored secret with a new one and return it (every password changes)."""
+        with self._lock:
+            self._secret = rotate_secret(self._store)
+            return self._secret

@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.fileio import atomic_write_text, file_lock
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
 DEVELOPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -59,11 +59,21 @@ class RecordingSettings:
 
 
 @dataclass(frozen=True)
+class DesktopSettings:
+    """How the tray application behaves (ignored by `serve`)."""
+
+    start_proxy_on_launch: bool = True
+    launch_at_login: bool = False
+    notify_first_request: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the user can configure."""
 
     proxy: ProxySettings = field(default_factory=ProxySettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
+    desktop: DesktopSettings = field(default_factory=DesktopSettings)
     time_zone: str = ""  # empty: the computer's local time zone
     developers: tuple[Developer, ...] = ()
 
@@ -161,6 +171,17 @@ def _recording_from(data: JsonObject, problems: Problems) -> RecordingSettings:
     )
 
 
+def _desktop_from(data: JsonObject, problems: Problems) -> DesktopSettings:
+    where = "desktop."
+    defaults = DesktopSettings()
+    _unknown_keys(data, {"start_proxy_on_launch", "launch_at_login", "notify_first_request"}, where, problems)
+    return DesktopSettings(
+        start_proxy_on_launch=_bool(data, "start_proxy_on_launch", defaults.start_proxy_on_launch, where, problems),
+        launch_at_login=_bool(data, "launch_at_login", defaults.launch_at_login, where, problems),
+        notify_first_request=_bool(data, "notify_first_request", defaults.notify_first_request, where, problems),
+    )
+
+
 def _developer_from(item: object, index: int, problems: Problems) -> Developer | None:
     where = f"developers[{index}]."
     if not isinstance(item, dict):
@@ -204,7 +225,8 @@ def _developers_from(items: object, problems: Problems) -> tuple[Developer, ...]
 def settings_from_dict(data: JsonObject) -> Settings:
     """Validate a current-schema settings object; raise `ConfigError` listing every problem."""
     problems: Problems = []
-    _unknown_keys(data, {"schema_version", "proxy", "recording", "time_zone", "developers"}, "", problems)
+    _unknown_keys(data, {"schema_version", "proxy", "recording", "desktop", "time_zone", "developers"}, "",
+                  problems)
     time_zone = data.get("time_zone", "")
     if not isinstance(time_zone, str):
         problems.append("'time_zone' must be a time zone name such as 'Europe/Berlin', or empty for local time.")
@@ -212,6 +234,7 @@ def settings_from_dict(data: JsonObject) -> Settings:
     settings = Settings(
         proxy=_proxy_from(_section(data, "proxy", problems), problems),
         recording=_recording_from(_section(data, "recording", problems), problems),
+        desktop=_desktop_from(_section(data, "desktop", problems), problems),
         time_zone=time_zone,
         developers=_developers_from(data.get("developers", []), problems),
     )
@@ -235,6 +258,11 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             "content_retention_days": settings.recording.content_retention_days,
             "event_retention_days": settings.recording.event_retention_days,
         },
+        "desktop": {
+            "start_proxy_on_launch": settings.desktop.start_proxy_on_launch,
+            "launch_at_login": settings.desktop.launch_at_login,
+            "notify_first_request": settings.desktop.notify_first_request,
+        },
         "time_zone": settings.time_zone,
         "developers": [
             {"name": d.name, "generation": d.generation, "enabled": d.enabled, "created": d.created}
@@ -245,8 +273,13 @@ def settings_to_dict(settings: Settings) -> JsonObject:
 
 # --- migrations ---------------------------------------------------------------------------------
 
+def _add_desktop_section(data: JsonObject) -> JsonObject:
+    """Version 2 added the tray application's `desktop` section; version-1 files get its defaults."""
+    return {**data, "desktop": settings_to_dict(Settings())["desktop"]}
+
+
 # MIGRATIONS[n] turns a version-n object into a version-(n+1) object. Add one per schema change.
-MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {}
+MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {1: _add_desktop_section}
 
 
 def migrate(data: JsonObject) -> JsonObject:

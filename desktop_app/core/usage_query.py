@@ -203,3 +203,23 @@ def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
     with _reading():
         rows = conn.execute("SELECT developer, last_seen FROM developers ORDER BY developer").fetchall()
     return [(developer, _from_epoch(last_seen)) for developer, last_seen in rows]
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    """How much one developer used Copilot on one day, for the tray and the team dialog."""
+
+    requests: int
+    last_seen: datetime
+
+
+def activity_on(conn: sqlite3.Connection, day: str) -> dict[str, DayActivity]:
+    """Return each active developer's request count and last request (UTC) on `day` ('YYYY-MM-DD').
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with _reading():
+        rows = conn.execute("SELECT developer, COUNT(*), MAX(started_at) FROM usage_events WHERE day = ? "
+                            "GROUP BY developer ORDER BY developer", (day,)).fetchall()
+    return {developer: DayActivity(int(count), _from_epoch(last)) for developer, count, last in rows}

@@ -136,3 +136,20 @@ def test_open_secret_store_prefers_an_explicit_file(tmp_path, memory):
     load_or_create_secret(chosen)
     assert memory.entries == {}
     assert isinstance(open_secret_store(None), KeyringSecretStore)
+
+
+def test_cached_secret_reads_once_creates_once_and_rotates(memory_keyring):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from desktop_app.core.secrets import CachedSecret, KeyringSecretStore
+
+    cached = CachedSecret(KeyringSecretStore())
+    assert not cached.loaded
+    with ThreadPoolExecutor(8) as pool:
+        seen = set(pool.map(lambda _i: cached(), range(32)))
+    assert len(seen) == 1  # concurrent first calls agree on one new secret
+    assert cached.loaded
+    assert KeyringSecretStore().load() in seen
+    rotated = cached.rotate()
+    assert rotated not in seen
+    assert cached() == rotated == KeyringSecretStore().load()

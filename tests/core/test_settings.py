@@ -8,6 +8,7 @@ import pytest
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.settings import (
     SCHEMA_VERSION,
+    DesktopSettings,
     Developer,
     ProxySettings,
     RecordingSettings,
@@ -207,3 +208,27 @@ def test_update_settings_saves_nothing_when_the_change_fails(settings_file):
     with pytest.raises(ValueError, match="no"):
         update_settings(settings_file, failing)
     assert settings_file.read_bytes() == before
+
+
+def test_version_1_file_gains_the_desktop_defaults_and_keeps_the_rest(settings_file):
+    write_json(settings_file, {
+        "schema_version": 1,
+        "proxy": {"listen_port": 8181},
+        "developers": [{"name": "alice", "created": "2026-01-31T09:00:00+00:00"}],
+    })
+    settings = load_settings(settings_file)
+    assert settings.desktop == DesktopSettings()
+    assert settings.proxy.listen_port == 8181
+    assert [d.name for d in settings.developers] == ["alice"]
+
+
+def test_desktop_section_round_trips_and_is_validated(settings_file):
+    chosen = DesktopSettings(start_proxy_on_launch=False, launch_at_login=True, notify_first_request=True)
+    save_settings(settings_file, Settings(desktop=chosen))
+    assert load_settings(settings_file).desktop == chosen
+    write_json(settings_file, {"schema_version": SCHEMA_VERSION, "desktop": {"launch_at_login": "yes",
+                                                                            "autostart": True}})
+    with pytest.raises(ConfigError) as caught:
+        load_settings(settings_file)
+    assert "'desktop.launch_at_login' must be true or false" in caught.value.user_message
+    assert "'desktop.autostart' is not a setting" in caught.value.user_message

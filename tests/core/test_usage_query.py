@@ -9,7 +9,7 @@ import pytest
 from desktop_app.core import models as m
 from desktop_app.core.models import RecordBatch, TelemetryEvent, UsageEvent
 from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import DailyUsage, daily_usage, store_time_zone
+from desktop_app.core.usage_query import DailyUsage, activity_on, daily_usage, store_time_zone
 
 DAY = date(2026, 3, 10)
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -189,3 +189,15 @@ def test_days_follow_the_store_zone(tmp_path):
         with closing(store.read_connection()) as reader:
             assert [u.day for u in daily_usage(reader, date(2026, 3, 1), date(2026, 3, 2))] == [date(2026, 3, 2)]
             assert store_time_zone(reader) == "Europe/Berlin"
+
+
+def test_activity_on_counts_each_developers_requests_and_last_one(conn):
+    alice, bob = alices_day(), bobs_day()
+    activity = activity_on(conn, DAY.isoformat())
+    assert sorted(activity) == ["alice", "bob"]
+    assert activity["alice"].requests == len(alice.usage)
+    assert activity["alice"].last_seen == max(e.started_at for e in alice.usage)
+    assert activity["bob"].requests == len(bob.usage)
+    next_day = activity_on(conn, (DAY + timedelta(days=1)).isoformat())
+    assert {name: a.requests for name, a in next_day.items()} == {"bob": 1}
+    assert activity_on(conn, "2026-01-01") == {}

@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end tests: the fake Copilot upstream and a real proxy on loopback."""
+"""Fixtures for end-to-end tests: a team and a real proxy on loopback (the upstream is in tests/conftest.py)."""
 
 import threading
 
@@ -6,19 +6,6 @@ import pytest
 
 from desktop_app.core.paths import resolve_paths
 from tests.e2e.harness import make_team, start_proxy
-from tests.fakes.certs import make_test_pki
-from tests.fakes.upstream import FakeCopilotUpstream
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory):
-    return make_test_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="session")
-def upstream(pki):
-    with FakeCopilotUpstream(pki, sse_events=5, sse_interval=0.02) as server:
-        yield server
 
 
 @pytest.fixture

@@ -1,0 +1,85 @@
+"""`copilot-insight` with no command: the tray application, wired to the real engine and the OS.
+
+This is the only place that joins the GUI (`desktop_app.ui`) to the proxy (`desktop_app.proxy`)
+and the OS integration (`desktop_app.system`): the UI sees them only through `Engine` and
+`DesktopServices`.
+"""
+
+import argparse
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop_app.commands.common import secret_for
+from desktop_app.core.netinfo import host_name, lan_addresses
+from desktop_app.core.paths import AppPaths
+from desktop_app.core.secrets import CachedSecret
+from desktop_app.core.settings import load_settings
+from desktop_app.proxy.service import ProxyService, ServiceOptions
+from desktop_app.system import autostart
+from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.engine import DesktopServices, EngineStatus
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceEngine:
+    """The GUI's `Engine`: a fresh `ProxyService` per start, built from the settings on disk."""
+
+    def __init__(self, paths: AppPaths, secret: CachedSecret, bridge: EngineBridge, *,
+                 set_options: tuple[str, ...] = (), scripts: tuple[Path, ...] = ()) -> None:
+        """Run against `paths`; `set_options` and `scripts` are mitmproxy extras, as for `serve`."""
+        self._paths, self._secret, self._bridge = paths, secret, bridge
+        self._extras = (set_options, scripts)
+        self._service: ProxyService | None = None
+
+    def start(self) -> EngineStatus:
+        """Start a proxy with the current settings; raise `AppError` with the fix if it cannot listen."""
+        self.stop()
+        settings = load_settings(self._paths.settings_file)
+        set_options, scripts = self._extras
+        options = ServiceOptions(settings.proxy.listen_host, settings.proxy.listen_port,
+                                 set_options=set_options, scripts=scripts)
+        service = ProxyService(self._paths, settings, self._secret, options,
+                               listeners=[self._bridge.on_usage], on_error=self._bridge.on_error)
+        host, port = service.start()
+        self._service = service
+        logger.info("Proxy on %s:%d for %d developer(s); recording %s.", host, port, len(settings.developers),
+                    service.record)
+        return EngineStatus(host, port, records_content=service.record == "content")
+
+    def stop(self) -> None:
+        """Stop the running proxy, if any, after recording what is queued."""
+        service, self._service = self._service, None
+        if service is not None:
+            service.stop()
+
+
+def _set_launch_at_login(paths: AppPaths, data_dir_given: bool) -> Callable[[bool], None]:
+    def apply(enabled: bool) -> None:
+        if enabled:
+            autostart.enable(autostart.launch_command(paths.data_dir if data_dir_given else None))
+        else:
+            autostart.disable()
+
+    return apply
+
+
+def desktop_services(paths: AppPaths, data_dir_given: bool) -> DesktopServices:
+    """The real OS services: the desktop's URL opener, the login items, this computer's addresses."""
+    from PySide6.QtGui import QDesktopServices  # noqa: PLC0415 - Qt loads only for the GUI
+
+    return DesktopServices(open_url=QDesktopServices.openUrl,
+                           set_launch_at_login=_set_launch_at_login(paths, data_dir_given),
+                           autostart_location=autostart.autostart_location,
+                           lan_addresses=lan_addresses, host_name=host_name)
+
+
+def tray(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Run the tray application until the user quits."""
+    from desktop_app.ui.application import run_tray  # noqa: PLC0415 - Qt loads only for the GUI
+
+    secret = secret_for(args)
+    return run_tray(paths, secret, lambda bridge: ServiceEngine(paths, secret, bridge),
+                    desktop_services(paths, args.data_dir is not None),
+                    error_dialogs=not args.no_error_dialogs)

@@ -1,0 +1,94 @@
+"""Today's activity for the tray tooltip and the team dialog: who used Copilot and how much.
+
+Counts come from the store, never from counting signals, so they are exact after a restart. A
+refresh is a store query on a worker thread, at most once per `THROTTLE_MS` however much traffic
+arrives; new developers of the day are announced once each.
+"""
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_app.core.dayzone import resolve_zone
+from desktop_app.core.store import UsageStore
+from desktop_app.core.usage_query import DayActivity, activity_on
+from desktop_app.ui.tasks import TaskRunner
+
+logger = logging.getLogger(__name__)
+
+THROTTLE_MS = 1000
+
+
+@dataclass(frozen=True)
+class TodayActivity:
+    """Each active developer's requests and last request on `day`."""
+
+    day: str
+    developers: dict[str, DayActivity] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        """All requests today."""
+        return sum(a.requests for a in self.developers.values())
+
+
+def read_today(database: Path, time_zone: str, now: Callable[[], float] = time.time) -> TodayActivity:
+    """Query today's activity (blocking: run it on a worker)."""
+    day = resolve_zone(time_zone).day_of(now())
+    if not database.exists():
+        return TodayActivity(day)
+    with contextlib.closing(UsageStore.reader(database)) as conn:
+        return TodayActivity(day, activity_on(conn, day))
+
+
+class ActivityMonitor(QObject):
+    """Keeps `today` current and says when it changed and who was seen for the first time today."""
+
+    changed = Signal(object)  # TodayActivity
+    first_request_today = Signal(str)  # a developer's name
+
+    def __init__(self, database: Path, time_zone: str, tasks: TaskRunner, parent: QObject | None = None) -> None:
+        """Watch `database`, with days in `time_zone`; nothing is read until `refresh()`."""
+        super().__init__(parent)
+        self._database, self.time_zone, self._tasks = database, time_zone, tasks
+        self.today = TodayActivity("")
+        self._timer = QTimer(self, singleShot=True, interval=THROTTLE_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._in_flight = False
+        self._again = False
+
+    def schedule(self) -> None:
+        """Ask for a refresh soon (called for every recorded batch; coalesced)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def refresh(self) -> None:
+        """Query now, on a worker (one query at a time; a request during one runs after it)."""
+        if self._in_flight:
+            self._again = True
+            return
+        self._in_flight = True
+        database, zone = self._database, self.time_zone
+        self._tasks.submit(lambda: read_today(database, zone), self._on_read, self._on_failed, name="today")
+
+    def _on_read(self, today: TodayActivity) -> None:
+        self._in_flight = False
+        known = set(self.today.developers) if today.day == self.today.day else None
+        self.today = today
+        self.changed.emit(today)
+        if known is not None:
+            for name in sorted(set(today.developers) - known):
+                self.first_request_today.emit(name)
+        if self._again:
+            self._again = False
+            self.schedule()
+
+    def _on_failed(self, error: BaseException) -> None:
+        # The tray keeps its last figures; the recorder itself reports storage problems.
+        self._in_flight = False
+        logger.warning("Could not read today's activity: %s", error)

@@ -1,0 +1,87 @@
+"""The tray application's composition: the Qt application, the shared services and their wiring.
+
+`TrayApplication` builds every part around an existing `QApplication` (tests use pytest-qt's);
+`run_tray` is what `copilot-insight` with no command runs: one instance per user and data folder,
+translations, error hooks, then the event loop until Quit.
+"""
+
+import logging
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import APP_ID, APP_NAME, __version__
+from desktop_app.core.paths import AppPaths
+from desktop_app.core.secrets import CachedSecret
+from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.context import UiContext
+from desktop_app.ui.controller import TrayController
+from desktop_app.ui.engine import DesktopServices, EngineFactory
+from desktop_app.ui.errors import ErrorPresenter
+from desktop_app.ui.i18n import install_translator
+from desktop_app.ui.icons import app_icon
+from desktop_app.ui.proxy_control import ProxyControl
+from desktop_app.ui.single_instance import SingleInstance, instance_key
+from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.tray import Tray
+
+logger = logging.getLogger(__name__)
+
+
+class TrayApplication:
+    """Every long-lived part of the GUI, built and connected."""
+
+    def __init__(self, paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactory,
+                 services: DesktopServices, *, error_dialogs: bool = True) -> None:
+        """Build the parts (inside a running `QApplication`); nothing starts until `launch()`."""
+        self.errors = ErrorPresenter(dialogs=error_dialogs)
+        self.tasks = TaskRunner()
+        self.ctx = UiContext(paths, secret, self.tasks, self.errors, services)
+        self.bridge = EngineBridge()
+        self.proxy = ProxyControl(engine_factory(self.bridge))
+        self.tray = Tray()
+        self.controller = TrayController(self.ctx, self.tray, self.proxy, self.bridge)
+
+    def launch(self) -> None:
+        """Show the tray and start as the settings say (or run the first-run wizard)."""
+        self.controller.launch()
+
+    def shutdown(self) -> None:
+        """Stop the proxy and the workers (blocking; at exit only)."""
+        self.proxy.shutdown()
+        self.tasks.close()
+        self.tray.hide()
+
+
+def _qt_application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def run_tray(paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactory, services: DesktopServices,
+             *, error_dialogs: bool = True) -> int:
+    """Run the tray application until Quit; return the exit code (0 also when another instance runs)."""
+    app = _qt_application()
+    install_translator(app)
+    guard = SingleInstance(instance_key(paths.data_dir))
+    if not guard.claim():
+        logger.info("Copilot Insight is already running for %s; brought it forward.", paths.data_dir)
+        sys.stderr.write("Copilot Insight is already running; it has been brought forward.\n")
+        return 0
+    tray_app = TrayApplication(paths, secret, engine_factory, services, error_dialogs=error_dialogs)
+    tray_app.errors.install_hooks()
+    guard.activated.connect(tray_app.controller.bring_forward)
+    app.aboutToQuit.connect(tray_app.shutdown)
+    tray_app.launch()
+    try:
+        return app.exec()
+    finally:
+        guard.release()
+        tray_app.errors.uninstall_hooks()

@@ -1,0 +1,229 @@
+"""The tray application's behaviour: what each menu entry does and what the tray shows.
+
+Wires the tray's intents to the proxy lifecycle, the presenters and the windows; turns engine
+events (recorded usage, mitmproxy errors) into tray state, tooltips and notifications. It owns no
+widgets' insides and runs nothing blocking: every slow step is a `TaskRunner` job.
+"""
+
+import logging
+import time
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import APP_NAME
+from desktop_app.core.settings import Settings, load_settings
+from desktop_app.core.snippets import advertised_host
+from desktop_app.ui.activity import ActivityMonitor, TodayActivity
+from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.context import UiContext
+from desktop_app.ui.dialogs.info import InfoWindow, about_window, coming_window
+from desktop_app.ui.engine import EngineStatus
+from desktop_app.ui.errors import describe
+from desktop_app.ui.icons import TrayState
+from desktop_app.ui.proxy_control import ProxyControl
+from desktop_app.ui.setup_presenter import SetupPresenter
+from desktop_app.ui.team_presenter import TeamPresenter
+from desktop_app.ui.tray import Tray
+
+logger = logging.getLogger(__name__)
+
+ENGINE_ERROR_NOTICE_SECONDS = 60.0
+
+
+class TrayController(QObject):
+    """Connects the tray, the proxy, today's activity and the windows."""
+
+    quitting = Signal()
+
+    def __init__(self, ctx: UiContext, tray: Tray, proxy: ProxyControl, bridge: EngineBridge,
+                 parent: QObject | None = None) -> None:
+        """Wire everything; nothing starts until `launch()`."""
+        super().__init__(parent)
+        self._ctx, self.tray, self.proxy = ctx, tray, proxy
+        self.settings = Settings()
+        self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
+        self.team = TeamPresenter(ctx, lambda: self.activity.today, self)
+        self.setup = SetupPresenter(ctx, self)
+        self.windows: dict[str, InfoWindow] = {}
+        self.last_engine_error = ""
+        self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
+        self._start_error = ""
+        self.exit_application = QApplication.quit  # tests replace it: pytest-qt's application must live on
+        self._connect_tray()
+        self._connect_engine(bridge)
+
+    def _connect_tray(self) -> None:
+        tray = self.tray
+        tray.toggle_proxy_requested.connect(self.toggle_proxy)
+        tray.dashboard_requested.connect(lambda: self.show_window("dashboard"))
+        tray.team_requested.connect(self.team.open)
+        tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
+        tray.export_requested.connect(lambda _period: self.show_window("export"))
+        tray.settings_requested.connect(self.setup.open_settings)
+        tray.open_data_folder_requested.connect(self.setup.open_data_folder)
+        tray.about_requested.connect(lambda: self.show_window("about"))
+        tray.quit_requested.connect(self.quit)
+
+    def _connect_engine(self, bridge: EngineBridge) -> None:
+        bridge.usage_recorded.connect(lambda _events: self.activity.schedule())
+        bridge.engine_error.connect(self._on_engine_error)
+        self.proxy.state_changed.connect(lambda _state: self._show_state())
+        self.proxy.started.connect(self._on_started)
+        self.proxy.start_failed.connect(self._on_start_failed)
+        self.proxy.stopped.connect(self._on_stopped)
+        self.activity.changed.connect(self._on_activity)
+        self.activity.first_request_today.connect(self._on_first_request)
+        self.team.secret_rotated.connect(self._on_secret_rotated)
+        self.team.team_changed.connect(self._use_settings)
+        self.setup.settings_saved.connect(self._on_settings_saved)
+        self.setup.wizard_finished.connect(self._on_wizard_finished)
+
+    # --- launch and quit ---------------------------------------------------------------------------
+
+    def launch(self) -> None:
+        """Show the tray; run the first-run wizard or start the proxy as the settings say."""
+        self.tray.show()
+        self._show_state()
+        if not self._ctx.paths.settings_file.exists():
+            self.setup.open_wizard()
+            return
+        path = self._ctx.paths.settings_file
+        self._ctx.tasks.submit(lambda: load_settings(path), self._on_settings_loaded, self._on_settings_unreadable,
+                               name="load settings")
+
+    def _on_settings_loaded(self, settings: Settings) -> None:
+        self._use_settings(settings)
+        self.activity.refresh()
+        if settings.desktop.start_proxy_on_launch:
+            self.proxy.start()
+
+    def _on_settings_unreadable(self, error: BaseException) -> None:
+        self._start_error = describe(error)[0]
+        self._ctx.errors.report(error, self.tr("The settings cannot be used"))
+        self._show_state()
+
+    def quit(self) -> None:
+        """Stop the proxy (off the GUI thread), then leave."""
+        self.quitting.emit()
+        if self.proxy.state in (TrayState.RUNNING, TrayState.STARTING, TrayState.STOPPING):
+            self.proxy.stopped.connect(self._leave)
+            self.proxy.stop()
+        else:
+            self._leave()
+
+    def _leave(self) -> None:
+        self.tray.hide()
+        self.exit_application()
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    def toggle_proxy(self) -> None:
+        """Start the proxy when stopped (or failed), stop it when running."""
+        if self.proxy.state in (TrayState.RUNNING, TrayState.STARTING):
+            self.proxy.stop()
+        else:
+            self.proxy.start()
+
+    def show_window(self, name: str) -> InfoWindow:
+        """Show (or bring forward) one of the informational windows."""
+        window = self.windows.get(name)
+        if window is None:
+            window = about_window(str(self._ctx.paths.data_dir)) if name == "about" else coming_window(name)
+            self.windows[name] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def bring_forward(self) -> None:
+        """Another launch asked for this instance: show the wizard if unfinished, else the team."""
+        if self.setup.wizard is not None:
+            self.setup.open_wizard()
+        else:
+            self.team.open()
+        self.tray.notify(APP_NAME, self.tr("Copilot Insight is already running; it lives in the tray."))
+
+    # --- engine and activity events ----------------------------------------------------------------
+
+    def _use_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.activity.time_zone = settings.time_zone
+        self._show_state()
+
+    def _on_started(self, status: EngineStatus) -> None:
+        self._start_error = ""
+        self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(address=self._address(status)))
+        self.activity.refresh()
+
+    def _on_start_failed(self, error: BaseException) -> None:
+        self._start_error = describe(error)[0]
+        self._show_state()
+        self.tray.notify(APP_NAME, self.tr("The proxy could not start."), warning=True)
+        self._ctx.errors.report(error, self.tr("The proxy could not start"))
+
+    def _on_stopped(self) -> None:
+        self.tray.notify(APP_NAME, self.tr("The proxy stopped. Developers' Copilot requests fail until it runs."))
+
+    def _on_engine_error(self, message: str) -> None:
+        logger.error("Proxy error: %s", message)
+        self.last_engine_error = message
+        now = time.monotonic()
+        if now - self._error_noticed_at >= ENGINE_ERROR_NOTICE_SECONDS:
+            self._error_noticed_at = now
+            self.tray.notify(self.tr("Proxy problem"), message, warning=True)
+        self._show_state()
+
+    def _on_activity(self, _today: TodayActivity) -> None:
+        self._show_state()
+        self.team.refresh_activity()
+
+    def _on_first_request(self, name: str) -> None:
+        if self.settings.desktop.notify_first_request:
+            self.tray.notify(APP_NAME, self.tr("{name} sent their first Copilot request today.").format(name=name))
+
+    def _on_secret_rotated(self) -> None:
+        self.tray.notify(APP_NAME, self.tr("New secret: every developer needs their new password from "
+                                           "Team & credentials."), warning=True)
+        if self.proxy.running:
+            self.proxy.restart()
+
+    def _on_settings_saved(self, settings: Settings, restart: bool) -> None:
+        self._use_settings(settings)
+        self.activity.refresh()
+        if restart and self.proxy.state in (TrayState.RUNNING, TrayState.STARTING):
+            self.proxy.restart()
+
+    def _on_wizard_finished(self, settings: Settings, start: bool) -> None:
+        self._use_settings(settings)
+        if start:
+            self.proxy.start()
+
+    # --- what the tray shows -----------------------------------------------------------------------
+
+    def _address(self, status: EngineStatus) -> str:
+        services = self._ctx.services
+        host = advertised_host(status.host, services.lan_addresses(), services.host_name())
+        return f"{host}:{status.port}"
+
+    def status_text(self) -> str:
+        """The menu's status line for the current state."""
+        state, today = self.proxy.state, self.activity.today
+        if state is TrayState.RUNNING and self.proxy.status is not None:
+            return self.tr("Running on {address} · {active} active · {requests} requests today").format(
+                address=self._address(self.proxy.status), active=len(today.developers), requests=today.requests)
+        if state is TrayState.ERROR or (state is TrayState.STOPPED and self._start_error):
+            reason = (self._start_error.splitlines() or [self.tr("see the error message")])[0]
+            return self.tr("Not running: {reason}").format(reason=reason[:80])
+        return {TrayState.STARTING: self.tr("Starting the proxy…"), TrayState.STOPPING: self.tr("Stopping…")}.get(
+            state, self.tr("Proxy stopped"))
+
+    def _show_state(self) -> None:
+        status = self.status_text()
+        recording = self.proxy.status.records_content if self.proxy.status else False
+        lines = [APP_NAME, status]
+        if recording:
+            lines.append(self.tr("Recording prompts and answers"))
+        if self.last_engine_error and self.proxy.running:
+            lines.append(self.tr("Last problem: {message}").format(message=self.last_engine_error[:100]))
+        self.tray.set_state(self.proxy.state, recording_content=recording, status=status, tooltip="\n".join(lines))

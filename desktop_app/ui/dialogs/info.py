@@ -1,0 +1,65 @@
+"""Small informational windows: About, and the windows whose full content arrives in later versions.
+
+The dashboard, the CA guide and the report export are planned features; until they land, their
+menu entries open a window saying what is coming and what already works today.
+"""
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.ui.i18n import tr
+from desktop_app.ui.icons import app_icon
+from desktop_app.ui.widgets import named
+
+CONTEXT = "InfoWindow"
+
+
+class InfoWindow(QDialog):
+    """A titled, non-modal window with rich text and a Close button."""
+
+    def __init__(self, name: str, title: str, html: str, parent: QWidget | None = None) -> None:
+        """`name` becomes the objectName the tests find it by."""
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWindowTitle(title)
+        self.setWindowIcon(app_icon())
+        self.text = named(QLabel(html, wordWrap=True, openExternalLinks=True), f"{name}_text")
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+
+
+def about_window(data_dir: str, parent: QWidget | None = None) -> InfoWindow:
+    """The About box: version, what the app does, where its data is."""
+    html = tr(CONTEXT, "<h3>{name} {version}</h3>"
+              "<p>Per-developer GitHub Copilot usage for your team, recorded by an authenticating proxy on "
+              "this computer. Nothing is sent anywhere else.</p>"
+              "<p>Data folder: <code>{data}</code></p>"
+              "<p>Built on mitmproxy and Qt for Python.</p>").format(name=APP_NAME, version=__version__, data=data_dir)
+    return InfoWindow("about_window", tr(CONTEXT, "About {name}").format(name=APP_NAME), html, parent)
+
+
+def coming_window(feature: str, parent: QWidget | None = None) -> InfoWindow:
+    """A window for `feature` ('dashboard', 'ca_guide' or 'export'), saying what is coming."""
+    texts = {
+        "dashboard": (tr(CONTEXT, "Dashboard"), tr(CONTEXT,
+            "<p>The dashboard with per-developer daily tables and charts arrives in the next version.</p>"
+            "<p>Today: the tray tooltip shows requests and active developers for today, and "
+            "<code>copilot-insight status</code> lists who was seen.</p>")),
+        "ca_guide": (tr(CONTEXT, "CA certificate guide"), tr(CONTEXT,
+            "<p>The step-by-step guide for each operating system and IDE arrives in the next version.</p>"
+            "<p>Today: <code>copilot-insight ca path</code> prints the certificate file developers must trust; "
+            "Team &amp; credentials copies <code>NODE_EXTRA_CA_CERTS</code> with that path.</p>")),
+        "export": (tr(CONTEXT, "Export report"), tr(CONTEXT,
+            "<p>Exports to CSV, Excel, HTML and PDF from this menu arrive in a coming version.</p>"
+            "<p>Today: <code>copilot-insight report --from DATE --to DATE --format json -o FILE</code> writes "
+            "the daily usage in the seed script's JSON layout.</p>")),
+    }
+    title, html = texts[feature]
+    return InfoWindow(f"{feature}_window", title, html, parent)

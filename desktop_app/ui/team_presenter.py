@@ -1,0 +1,114 @@
+"""Team & credentials: turns the dialog's requests into settings changes and keeps its rows current.
+
+Changes go through `update_settings` (locked, atomic) on a worker; a running proxy follows the
+settings file within a second, so adding, disabling or rotating a developer needs no restart.
+Rotating the secret does: the presenter asks for one through `secret_rotated`.
+"""
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.core.credentials import derive_password
+from desktop_app.core.settings import Settings, load_settings, update_settings
+from desktop_app.core.snippets import ProxyAccess, advertised_host
+from desktop_app.core.team import add_developer, remove_developer, rotate_developer, set_enabled
+from desktop_app.ui.activity import TodayActivity
+from desktop_app.ui.context import UiContext
+from desktop_app.ui.dialogs.team import TeamDialog, TeamRow
+
+
+def team_rows(settings: Settings, today: TodayActivity) -> list[TeamRow]:
+    """One row per configured developer, with today's figures."""
+    rows = []
+    for developer in settings.developers:
+        seen = today.developers.get(developer.name)
+        rows.append(TeamRow(name=developer.name, enabled=developer.enabled, created=developer.created,
+                            requests_today=seen.requests if seen else 0, last_seen=seen.last_seen if seen else None))
+    return rows
+
+
+class TeamPresenter(QObject):
+    """Owns the team dialog while it is open."""
+
+    secret_rotated = Signal()
+    team_changed = Signal(object)  # the new Settings
+
+    def __init__(self, ctx: UiContext, today: Callable[[], TodayActivity], parent: QObject | None = None) -> None:
+        """Present the team of `ctx.paths`; `today` returns the latest activity figures."""
+        super().__init__(parent)
+        self._ctx, self._today = ctx, today
+        self.settings = Settings()
+        self.dialog: TeamDialog | None = None
+
+    def open(self) -> TeamDialog:
+        """Show the dialog (creating it on first use) and bring it to the front."""
+        if self.dialog is None:
+            self.dialog = TeamDialog(self.access_for)
+            self.dialog.add_requested.connect(lambda name: self._change(lambda s: add_developer(s, name), name))
+            self.dialog.remove_requested.connect(lambda name: self._change(lambda s: remove_developer(s, name)))
+            self.dialog.enabled_change_requested.connect(
+                lambda name, on: self._change(lambda s: set_enabled(s, name, enabled=on), name))
+            self.dialog.rotate_requested.connect(lambda name: self._change(lambda s: rotate_developer(s, name), name))
+            self.dialog.rotate_secret_requested.connect(self._rotate_secret)
+            self.dialog.destroyed.connect(self._forget_dialog)
+        self.reload()
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        self._ensure_secret()
+        return self.dialog
+
+    def reload(self, select: str | None = None) -> None:
+        """Read the settings again (on a worker) and refresh the rows."""
+        path = self._ctx.paths.settings_file
+        self._ctx.tasks.submit(lambda: load_settings(path), lambda s: self._show(s, select), self._ctx.errors.report,
+                               name="load team")
+
+    def refresh_activity(self) -> None:
+        """Update the figures from the latest activity without reading the settings."""
+        self._show(self.settings, None)
+
+    def access_for(self, name: str) -> ProxyAccess | None:
+        """Return `name`'s way into the proxy, or None until the secret has been read."""
+        developer = self.settings.developer(name)
+        if developer is None or not self._ctx.secret.loaded:
+            return None
+        proxy = self.settings.proxy
+        services = self._ctx.services
+        host = advertised_host(proxy.listen_host, services.lan_addresses(), services.host_name())
+        password = derive_password(self._ctx.secret(), developer.name, developer.generation)
+        return ProxyAccess(host, proxy.listen_port, developer.name, password, self._ctx.paths.ca_certificate)
+
+    def _show(self, settings: Settings, select: str | None) -> None:
+        self.settings = settings
+        if self.dialog is None:
+            return
+        self.dialog.set_rows(team_rows(settings, self._today()))
+        if select and settings.developer(select):
+            self.dialog.select(select)
+
+    def _change(self, change: Callable[[Settings], Settings], select: str | None = None) -> None:
+        path = self._ctx.paths.settings_file
+
+        def saved(settings: Settings) -> None:
+            self._show(settings, select)
+            self.team_changed.emit(settings)
+
+        self._ctx.tasks.submit(lambda: update_settings(path, change), saved, self._ctx.errors.report,
+                               name="change team")
+
+    def _forget_dialog(self) -> None:
+        self.dialog = None
+
+    def _ensure_secret(self) -> None:
+        if not self._ctx.secret.loaded:
+            self._ctx.tasks.submit(self._ctx.secret, lambda _s: self._show(self.settings, None),
+                                   self._ctx.errors.report, name="load secret")
+
+    def _rotate_secret(self) -> None:
+        def rotated(_secret: bytes) -> None:
+            self._show(self.settings, None)
+            self.secret_rotated.emit()
+
+        self._ctx.tasks.submit(self._ctx.secret.rotate, rotated, self._ctx.errors.report, name="rotate secret")

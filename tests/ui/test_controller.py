@@ -1,0 +1,257 @@
+"""The wired tray application with a fake engine: launch, every menu action, errors, activity, quit."""
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop_app.core.errors import ProxyStartError
+from desktop_app.core.models import RecordBatch, UsageEvent
+from desktop_app.core.settings import DesktopSettings, Settings, load_settings, save_settings
+from desktop_app.core.store import UsageStore
+from desktop_app.core.team import add_developer
+from desktop_app.ui.dialogs.wizard import WizardResult
+from desktop_app.ui.icons import TrayState
+from desktop_app.ui.setup_presenter import apply_wizard
+
+
+def action(app, name) -> QAction:
+    found = app.tray.menu.findChild(QAction, name)
+    assert found is not None, name
+    return found
+
+
+def configured(paths, **desktop) -> Settings:
+    settings = add_developer(add_developer(Settings(desktop=DesktopSettings(**desktop)), "alice"), "bob")
+    save_settings(paths.settings_file, settings)
+    return settings
+
+
+def running_app(make_app, qtbot, paths, **desktop):
+    configured(paths, **desktop)
+    app = make_app()
+    app.launch()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=3000)
+    return app
+
+
+def usage(developer: str, started: datetime) -> UsageEvent:
+    return UsageEvent(developer=developer, started_at=started, method="POST", host="api.githubcopilot.com",
+                      path="/chat/completions", host_family="api", kind="model_call", status=200, duration_ms=10.0,
+                      ttfb_ms=None, request_bytes=1, response_bytes=1, http_version="HTTP/2.0", streamed=True)
+
+
+def record(paths, bridge, *developers):
+    """Store one request per developer, then tell the bridge from another thread (as the writer does)."""
+    events = tuple(usage(name, datetime.now(UTC)) for name in developers)
+    with UsageStore.open(paths.database, "") as store:
+        store.write(RecordBatch(usage=events))
+    worker = threading.Thread(target=bridge.on_usage, args=(events,))
+    worker.start()
+    worker.join()
+
+
+def test_first_launch_opens_the_wizard_and_does_not_start(make_app, qtbot, paths):
+    app = make_app()
+    app.launch()
+    wizard = app.controller.setup.wizard
+    assert wizard is not None and wizard.isVisible()
+    qtbot.addWidget(wizard)
+    assert app.proxy.state is TrayState.STOPPED
+    assert action(app, "status_line").text() == "Proxy stopped"
+
+
+def test_finishing_the_wizard_saves_the_choices_and_starts(make_app, qtbot, paths):
+    app = make_app()
+    app.launch()
+    wizard = app.controller.setup.wizard
+    qtbot.addWidget(wizard)
+    result = WizardResult("0.0.0.0", 8123, "content", ("alice", "bob"), start_proxy=True)
+    wizard.completed.emit(result)
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=3000)
+    saved = load_settings(paths.settings_file)
+    assert (saved.proxy.listen_host, saved.proxy.listen_port, saved.recording.level) == ("0.0.0.0", 8123, "content")
+    assert [d.name for d in saved.developers] == ["alice", "bob"]
+
+
+def test_apply_wizard_keeps_existing_developers():
+    existing = add_developer(Settings(), "Alice")
+    result = apply_wizard(existing, WizardResult("127.0.0.1", 8080, "metadata", ("alice", "carol"), True))
+    assert [d.name for d in result.developers] == ["Alice", "carol"]
+
+
+def test_launch_starts_the_proxy_off_the_gui_thread(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    engine = app.proxy._engine
+    assert engine.calls[0][0] == "start"
+    assert engine.calls[0][1] != threading.main_thread().name
+    assert action(app, "toggle_proxy").text() == "Stop proxy"
+    assert action(app, "status_line").text() == "Running on 192.168.1.20:8080 · 0 active · 0 requests today"
+    assert "Running on 192.168.1.20:8080" in app.tray.icon.toolTip()
+    assert ("Copilot Insight", "The proxy is running on 192.168.1.20:8080.") in app.tray.notifications
+
+
+def test_launch_respects_start_proxy_on_launch_off(make_app, qtbot, paths):
+    configured(paths, start_proxy_on_launch=False)
+    app = make_app()
+    app.launch()
+    qtbot.wait(300)
+    assert app.proxy.state is TrayState.STOPPED
+    assert app.proxy._engine.calls == []
+
+
+def test_toggle_stops_and_starts(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    action(app, "toggle_proxy").trigger()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.STOPPED, timeout=3000)
+    assert not app.proxy._engine.running
+    assert action(app, "toggle_proxy").text() == "Start proxy"
+    assert any("stopped" in message for _title, message in app.tray.notifications)
+    action(app, "toggle_proxy").trigger()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=3000)
+
+
+def test_start_failure_shows_the_fix_in_a_dialog_and_the_status(make_app, qtbot, paths):
+    configured(paths)
+
+    def failing(bridge):
+        from tests.ui.conftest import FakeEngine
+
+        engine = FakeEngine(bridge)
+        engine.failure = ProxyStartError("Port 8080 is already in use. Quit the other program or choose "
+                                         "another port in Settings.", "errno 98")
+        return engine
+
+    app = make_app(error_dialogs=True, engine_factory=failing)
+    app.launch()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.ERROR, timeout=3000)
+    qtbot.waitUntil(lambda: len(app.errors.dialogs) == 1, timeout=3000)
+    dialog = app.errors.dialogs[0]
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "The proxy could not start"
+    assert "Port 8080 is already in use" in dialog.message.text()
+    assert action(app, "status_line").text().startswith("Not running: Port 8080 is already in use")
+    assert action(app, "toggle_proxy").text() == "Start proxy"
+
+
+def test_unreadable_settings_are_reported_and_nothing_starts(make_app, qtbot, paths, caplog):
+    paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text("{ not json", encoding="utf-8")
+    app = make_app()
+    with caplog.at_level(logging.ERROR):
+        app.launch()
+        qtbot.waitUntil(lambda: "not valid JSON" in caplog.text, timeout=3000)
+    assert app.proxy.state is TrayState.STOPPED
+    assert action(app, "status_line").text().startswith("Not running: The settings file")
+
+
+def test_engine_errors_reach_the_user_as_a_throttled_notification(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    for i in range(3):
+        threading.Thread(target=app.bridge.on_error, args=(f"TLS handshake failed {i}",)).start()
+    qtbot.waitUntil(lambda: app.controller.last_engine_error == "TLS handshake failed 2", timeout=3000)
+    warnings = [m for title, m in app.tray.notifications if title == "Proxy problem"]
+    assert warnings == ["TLS handshake failed 0"]
+    assert "Last problem: TLS handshake failed 2" in app.tray.icon.toolTip()
+
+
+def test_recorded_usage_updates_the_status_and_announces_first_requests(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths, notify_first_request=True)
+    qtbot.waitUntil(lambda: app.controller.activity.today.day != "", timeout=3000)
+    record(paths, app.bridge, "alice", "alice")
+    qtbot.waitUntil(lambda: "1 active · 2 requests today" in action(app, "status_line").text(), timeout=5000)
+    record(paths, app.bridge, "bob")
+    qtbot.waitUntil(lambda: "2 active · 3 requests today" in action(app, "status_line").text(), timeout=5000)
+    firsts = [m for _t, m in app.tray.notifications if "first Copilot request" in m]
+    assert firsts == ["alice sent their first Copilot request today.", "bob sent their first Copilot request today."]
+
+
+@pytest.mark.parametrize(("name", "window"), [
+    ("open_dashboard", "dashboard_window"), ("open_ca_guide", "ca_guide_window"),
+    ("export_this_month", "export_window"), ("open_about", "about_window"),
+])
+def test_informational_windows_open_and_come_forward_once(make_app, qtbot, paths, name, window):
+    app = running_app(make_app, qtbot, paths)
+    action(app, name).trigger()
+    shown = [w for w in QApplication.topLevelWidgets() if w.objectName() == window and w.isVisible()]
+    assert len(shown) == 1
+    qtbot.addWidget(shown[0])
+    action(app, name).trigger()
+    assert len([w for w in QApplication.topLevelWidgets() if w.objectName() == window]) == 1
+
+
+def test_team_action_opens_the_team_dialog_with_today(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    action(app, "open_team").trigger()
+    dialog = app.controller.team.dialog
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.findChild(QWidget, "team_table").model().rowCount() == 2, timeout=3000)
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: app.ctx.secret.loaded, timeout=3000)
+    access = app.controller.team.access_for("alice")
+    assert access is not None
+    assert (access.host, access.port) == ("127.0.0.1", 8080)
+    assert access.ca_file == paths.ca_certificate
+
+
+def test_team_changes_are_saved_and_a_new_secret_restarts_the_proxy(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    app.tray.team_requested.emit()
+    dialog = app.controller.team.dialog
+    qtbot.addWidget(dialog)
+    dialog.add_requested.emit("carol")
+    qtbot.waitUntil(lambda: load_settings(paths.settings_file).developer("carol") is not None, timeout=3000)
+    dialog.enabled_change_requested.emit("bob", False)
+    qtbot.waitUntil(lambda: not load_settings(paths.settings_file).developer("bob").enabled, timeout=3000)
+    dialog.add_requested.emit("carol")  # a duplicate: an error, nothing lost
+    qtbot.waitUntil(lambda: True, timeout=100)
+    before = app.ctx.secret()
+    dialog.rotate_secret_requested.emit()
+    qtbot.waitUntil(lambda: [c for c, _ in app.proxy._engine.calls].count("start") == 2, timeout=3000)
+    assert app.ctx.secret() != before
+    assert any("every developer needs" in m for _t, m in app.tray.notifications)
+
+
+def test_settings_that_need_it_restart_the_proxy(make_app, qtbot, paths, fake_os):
+    app = running_app(make_app, qtbot, paths)
+    app.tray.settings_requested.emit()
+    qtbot.waitUntil(lambda: app.controller.setup.settings_dialog is not None, timeout=3000)
+    dialog = app.controller.setup.settings_dialog
+    qtbot.addWidget(dialog)
+    current = dialog.current_settings()
+    from dataclasses import replace
+
+    changed = replace(current, proxy=replace(current.proxy, listen_port=9099),
+                      desktop=replace(current.desktop, launch_at_login=True))
+    dialog.settings_accepted.emit(changed)
+    qtbot.waitUntil(lambda: [c for c, _ in app.proxy._engine.calls].count("start") == 2, timeout=3000)
+    saved = load_settings(paths.settings_file)
+    assert saved.proxy.listen_port == 9099
+    assert [d.name for d in saved.developers] == ["alice", "bob"]
+    assert fake_os.launch_at_login == [True]
+
+
+def test_open_data_folder_asks_the_desktop(make_app, qtbot, paths, fake_os):
+    app = running_app(make_app, qtbot, paths)
+    action(app, "open_data_folder").trigger()
+    assert [url.toLocalFile() for url in fake_os.opened] == [str(paths.data_dir)]
+
+
+def test_quit_stops_the_proxy_first(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    exits = []
+    app.controller.exit_application = lambda: exits.append(app.proxy.state)
+    action(app, "quit").trigger()
+    qtbot.waitUntil(lambda: exits == [TrayState.STOPPED], timeout=3000)
+    assert not app.proxy._engine.running
+
+
+def test_bring_forward_shows_the_team_and_says_so(make_app, qtbot, paths):
+    app = running_app(make_app, qtbot, paths)
+    app.controller.bring_forward()
+    qtbot.addWidget(app.controller.team.dialog)
+    assert app.controller.team.dialog.isVisible()
+    assert "already running" in app.tray.notifications[-1][1]

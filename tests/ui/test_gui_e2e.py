@@ -1,0 +1,53 @@
+"""The whole GUI on the real engine: the tray starts mitmproxy, a real client goes through it, the tray shows it."""
+
+import socket
+import ssl
+
+import httpx
+from PySide6.QtGui import QAction
+
+from desktop_app.commands.tray import ServiceEngine
+from desktop_app.core.credentials import derive_password
+from desktop_app.core.secrets import CachedSecret, KeyringSecretStore
+from desktop_app.core.settings import ProxySettings, Settings, save_settings
+from desktop_app.core.team import add_developer
+from desktop_app.ui.icons import TrayState
+from tests.e2e.harness import COPILOT_API, REDIRECT_SCRIPT, chat_body
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_request_through_the_real_proxy_shows_in_the_tray(make_app, qtbot, paths, pki, upstream):
+    port = free_port()
+    save_settings(paths.settings_file, add_developer(Settings(proxy=ProxySettings("127.0.0.1", port)), "alice"))
+
+    secret = CachedSecret(KeyringSecretStore())
+
+    def engine(bridge):
+        return ServiceEngine(paths, secret, bridge, scripts=(REDIRECT_SCRIPT,), set_options=(
+            f"fake_upstream=127.0.0.1:{upstream.port}", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}"))
+
+    app = make_app(engine_factory=engine, secret=secret)
+    app.launch()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=15_000)
+    status = app.tray.menu.findChild(QAction, "status_line")
+    assert status.text() == f"Running on 127.0.0.1:{port} · 0 active · 0 requests today"
+
+    password = derive_password(app.ctx.secret(), "alice", 0)
+    trust = ssl.create_default_context(cafile=str(paths.ca_certificate))
+    with httpx.Client(proxy=f"http://alice:{password}@127.0.0.1:{port}", verify=trust, timeout=10) as client:
+        response = client.post(f"{COPILOT_API}/chat/completions", json=chat_body(),
+                               headers={"Authorization": "Bearer t", "X-Initiator": "user"})
+    assert response.status_code == 200
+    assert "data:" in response.text
+
+    qtbot.waitUntil(lambda: "1 active · 1 requests today" in status.text(), timeout=10_000)
+    assert f"127.0.0.1:{port}" in app.tray.icon.toolTip()
+    app.tray.toggle_proxy_requested.emit()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.STOPPED, timeout=15_000)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
