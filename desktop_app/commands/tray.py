@@ -53,6 +53,7 @@ class ServiceEngine:
         service, self._service = self._service, None
         if service is not None:
             service.stop()
+            logger.info("Proxy stopped; %d request(s) recorded.", service.recording.stored)
 
 
 def _set_launch_at_login(paths: AppPaths, data_dir_given: bool) -> Callable[[bool], None]:

@@ -6,9 +6,12 @@ translations, error hooks, then the event loop until Quit.
 """
 
 import logging
+import signal
 import sys
+from types import FrameType
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from desktop_app import APP_ID, APP_NAME, __version__
 from desktop_app.core.paths import AppPaths
@@ -65,6 +68,21 @@ def _qt_application() -> QApplication:
     return app
 
 
+def _quit_on_signals(controller: TrayController) -> QTimer:
+    """SIGINT/SIGTERM quit like the menu does (Python sees signals only when the event loop lets it run)."""
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        logger.info("Received %s, quitting.", signal.Signals(signum).name)
+        QTimer.singleShot(0, controller.quit)
+
+    for name in ("SIGINT", "SIGTERM"):
+        signal.signal(getattr(signal, name), on_signal)
+    wake = QTimer(interval=250)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return wake
+
+
 def run_tray(paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactory, services: DesktopServices,
              *, error_dialogs: bool = True) -> int:
     """Run the tray application until Quit; return the exit code (0 also when another instance runs)."""
@@ -79,9 +97,12 @@ def run_tray(paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactor
     tray_app.errors.install_hooks()
     guard.activated.connect(tray_app.controller.bring_forward)
     app.aboutToQuit.connect(tray_app.shutdown)
+    wake = _quit_on_signals(tray_app.controller)
     tray_app.launch()
+    logger.info("Tray icon shown (system tray available: %s).", QSystemTrayIcon.isSystemTrayAvailable())
     try:
         return app.exec()
     finally:
+        wake.stop()
         guard.release()
         tray_app.errors.uninstall_hooks()
