@@ -154,7 +154,6 @@ def test_add_button_emits_the_name_and_clears_the_field(qtbot, dialog):
     assert not button(dialog, "add_developer").isEnabled()
 
 
-@pytest.mark.qt_log_ignore("does not support propagateSizeHints")  # offscreen platform, harmless
 def test_enter_in_the_name_field_adds_and_keeps_the_dialog_open(qtbot, dialog):
     dialog.show()
     field = child(dialog, QLineEdit, "new_developer_name")

@@ -26,10 +26,6 @@ CA_FILE = Path("/home/lead/.copilot-insight/ca/cert.pem")
 PAGES = ["page_welcome", "page_network", "page_recording", "page_developers", "page_credentials"]
 MASK = "••••••"
 
-# The offscreen platform cannot resize windows to their size hints and says so whenever a shown wizard
-# changes page; on a real screen there is nothing to warn about.
-pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)")
-
 
 def passwords(name):
     return f"pw/{name}"
