@@ -7,6 +7,8 @@ and the OS integration (`desktop_app.system`): the UI sees them only through `En
 
 import argparse
 import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +58,23 @@ class ServiceEngine:
             logger.info("Proxy stopped; %d request(s) recorded.", service.recording.stored)
 
 
+class _Remembered:
+    """A reading kept for a while: the GUI asks for the LAN addresses often, and a resolver can be slow."""
+
+    def __init__(self, read: Callable[[], list[str]], seconds: float) -> None:
+        self._read, self._seconds = read, seconds
+        self._lock = threading.Lock()
+        self._value: list[str] | None = None
+        self._read_at = 0.0
+
+    def __call__(self) -> list[str]:
+        with self._lock:
+            now = time.monotonic()
+            if self._value is None or now - self._read_at > self._seconds:
+                self._value, self._read_at = self._read(), now
+            return list(self._value)
+
+
 def _set_launch_at_login(paths: AppPaths, data_dir_given: bool) -> Callable[[bool], None]:
     def apply(enabled: bool) -> None:
         if enabled:
@@ -73,7 +92,7 @@ def desktop_services(paths: AppPaths, data_dir_given: bool) -> DesktopServices:
     return DesktopServices(open_url=QDesktopServices.openUrl,
                            set_launch_at_login=_set_launch_at_login(paths, data_dir_given),
                            autostart_location=autostart.autostart_location,
-                           lan_addresses=lan_addresses, host_name=host_name)
+                           lan_addresses=_Remembered(lan_addresses, 60.0), host_name=host_name)
 
 
 def tray(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -15,6 +15,7 @@ from desktop_app.core.credentials import proxy_url
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - recognised, not bound
 LOOPBACK_NAMES = frozenset({"localhost"})
+PASSWORD_MASK = "••••••"  # noqa: S105 - what is shown instead of a password
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ class ProxyAccess:
     def url(self) -> str:
         """`http://name:password@host:port`."""
         return proxy_url(self.host, self.port, self.name, self.password)
+
+    @property
+    def masked_url(self) -> str:
+        """`url` with the password shown as bullets, for the screen (the clipboard gets `url`)."""
+        user, _, host = self.url.partition("@")
+        return f"{user.rpartition(':')[0]}:{PASSWORD_MASK}@{host}"
 
 
 def _is_loopback(host: str) -> bool:

@@ -85,6 +85,8 @@ class TrayController(QObject):
         """Show the tray; run the first-run wizard or start the proxy as the settings say."""
         self.tray.show()
         self._show_state()
+        # The first read of the LAN addresses may wait on a resolver: do it off the GUI thread.
+        self._ctx.tasks.submit(self._ctx.services.lan_addresses, name="read network addresses")
         if not self._ctx.paths.settings_file.exists():
             self.setup.open_wizard()
             return

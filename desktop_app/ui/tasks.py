@@ -77,10 +77,6 @@ class TaskRunner(QObject):
         """Whether a submitted job has not called back yet."""
         return bool(self._pending)
 
-    def wait(self, timeout_ms: int = 30_000) -> bool:
-        """Block until the workers are idle (shutdown and tests only); callbacks still arrive via events."""
-        return self._pool.waitForDone(timeout_ms)
-
     def close(self, timeout_ms: int = 30_000) -> None:
         """Wait for running jobs, then drop every callback still to come (the windows are going away)."""
         self._closed = True

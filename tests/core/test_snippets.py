@@ -76,3 +76,8 @@ def test_powershell_exports_double_single_quotes():
     assert "$env:NODE_EXTRA_CA_CERTS = '/data/ca cert.pem'" in lines
     tricky = ProxyAccess("h", 1, "bob", "p", PurePosixPath("/home/o'brien/ca.pem"))
     assert "$env:NODE_EXTRA_CA_CERTS = '/home/o''brien/ca.pem'" in powershell_exports(tricky).splitlines()
+
+
+def test_masked_url_hides_only_the_password():
+    assert ACCESS.masked_url == "http://alice:••••••@192.168.1.20:8080"
+    assert ACCESS.password not in ACCESS.masked_url

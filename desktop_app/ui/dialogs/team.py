@@ -45,7 +45,6 @@ from desktop_app.core.settings import validate_developer_name
 from desktop_app.core.snippets import ProxyAccess, jetbrains_text, powershell_exports, shell_exports, vscode_settings
 from desktop_app.ui.widgets import named
 
-MASK = "••••••"
 NAME_COLUMN, STATE_COLUMN, REQUESTS_COLUMN, LAST_SEEN_COLUMN = range(4)
 
 AccessSource = Callable[[str], ProxyAccess | None]
@@ -72,11 +71,6 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def masked_url(access: ProxyAccess) -> str:
-    """`access.url` with the password replaced by bullets."""
-    credentials, _, host = access.url.partition("@")
-    user = credentials.rpartition(":")[0]
-    return f"{user}:{MASK}@{host}"
 
 
 
@@ -339,7 +333,7 @@ class TeamDialog(QDialog):
         elif self._access is None:
             self.url.setText(self.tr("The credential secret is not available; see the error message."))
         else:
-            self.url.setText(self._access.url if self.show_password.isChecked() else masked_url(self._access))
+            self.url.setText(self._access.url if self.show_password.isChecked() else self._access.masked_url)
 
     def _copier(self, what: str, snippet: Snippet) -> Callable[[], None]:
         """A slot that puts `snippet` of the selected developer's access on the clipboard."""

@@ -40,7 +40,6 @@ from desktop_app.ui.widgets import named
 PasswordSource = Callable[[str], str | None]
 """Developer name -> the password that name will get (generation 0), or None if the secret is unavailable."""
 
-MASK = "••••••"
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,6 @@ def _sentence(text: str) -> str:
     return f"{text[:1].upper()}{text[1:]}."
 
 
-def _masked(url: str) -> str:
-    """`http://name:password@host:port` with the password replaced by dots."""
-    user_part, _, host_part = url.partition("@")
-    return f"{user_part.rsplit(':', 1)[0]}:{MASK}@{host_part}"
 
 
 class _WelcomePage(QWizardPage):
@@ -282,7 +277,7 @@ class _CredentialsPage(QWizardPage):
         self._network, self._developers = network, developers
         self._lan_addresses, self._host_name = where
         self._ca_file, self._password_for = ca_file, password_for
-        self._urls: list[tuple[QLabel, str]] = []
+        self._urls: list[tuple[QLabel, ProxyAccess]] = []
         self.rows = named(QScrollArea(widgetResizable=True), "credential_rows")
         self.show_passwords = named(QCheckBox(self.tr("Show passwords")), "show_passwords")
         self.problem = _label(self.tr("The credential secret is unavailable, so the URLs cannot be shown now. "
@@ -317,11 +312,11 @@ class _CredentialsPage(QWizardPage):
                 grid.addWidget(_label(self.tr("unavailable"), f"credential_url_{name}"), row, 1)
                 copy.setEnabled(False)
             else:
-                url = ProxyAccess(host, port, name, password, self._ca_file).url
+                access = ProxyAccess(host, port, name, password, self._ca_file)
                 label = _label("", f"credential_url_{name}")
-                self._urls.append((label, url))
+                self._urls.append((label, access))
                 grid.addWidget(label, row, 1)
-                copy.clicked.connect(self._copier(url))
+                copy.clicked.connect(self._copier(access.url))
             grid.addWidget(copy, row, 2)
         if not names:
             grid.addWidget(_label(self.tr("No developers yet: add them later from Team & credentials. Until "
@@ -340,8 +335,8 @@ class _CredentialsPage(QWizardPage):
 
     @Slot(bool)
     def _on_show_passwords(self, shown: bool) -> None:
-        for label, url in self._urls:
-            label.setText(url if shown else _masked(url))
+        for label, access in self._urls:
+            label.setText(access.url if shown else access.masked_url)
 
 
 class FirstRunWizard(QWizard):
