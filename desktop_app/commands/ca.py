@@ -1,17 +1,36 @@
-"""`copilot-insight ca path|export`."""
+"""`copilot-insight ca path|export --format pem|cer|p12 -o FILE`."""
 
 import argparse
 
 from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
+from desktop_app.core.fileio import export_bytes
+from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
-from desktop_app.proxy.certs import ensure_ca
+from desktop_app.proxy.certs import describe_ca, ensure_ca, export_ca
+
+FORMAT_NAMES = {"pem": "PEM", "cer": "DER (.cer)", "p12": "PKCS#12, certificate only"}
+
+
+def _export(args: argparse.Namespace, paths: AppPaths) -> None:
+    if args.output is None:
+        raise AppError("`ca export` needs the file to write: -o FILE (for example -o copilot-insight-ca.pem).")
+    confdir = ensure_private_dir(paths.confdir)
+    data = export_ca(confdir, args.format, host_name())
+    try:
+        export_bytes(args.output, data)
+    except OSError as exc:
+        raise AppError(f"Could not write {args.output}: {exc.strerror or exc}. Choose a folder you can write to.",
+                       f"{type(exc).__name__}: {exc}") from exc
+    ca = describe_ca(confdir)
+    out(f"Wrote the CA certificate '{ca.common_name}' ({FORMAT_NAMES[args.format]}) to {args.output}.")
+    out(f"SHA-256 fingerprint: {ca.fingerprint}")
 
 
 def ca(args: argparse.Namespace, paths: AppPaths) -> int:
-    """`ca path` prints where the CA certificate is, creating the CA on first use."""
+    """`ca path` prints where the CA certificate is; `ca export` writes it (never the key) to a file."""
     if args.action == "path":
-        out(str(ensure_ca(ensure_private_dir(paths.confdir))))
-        return 0
-    raise AppError("`ca export` arrives with the CA guide; until then give developers the PEM file "
-                   "printed by `copilot-insight ca path`.")
+        out(str(ensure_ca(ensure_private_dir(paths.confdir), host_name())))
+    else:
+        _export(args, paths)
+    return 0

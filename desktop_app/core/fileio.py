@@ -13,11 +13,25 @@ from pathlib import Path
 from desktop_app.core.paths import ensure_private_dir
 
 PRIVATE_FILE_MODE = 0o600
+PUBLIC_FILE_MODE = 0o644
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically; the file is readable by the current user only."""
     ensure_private_dir(path.parent)
+    _replace_atomically(path, data, PRIVATE_FILE_MODE)
+
+
+def export_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with public `data` (a CA certificate, a report) atomically, readable by others.
+
+    Unlike `atomic_write_bytes` it leaves the folder as it is (it is the user's, e.g. Downloads) and
+    does not create it.
+    """
+    _replace_atomically(path, data, PUBLIC_FILE_MODE)
+
+
+def _replace_atomically(path: Path, data: bytes, mode: int) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -26,7 +40,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         if os.name == "posix":
-            tmp.chmod(PRIVATE_FILE_MODE)
+            tmp.chmod(mode)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
