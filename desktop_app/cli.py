@@ -33,6 +33,10 @@ def _serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: a
                        "127.0.0.1; 0.0.0.0 for every interface)")
     serve.add_argument("--listen-port", type=int, metavar="PORT", help="port to listen on (default 8080)")
     serve.add_argument("--record", choices=RECORDING_LEVELS, help="what to record (default: from settings)")
+    serve.add_argument("--setup-port", type=int, metavar="PORT",
+                       help="port of the developers' setup page (default: from settings, the proxy port + 1)")
+    serve.add_argument("--no-setup-page", dest="setup_page", action="store_false", default=None,
+                       help="do not serve the developers' setup page")
     serve.add_argument("--set", dest="set_options", action="append", default=[], metavar="NAME=VALUE",
                        help="set any mitmproxy option, as mitmdump --set does (repeatable)")
     serve.add_argument("-s", "--script", dest="scripts", action="append", default=[], type=Path,

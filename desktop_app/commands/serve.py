@@ -35,6 +35,8 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         set_options=tuple(getattr(args, "set_options", ())),
         scripts=tuple(getattr(args, "scripts", ())),
         record=getattr(args, "record", None),
+        setup_page=getattr(args, "setup_page", None),
+        setup_port=getattr(args, "setup_port", None),
     )
 
 

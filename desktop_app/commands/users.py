@@ -1,15 +1,27 @@
-"""`copilot-insight users add|remove|disable|enable|rotate|list|show NAME`."""
+"""`copilot-insight users add|remove|disable|enable|rotate|list|show NAME`.
+
+`list` also shows, per developer, when they were last seen and what recently went wrong when they
+connected (a client that does not trust the CA, wrong passwords), and names that are not developers
+here with their source address, so the lead can help.
+"""
 
 import argparse
+import contextlib
+import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from desktop_app.commands.common import out, secret_for
 from desktop_app.core.credentials import derive_password, proxy_url
+from desktop_app.core.diagnostics import describe, for_developer, local_time, unknown_usernames
+from desktop_app.core.errors import StoreError
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.secrets import CachedSecret
 from desktop_app.core.settings import Developer, Settings, load_settings, update_settings
 from desktop_app.core.snippets import advertised_host
+from desktop_app.core.store import UsageStore
 from desktop_app.core.team import (
     add_developer,
     remove_developer,
@@ -17,6 +29,12 @@ from desktop_app.core.team import (
     rotate_developer,
     set_enabled,
 )
+from desktop_app.core.usage_query import ConnectionSummary, connection_summaries, developers_seen
+
+logger = logging.getLogger(__name__)
+DIAGNOSTIC_DAYS = 30
+MAX_LINES_PER_DEVELOPER = 6
+MAX_UNKNOWN_LINES = 20
 
 DONE = {"add": "added", "remove": "removed", "disable": "disabled", "enable": "enabled",
         "rotate": "given a new password (the old one no longer works)"}
@@ -38,12 +56,35 @@ def _print_credentials(args: argparse.Namespace, secret: CachedSecret, settings:
     out(f"Password:  {password}")
 
 
-def _list(settings: Settings) -> None:
+def _connections(database: Path) -> tuple[list[ConnectionSummary], dict[str, datetime]]:
+    """The recent connection diagnostics and everyone's last request, if the proxy has recorded any."""
+    if not database.exists():
+        return [], {}
+    try:
+        with contextlib.closing(UsageStore.reader(database)) as conn:
+            since = datetime.now(UTC) - timedelta(days=DIAGNOSTIC_DAYS)
+            return connection_summaries(conn, since), dict(developers_seen(conn))
+    except StoreError as exc:
+        logger.warning("Connection diagnostics are not available: %s", exc.user_message)
+        return [], {}
+
+
+def _list(settings: Settings, database: Path) -> None:
     if not settings.developers:
         out("No developers yet. Add one with: copilot-insight users add NAME")
+    summaries, last_seen = _connections(database)
     for d in settings.developers:
         state = "enabled " if d.enabled else "disabled"
-        out(f"{d.name:24} {state}  generation {d.generation}  added {d.created}")
+        seen = last_seen.get(d.name)
+        out(f"{d.name:24} {state}  generation {d.generation}  added {d.created}  "
+            f"last seen {local_time(seen) if seen else 'never'}")
+        for row in for_developer(d.name, summaries)[:MAX_LINES_PER_DEVELOPER]:
+            out(f"    {describe(row)}")
+    strangers = unknown_usernames(summaries, (d.name for d in settings.developers))
+    if strangers:
+        out(f"Unknown usernames (not developers here), last {DIAGNOSTIC_DAYS} days:")
+        for row in strangers[:MAX_UNKNOWN_LINES]:
+            out(f"    {describe(row)}")
 
 
 def _change(args: argparse.Namespace) -> Callable[[Settings], Settings]:
@@ -61,7 +102,7 @@ def users(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run one `users` action; print credentials after add, rotate and show."""
     secret = secret_for(args)
     if args.action == "list":
-        _list(load_settings(paths.settings_file))
+        _list(load_settings(paths.settings_file), paths.database)
         return 0
     if args.action == "show":
         settings = load_settings(paths.settings_file)

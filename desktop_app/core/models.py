@@ -7,6 +7,7 @@ no Authorization value, cookie, bearer token or proxy password.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 Milliseconds = float
 
@@ -123,6 +124,27 @@ class ContentRecord:
     document: dict[str, object]
 
 
+ConnectionEventKind = Literal["untrusted_ca", "tls_failed", "wrong_password", "unknown_user", "disabled",
+                              "check_passed"]
+CONNECTION_EVENT_KINDS: tuple[ConnectionEventKind, ...] = (
+    "untrusted_ca", "tls_failed", "wrong_password", "unknown_user", "disabled", "check_passed")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    """A connection event the lead may need to see to help a developer; never a password.
+
+    A refused login, a TLS handshake their client gave up on, or a connection check that passed.
+    """
+
+    kind: ConnectionEventKind
+    username: str  # the developer, or the name a client sent ('' when it sent none)
+    source: str  # the client's IP address
+    host: str  # the host the client wanted to reach ('' when unknown)
+    at: datetime  # UTC
+    detail: str = ""  # e.g. the TLS error, redacted and short
+
+
 @dataclass(frozen=True)
 class RecordBatch:
     """What one analysed exchange (or import) adds to the store."""
@@ -131,4 +153,5 @@ class RecordBatch:
     telemetry: tuple[TelemetryEvent, ...] = ()
     quotas: tuple[QuotaSnapshot, ...] = ()
     content: tuple[ContentRecord, ...] = field(default=())
+    connections: tuple[ConnectionEvent, ...] = ()
 

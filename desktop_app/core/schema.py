@@ -3,7 +3,7 @@
 Owns the DDL and its ordered `MIGRATIONS` (`SCHEMA_VERSION`, the `schema_version` table, and the
 check that refuses a database written by a newer version), the `meta` keys, the column order of
 the event tables with the INSERT/UPSERT statements that write them, and the conversion of
-`UsageEvent`, `TelemetryEvent` and `QuotaSnapshot` into those rows (each event's local `day`
+`UsageEvent`, `TelemetryEvent`, `QuotaSnapshot` and `ConnectionEvent` into those rows (each event's local `day`
 computed in a `DayZone`). The daily-summary tables are created here; their contents belong to
 `rollup`.
 
@@ -18,7 +18,7 @@ from typing import Final
 
 from desktop_app.core.dayzone import DayZone, epoch_seconds
 from desktop_app.core.errors import StoreError
-from desktop_app.core.models import QuotaSnapshot, TelemetryEvent, UsageEvent
+from desktop_app.core.models import ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
 
 Row = tuple[object, ...]
 
@@ -106,7 +106,17 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1]
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Add the per-developer connection diagnostics (refused logins, failed TLS handshakes, checks)."""
+    conn.execute("""CREATE TABLE connection_events (
+        kind TEXT NOT NULL, username TEXT NOT NULL, source TEXT NOT NULL, host TEXT NOT NULL,
+        count INTEGER NOT NULL, first_at REAL NOT NULL, last_at REAL NOT NULL, detail TEXT NOT NULL,
+        PRIMARY KEY (kind, username, source, host)
+    )""")
+    conn.execute("CREATE INDEX connection_events_last_at ON connection_events (last_at)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -149,6 +159,22 @@ ADD_COUNTER: Final = (
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value"
 )
 SET_META: Final = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+UPSERT_CONNECTION: Final = (
+    "INSERT INTO connection_events (kind, username, source, host, count, first_at, last_at, detail) "
+    "VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (kind, username, source, host) DO UPDATE SET "
+    "count = connection_events.count + 1, "
+    "first_at = CASE WHEN excluded.first_at < connection_events.first_at "
+    "THEN excluded.first_at ELSE connection_events.first_at END, "
+    "last_at = CASE WHEN excluded.last_at > connection_events.last_at "
+    "THEN excluded.last_at ELSE connection_events.last_at END, "
+    "detail = excluded.detail"
+)
+MAX_CONNECTION_ROWS: Final = 2000
+"""Connection diagnostics kept at most (the oldest go first): names sent by strangers are unbounded."""
+TRIM_CONNECTIONS: Final = (
+    "DELETE FROM connection_events WHERE last_at < (SELECT last_at FROM connection_events "  # noqa: S608 - a constant
+    f"ORDER BY last_at DESC LIMIT 1 OFFSET {MAX_CONNECTION_ROWS - 1})"
+)
 
 
 # --- rows -------------------------------------------------------------------------------------------
@@ -190,6 +216,12 @@ def quota_row(snapshot: QuotaSnapshot) -> Row:
         s.developer, s.quota, epoch_seconds(s.observed_at), s.entitlement, s.remaining_percent,
         s.overage, _flag(s.overage_permitted), s.reset_at,
     )
+
+
+def connection_row(event: ConnectionEvent) -> Row:
+    """Return `event` as an `UPSERT_CONNECTION` row."""
+    at = epoch_seconds(event.at)
+    return (event.kind, event.username, event.source, event.host, at, at, event.detail)
 
 
 def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:

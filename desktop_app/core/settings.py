@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.fileio import atomic_write_text, file_lock
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
 DEVELOPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -47,6 +47,15 @@ class ProxySettings:
     listen_port: int = DEFAULT_PORT
     copilot_only: bool = False
     extra_hosts: tuple[str, ...] = ()
+    setup_page: bool = True  # the read-only page developers open to get the CA and the guide
+    setup_port: int = 0  # 0: the proxy port + 1
+
+    @property
+    def effective_setup_port(self) -> int:
+        """The setup page's port: as configured, else the proxy port + 1 (- 1 at the top of the range)."""
+        if self.setup_port:
+            return self.setup_port
+        return self.listen_port + 1 if self.listen_port < 65535 else self.listen_port - 1
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,8 @@ def validate_developer_name(name: object) -> str | None:
 
 def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
     where = "proxy."
-    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts"}, where, problems)
+    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts", "setup_page", "setup_port"},
+                  where, problems)
     host = data.get("listen_host", ProxySettings.listen_host)
     if (why := validate_listen_host(host)) is not None:
         problems.append(f"'proxy.listen_host': {why}.")
@@ -149,12 +159,17 @@ def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
         problems.append("'proxy.extra_hosts' must be a list of host names such as "
                         "'copilot.example.com' or '*.example.com'.")
         hosts = []
-    return ProxySettings(
+    proxy = ProxySettings(
         listen_host=cast("str", host),
         listen_port=_int(data, "listen_port", DEFAULT_PORT, (1, 65535), where=where, problems=problems),
         copilot_only=_bool(data, "copilot_only", False, where, problems),
         extra_hosts=tuple(h.lower() for h in hosts),
+        setup_page=_bool(data, "setup_page", True, where, problems),
+        setup_port=_int(data, "setup_port", 0, (0, 65535), where=where, problems=problems),
     )
+    if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
+        problems.append(f"'proxy.setup_port' must differ from the proxy's port {proxy.listen_port}.")
+    return proxy
 
 
 def _recording_from(data: JsonObject, problems: Problems) -> RecordingSettings:
@@ -252,6 +267,8 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             "listen_port": settings.proxy.listen_port,
             "copilot_only": settings.proxy.copilot_only,
             "extra_hosts": list(settings.proxy.extra_hosts),
+            "setup_page": settings.proxy.setup_page,
+            "setup_port": settings.proxy.setup_port,
         },
         "recording": {
             "level": settings.recording.level,
@@ -278,8 +295,13 @@ def _add_desktop_section(data: JsonObject) -> JsonObject:
     return {**data, "desktop": settings_to_dict(Settings())["desktop"]}
 
 
+def _same_layout(data: JsonObject) -> JsonObject:
+    """Version 3 added the optional `proxy.setup_page` and `proxy.setup_port`; their defaults apply."""
+    return dict(data)
+
+
 # MIGRATIONS[n] turns a version-n object into a version-(n+1) object. Add one per schema change.
-MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {1: _add_desktop_section}
+MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {1: _add_desktop_section, 2: _same_layout}
 
 
 def migrate(data: JsonObject) -> JsonObject:

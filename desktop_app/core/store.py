@@ -49,8 +49,11 @@ from desktop_app.core.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SET_META,
+    TRIM_CONNECTIONS,
+    UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
     UPSERT_QUOTA,
+    connection_row,
     quota_row,
     refuse_newer,
     seen_rows,
@@ -284,8 +287,9 @@ class UsageStore:
         usage = [usage_row(e, zone) for b in batches for e in b.usage]
         telemetry = [telemetry_row(e, zone) for b in batches for e in b.telemetry]
         quotas = [quota_row(q) for b in batches for q in b.quotas]
+        connections = [connection_row(c) for b in batches for c in b.connections]
         days = {str(row[2]) for row in usage} | {str(row[2]) for row in telemetry}
-        if not (usage or telemetry or quotas):
+        if not (usage or telemetry or quotas or connections):
             return
         with self._writing("written") as conn:
             conn.executemany(INSERT_USAGE, usage)
@@ -293,6 +297,9 @@ class UsageStore:
             conn.executemany(UPSERT_QUOTA, quotas)
             conn.executemany(UPSERT_DEVELOPER, seen_rows(usage, telemetry))
             conn.executemany(MARK_DIRTY, [(day,) for day in days])
+            if connections:
+                conn.executemany(UPSERT_CONNECTION, connections)
+                conn.execute(TRIM_CONNECTIONS)
         if days:
             self._summarise_finished_days(days)
 
@@ -328,7 +335,8 @@ class UsageStore:
     def purge(self, events_before: datetime) -> int:
         """Delete usage and telemetry events older than `events_before`; return how many went.
 
-        Summaries of the removed days go too; the day of the cut-off is summarised again. Quota
+        Summaries of the removed days and older connection diagnostics go too; the day of the cut-off is
+        summarised again. Quota
         snapshots (latest values), counters and developers' first/last seen are kept.
         """
         cutoff = epoch_seconds(events_before)
@@ -336,6 +344,7 @@ class UsageStore:
         with self._writing("purged") as conn:
             usage = conn.execute("DELETE FROM usage_events WHERE started_at < ?", (cutoff,)).rowcount
             telemetry = conn.execute("DELETE FROM telemetry_events WHERE occurred_at < ?", (cutoff,)).rowcount
+            conn.execute("DELETE FROM connection_events WHERE last_at < ?", (cutoff,))
             for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff_day,))  # noqa: S608 - constant names
             refresh_days(conn, [cutoff_day])

@@ -223,3 +223,32 @@ def activity_on(conn: sqlite3.Connection, day: str) -> dict[str, DayActivity]:
         rows = conn.execute("SELECT developer, COUNT(*), MAX(started_at) FROM usage_events WHERE day = ? "
                             "GROUP BY developer ORDER BY developer", (day,)).fetchall()
     return {developer: DayActivity(int(count), _from_epoch(last)) for developer, count, last in rows}
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    """Connection events of one kind, name, source and host, counted (see `models.ConnectionEvent`)."""
+
+    kind: str
+    username: str
+    source: str
+    host: str
+    count: int
+    first_at: datetime  # UTC
+    last_at: datetime  # UTC
+    detail: str
+
+
+def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None) -> list[ConnectionSummary]:
+    """Return the connection diagnostics last seen at or after `since` (all when None), newest first.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    cutoff = since.timestamp() if since is not None else 0.0
+    with _reading():
+        rows = conn.execute("SELECT kind, username, source, host, count, first_at, last_at, detail "
+                            "FROM connection_events WHERE last_at >= ? ORDER BY last_at DESC, kind, username",
+                            (cutoff,)).fetchall()
+    return [ConnectionSummary(kind, username, source, host, int(count), _from_epoch(first), _from_epoch(last), detail)
+            for kind, username, source, host, count, first, last, detail in rows]

@@ -133,6 +133,10 @@ class ProxyAuthenticator:
                 await asyncio.sleep(delay)
         flow.response = _auth_required(result)
 
+    def developer_for(self, client: connection.Client) -> str | None:
+        """Return the developer whose authenticated CONNECT opened `client`'s connection, if any."""
+        return self._by_connection.get(client)
+
     async def http_connect(self, flow: http.HTTPFlow) -> None:
         """Authenticate a CONNECT and bind the developer to the client connection."""
         developer = await self._authenticate(flow)

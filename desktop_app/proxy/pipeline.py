@@ -1,6 +1,7 @@
 """The writer thread's work: analyse captured exchanges, store them, write content, notify.
 
-Called by the dispatcher with batches of `Exchange`s. A failing analysis, a full disk or a locked
+Called by the dispatcher with batches of `Exchange`s and `ConnectionEvent`s (refused logins, failed
+TLS handshakes, passed connection checks). A failing analysis, a full disk or a locked
 database costs a counted record, never the proxy: the store is retried with the next batch
 (bounded), and what cannot be kept is counted as unrecorded.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from desktop_app.core.content_log import ContentLog
-from desktop_app.core.models import RecordBatch, UsageEvent
+from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
 from desktop_app.core.store import UsageStore
 from desktop_app.proxy.analysis import analyze, unparsed_batch
 from desktop_app.proxy.recorder import Exchange
@@ -67,9 +68,14 @@ class RecordingPipeline:
         self._refreshed_at = time.monotonic()
         self.stats = PipelineStats()
 
-    def __call__(self, exchanges: Sequence[Exchange]) -> None:
-        """Analyse, store and announce one batch."""
-        batches = [self._analyse(exchange) for exchange in exchanges]
+    def __call__(self, items: Sequence[Exchange | ConnectionEvent]) -> None:
+        """Analyse, store and announce one batch of exchanges and connection events.
+
+        Listeners hear about every stored batch, with the usage events it held (none when it held only
+        connection events), so a GUI can refresh what it shows of either.
+        """
+        batches = [self._analyse(item) if isinstance(item, Exchange) else RecordBatch(connections=(item,))
+                   for item in items]
         self._write(batches)
         self._write_content(batches)
         events = [usage for batch in batches for usage in batch.usage]

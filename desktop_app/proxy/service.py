@@ -1,4 +1,7 @@
-"""The proxy as the product runs it: authentication, policy, capture, recording and the runner.
+"""The proxy as the product runs it, with everything around it.
+
+Authentication, the connection check, policy, capture, diagnostics, recording, the runner and the
+developers' setup page.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
 to the recorded usage (log lines, the GUI bridge).
@@ -12,17 +15,22 @@ from pathlib import Path
 
 from desktop_app.core.content_log import ContentLog
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
-from desktop_app.core.models import UsageEvent
+from desktop_app.core.models import ConnectionEvent, UsageEvent
+from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.settings import RecordingLevel, Settings
 from desktop_app.core.store import UsageStore
 from desktop_app.core.team import TeamDirectory
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
+from desktop_app.proxy.certs import ensure_ca
+from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
+from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.hosts import HostPolicy, intercept_patterns
 from desktop_app.proxy.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import Exchange, UsageRecorder
 from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
+from desktop_app.proxy.setup_service import SetupPageService
 
 request_log = logging.getLogger("desktop_app.requests")
 
@@ -36,6 +44,8 @@ class ServiceOptions:
     set_options: tuple[str, ...] = ()
     scripts: tuple[Path, ...] = ()
     record: RecordingLevel | None = None  # None: as the settings say
+    setup_page: bool | None = None  # None: as the settings say
+    setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
 
 
 def log_request_lines(events: Sequence[UsageEvent]) -> None:
@@ -52,8 +62,7 @@ class ProxyService:
 
     def __init__(self, paths: AppPaths, settings: Settings, load_secret: Callable[[], bytes],
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
-                 on_error: ErrorCallback | None = None,
-                 on_auth_failure: Callable[[AuthFailure], None] | None = None) -> None:
+                 on_error: ErrorCallback | None = None) -> None:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
         self.directory = TeamDirectory(paths.settings_file, load_secret)
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
@@ -63,19 +72,28 @@ class ProxyService:
             partial(UsageStore.open, paths.database, settings.time_zone), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [log_request_lines, *listeners], dropped=lambda: self.dispatcher.stats.dropped)
-        self.dispatcher: EventDispatcher[Exchange] = EventDispatcher([self.pipeline], on_stop=self.pipeline.close)
+        self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(
+            [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
+        authenticator = ProxyAuthenticator(self.directory.check, on_failure=self._refused)
         addons = [
-            ProxyAuthenticator(self.directory.check, on_failure=on_auth_failure),
+            authenticator,
+            ConnectionCheck(self.dispatcher.submit),
             CopilotOnly(self.hosts, settings.proxy.copilot_only),
             self.recorder,
+            HandshakeFailures(authenticator.developer_for, self.dispatcher.submit),
         ]
+        confdir = ensure_private_dir(paths.confdir)
+        ensure_ca(confdir, host_name())  # ours, named after this computer, before mitmproxy would make one
         self.runner = ProxyRunner(ProxyOptions(
-            listen_host=options.listen_host, listen_port=options.listen_port,
-            confdir=ensure_private_dir(paths.confdir),
-            allow_hosts=tuple(intercept_patterns(settings.proxy.extra_hosts)),
+            listen_host=options.listen_host, listen_port=options.listen_port, confdir=confdir,
+            allow_hosts=(*intercept_patterns(settings.proxy.extra_hosts), CHECK_PATTERN),
             set_options=options.set_options, scripts=options.scripts,
         ), addons, on_error=on_error)
+        self.setup_page = SetupPageService(
+            confdir, settings, (options.listen_host, options.listen_port), record=self.record,
+            enabled=settings.proxy.setup_page if options.setup_page is None else options.setup_page,
+            port=settings.proxy.setup_port if options.setup_port is None else options.setup_port)
 
     @property
     def stats(self) -> DispatchStats:
@@ -87,16 +105,26 @@ class ProxyService:
         """Counters of analysed, stored, unparsed and unrecorded exchanges."""
         return self.pipeline.stats
 
+    def _refused(self, failure: AuthFailure) -> None:
+        self.dispatcher.submit(refusal_event(failure))
+
     def start(self, timeout: float = 10.0) -> Address:
-        """Start the writer thread and the proxy; raise `ProxyStartError` if it cannot listen."""
+        """Start the writer thread, the proxy and the setup page.
+
+        Raises `ProxyStartError` if the proxy cannot listen; a setup page that cannot is reported in
+        `setup_page.problem` instead.
+        """
         self.dispatcher.start()
         try:
-            return self.runner.start(timeout)
+            address = self.runner.start(timeout)
         except BaseException:
             self.dispatcher.stop()
             raise
+        self.setup_page.start(address)
+        return address
 
     def stop(self) -> None:
-        """Stop the proxy, then record what is still queued and close the store."""
+        """Stop the setup page and the proxy, then record what is still queued and close the store."""
+        self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread

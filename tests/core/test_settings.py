@@ -232,3 +232,30 @@ def test_desktop_section_round_trips_and_is_validated(settings_file):
         load_settings(settings_file)
     assert "'desktop.launch_at_login' must be true or false" in caught.value.user_message
     assert "'desktop.autostart' is not a setting" in caught.value.user_message
+
+
+def test_a_version_2_file_gains_the_setup_page_defaults(settings_file):
+    write_json(settings_file, {"schema_version": 2, "proxy": {"listen_port": 9090}})
+    proxy = load_settings(settings_file).proxy
+    assert (proxy.setup_page, proxy.setup_port, proxy.effective_setup_port) == (True, 0, 9091)
+
+
+@pytest.mark.parametrize(("listen_port", "setup_port", "effective"), [(8080, 0, 8081), (8080, 9000, 9000),
+                                                                     (65535, 0, 65534)])
+def test_the_setup_page_port_defaults_to_the_proxy_port_plus_one(listen_port, setup_port, effective):
+    assert ProxySettings(listen_port=listen_port, setup_port=setup_port).effective_setup_port == effective
+
+
+def test_a_setup_page_on_the_proxy_port_is_refused_unless_turned_off(settings_file):
+    write_json(settings_file, {"schema_version": SCHEMA_VERSION, "proxy": {"listen_port": 8080, "setup_port": 8080}})
+    with pytest.raises(ConfigError, match="'proxy.setup_port' must differ from the proxy's port 8080"):
+        load_settings(settings_file)
+    write_json(settings_file, {"schema_version": SCHEMA_VERSION,
+                               "proxy": {"listen_port": 8080, "setup_port": 8080, "setup_page": False}})
+    assert load_settings(settings_file).proxy.setup_page is False
+
+
+def test_setup_page_settings_survive_a_save(settings_file):
+    saved = Settings(proxy=ProxySettings(setup_page=False, setup_port=9999))
+    save_settings(settings_file, saved)
+    assert load_settings(settings_file) == saved

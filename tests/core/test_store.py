@@ -20,7 +20,7 @@ from desktop_app.core.usage_query import counters, daily_usage, developers_seen,
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
-          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty"}
+          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events"}
 
 
 def usage(at=T0, developer="alice", **fields):

@@ -86,7 +86,7 @@ class Served:
         return self.process.wait(timeout=15)
 
 
-def start_serve(tmp_path: Path, pki, upstream, developers=("alice",)) -> Served:
+def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=()) -> Served:
     """Add the developers with the CLI, then start `serve` on a free loopback port routed to the fake."""
     env = serve_env(tmp_path)
     passwords = {}
@@ -98,7 +98,7 @@ def start_serve(tmp_path: Path, pki, upstream, developers=("alice",)) -> Served:
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop_app", "serve", "--listen-host", "127.0.0.1", "--listen-port", str(port),
          "-s", str(REDIRECT_SCRIPT), "--set", f"fake_upstream=127.0.0.1:{upstream.port}",
-         "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}"],
+         "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}", *extra_args],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     served = Served(process, Lines(process.stderr), port, env, passwords)
     try:
