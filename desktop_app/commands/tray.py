@@ -1,8 +1,8 @@
 """`copilot-insight` with no command: the tray application, wired to the real engine and the OS.
 
 This is the only place that joins the GUI (`desktop_app.ui`) to the proxy (`desktop_app.proxy`)
-and the OS integration (`desktop_app.system`): the UI sees them only through `Engine` and
-`DesktopServices`.
+and the OS integration (`desktop_app.system`): the UI sees them only through `Engine`,
+`DesktopServices` and `CertificateAuthority`.
 """
 
 import argparse
@@ -14,9 +14,10 @@ from pathlib import Path
 
 from desktop_app.commands.common import secret_for
 from desktop_app.core.netinfo import host_name, lan_addresses
-from desktop_app.core.paths import AppPaths
+from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.secrets import CachedSecret
 from desktop_app.core.settings import load_settings
+from desktop_app.proxy.certs import InstallationCa
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 from desktop_app.system import autostart
 from desktop_app.ui.bridge import EngineBridge
@@ -48,7 +49,9 @@ class ServiceEngine:
         self._service = service
         logger.info("Proxy on %s:%d for %d developer(s); recording %s.", host, port, len(settings.developers),
                     service.record)
-        return EngineStatus(host, port, records_content=service.record == "content")
+        setup = service.setup_page
+        return EngineStatus(host, port, records_content=service.record == "content",
+                            setup_port=setup.address[1] if setup.address else None, setup_problem=setup.problem)
 
     def stop(self) -> None:
         """Stop the running proxy, if any, after recording what is queued."""
@@ -102,4 +105,5 @@ def tray(args: argparse.Namespace, paths: AppPaths) -> int:
     secret = secret_for(args)
     return run_tray(paths, secret, lambda bridge: ServiceEngine(paths, secret, bridge),
                     desktop_services(paths, args.data_dir is not None),
+                    ca=InstallationCa(ensure_private_dir(paths.confdir), host_name()),
                     error_dialogs=not args.no_error_dialogs)

@@ -1,4 +1,4 @@
-"""Today's activity for the tray tooltip and the team dialog: who used Copilot and how much.
+"""Today's activity for the tray tooltip and the team dialog: who used Copilot, how much, what went wrong.
 
 Counts come from the store, never from counting signals, so they are exact after a restart. A
 refresh is a store query on a worker thread, at most once per `THROTTLE_MS` however much traffic
@@ -7,29 +7,44 @@ arrives; new developers of the day are announced once each.
 
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.core.dayzone import resolve_zone
+from desktop_app.core.errors import StoreError
 from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import DayActivity, activity_on
+from desktop_app.core.usage_query import (
+    ConnectionSummary,
+    DayActivity,
+    activity_on,
+    connection_summaries,
+    developers_seen,
+)
 from desktop_app.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
 
 THROTTLE_MS = 1000
+DIAGNOSTIC_DAYS = 7
 
 
 @dataclass(frozen=True)
 class TodayActivity:
-    """Each active developer's requests and last request on `day`."""
+    """Today's requests and last request per developer, plus everyone's last request and recent diagnostics.
+
+    `connections` holds the connection diagnostics of the last `DIAGNOSTIC_DAYS` days.
+    """
 
     day: str
     developers: dict[str, DayActivity] = field(default_factory=dict)
+    last_seen: dict[str, datetime] = field(default_factory=dict)
+    connections: tuple[ConnectionSummary, ...] = ()
 
     @property
     def requests(self) -> int:
@@ -43,7 +58,15 @@ def read_today(database: Path, time_zone: str, now: Callable[[], float] = time.t
     if not database.exists():
         return TodayActivity(day)
     with contextlib.closing(UsageStore.reader(database)) as conn:
-        return TodayActivity(day, activity_on(conn, day))
+        return TodayActivity(day, activity_on(conn, day), dict(developers_seen(conn)), _connections(conn, now()))
+
+
+def _connections(conn: sqlite3.Connection, now: float) -> tuple[ConnectionSummary, ...]:
+    since = datetime.fromtimestamp(now, UTC) - timedelta(days=DIAGNOSTIC_DAYS)
+    try:
+        return tuple(connection_summaries(conn, since))
+    except StoreError:  # a database the running proxy has not upgraded yet
+        return ()
 
 
 class ActivityMonitor(QObject):

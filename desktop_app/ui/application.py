@@ -19,7 +19,7 @@ from desktop_app.core.secrets import CachedSecret
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.controller import TrayController
-from desktop_app.ui.engine import DesktopServices, EngineFactory
+from desktop_app.ui.engine import CertificateAuthority, DesktopServices, EngineFactory
 from desktop_app.ui.errors import ErrorPresenter
 from desktop_app.ui.i18n import install_translator
 from desktop_app.ui.icons import app_icon
@@ -35,11 +35,11 @@ class TrayApplication:
     """Every long-lived part of the GUI, built and connected."""
 
     def __init__(self, paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactory,
-                 services: DesktopServices, *, error_dialogs: bool = True) -> None:
+                 services: DesktopServices, *, ca: CertificateAuthority, error_dialogs: bool = True) -> None:
         """Build the parts (inside a running `QApplication`); nothing starts until `launch()`."""
         self.errors = ErrorPresenter(dialogs=error_dialogs)
         self.tasks = TaskRunner()
-        self.ctx = UiContext(paths, secret, self.tasks, self.errors, services)
+        self.ctx = UiContext(paths, secret, self.tasks, self.errors, services, ca)
         self.bridge = EngineBridge()
         self.proxy = ProxyControl(engine_factory(self.bridge))
         self.tray = Tray()
@@ -84,7 +84,7 @@ def _quit_on_signals(controller: TrayController) -> QTimer:
 
 
 def run_tray(paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactory, services: DesktopServices,
-             *, error_dialogs: bool = True) -> int:
+             *, ca: CertificateAuthority, error_dialogs: bool = True) -> int:
     """Run the tray application until Quit; return the exit code (0 also when another instance runs)."""
     app = _qt_application()
     install_translator(app)
@@ -93,7 +93,7 @@ def run_tray(paths: AppPaths, secret: CachedSecret, engine_factory: EngineFactor
         logger.info("Copilot Insight is already running for %s; brought it forward.", paths.data_dir)
         sys.stderr.write("Copilot Insight is already running; it has been brought forward.\n")
         return 0
-    tray_app = TrayApplication(paths, secret, engine_factory, services, error_dialogs=error_dialogs)
+    tray_app = TrayApplication(paths, secret, engine_factory, services, ca=ca, error_dialogs=error_dialogs)
     tray_app.errors.install_hooks()
     guard.activated.connect(tray_app.controller.bring_forward)
     app.aboutToQuit.connect(tray_app.shutdown)

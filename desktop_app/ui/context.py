@@ -1,10 +1,10 @@
-"""What every part of the GUI shares: the paths, the secret, the worker pool, the error presenter, the OS."""
+"""What every part of the GUI shares: the paths, the secret, the worker pool, the error presenter, the OS, the CA."""
 
 from dataclasses import dataclass
 
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.secrets import CachedSecret
-from desktop_app.ui.engine import DesktopServices
+from desktop_app.ui.engine import CertificateAuthority, DesktopServices
 from desktop_app.ui.errors import ErrorPresenter
 from desktop_app.ui.tasks import TaskRunner
 
@@ -18,3 +18,4 @@ class UiContext:
     tasks: TaskRunner
     errors: ErrorPresenter
     services: DesktopServices
+    ca: CertificateAuthority

@@ -9,13 +9,14 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
 from desktop_app.core.settings import Settings, load_settings
 from desktop_app.core.snippets import advertised_host
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.ca_guide_presenter import CaGuidePresenter
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.info import InfoWindow, about_window, coming_window
 from desktop_app.ui.engine import EngineStatus
@@ -45,6 +46,7 @@ class TrayController(QObject):
         self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
         self.team = TeamPresenter(ctx, lambda: self.activity.today, self)
         self.setup = SetupPresenter(ctx, self)
+        self.ca_guide = CaGuidePresenter(ctx, self)
         self.windows: dict[str, InfoWindow] = {}
         self.last_engine_error = ""
         self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
@@ -127,8 +129,10 @@ class TrayController(QObject):
         else:
             self.proxy.start()
 
-    def show_window(self, name: str) -> InfoWindow:
-        """Show (or bring forward) one of the informational windows."""
+    def show_window(self, name: str) -> QDialog:
+        """Show (or bring forward) the CA guide or one of the informational windows."""
+        if name == "ca_guide":
+            return self.ca_guide.open(self.settings, self.proxy.status)
         window = self.windows.get(name)
         if window is None:
             window = about_window(str(self._ctx.paths.data_dir)) if name == "about" else coming_window(name)
@@ -229,3 +233,4 @@ class TrayController(QObject):
         if self.last_engine_error and self.proxy.running:
             lines.append(self.tr("Last problem: {message}").format(message=self.last_engine_error[:100]))
         self.tray.set_state(self.proxy.state, recording_content=recording, status=status, tooltip="\n".join(lines))
+        self.ca_guide.follow(self.settings, self.proxy.status)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QUrl
 
+from desktop_app.core.ca_guide import CaCertificate, CaFormat
 from desktop_app.ui.bridge import EngineBridge
 
 
@@ -20,6 +21,8 @@ class EngineStatus:
     host: str
     port: int
     records_content: bool
+    setup_port: int | None = None  # where the setup page listens; None when it is off or could not start
+    setup_problem: str = ""  # why the setup page is not running although the settings turn it on
 
 
 class Engine(Protocol):
@@ -35,6 +38,21 @@ class Engine(Protocol):
 
 
 EngineFactory = Callable[[EngineBridge], Engine]
+
+
+class CertificateAuthority(Protocol):
+    """The installation's CA as the GUI may use it: only the certificate, never the key.
+
+    Both methods may create the CA on first use and read files: call them on a worker thread.
+    """
+
+    def describe(self) -> CaCertificate:
+        """Name, SHA-256 fingerprint, expiry and file of the CA certificate."""
+        ...
+
+    def export(self, fmt: CaFormat) -> bytes:
+        """The certificate as PEM, DER (`cer`) or a certificate-only PKCS#12 (`p12`)."""
+        ...
 
 
 @dataclass(frozen=True)

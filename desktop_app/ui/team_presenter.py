@@ -10,6 +10,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.credentials import derive_password
+from desktop_app.core.diagnostics import describe, for_developer, status_line, unknown_usernames
 from desktop_app.core.settings import Settings, load_settings, update_settings
 from desktop_app.core.snippets import ProxyAccess, advertised_host
 from desktop_app.core.team import add_developer, remove_developer, rotate_developer, set_enabled
@@ -17,15 +18,27 @@ from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow
 
+MAX_DETAILS = 8
+
 
 def team_rows(settings: Settings, today: TodayActivity) -> list[TeamRow]:
-    """One row per configured developer, with today's figures."""
+    """One row per configured developer, with today's figures and their recent connection diagnostics."""
     rows = []
     for developer in settings.developers:
         seen = today.developers.get(developer.name)
+        last_seen = seen.last_seen if seen else today.last_seen.get(developer.name)
+        connections = for_developer(developer.name, today.connections)
         rows.append(TeamRow(name=developer.name, enabled=developer.enabled, created=developer.created,
-                            requests_today=seen.requests if seen else 0, last_seen=seen.last_seen if seen else None))
+                            requests_today=seen.requests if seen else 0, last_seen=last_seen,
+                            connection=status_line(connections, last_seen),
+                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS])))
     return rows
+
+
+def unknown_name_lines(settings: Settings, today: TodayActivity) -> list[str]:
+    """A sentence per recent attempt with a name that is not a developer here."""
+    names = (d.name for d in settings.developers)
+    return [describe(s) for s in unknown_usernames(today.connections, names)[:MAX_DETAILS]]
 
 
 class TeamPresenter(QObject):
@@ -84,7 +97,9 @@ class TeamPresenter(QObject):
         self.settings = settings
         if self.dialog is None:
             return
-        self.dialog.set_rows(team_rows(settings, self._today()))
+        today = self._today()
+        self.dialog.set_rows(team_rows(settings, today))
+        self.dialog.set_unknown_names(unknown_name_lines(settings, today))
         if select and settings.developer(select):
             self.dialog.select(select)
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import QUrl
 
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.secrets import CachedSecret, KeyringSecretStore
+from desktop_app.proxy.certs import InstallationCa
 from desktop_app.ui.application import TrayApplication
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.engine import DesktopServices, EngineStatus
@@ -37,7 +38,7 @@ class FakeEngine:
     def __init__(self, bridge: EngineBridge) -> None:
         self.bridge = bridge
         self.failure: BaseException | None = None
-        self.status = EngineStatus("0.0.0.0", 8080, records_content=False)
+        self.status = EngineStatus("0.0.0.0", 8080, records_content=False, setup_port=8081)
         self.calls: list[tuple[str, str]] = []
         self.running = False
 
@@ -68,9 +69,10 @@ def make_app(qtbot, paths, fake_os):
     """Build a `TrayApplication` with a fake engine; dialogs off unless asked."""
     built: list[TrayApplication] = []
 
-    def make(*, error_dialogs: bool = False, engine_factory=FakeEngine, secret=None) -> TrayApplication:
+    def make(*, error_dialogs: bool = False, engine_factory=FakeEngine, secret=None, ca=None) -> TrayApplication:
         app = TrayApplication(paths, secret or CachedSecret(KeyringSecretStore()), engine_factory,
-                              fake_os.services(), error_dialogs=error_dialogs)
+                              fake_os.services(), ca=ca or InstallationCa(paths.confdir, "test-pc"),
+                              error_dialogs=error_dialogs)
         built.append(app)
         return app
 

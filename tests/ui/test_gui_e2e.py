@@ -4,6 +4,7 @@ import socket
 import ssl
 
 import httpx
+import pytest
 from PySide6.QtGui import QAction
 
 from desktop_app.commands.tray import ServiceEngine
@@ -51,3 +52,29 @@ def test_a_request_through_the_real_proxy_shows_in_the_tray(make_app, qtbot, pat
     qtbot.waitUntil(lambda: app.proxy.state is TrayState.STOPPED, timeout=15_000)
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_developer_whose_client_rejects_the_ca_shows_up_in_the_team_dialog(make_app, qtbot, paths, pki, upstream):
+    port = free_port()
+    settings = add_developer(add_developer(Settings(proxy=ProxySettings("127.0.0.1", port)), "alice"), "bob")
+    save_settings(paths.settings_file, settings)
+    secret = CachedSecret(KeyringSecretStore())
+    app = make_app(engine_factory=lambda bridge: ServiceEngine(paths, secret, bridge), secret=secret)
+    app.launch()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=15_000)
+    dialog = app.controller.team.open()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=5_000)
+
+    password = derive_password(app.ctx.secret(), "alice", 0)
+    with httpx.Client(proxy=f"http://alice:{password}@127.0.0.1:{port}", timeout=10) as client, \
+            pytest.raises(httpx.ConnectError):
+        client.get("https://insight.check/")  # trusts only the public roots, not the proxy's CA
+
+    def alice_row():
+        return dialog.model.row_at(dialog.model.find("alice"))
+
+    qtbot.waitUntil(lambda: alice_row().connection.startswith("Does not trust the CA"), timeout=10_000)
+    assert "insight.check" in alice_row().connection_details[0]
+    assert dialog.model.row_at(dialog.model.find("bob")).connection == ""
+    app.tray.toggle_proxy_requested.emit()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.STOPPED, timeout=15_000)

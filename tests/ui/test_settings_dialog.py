@@ -300,6 +300,8 @@ def test_accept_with_problems_emits_nothing_and_stays_open(qtbot, make_dialog):
     ("launch_at_login", lambda w: w.setChecked(False), False),
     ("start_proxy_on_launch", lambda w: w.setChecked(True), False),
     ("notify_first_request", lambda w: w.setChecked(False), False),
+    ("setup_page", lambda w: w.setChecked(False), True),
+    ("setup_port", lambda w: w.setValue(9000), True),
     ("extra_hosts", lambda w: w.setText("*.corp.example, copilot.corp.example"), True),
     ("extra_hosts", lambda w: w.setText("COPILOT.corp.example,*.corp.example"), False),
 ])
@@ -332,6 +334,8 @@ def test_restart_note_hides_again_when_the_change_is_undone(make_dialog):
     ({"recording": replace(ORIGINAL.recording, content_retention_days=1)}, True),
     ({"recording": replace(ORIGINAL.recording, event_retention_days=1)}, True),
     ({"time_zone": ""}, True),
+    ({"proxy": replace(ORIGINAL.proxy, setup_page=False)}, True),
+    ({"proxy": replace(ORIGINAL.proxy, setup_port=9000)}, True),
     ({"desktop": DesktopSettings()}, False),
     ({"desktop": replace(ORIGINAL.desktop, launch_at_login=False)}, False),
     ({"developers": ()}, False),
@@ -371,3 +375,64 @@ def test_window_grows_so_wrapped_texts_and_problems_are_whole(make_dialog):
     child(dialog, QLineEdit, "extra_hosts").setText("bad host, worse host!, https://x.example")
     assert dialog.height() > before
     assert dialog.height() >= layout.totalHeightForWidth(dialog.width())
+
+
+# --- the setup page -------------------------------------------------------------------------------
+
+
+def test_setup_page_is_on_by_default_on_the_proxy_port_plus_one(make_dialog):
+    dialog = make_dialog()
+    assert child(dialog, QCheckBox, "setup_page").isChecked()
+    port = child(dialog, QSpinBox, "setup_port")
+    assert port.value() == 0
+    assert port.text() == "proxy port + 1"
+    assert port.isEnabled()
+    assert child(dialog, QLabel, "setup_page_help").text() == (
+        "Developers open http://192.168.1.20:9091/ in a browser to download the CA and read the guide; it never "
+        "shows credentials or usage.")
+
+
+def test_setup_page_help_follows_the_address_and_ports(make_dialog):
+    dialog = make_dialog()
+    help_label = child(dialog, QLabel, "setup_page_help")
+    child(dialog, QComboBox, "listen_host").setCurrentIndex(1)  # 0.0.0.0: the first LAN address
+    child(dialog, QSpinBox, "listen_port").setValue(8080)
+    assert "http://192.168.1.20:8081/" in help_label.text()
+    child(dialog, QSpinBox, "setup_port").setValue(8090)
+    assert "http://192.168.1.20:8090/" in help_label.text()
+    child(dialog, QComboBox, "listen_host").setEditText("::1")
+    assert "http://[::1]:8090/" in help_label.text()
+
+
+def test_turning_the_setup_page_off_and_choosing_its_port_are_saved(qtbot, make_dialog):
+    dialog = make_dialog()
+    port = child(dialog, QSpinBox, "setup_port")
+    port.setValue(9999)
+    child(dialog, QCheckBox, "setup_page").click()
+    assert not port.isEnabled()
+    with qtbot.waitSignal(dialog.settings_accepted, timeout=1000) as blocker:
+        ok_button(dialog).click()
+    assert blocker.args[0].proxy == replace(ORIGINAL.proxy, setup_page=False, setup_port=9999)
+
+
+def test_a_setup_port_equal_to_the_proxy_port_is_a_problem(make_dialog):
+    dialog = make_dialog()
+    child(dialog, QSpinBox, "setup_port").setValue(9090)
+    assert dialog.problems() == ["The setup page's port must differ from the proxy's port 9090."]
+    assert dialog.problems()[0] in problems_text(dialog)
+    assert not ok_button(dialog).isEnabled()
+    child(dialog, QCheckBox, "setup_page").setChecked(False)  # no page, no clash
+    assert dialog.problems() == []
+    assert ok_button(dialog).isEnabled()
+    child(dialog, QCheckBox, "setup_page").setChecked(True)
+    child(dialog, QSpinBox, "listen_port").setValue(9091)
+    assert ok_button(dialog).isEnabled()
+
+
+def test_saved_setup_settings_are_shown(make_dialog):
+    settings = replace(ORIGINAL, proxy=replace(ORIGINAL.proxy, setup_page=False, setup_port=8765))
+    dialog = make_dialog(settings)
+    assert not child(dialog, QCheckBox, "setup_page").isChecked()
+    assert child(dialog, QSpinBox, "setup_port").value() == 8765
+    assert not child(dialog, QSpinBox, "setup_port").isEnabled()
+    assert dialog.current_settings() == settings

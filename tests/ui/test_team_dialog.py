@@ -105,7 +105,7 @@ def test_model_passes_the_qt_model_tester(qtmodeltester):
     qtmodeltester.check(model)
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 3
-    assert model.columnCount() == 4
+    assert model.columnCount() == 5
 
 
 def test_model_shows_state_requests_and_never(qtbot):

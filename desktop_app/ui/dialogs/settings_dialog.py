@@ -1,4 +1,4 @@
-"""The settings dialog: the listen address, what is recorded, the time zone and the tray's own behaviour.
+"""The settings dialog: the listen address, the setup page, what is recorded, the time zone and the tray.
 
 `SettingsDialog` only edits a copy: OK emits `settings_accepted` with the new `Settings` (the
 developer list copied unchanged from the settings it was opened with) and the caller saves it,
@@ -46,7 +46,7 @@ from desktop_app.core.settings import (
     Settings,
     validate_listen_host,
 )
-from desktop_app.core.snippets import listens_only_locally
+from desktop_app.core.snippets import advertised_host, listens_only_locally
 from desktop_app.ui.widgets import named
 
 LOCAL_ONLY_HOST = "127.0.0.1"
@@ -101,6 +101,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("settings_dialog")
         self.setWindowTitle(self.tr("Settings"))
         self._original = settings
+        self._lan_addresses = list(lan_addresses)
         layout = QVBoxLayout(self)
         layout.addWidget(self._proxy_group(settings.proxy, lan_addresses))
         layout.addWidget(self._recording_group(settings.recording, settings.time_zone))
@@ -148,7 +149,19 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Port:"), self.listen_port)
         form.addRow(self.copilot_only)
         form.addRow(self.tr("Extra Copilot hosts:"), self.extra_hosts)
+        self._setup_page_rows(form, proxy)
         return group
+
+    def _setup_page_rows(self, form: QFormLayout, proxy: ProxySettings) -> None:
+        self.setup_page = named(QCheckBox(self.tr("Setup page for developers")), "setup_page")
+        self.setup_page.setChecked(proxy.setup_page)
+        self.setup_port = named(QSpinBox(minimum=0, maximum=65535), "setup_port")
+        self.setup_port.setSpecialValueText(self.tr("proxy port + 1"))
+        self.setup_port.setValue(proxy.setup_port)
+        self.setup_page_help = _label("", "setup_page_help")
+        form.addRow(self.setup_page)
+        form.addRow(self.tr("Setup page port:"), self.setup_port)
+        form.addRow(self.setup_page_help)
 
     def _recording_group(self, recording: RecordingSettings, time_zone: str) -> QGroupBox:
         self.record_metadata = named(QRadioButton(self.tr("Usage only")), "record_metadata")
@@ -233,10 +246,10 @@ class SettingsDialog(QDialog):
     def _connect_changes(self) -> None:
         for combo in (self.listen_host, self.time_zone):
             combo.currentTextChanged.connect(self._on_changed)
-        for spin in (self.listen_port, self.content_retention_days, self.event_retention_days):
+        for spin in (self.listen_port, self.setup_port, self.content_retention_days, self.event_retention_days):
             spin.valueChanged.connect(self._on_changed)
-        for box in (self.copilot_only, self.record_content, self.start_proxy_on_launch, self.launch_at_login,
-                    self.notify_first_request):
+        for box in (self.copilot_only, self.setup_page, self.record_content, self.start_proxy_on_launch,
+                    self.launch_at_login, self.notify_first_request):
             box.toggled.connect(self._on_changed)
         self.extra_hosts.textChanged.connect(self._on_changed)
 
@@ -261,6 +274,8 @@ class SettingsDialog(QDialog):
                 listen_port=self.listen_port.value(),
                 copilot_only=self.copilot_only.isChecked(),
                 extra_hosts=split_hosts(self.extra_hosts.text()),
+                setup_page=self.setup_page.isChecked(),
+                setup_port=self.setup_port.value(),
             ),
             recording=RecordingSettings(
                 level=self._level(),
@@ -284,6 +299,10 @@ class SettingsDialog(QDialog):
         found.extend(
             self.tr("'{0}' is not a host name: use names such as copilot.example.com or *.example.com.").format(host)
             for host in settings.proxy.extra_hosts if not HOST_NAME.fullmatch(host))
+        proxy = settings.proxy
+        if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
+            found.append(self.tr("The setup page's port must differ from the proxy's port {0}.").format(
+                proxy.listen_port))
         if settings.time_zone:
             try:
                 resolve_zone(settings.time_zone)
@@ -301,8 +320,19 @@ class SettingsDialog(QDialog):
         self.problems_label.setVisible(bool(problems))
         self.ok_button.setEnabled(not problems)
         self.restart_note.setVisible(proxy_restart_needed(self._original, self.current_settings()))
+        self._show_setup_page()
         if self.isVisible():
             self._fit_height()
+
+    def _show_setup_page(self) -> None:
+        """Enable the port with the page and say where developers will find it."""
+        proxy = self.current_settings().proxy
+        self.setup_port.setEnabled(proxy.setup_page)
+        host = advertised_host(proxy.listen_host, self._lan_addresses, self.tr("this-computer"))
+        host = f"[{host}]" if ":" in host else host
+        self.setup_page_help.setText(self.tr(
+            "Developers open http://{host}:{port}/ in a browser to download the CA and read the guide; it never "
+            "shows credentials or usage.").format(host=host, port=proxy.effective_setup_port))
 
     def _fit_height(self) -> None:
         """Make room for every wrapped line: Qt sizes windows without asking their texts' height for a width."""

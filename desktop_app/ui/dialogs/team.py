@@ -45,7 +45,7 @@ from desktop_app.core.settings import validate_developer_name
 from desktop_app.core.snippets import ProxyAccess, jetbrains_text, powershell_exports, shell_exports, vscode_settings
 from desktop_app.ui.widgets import named
 
-NAME_COLUMN, STATE_COLUMN, REQUESTS_COLUMN, LAST_SEEN_COLUMN = range(4)
+NAME_COLUMN, STATE_COLUMN, REQUESTS_COLUMN, LAST_SEEN_COLUMN, CONNECTION_COLUMN = range(5)
 
 AccessSource = Callable[[str], ProxyAccess | None]
 """Developer name -> their access (with the derived password), or None when the secret is not available."""
@@ -55,13 +55,19 @@ Snippet = Callable[[ProxyAccess], str]
 
 @dataclass(frozen=True)
 class TeamRow:
-    """One developer as the dialog shows them; `last_seen` is an aware datetime, None when never seen."""
+    """One developer as the dialog shows them; `last_seen` is an aware datetime, None when never seen.
+
+    `connection` is a short status (a current problem, a passed check, or ''); `connection_details`
+    are sentences about each recent refused login or failed TLS handshake, newest first.
+    """
 
     name: str
     enabled: bool
     created: str
     requests_today: int
     last_seen: datetime | None
+    connection: str = ""
+    connection_details: tuple[str, ...] = ()
 
 
 def local_time(moment: datetime | None) -> str:
@@ -93,7 +99,8 @@ class TeamTableModel(QAbstractTableModel):
         """Start empty; `set_rows` fills the table."""
         super().__init__(parent)
         self._rows: list[TeamRow] = []
-        self._headers = (self.tr("Developer"), self.tr("State"), self.tr("Requests today"), self.tr("Last seen"))
+        self._headers = (self.tr("Developer"), self.tr("State"), self.tr("Requests today"), self.tr("Last seen"),
+                         self.tr("Connection"))
 
     def set_rows(self, rows: Sequence[TeamRow]) -> None:
         """Replace every row."""
@@ -114,7 +121,7 @@ class TeamTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        """Four columns (a table has no children)."""
+        """Five columns (a table has no children)."""
         return 0 if parent.isValid() else len(self._headers)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
@@ -145,6 +152,7 @@ class TeamTableModel(QAbstractTableModel):
             STATE_COLUMN: self.tr("Enabled") if row.enabled else self.tr("Disabled"),
             REQUESTS_COLUMN: str(row.requests_today),
             LAST_SEEN_COLUMN: local_time(row.last_seen),
+            CONNECTION_COLUMN: row.connection,
         }
         return texts.get(column)
 
@@ -155,6 +163,8 @@ class TeamTableModel(QAbstractTableModel):
             return self.tr("A disabled developer's password is refused by the proxy.")
         if column == LAST_SEEN_COLUMN and row.last_seen is not None:
             return row.last_seen.astimezone().isoformat(sep=" ", timespec="seconds")
+        if column == CONNECTION_COLUMN and row.connection_details:
+            return "\n".join(row.connection_details)
         return None
 
 
@@ -221,8 +231,11 @@ class TeamDialog(QDialog):
         actions = QHBoxLayout()
         for button in (self.remove_button, self.toggle_button, self.rotate_button, self.rotate_secret_button):
             actions.addWidget(button)
+        self.unknown_names = _label("unknown_names")
+        self.unknown_names.setVisible(False)
         layout = QVBoxLayout()
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.unknown_names)
         layout.addLayout(adding)
         layout.addWidget(self.name_problem)
         layout.addLayout(actions)
@@ -254,6 +267,8 @@ class TeamDialog(QDialog):
             copies.addWidget(button, i // 2, i % 2)
             self.copy_buttons.append(button)
         self.copy_status = _label("copy_status")
+        self.connection_details = _label("connection_details")
+        self.connection_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         help_text = _label("team_help", self.tr(
             "To give a developer access: select them, copy the settings for their tools and send them "
             "privately; the password is part of the proxy URL. They also install the CA certificate, as "
@@ -264,6 +279,7 @@ class TeamDialog(QDialog):
         layout.addWidget(self.show_password)
         layout.addLayout(copies)
         layout.addWidget(self.copy_status)
+        layout.addWidget(self.connection_details)
         layout.addWidget(help_text)
         layout.addStretch(1)
         return box
@@ -279,6 +295,12 @@ class TeamDialog(QDialog):
             self.select(rows[0].name)
         self._show_selected(refresh=True)
         self._on_name_edited(self.new_name.text())
+
+    def set_unknown_names(self, lines: Sequence[str]) -> None:
+        """Show attempts with names that are not developers here (one sentence each), or hide the note."""
+        self.unknown_names.setVisible(bool(lines))
+        self.unknown_names.setText(self.tr("Names that are not developers here tried to connect:\n{lines}").format(
+            lines="\n".join(f"• {line}" for line in lines)) if lines else "")
 
     def selected_name(self) -> str | None:
         """The selected developer's name, or None."""
@@ -318,6 +340,7 @@ class TeamDialog(QDialog):
         for widget in (*self.copy_buttons, self.show_password):
             widget.setEnabled(self._access is not None)
         self.summary.setText(self._summary(row))
+        self.connection_details.setText(self._connection_text(row))
         self._show_url()
 
     def _summary(self, row: TeamRow | None) -> str:
@@ -326,6 +349,14 @@ class TeamDialog(QDialog):
         return self.tr("{name}: {state}, {count} requests today, last seen {seen}.").format(
             name=row.name, state=self.tr("enabled") if row.enabled else self.tr("disabled"),
             count=row.requests_today, seen=local_time(row.last_seen))
+
+    def _connection_text(self, row: TeamRow | None) -> str:
+        if row is None:
+            return ""
+        if not row.connection_details:
+            return self.tr("No refused logins or failed TLS handshakes recently.")
+        return self.tr("Recently, when connecting:\n{lines}").format(
+            lines="\n".join(f"• {line}" for line in row.connection_details))
 
     def _show_url(self) -> None:
         if self._shown_name is None:
