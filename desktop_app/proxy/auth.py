@@ -128,7 +128,7 @@ class ProxyAuthenticator:
             logger.warning("Proxy authentication failed for %r from %s (%s).",
                            (username or "")[:64], source, result.value)
             if self._on_failure is not None:
-                self._on_failure(AuthFailure(username, result, source, flow.request.pretty_host, time.time()))
+                self._on_failure(AuthFailure(username, result, source, flow.request.host, time.time()))
             if delay:
                 await asyncio.sleep(delay)
         flow.response = _auth_required(result)

@@ -11,10 +11,11 @@ made. A passed HTTPS check is reported, so the team lead can see that a develope
 import html
 import json
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from mitmproxy import http
+from mitmproxy import connection, http
 from mitmproxy.proxy import server_hooks
 
 from desktop_app.core.ca_guide import CHECK_HOST
@@ -66,11 +67,16 @@ class ConnectionCheck:
     def __init__(self, on_passed: Callable[[ConnectionEvent], None] | None = None) -> None:
         """Call `on_passed` with a `check_passed` event whenever a developer loads the HTTPS check."""
         self._on_passed = on_passed
+        self._tunnels: weakref.WeakSet[connection.Client] = weakref.WeakSet()
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
-        """Accept an authenticated tunnel to the check host without connecting anywhere."""
-        if flow.response is None and _is_check(flow.request.pretty_host):
+        """Accept an authenticated tunnel to the check host without connecting anywhere.
+
+        The CONNECT target decides, never the Host header (Node.js sends the proxy's address there).
+        """
+        if flow.response is None and _is_check(flow.request.host):
             flow.response = http.Response.make(200)
+            self._tunnels.add(flow.client_conn)
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         """Never open a connection to the check host (there is none; the name must not be resolved)."""
@@ -80,8 +86,10 @@ class ConnectionCheck:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Answer a request to the check host for the developer the proxy authenticated."""
-        if flow.response is not None or not _is_check(flow.request.pretty_host):
+        if flow.response is not None:
             return
+        if flow.client_conn not in self._tunnels and not _is_check(flow.request.host):
+            return  # neither inside a check tunnel nor a plain-HTTP request for the check host
         developer = developer_of(flow)
         if developer is None:  # authentication answers unauthenticated requests before this addon
             return

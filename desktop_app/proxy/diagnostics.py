@@ -21,7 +21,11 @@ Report = Callable[[ConnectionEvent], None]
 DETAIL_LIMIT = 200
 _UNTRUSTED = re.compile(r"unknown ca|bad certificate|certificate unknown|certificate verify failed", re.IGNORECASE)
 _NOT_A_HANDSHAKE = {"connection closed early"}  # the client left before saying anything: nothing to help with
-_CLOSED = "connection closed"
+# mitmproxy's words when the client hangs up mid-handshake, as Node.js clients do on an untrusted CA.
+_HUNG_UP = "The client disconnected during the handshake"
+_HUNG_UP_DETAIL = ("the client hung up during the TLS handshake, as Node.js-based clients (VS Code, the Copilot "
+                   "language server, the Copilot CLI) do when they do not trust the CA")
+_REASON = re.compile(r" \((.*)\)\s*$")  # mitmproxy appends the TLS library's reason in parentheses
 
 
 def _kind_of_refusal(failure: AuthFailure) -> ConnectionEventKind:
@@ -39,12 +43,14 @@ def refusal_event(failure: AuthFailure) -> ConnectionEvent:
 
 
 def handshake_detail(error: str) -> tuple[ConnectionEventKind, str]:
-    """Classify a client handshake error: (`untrusted_ca` or `tls_failed`, a short explanation)."""
+    """Classify a client handshake error as mitmproxy words it: (`untrusted_ca` or `tls_failed`, the reason)."""
+    reason = _REASON.search(error)
+    short = redact(reason.group(1) if reason else error)[:DETAIL_LIMIT]
     if _UNTRUSTED.search(error):
-        return "untrusted_ca", redact(error)[:DETAIL_LIMIT]
-    if error == _CLOSED:
-        return "tls_failed", "the client hung up during the TLS handshake (often: it does not trust the CA)"
-    return "tls_failed", redact(error)[:DETAIL_LIMIT]
+        return "untrusted_ca", short
+    if error.startswith(_HUNG_UP):
+        return "untrusted_ca", _HUNG_UP_DETAIL
+    return "tls_failed", short
 
 
 class HandshakeFailures:

@@ -23,8 +23,8 @@ class CopilotOnly:
         self.enabled = enabled
 
     def _check(self, flow: http.HTTPFlow) -> None:
-        if self.enabled and flow.response is None and not self._hosts.is_copilot_service(flow.request.pretty_host):
-            flow.response = _refused(flow.request.pretty_host)
+        if self.enabled and flow.response is None and not self._hosts.is_copilot_service(flow.request.host):
+            flow.response = _refused(flow.request.host)
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         """Refuse a tunnel to a host outside Copilot."""

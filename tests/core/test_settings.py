@@ -248,7 +248,7 @@ def test_the_setup_page_port_defaults_to_the_proxy_port_plus_one(listen_port, se
 
 def test_a_setup_page_on_the_proxy_port_is_refused_unless_turned_off(settings_file):
     write_json(settings_file, {"schema_version": SCHEMA_VERSION, "proxy": {"listen_port": 8080, "setup_port": 8080}})
-    with pytest.raises(ConfigError, match="'proxy.setup_port' must differ from the proxy's port 8080"):
+    with pytest.raises(ConfigError, match=r"'proxy\.setup_port' must differ from the proxy's port 8080"):
         load_settings(settings_file)
     write_json(settings_file, {"schema_version": SCHEMA_VERSION,
                                "proxy": {"listen_port": 8080, "setup_port": 8080, "setup_page": False}})

@@ -14,15 +14,19 @@ from desktop_app.core.team import add_developer, rotate_developer
 from tests.e2e.harness import COPILOT_API, COPILOT_PROXY, chat_body, completion_body
 
 
-def _connect_status(proxy, target: str, credentials: str | None) -> int:
-    """Send a raw CONNECT (so the 407 itself is observable) and return the status code."""
+def _connect_status(proxy, target: str, credentials: str | None, host_header: str | None = None) -> int:
+    """Send a raw CONNECT (so the 407 itself is observable) and return the status code.
+
+    `host_header` defaults to the target; Node.js, for one, sends the proxy's own address there.
+    """
     import socket
 
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock:
         header = ""
         if credentials is not None:
             header = f"Proxy-Authorization: Basic {base64.b64encode(credentials.encode()).decode()}\r\n"
-        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{header}\r\n".encode())
+        host = host_header or target
+        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {host}\r\n{header}\r\n".encode())
         reply = sock.recv(4096).decode("latin-1")
     assert "Proxy-Authenticate" in reply or not reply.startswith("HTTP/1.1 407"), reply
     return int(reply.split()[1])
@@ -144,5 +148,25 @@ def test_copilot_only_refuses_other_hosts_after_authentication(team, pki, upstre
         assert _connect_status(running, "example.com:443", creds) == 403
         assert _connect_status(running, "api.github.com:443", creds) == 200
         assert _connect_status(running, "api.githubcopilot.com:443", creds) == 200
+        # The destination is the CONNECT target, whatever the Host header says.
+        assert _connect_status(running, "example.com:443", creds, host_header="api.githubcopilot.com") == 403
+        assert _connect_status(running, "api.githubcopilot.com:443", creds,
+                               host_header=f"127.0.0.1:{running.port}") == 200
+    finally:
+        running.service.stop()
+
+
+def test_copilot_only_judges_a_plain_http_request_by_its_target_not_its_host_header(team, pki, upstream):
+    from dataclasses import replace
+
+    from tests.e2e.harness import start_proxy
+
+    team.settings = replace(team.settings, proxy=replace(team.settings.proxy, copilot_only=True))
+    running = start_proxy(team, pki, upstream.port)
+    try:
+        with httpx.Client(proxy=running.url("alice"), timeout=10) as client:
+            reply = client.get("http://example.com/", headers={"Host": "api.githubcopilot.com"})
+        assert reply.status_code == 403
+        assert "example.com is not part of Copilot" in reply.text
     finally:
         running.service.stop()

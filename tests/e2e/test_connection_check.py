@@ -155,3 +155,44 @@ def test_a_client_offering_http2_gets_the_check_too(proxy):
         reply = client.get(CHECK_HTTPS + "json")
     assert reply.http_version == "HTTP/1.1"  # no upstream to agree on h2 with: mitmproxy offers HTTP/1.1
     assert reply.json()["developer"] == "alice" and reply.json()["tls"] is True
+
+
+def test_a_connect_whose_host_header_names_the_proxy_reaches_the_check(proxy):
+    """Node.js sends `Host: <proxy>` on CONNECT; the check must go by the CONNECT target."""
+    import base64
+    import socket
+    import ssl
+
+    credentials = base64.b64encode(f"alice:{proxy.team.passwords['alice']}".encode()).decode()
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as raw:
+        raw.sendall((f"CONNECT insight.check:443 HTTP/1.1\r\nHost: 127.0.0.1:{proxy.port}\r\n"
+                     f"Proxy-Authorization: Basic {credentials}\r\n\r\n").encode())
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+        with proxy.trust().wrap_socket(raw, server_hostname="insight.check") as tls:
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: insight.check\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := tls.recv(65536):
+                reply += chunk
+    assert b"Connected as alice" in reply
+    assert isinstance(tls, ssl.SSLSocket)
+
+
+def test_a_client_that_hangs_up_mid_handshake_is_reported_as_not_trusting_the_ca(proxy):
+    """Node.js clients (VS Code, the Copilot language server) close the connection without an alert."""
+    import base64
+    import socket
+    import ssl
+
+    credentials = base64.b64encode(f"bob:{proxy.team.passwords['bob']}".encode()).decode()
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as raw:
+        raw.sendall((f"CONNECT api.githubcopilot.com:443 HTTP/1.1\r\nHost: api.githubcopilot.com:443\r\n"
+                     f"Proxy-Authorization: Basic {credentials}\r\n\r\n").encode())
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="api.githubcopilot.com")
+        with pytest.raises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        raw.sendall(outgoing.read())  # the ClientHello
+        assert raw.recv(65536)  # the proxy's ServerHello and certificate; then hang up without a word
+    seen = wait_for_diagnostic(proxy, "untrusted_ca", "bob")
+    assert "hung up" in seen.detail and seen.host == "api.githubcopilot.com"
