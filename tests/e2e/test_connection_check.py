@@ -5,7 +5,10 @@ trusts the CA; a client that does not, a wrong password or an unknown name each 
 diagnostic for the right name, which `users list` shows.
 """
 
+import base64
 import shutil
+import socket
+import ssl
 import subprocess
 import time
 from contextlib import closing
@@ -157,37 +160,30 @@ def test_a_client_offering_http2_gets_the_check_too(proxy):
     assert reply.json()["developer"] == "alice" and reply.json()["tls"] is True
 
 
+def open_tunnel(proxy, name: str, target: str, host_header: str) -> socket.socket:
+    """A raw CONNECT with `name`'s credentials; the caller closes the returned socket."""
+    credentials = base64.b64encode(f"{name}:{proxy.team.passwords[name]}".encode()).decode()
+    raw = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
+    raw.sendall((f"CONNECT {target} HTTP/1.1\r\nHost: {host_header}\r\n"
+                 f"Proxy-Authorization: Basic {credentials}\r\n\r\n").encode())
+    assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+    return raw
+
+
 def test_a_connect_whose_host_header_names_the_proxy_reaches_the_check(proxy):
     """Node.js sends `Host: <proxy>` on CONNECT; the check must go by the CONNECT target."""
-    import base64
-    import socket
-    import ssl
-
-    credentials = base64.b64encode(f"alice:{proxy.team.passwords['alice']}".encode()).decode()
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as raw:
-        raw.sendall((f"CONNECT insight.check:443 HTTP/1.1\r\nHost: 127.0.0.1:{proxy.port}\r\n"
-                     f"Proxy-Authorization: Basic {credentials}\r\n\r\n").encode())
-        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
-        with proxy.trust().wrap_socket(raw, server_hostname="insight.check") as tls:
-            tls.sendall(b"GET / HTTP/1.1\r\nHost: insight.check\r\nConnection: close\r\n\r\n")
-            reply = b""
-            while chunk := tls.recv(65536):
-                reply += chunk
+    with (open_tunnel(proxy, "alice", "insight.check:443", f"127.0.0.1:{proxy.port}") as raw,
+          proxy.trust().wrap_socket(raw, server_hostname="insight.check") as tls):
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: insight.check\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := tls.recv(65536):
+            reply += chunk
     assert b"Connected as alice" in reply
-    assert isinstance(tls, ssl.SSLSocket)
 
 
 def test_a_client_that_hangs_up_mid_handshake_is_reported_as_not_trusting_the_ca(proxy):
     """Node.js clients (VS Code, the Copilot language server) close the connection without an alert."""
-    import base64
-    import socket
-    import ssl
-
-    credentials = base64.b64encode(f"bob:{proxy.team.passwords['bob']}".encode()).decode()
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as raw:
-        raw.sendall((f"CONNECT api.githubcopilot.com:443 HTTP/1.1\r\nHost: api.githubcopilot.com:443\r\n"
-                     f"Proxy-Authorization: Basic {credentials}\r\n\r\n").encode())
-        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+    with open_tunnel(proxy, "bob", "api.githubcopilot.com:443", "api.githubcopilot.com:443") as raw:
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="api.githubcopilot.com")
         with pytest.raises(ssl.SSLWantReadError):
