@@ -126,8 +126,6 @@ class ContentRecord:
 
 ConnectionEventKind = Literal["untrusted_ca", "tls_failed", "wrong_password", "unknown_user", "disabled",
                               "check_passed"]
-CONNECTION_EVENT_KINDS: tuple[ConnectionEventKind, ...] = (
-    "untrusted_ca", "tls_failed", "wrong_password", "unknown_user", "disabled", "check_passed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,10 +52,15 @@ class ProxySettings:
 
     @property
     def effective_setup_port(self) -> int:
-        """The setup page's port: as configured, else the proxy port + 1 (- 1 at the top of the range)."""
-        if self.setup_port:
-            return self.setup_port
-        return self.listen_port + 1 if self.listen_port < 65535 else self.listen_port - 1
+        """The setup page's port: as configured, else the proxy port + 1 (see `setup_port_for`)."""
+        return setup_port_for(self.setup_port, self.listen_port)
+
+
+def setup_port_for(configured: int, proxy_port: int) -> int:
+    """The setup page's port: `configured` if set, else `proxy_port` + 1 (- 1 at the top of the range)."""
+    if configured:
+        return configured
+    return proxy_port + 1 if proxy_port < 65535 else proxy_port - 1
 
 
 @dataclass(frozen=True)

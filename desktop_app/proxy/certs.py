@@ -65,7 +65,11 @@ def describe_ca(confdir: Path, computer: str = "") -> CaCertificate:
 
 def export_ca(confdir: Path, fmt: CaFormat, computer: str = "") -> bytes:
     """The CA certificate (never the key) as PEM, DER (`cer`) or a certificate-only PKCS#12."""
-    cert = load_ca(confdir, computer)
+    return certificate_bytes(load_ca(confdir, computer), fmt)
+
+
+def certificate_bytes(cert: x509.Certificate, fmt: CaFormat) -> bytes:
+    """`cert` alone as PEM, DER (`cer`) or a certificate-only PKCS#12 named after its common name."""
     if fmt == "pem":
         return cert.public_bytes(serialization.Encoding.PEM)
     if fmt == "cer":

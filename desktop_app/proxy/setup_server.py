@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from desktop_app.core.ca_guide import SYSTEM_KEYS, CaFormat, detect_os, url_host
 from desktop_app.core.setup_page import CA_FORMATS, LINUX, SetupPage, ca_download_path, render_setup_page
-from desktop_app.proxy.certs import export_ca
+from desktop_app.proxy.certs import certificate_bytes, load_ca
 from desktop_app.proxy.runner import start_error
 
 logger = logging.getLogger(__name__)
@@ -310,8 +310,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _downloads(confdir: Path, computer: str, page: SetupPage) -> dict[str, _Download]:
+    cert = load_ca(confdir, computer)  # read once for the three formats
     return {ca_download_path(page.context, fmt): _Download(page.context.ca_file(fmt), _CONTENT_TYPES[fmt],
-                                                           export_ca(confdir, fmt, computer))
+                                                           certificate_bytes(cert, fmt))
             for fmt in CA_FORMATS}
 
 

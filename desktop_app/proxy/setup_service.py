@@ -11,7 +11,7 @@ from desktop_app import __version__
 from desktop_app.core.ca_guide import GuideContext, url_host
 from desktop_app.core.errors import AppError
 from desktop_app.core.netinfo import host_name, lan_addresses
-from desktop_app.core.settings import RecordingLevel, Settings
+from desktop_app.core.settings import RecordingLevel, Settings, setup_port_for
 from desktop_app.core.setup_page import SetupPage
 from desktop_app.core.snippets import advertised_host
 from desktop_app.proxy.certs import describe_ca
@@ -19,18 +19,6 @@ from desktop_app.proxy.runner import Address
 from desktop_app.proxy.setup_server import SetupServer
 
 logger = logging.getLogger(__name__)
-
-
-def setup_port_for(configured: int, proxy_port: int, requested_proxy_port: int) -> int:
-    """The setup page's port: `configured` if set, else the proxy's port + 1.
-
-    When the proxy itself was asked for any free port (as tests do), so is the setup page.
-    """
-    if configured:
-        return configured
-    if requested_proxy_port == 0:
-        return 0
-    return proxy_port + 1 if proxy_port < 65535 else proxy_port - 1
 
 
 class SetupPageService:
@@ -55,7 +43,8 @@ class SetupPageService:
         host = advertised_host(self._listen_host, lan_addresses(), computer)
         page = SetupPage(GuideContext(host, proxy[1], ca.common_name, ca.fingerprint), self._record,
                          self._settings.recording.content_retention_days, __version__)
-        port = setup_port_for(self._port, proxy[1], self._requested_proxy_port)
+        # When the proxy was asked for any free port (as tests do), so is the setup page.
+        port = 0 if self._requested_proxy_port == 0 and not self._port else setup_port_for(self._port, proxy[1])
         server = SetupServer(self._confdir, page, self._listen_host, port, computer)
         try:
             self.address = server.start()

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core import diagnostics
 from desktop_app.core.settings import validate_developer_name
 from desktop_app.core.snippets import ProxyAccess, jetbrains_text, powershell_exports, shell_exports, vscode_settings
 from desktop_app.ui.widgets import named
@@ -74,7 +75,7 @@ def local_time(moment: datetime | None) -> str:
     """`moment` in local time as `YYYY-MM-DD HH:MM`, or "never" for None."""
     if moment is None:
         return QCoreApplication.translate("TeamDialog", "never")
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    return diagnostics.local_time(moment)
 
 
 
