@@ -6,7 +6,7 @@ document each, private to the user. Old files are purged after the retention per
 
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop_app.core.fileio import atomic_write_text
@@ -23,8 +23,8 @@ class ContentLog:
         self.root = root
 
     def path_for(self, record: ContentRecord) -> Path:
-        """Where `record` is written: the seed's usage/<user>/<kind>/ layout."""
-        stamp = record.started_at.strftime("%Y-%m-%dT%H-%M-%S.%f")
+        """Where `record` is written: the seed's usage/<user>/<kind>/ layout, named by its UTC start."""
+        stamp = record.started_at.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
         return self.root / record.developer / record.kind_folder / f"{stamp}_{record.developer}.json"
 
     def write(self, record: ContentRecord) -> Path:

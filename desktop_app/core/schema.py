@@ -116,7 +116,12 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX connection_events_last_at ON connection_events (last_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    """Index each developer's requests by time, for the dashboard's drill-down (newest first, any range)."""
+    conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

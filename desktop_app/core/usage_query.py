@@ -95,8 +95,8 @@ class DailyUsage:
 
 
 @contextlib.contextmanager
-def _reading() -> Iterator[None]:
-    """Turn a failure in the middle of a read into a StoreError a person can act on."""
+def reading_store() -> Iterator[None]:
+    """Turn a failure in the middle of a read into a StoreError a person can act on (every read API uses it)."""
     try:
         yield
     except sqlite3.Error as exc:
@@ -140,7 +140,7 @@ def daily_usage(conn: sqlite3.Connection, first_day: date, last_day: date,
     Raises:
         StoreError: The database could not be read.
     """
-    with _reading():
+    with reading_store():
         return [_daily_usage(t) for t in read_day_totals(conn, first_day, last_day, developers)]
 
 
@@ -163,7 +163,7 @@ def latest_quotas(conn: sqlite3.Connection, developers: Sequence[str] | None = N
     where, params = _in_developers(developers)
     columns = "developer, quota, observed_at, entitlement, remaining_percent, overage, overage_permitted, reset_at"
     sql = f"SELECT {columns} FROM quota_snapshots WHERE {where} ORDER BY developer, quota"  # noqa: S608 - placeholders
-    with _reading():
+    with reading_store():
         rows = conn.execute(sql, params).fetchall()
     return [
         QuotaSnapshot(developer=developer, quota=quota, observed_at=_from_epoch(observed), entitlement=entitlement,
@@ -179,7 +179,7 @@ def counters(conn: sqlite3.Connection) -> dict[str, int]:
     Raises:
         StoreError: The database could not be read.
     """
-    with _reading():
+    with reading_store():
         return {name: int(value) for name, value in conn.execute("SELECT name, value FROM counters ORDER BY name")}
 
 
@@ -189,7 +189,7 @@ def store_time_zone(conn: sqlite3.Connection) -> str:
     Raises:
         StoreError: The database could not be read.
     """
-    with _reading():
+    with reading_store():
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (META_TIME_ZONE,)).fetchone()
     return str(row[0]) if row else ""
 
@@ -200,7 +200,7 @@ def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
     Raises:
         StoreError: The database could not be read.
     """
-    with _reading():
+    with reading_store():
         rows = conn.execute("SELECT developer, last_seen FROM developers ORDER BY developer").fetchall()
     return [(developer, _from_epoch(last_seen)) for developer, last_seen in rows]
 
@@ -219,7 +219,7 @@ def activity_on(conn: sqlite3.Connection, day: str) -> dict[str, DayActivity]:
     Raises:
         StoreError: The database could not be read.
     """
-    with _reading():
+    with reading_store():
         rows = conn.execute("SELECT developer, COUNT(*), MAX(started_at) FROM usage_events WHERE day = ? "
                             "GROUP BY developer ORDER BY developer", (day,)).fetchall()
     return {developer: DayActivity(int(count), _from_epoch(last)) for developer, count, last in rows}
@@ -246,7 +246,7 @@ def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None
         StoreError: The database could not be read.
     """
     cutoff = since.timestamp() if since is not None else 0.0
-    with _reading():
+    with reading_store():
         rows = conn.execute("SELECT kind, username, source, host, count, first_at, last_at, detail "
                             "FROM connection_events WHERE last_at >= ? ORDER BY last_at DESC, kind, username",
                             (cutoff,)).fetchall()
