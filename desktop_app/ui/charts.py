@@ -1,0 +1,699 @@
+"""The dashboard's and the reports' charts, drawn with pyqtgraph: requests per day and the breakdowns.
+
+Owns the chart widgets (`StackedDailyChart`: one stacked bar per day, a colour per developer;
+`BreakdownChart`: horizontal bars of a `Breakdown`), their colours (`ChartTheme`, from the widget's
+palette so light and dark desktops both read well) and `render_chart`, which draws a chart into an
+image without showing it (the reports save these as PNG). The charts are passive: they show the
+`DailySeries`/`Breakdown` they are given, take no mouse interaction except tooltips, and re-colour
+themselves when their palette changes.
+
+This is the only module that imports pyqtgraph; the dashboard imports it lazily, so the tray starts
+without it. pyqtgraph's global configuration is left alone: every option is set per widget and item.
+"""
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Self
+
+import numpy as np
+import pyqtgraph as pg  # type: ignore[import-untyped]
+from PySide6.QtCore import QCoreApplication, QDate, QEvent, QLocale, QObject, QPoint, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
+
+from desktop_app.core.dashboard import Breakdown, DailySeries
+from desktop_app.ui.i18n import tr
+from desktop_app.ui.widgets import named
+
+CONTEXT: Final = "charts"
+
+SERIES_COLOURS: Final = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+    "#b07aa1", "#ff9da7", "#9c755f", "#a0cbe8", "#8cd17d", "#ffbe7d",
+)
+"""Tableau-10 (its grey reserved for "others") and three of its light tints: distinct on light and dark backgrounds."""
+
+OTHERS_COLOUR: Final = "#bab0ac"
+"""The merged "others"/"other" series: Tableau's warm grey."""
+
+LEGEND_LIMIT: Final = 12
+"""The daily chart shows this many busiest developers; the rest are merged into one grey series."""
+
+BREAKDOWN_LIMIT: Final = 8
+"""A breakdown shows this many largest entries; the rest are merged into one "other" bar."""
+
+BAR_WIDTH: Final = 0.8
+"""The width of a bar in data units (one day, one breakdown row)."""
+
+_EDGE_OVERFLOW: Final = {"left": 10, "bottom": 40}  # pixels a tick label may reach past its axis' end
+_LEGEND_MARGIN: Final = 40  # pixels of the chart's height the legend leaves for the date axis and margins
+_NAME_CHARS: Final = 28  # longer names are elided on axes and in the legend (tooltips show them whole)
+
+
+@dataclass(frozen=True)
+class ChartTheme:
+    """The colours of a chart, as '#rrggbb' strings.
+
+    Attributes:
+        background: Behind the plot (the palette's Base).
+        foreground: Axis labels, legend and messages (the palette's Text).
+        grid: Grid lines and axis lines: between background and foreground.
+        series: Categorical colours for the series, used in order and cycled.
+        others: The merged "others" series.
+    """
+
+    background: str = "#ffffff"
+    foreground: str = "#202020"
+    grid: str = "#d6d6d6"
+    series: tuple[str, ...] = SERIES_COLOURS
+    others: str = OTHERS_COLOUR
+
+    @classmethod
+    def from_palette(cls, palette: QPalette) -> Self:
+        """The theme matching `palette`: background = Base, foreground = Text (WindowText when Text hardly shows).
+
+        Args:
+            palette: A widget's or the application's palette.
+
+        Returns:
+            The theme; the series colours are the fixed categorical palette either way.
+        """
+        group = QPalette.ColorGroup.Active
+        background = palette.color(group, QPalette.ColorRole.Base)
+        foreground = palette.color(group, QPalette.ColorRole.Text)
+        if abs(foreground.lightnessF() - background.lightnessF()) < 0.3:
+            foreground = palette.color(group, QPalette.ColorRole.WindowText)
+        return cls(background=background.name(), foreground=foreground.name(),
+                   grid=_blend(background, foreground, 0.18).name())
+
+    @property
+    def dark(self) -> bool:
+        """Whether the background is dark."""
+        return QColor(self.background).lightnessF() < 0.5
+
+    def colour(self, index: int) -> str:
+        """The colour of series number `index`, cycling through `series`."""
+        return self.series[index % len(self.series)]
+
+
+def _blend(base: QColor, other: QColor, amount: float) -> QColor:
+    """`base` moved `amount` (0..1) of the way towards `other`."""
+    return QColor.fromRgbF(base.redF() + (other.redF() - base.redF()) * amount,
+                           base.greenF() + (other.greenF() - base.greenF()) * amount,
+                           base.blueF() + (other.blueF() - base.blueF()) * amount)
+
+
+def _elide(name: str) -> str:
+    """`name`, shortened with an ellipsis when longer than the axes and legend have room for."""
+    return name if len(name) <= _NAME_CHARS else name[:_NAME_CHARS - 1] + "…"
+
+
+def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySeries:
+    """The series as drawn: busiest first, developers without any value dropped, beyond `limit` merged.
+
+    Args:
+        series: Values per developer per day.
+        limit: With more developers than this, the `limit` busiest stay and the rest become one
+            "others (k)" series (their per-day sums) at the end.
+
+    Returns:
+        A series with at most `limit` + 1 developers.
+
+    Raises:
+        ValueError: `series.values` does not match its developers and days.
+    """
+    if len(series.values) != len(series.developers) or any(len(v) != len(series.days) for v in series.values):
+        raise ValueError("A daily series needs one value per day for every developer.")
+    rows = [(name, values) for name, values in zip(series.developers, series.values, strict=True) if any(values)]
+    rows.sort(key=lambda row: -sum(row[1]))  # stable: equal totals keep the given order
+    if len(rows) > limit:
+        rest = rows[limit:]
+        merged = tuple(int(v) for v in np.sum(np.array([values for _, values in rest], dtype=np.int64), axis=0))
+        rows = [*rows[:limit], (tr(CONTEXT, "others ({count})").format(count=len(rest)), merged)]
+    return DailySeries(series.days, tuple(name for name, _ in rows), tuple(values for _, values in rows))
+
+
+def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
+    """The breakdown as drawn: zero entries dropped, largest first, beyond `limit` merged into "other (k)".
+
+    Args:
+        items: (name, count) pairs.
+        limit: With more entries than this, the `limit` largest stay and the rest become one
+            "other (k)" entry (their sum) at the end.
+
+    Returns:
+        At most `limit` + 1 (name, count) pairs.
+    """
+    kept = sorted(((name, count) for name, count in items if count), key=lambda p: -p[1])
+    if len(kept) <= limit:
+        return tuple(kept)
+    rest = kept[limit:]
+    other = (tr(CONTEXT, "other ({count})").format(count=len(rest)), sum(count for _, count in rest))
+    return (*kept[:limit], other)
+
+
+def nice_ticks(maximum: float, target: int = 6) -> tuple[int, int]:
+    """A round tick step for counts from 0 to `maximum` and the first multiple of it at or above `maximum`.
+
+    Args:
+        maximum: The largest value to show (anything below 1 is treated as 1).
+        target: The most steps to use.
+
+    Returns:
+        (top, step), both whole numbers with step 1, 2 or 5 times a power of ten.
+    """
+    maximum = max(float(maximum), 1.0)
+    raw = maximum / max(target, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(1, round(step))
+    return math.ceil(maximum / step) * step, step
+
+
+def day_ticks(days: Sequence[date], max_labels: int) -> tuple[tuple[int, ...], bool]:
+    """Which days get a label on the date axis, so that at most `max_labels` labels are shown.
+
+    Tries, in order: every day, every other day, Mondays, every other Monday, first of each month,
+    of every other month, of each quarter, half-year and year; then evenly spaced days.
+
+    Args:
+        days: The chart's days, in order.
+        max_labels: How many labels fit (at least one is always returned for a non-empty range).
+
+    Returns:
+        (indices into `days`, whether the labels are months rather than days).
+    """
+    count = len(days)
+    if not count:
+        return (), False
+    max_labels = max(1, max_labels)
+    indices = range(count)
+    mondays = [i for i in indices if days[i].weekday() == 0]
+    levels: list[tuple[Sequence[int], bool]] = [
+        (indices, False),
+        (indices[::2], False),
+        (mondays, False),
+        (mondays[::2], False),
+    ]
+    levels += [([i for i in indices if days[i].day == 1 and (days[i].month - 1) % every == 0], True)
+               for every in (1, 2, 3, 6, 12)]
+    for ticks, by_month in levels:
+        if 0 < len(ticks) <= max_labels:
+            return tuple(ticks), by_month
+    step = math.ceil(count / max_labels)
+    return tuple(indices[::step]), count > 62
+
+
+def _day_label(day: date, by_month: bool) -> str:
+    """The axis label of `day`: 'Nov 2026' for month ticks, '3 Nov' for day ticks (in the user's language)."""
+    return QLocale().toString(QDate(day.year, day.month, day.day), "MMM yyyy" if by_month else "d MMM")
+
+
+class _DayAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type information
+    """A bottom axis for bars at x = 0, 1, 2 …: labels the days, as many as fit without overlapping."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self._days: tuple[date, ...] = ()
+        self._by_month = False
+
+    def set_days(self, days: tuple[date, ...]) -> None:
+        """Label `days` from now on."""
+        self._days = days
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
+        """The labelled days that fit into `size` pixels (pyqtgraph calls this when drawing)."""
+        font = self.style["tickFont"] or QFont()
+        label_width = QFontMetricsF(font).horizontalAdvance("Sep 2026") + 14
+        ticks, self._by_month = day_ticks(self._days, int(size / label_width))  # the view shows every day
+        return [(1.0, [float(i) for i in ticks])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        """The date labels of the ticks at `values`."""
+        labels = []
+        for value in values:
+            index = round(value)
+            labels.append(_day_label(self._days[index], self._by_month) if 0 <= index < len(self._days) else "")
+        return labels
+
+
+class _Chart(QWidget):
+    """What both charts share: the plot, the empty-state message, the theme, tooltips and no mouse interaction."""
+
+    def __init__(self, parent: QWidget | None = None, *, axis_items: dict[str, object] | None = None) -> None:
+        super().__init__(parent)
+        self._theme = ChartTheme.from_palette(self.palette())
+        self._title = named(QLabel(), "chart_title")
+        title_font = QFont(self._title.font())
+        title_font.setBold(True)
+        self._title.setFont(title_font)
+        self._title.setContentsMargins(8, 6, 8, 2)
+        self._title.setAutoFillBackground(True)
+        self._title.hide()
+
+        self._plot = named(pg.PlotWidget(axisItems=axis_items), "chart_plot")
+        self._plot.setAntialiasing(True)
+        self._plot.setInteractive(False)  # no clicks, drags, wheel or menus reach the scene's items
+        self._plot.viewport().setMouseTracking(True)
+        self._plot.viewport().installEventFilter(self)
+        self._item = self._plot.getPlotItem()
+        self._item.setMouseEnabled(False, False)
+        self._item.setMenuEnabled(False)
+        self._item.hideButtons()
+        self._item.disableAutoRange()
+        for name in ("left", "bottom"):
+            axis = self._item.getAxis(name)
+            axis.setStyle(hideOverlappingLabels=_EDGE_OVERFLOW[name])
+
+        self._message = named(QLabel(), "chart_message")
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message.setWordWrap(True)
+        self._message.setAutoFillBackground(True)
+
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._plot)
+        self._stack.addWidget(self._message)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._title)
+        layout.addWidget(self._stack, 1)
+        self.setMinimumSize(240, 160)
+        self._hover_text = ""
+
+    # --- state ----------------------------------------------------------------------------------
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the chart shows its empty-state message instead of bars."""
+        return self._stack.currentWidget() is self._message
+
+    @property
+    def message(self) -> str:
+        """The empty-state message (shown only while `is_empty`)."""
+        return self._message.text()
+
+    @property
+    def theme(self) -> ChartTheme:
+        """The colours in use."""
+        return self._theme
+
+    @property
+    def plot_widget(self) -> QWidget:
+        """The pyqtgraph `PlotWidget` drawing the bars (for tests and screenshots)."""
+        return self._plot  # type: ignore[no-any-return]
+
+    def tooltip_at(self, x: float, y: float) -> str:
+        """The tooltip for the point (`x`, `y`) in data coordinates; '' where there is no bar."""
+        raise NotImplementedError
+
+    def _draw(self) -> None:
+        """Redraw everything from the stored data and theme."""
+        raise NotImplementedError
+
+    # --- theme ----------------------------------------------------------------------------------
+
+    def apply_theme(self, theme: ChartTheme) -> None:
+        """Re-colour the chart with `theme` (a later palette change replaces it with the palette's theme).
+
+        Args:
+            theme: The colours to use.
+        """
+        self._theme = theme
+        background, foreground = QColor(theme.background), QColor(theme.foreground)
+        for label in (self._title, self._message):
+            palette = QPalette(label.palette())
+            for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
+                palette.setColor(role, background)
+            for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+                palette.setColor(role, foreground)
+            label.setPalette(palette)
+        self._plot.setBackground(background)
+        grid = QColor(theme.grid)
+        for name in ("left", "bottom"):
+            axis = self._item.getAxis(name)
+            axis.setPen(pg.mkPen(grid))
+            axis.setTickPen(pg.mkPen(grid))
+            axis.setTextPen(pg.mkPen(foreground))
+        self._draw()
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        """Follow palette changes (light/dark switches) with the palette's theme."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_ready", False):
+            self.apply_theme(ChartTheme.from_palette(self.palette()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Fill any gap between the parts with the theme's background."""
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), QColor(self._theme.background))
+        painter.end()
+
+    # --- tooltips -------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Show the tooltip of the bar under the mouse as it moves over the plot."""
+        if watched is self._plot.viewport():
+            if event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+                self._hover(event.position().toPoint())
+            elif event.type() == QEvent.Type.Leave:
+                self._hover(None)
+        return super().eventFilter(watched, event)
+
+    def _hover(self, pos: QPoint | None) -> None:
+        """Show (or hide) the tooltip for viewport position `pos` (None: the mouse left)."""
+        text = ""
+        if pos is not None and not self.is_empty:
+            scene_pos = self._plot.mapToScene(pos)
+            view_box = self._item.getViewBox()
+            if view_box.sceneBoundingRect().contains(scene_pos):
+                point = view_box.mapSceneToView(scene_pos)
+                text = self.tooltip_at(point.x(), point.y())
+        self._hover_text = text
+        viewport = self._plot.viewport()
+        if text and pos is not None:
+            QToolTip.showText(viewport.mapToGlobal(pos), text, viewport)
+        else:
+            QToolTip.hideText()
+
+    @property
+    def hover_text(self) -> str:
+        """The tooltip shown for the mouse's last position over the plot ('' for none)."""
+        return self._hover_text
+
+    # --- shared drawing -------------------------------------------------------------------------
+
+    def _show_message(self, text: str) -> None:
+        """Show `text` instead of the plot."""
+        self._item.clear()
+        self._message.setText(text)
+        self._stack.setCurrentWidget(self._message)
+
+    def _value_axis(self, name: str, maximum: float, across: tuple[float, float], headroom: float = 1.0) -> float:
+        """Label axis `name` with round counts from 0 past `maximum`, with grid lines across; return its end.
+
+        The grid is drawn here rather than by pyqtgraph's axis, whose grid would hide the labels at
+        the ends of the axis and be drawn over the bars.
+
+        Args:
+            name: "left" or "bottom".
+            maximum: The largest value shown.
+            across: The other axis' range, which the grid lines span.
+            headroom: The axis reaches at least `maximum` times this (room for value labels).
+        """
+        top, step = nice_ticks(maximum)
+        end = max(top * 1.03, maximum * headroom)
+        values = range(0, top + 1, step)
+        axis = self._item.getAxis(name)
+        labels = [f"{v:,}" for v in values]
+        axis.setTicks([[(float(v), text) for v, text in zip(values, labels, strict=True)]])
+        if name == "left":
+            self._fit_left_axis(labels)
+        lines = np.repeat(np.array(values[1:], dtype=np.float64), 2)
+        ends = np.tile(np.array(across, dtype=np.float64), len(values) - 1)
+        x, y = (ends, lines) if name == "left" else (lines, ends)
+        grid = pg.PlotCurveItem(x=x, y=y, connect="pairs", pen=pg.mkPen(QColor(self._theme.grid)))
+        grid.setZValue(-10)
+        self._item.addItem(grid, ignoreBounds=True)
+        return end
+
+    def _fit_left_axis(self, labels: Sequence[str]) -> None:
+        """Make the left axis just wide enough for `labels` and its title, before the first paint.
+
+        pyqtgraph widens an axis only after drawing labels that do not fit, which a one-pass
+        `render_chart` would show cut off.
+        """
+        axis = self._item.getAxis("left")
+        metrics = QFontMetricsF(axis.style["tickFont"] or QFont())
+        width = max((metrics.horizontalAdvance(text) for text in labels), default=0.0)
+        width += axis.style["tickTextOffset"][0] + max(0, axis.style["tickLength"]) + 4
+        if axis.label.isVisible():
+            width += axis.label.boundingRect().height() * 0.8
+        axis.setWidth(math.ceil(width))
+
+
+class StackedDailyChart(_Chart):
+    """One stacked bar per day, a colour per developer, the legend beside the plot.
+
+    With more than `LEGEND_LIMIT` developers the busiest keep their colour and the rest share one
+    grey "others (k)" series. Hovering a bar segment shows "2026-11-03 · alice: 120 requests".
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Build an empty chart (call `set_series` to fill it).
+
+        Args:
+            parent: The owning widget, if any.
+        """
+        days_axis = _DayAxis()
+        super().__init__(parent, axis_items={"bottom": days_axis})
+        self._days_axis = days_axis
+        self._legend = pg.LegendItem(offset=None, verSpacing=0, labelTextSize="9pt", frame=False)
+        self._legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._item.layout.addItem(self._legend, 2, 3)  # right of the plot: it never covers a bar
+        self._item.layout.setAlignment(self._legend, Qt.AlignmentFlag.AlignTop)
+        self._unit = tr(CONTEXT, "requests")
+        self._shown = DailySeries((), (), ())
+        self._bottoms = np.zeros((0, 0))
+        self._tops = np.zeros((0, 0))
+        self.apply_theme(self._theme)
+        self._ready = True
+
+    @property
+    def displayed(self) -> DailySeries:
+        """The series as drawn: busiest first, at most `LEGEND_LIMIT` developers plus "others"."""
+        return self._shown
+
+    @property
+    def legend_names(self) -> tuple[str, ...]:
+        """The names in the legend, top to bottom."""
+        return tuple(html.unescape(label.text) for _, label in self._legend.items)
+
+    def set_series(self, series: DailySeries, unit: str = "requests") -> None:
+        """Show `series` (or the empty-state message when it holds nothing).
+
+        Args:
+            series: Values per developer per day.
+            unit: What the values count, plural ("requests"): the axis label, tooltips and message.
+
+        Raises:
+            ValueError: `series.values` does not match its developers and days.
+        """
+        self._shown = merge_developers(series)
+        self._unit = unit
+        self._draw()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """Re-flow the legend for the new height."""
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Give the legend as many columns as it needs to fit the chart's height (it would stretch the plot)."""
+        if not self._legend.items:
+            return
+        row = max(20.0, *(label.boundingRect().height() for _, label in self._legend.items))
+        rows = max(1, int((self.height() - _LEGEND_MARGIN) // row))
+        columns = math.ceil(len(self._legend.items) / rows)
+        if columns != self._legend.columnCount:
+            self._legend.setColumnCount(columns)
+
+    def tooltip_at(self, x: float, y: float) -> str:
+        """The tooltip for the point (`x`, `y`) in data coordinates: "2026-11-03 · alice: 120 requests".
+
+        Args:
+            x: The day's index (bars are centred on 0, 1, 2 …).
+            y: The value, from 0 up the stack.
+
+        Returns:
+            The day, developer and value of the segment there; '' outside the bars.
+        """
+        day = round(x)
+        if self.is_empty or not 0 <= day < len(self._shown.days) or abs(x - day) > BAR_WIDTH / 2 or y < 0:
+            return ""
+        for index, (bottom, top) in enumerate(zip(self._bottoms[:, day], self._tops[:, day], strict=True)):
+            if bottom <= y < top:
+                value = self._shown.values[index][day]
+                name = self._shown.developers[index]
+                return f"{self._shown.days[day].isoformat()} · {name}: {value:,} {self._unit}"
+        return ""
+
+    def _draw(self) -> None:
+        """Redraw the bars, legend and axes from the stored series and theme."""
+        self._legend.clear()
+        shown = self._shown
+        if not shown.days or shown.empty:
+            self._bottoms = self._tops = np.zeros((0, 0))
+            self._show_message(tr(CONTEXT, "No {unit} in this range").format(unit=self._unit))
+            return
+        self._item.clear()
+        values = np.array(shown.values, dtype=np.float64)
+        self._tops = np.cumsum(values, axis=0)
+        self._bottoms = self._tops - values
+        x = np.arange(len(shown.days), dtype=np.float64)
+        merged = len(shown.developers) > LEGEND_LIMIT
+        no_pen = pg.mkPen(None)
+        self._legend.setLabelTextColor(QColor(self._theme.foreground))  # before adding: labels take it when made
+        for index, name in enumerate(shown.developers):
+            colour = self._theme.others if merged and index == LEGEND_LIMIT else self._theme.colour(index)
+            bars = pg.BarGraphItem(x=x, y0=self._bottoms[index], height=values[index], width=BAR_WIDTH,
+                                   pen=no_pen, brush=QColor(colour))
+            self._item.addItem(bars)
+            self._legend.addItem(bars, html.escape(_elide(name)))
+        for sample, _ in self._legend.items:
+            sample.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._fit_legend()
+
+        self._days_axis.set_days(shown.days)
+        self._item.setLabel("left", self._unit, color=self._theme.foreground)
+        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, len(shown.days) - 0.5))
+        self._item.setXRange(-0.5, len(shown.days) - 0.5, padding=0)
+        self._item.setYRange(0, top, padding=0)
+        self._stack.setCurrentWidget(self._plot)
+
+
+class BreakdownChart(_Chart):
+    """Horizontal bars of a `Breakdown` under a title: the largest at the top, the rest as "other (k)"."""
+
+    def __init__(self, parent: QWidget | None = None, limit: int = BREAKDOWN_LIMIT) -> None:
+        """Build an empty chart (call `set_breakdown` to fill it).
+
+        Args:
+            parent: The owning widget, if any.
+            limit: How many entries get their own bar.
+        """
+        super().__init__(parent)
+        self._limit = limit
+        self._title.show()
+        self._item.getAxis("left").setStyle(tickLength=0)  # names label rows: tick marks would cut into the bars
+        self._items: Breakdown = ()
+        self._unit = tr(CONTEXT, "requests")
+        self.apply_theme(self._theme)
+        self._ready = True
+
+    @property
+    def displayed(self) -> Breakdown:
+        """The entries as drawn, top to bottom: at most `limit` plus "other (k)"."""
+        return self._items
+
+    @property
+    def title(self) -> str:
+        """The chart's title."""
+        return self._title.text()
+
+    def set_breakdown(self, title: str, items: Breakdown, unit: str) -> None:
+        """Show `items` under `title` (or the empty-state message when there are none).
+
+        Args:
+            title: What is broken down ("Models").
+            items: (name, count) pairs.
+            unit: What the counts count, plural ("requests"), for the tooltips.
+        """
+        self._title.setText(title)
+        self._items = merge_breakdown(items, self._limit)
+        self._unit = unit
+        self._draw()
+
+    def tooltip_at(self, x: float, y: float) -> str:
+        """The tooltip for the point (`x`, `y`) in data coordinates: "gpt-4o: 120 requests (40%)".
+
+        Args:
+            x: The value, from 0 along the bar.
+            y: The row (the largest entry is the top row, at y = number of rows - 1).
+
+        Returns:
+            The entry's name, count and share there; '' outside the bars.
+        """
+        row = round(y)
+        index = len(self._items) - 1 - row
+        if self.is_empty or not 0 <= index < len(self._items) or abs(y - row) > BAR_WIDTH / 2:
+            return ""
+        name, count = self._items[index]
+        if not 0 <= x <= count:
+            return ""
+        share = count / sum(c for _, c in self._items)
+        return f"{name}: {count:,} {self._unit} ({share:.0%})"
+
+    def _draw(self) -> None:
+        """Redraw the bars, value labels and axes from the stored entries and theme."""
+        if not self._items:
+            self._show_message(tr(CONTEXT, "Nothing recorded in this range"))
+            return
+        self._item.clear()
+        rows = len(self._items)
+        counts = np.array([count for _, count in self._items], dtype=np.float64)
+        positions = np.arange(rows - 1, -1, -1, dtype=np.float64)  # the largest on top
+        merged = len(self._items) > self._limit
+        brushes = [QColor(self._theme.others if merged and i == self._limit else self._theme.colour(0))
+                   for i in range(rows)]
+        self._item.addItem(pg.BarGraphItem(x0=0.0, y=positions, height=BAR_WIDTH, width=counts,
+                                           pen=pg.mkPen(None), brushes=brushes))
+        for (_, count), position in zip(self._items, positions, strict=True):
+            label = pg.TextItem(f" {count:,}", color=QColor(self._theme.foreground), anchor=(0, 0.5))
+            label.setPos(float(count), float(position))
+            self._item.addItem(label)
+
+        largest = float(counts.max())
+        end = self._value_axis("bottom", largest, across=(-0.5, rows - 0.5), headroom=1.25)  # room for the labels
+        names = [_elide(name) for name, _ in self._items]
+        self._item.getAxis("left").setTicks([list(zip(positions.tolist(), names, strict=True))])
+        self._fit_left_axis(names)
+        self._item.setXRange(0, end, padding=0)
+        self._item.setYRange(-0.5, rows - 0.5, padding=0)
+        self._stack.setCurrentWidget(self._plot)
+
+
+def render_chart(chart: QWidget, width: int, height: int, device_pixel_ratio: float = 1.0) -> QImage:
+    """Draw `chart` at `width` x `height` into an image, without showing a window on screen.
+
+    A chart that is not inside a window is laid out as an invisible window for the drawing (this
+    works on every platform, `offscreen` included); a chart inside a window is just resized, so its
+    window's layout takes it back at the next change.
+
+    Args:
+        chart: A chart (any widget works).
+        width: The image's width in device-independent pixels.
+        height: The image's height in device-independent pixels.
+        device_pixel_ratio: Pixels per device-independent pixel (2 for sharp images on HiDPI screens).
+
+    Returns:
+        The image (width x height times `device_pixel_ratio` pixels), ready to save as PNG.
+    """
+    chart.resize(width, height)
+    standalone = chart.isWindow() and not chart.isVisible()
+    if standalone:
+        had_attribute = chart.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        chart.show()
+    try:
+        chart.ensurePolished()
+        if (layout := chart.layout()) is not None:
+            layout.activate()
+        for _ in range(3):  # resizes post layout requests inside the plot's scene, which post more
+            QCoreApplication.sendPostedEvents()
+        image = QImage(round(width * device_pixel_ratio), round(height * device_pixel_ratio),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(device_pixel_ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        chart.render(image)
+    finally:
+        if standalone:
+            chart.hide()
+            chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, had_attribute)
+    return image
