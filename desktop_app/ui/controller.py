@@ -18,6 +18,7 @@ from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.ca_guide_presenter import CaGuidePresenter
 from desktop_app.ui.context import UiContext
+from desktop_app.ui.dashboard_presenter import DashboardPresenter
 from desktop_app.ui.dialogs.info import InfoWindow, about_window, coming_window
 from desktop_app.ui.engine import EngineStatus
 from desktop_app.ui.errors import describe
@@ -47,6 +48,7 @@ class TrayController(QObject):
         self.team = TeamPresenter(ctx, lambda: self.activity.today, self)
         self.setup = SetupPresenter(ctx, self)
         self.ca_guide = CaGuidePresenter(ctx, self)
+        self.dashboard = DashboardPresenter(ctx, self)
         self.windows: dict[str, InfoWindow] = {}
         self.last_engine_error = ""
         self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
@@ -59,6 +61,8 @@ class TrayController(QObject):
         tray = self.tray
         tray.toggle_proxy_requested.connect(self.toggle_proxy)
         tray.dashboard_requested.connect(lambda: self.show_window("dashboard"))
+        self.dashboard.team_requested.connect(self.team.open)
+        self.dashboard.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.team_requested.connect(self.team.open)
         tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.export_requested.connect(lambda _period: self.show_window("export"))
@@ -68,7 +72,7 @@ class TrayController(QObject):
         tray.quit_requested.connect(self.quit)
 
     def _connect_engine(self, bridge: EngineBridge) -> None:
-        bridge.usage_recorded.connect(lambda _events: self.activity.schedule())
+        bridge.usage_recorded.connect(self._on_usage_recorded)
         bridge.engine_error.connect(self._on_engine_error)
         self.proxy.state_changed.connect(lambda _state: self._show_state())
         self.proxy.started.connect(self._on_started)
@@ -130,9 +134,11 @@ class TrayController(QObject):
             self.proxy.start()
 
     def show_window(self, name: str) -> QDialog:
-        """Show (or bring forward) the CA guide or one of the informational windows."""
+        """Show (or bring forward) the dashboard, the CA guide or one of the informational windows."""
         if name == "ca_guide":
             return self.ca_guide.open(self.settings, self.proxy.status)
+        if name == "dashboard":
+            return self.dashboard.open(self.settings)
         window = self.windows.get(name)
         if window is None:
             window = about_window(str(self._ctx.paths.data_dir)) if name == "about" else coming_window(name)
@@ -155,6 +161,7 @@ class TrayController(QObject):
     def _use_settings(self, settings: Settings) -> None:
         self.settings = settings
         self.activity.time_zone = settings.time_zone
+        self.dashboard.follow(settings)
         self._show_state()
 
     def _on_started(self, status: EngineStatus) -> None:
@@ -170,6 +177,10 @@ class TrayController(QObject):
 
     def _on_stopped(self) -> None:
         self.tray.notify(APP_NAME, self.tr("The proxy stopped. Developers' Copilot requests fail until it runs."))
+
+    def _on_usage_recorded(self, _events: object) -> None:
+        self.activity.schedule()
+        self.dashboard.schedule()
 
     def _on_engine_error(self, message: str) -> None:
         logger.error("Proxy error: %s", message)

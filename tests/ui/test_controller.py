@@ -2,56 +2,17 @@
 
 import logging
 import threading
-from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.core.errors import ProxyStartError
-from desktop_app.core.models import RecordBatch, UsageEvent
-from desktop_app.core.settings import DesktopSettings, Settings, load_settings, save_settings
-from desktop_app.core.store import UsageStore
+from desktop_app.core.settings import Settings, load_settings
 from desktop_app.core.team import add_developer
 from desktop_app.ui.dialogs.wizard import WizardResult
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.setup_presenter import apply_wizard
-
-
-def action(app, name) -> QAction:
-    found = app.tray.menu.findChild(QAction, name)
-    assert found is not None, name
-    return found
-
-
-def configured(paths, **desktop) -> Settings:
-    settings = add_developer(add_developer(Settings(desktop=DesktopSettings(**desktop)), "alice"), "bob")
-    save_settings(paths.settings_file, settings)
-    return settings
-
-
-def running_app(make_app, qtbot, paths, **desktop):
-    configured(paths, **desktop)
-    app = make_app()
-    app.launch()
-    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=3000)
-    return app
-
-
-def usage(developer: str, started: datetime) -> UsageEvent:
-    return UsageEvent(developer=developer, started_at=started, method="POST", host="api.githubcopilot.com",
-                      path="/chat/completions", host_family="api", kind="model_call", status=200, duration_ms=10.0,
-                      ttfb_ms=None, request_bytes=1, response_bytes=1, http_version="HTTP/2.0", streamed=True)
-
-
-def record(paths, bridge, *developers):
-    """Store one request per developer, then tell the bridge from another thread (as the writer does)."""
-    events = tuple(usage(name, datetime.now(UTC)) for name in developers)
-    with UsageStore.open(paths.database, "") as store:
-        store.write(RecordBatch(usage=events))
-    worker = threading.Thread(target=bridge.on_usage, args=(events,))
-    worker.start()
-    worker.join()
+from tests.ui.driving import action, configured, record, running_app
 
 
 def test_first_launch_opens_the_wizard_and_does_not_start(make_app, qtbot, paths):

@@ -1,7 +1,7 @@
 """Small informational windows: About, and the windows whose full content arrives in later versions.
 
-The dashboard and the report export are planned features; until they land, their menu entries open
-a window saying what is coming and what already works today.
+The report export is a planned feature; until it lands, its menu entry opens a window saying what
+is coming and what already works today.
 """
 
 from PySide6.QtCore import Qt
@@ -46,12 +46,8 @@ def about_window(data_dir: str, parent: QWidget | None = None) -> InfoWindow:
 
 
 def coming_window(feature: str, parent: QWidget | None = None) -> InfoWindow:
-    """A window for `feature` ('dashboard' or 'export'), saying what is coming."""
+    """A window for `feature` ('export'), saying what is coming."""
     texts = {
-        "dashboard": (tr(CONTEXT, "Dashboard"), tr(CONTEXT,
-            "<p>The dashboard with per-developer daily tables and charts arrives in the next version.</p>"
-            "<p>Today: the tray tooltip shows requests and active developers for today, and "
-            "<code>copilot-insight status</code> lists who was seen.</p>")),
         "export": (tr(CONTEXT, "Export report"), tr(CONTEXT,
             "<p>Exports to CSV, Excel, HTML and PDF from this menu arrive in a coming version.</p>"
             "<p>Today: <code>copilot-insight report --from DATE --to DATE --format json -o FILE</code> writes "

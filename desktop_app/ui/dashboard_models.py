@@ -1,0 +1,368 @@
+"""The dashboard's Qt item models: the per-developer daily table, the quotas, the drill-down tree.
+
+Each model holds plain rows from `core` (`DailyUsage`, `QuotaSnapshot`, `Interaction`) and says
+how every column reads, sorts and aligns. Sorting happens in the model on Python values (a sort
+proxy would call back into Python for every comparison), so a year of rows sorts in a few
+milliseconds. The models never query anything: the presenter hands them rows read on a worker.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, override
+
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from desktop_app.core.drilldown import Interaction, RequestRecord
+from desktop_app.core.models import QuotaSnapshot
+from desktop_app.core.usage_query import SHOWN_FROM_PROXY, DailyUsage
+from desktop_app.ui.i18n import tr
+
+CONTEXT = "Dashboard"
+SORT_ROLE: Final = Qt.ItemDataRole.UserRole + 1
+"""The raw value a column sorts by (a number, a date or a string; None sorts last)."""
+
+Index = QModelIndex | QPersistentModelIndex
+KIND_COLUMN: Final = 1
+"""The drill-down tree's Kind column."""
+_RIGHT: Final = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT: Final = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def count_text(value: object) -> str:
+    """A count with thousands separators ('' for anything else)."""
+    number = _number(value)
+    return "" if number is None else f"{number:,.0f}"
+
+
+def credits_text(value: object) -> str:
+    """AI credits with two decimals ('' for anything else)."""
+    number = _number(value)
+    return "" if number is None else f"{number:,.2f}"
+
+
+def percent_text(value: object) -> str:
+    """A fraction as a percentage ('' for anything else)."""
+    number = _number(value)
+    return "" if number is None else f"{number:.0%}"
+
+
+def millis_text(value: object) -> str:
+    """Milliseconds, rounded ('' for anything else)."""
+    number = _number(value)
+    return "" if number is None else f"{number:,.0f} ms"
+
+
+def remaining_text(value: object) -> str:
+    """A quota's remaining percentage ('' for anything else)."""
+    number = _number(value)
+    return "" if number is None else f"{number:.1f} %"
+
+
+def entitlement_text(value: object) -> str:
+    """A quota's entitlement: 'unlimited' for -1."""
+    return tr(CONTEXT, "unlimited") if value == -1 else count_text(value)
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """'agent 5, ask 3' (largest first)."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{name or '?'} {count}" for name, count in ordered)
+
+
+def local_moment(value: object) -> str:
+    """A UTC moment as `YYYY-MM-DD HH:MM:SS` in this computer's time zone ('' for anything else)."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else ""
+
+
+@dataclass(frozen=True)
+class Column[Row]:
+    """How one column of a row model reads: its title, its value to sort by, its text and alignment."""
+
+    title: str
+    value: Callable[[Row], object]
+    text: Callable[[object], str] = str
+    numeric: bool = True
+    tooltip: str = ""
+
+    def display(self, row: Row) -> str:
+        """The cell's text."""
+        return self.text(self.value(row))
+
+
+def _sort_key(value: object) -> tuple[int, object]:
+    """None (and '') last; otherwise the value itself."""
+    return (1, 0) if value is None or value == "" else (0, value)
+
+
+class RowTableModel[Row](QAbstractTableModel):
+    """A read-only table of `Row`s described by `Column`s, sortable in place."""
+
+    def __init__(self, columns: Sequence[Column[Row]], parent: QObject | None = None) -> None:
+        """Show `columns`; no rows until `set_rows`."""
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self.rows: list[Row] = []
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        """Replace every row (kept in the current sort order)."""
+        self.beginResetModel()
+        self.rows = list(rows)
+        if self._sorted_by is not None:
+            self._order(*self._sorted_by)
+        self.endResetModel()
+
+    @override
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    @override
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    @override
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(self.columns):
+            return None
+        column, row = self.columns[index.column()], self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.display(row)
+        if role == SORT_ROLE:
+            return column.value(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column.numeric else _LEFT
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltip(row, index.column())
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """A cell's tooltip (none by default)."""
+        del row, column
+        return None
+
+    @override
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.columns[section].tooltip or None
+        return None
+
+    @override
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.columns):
+            return
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        moved = [(index, self.rows[index.row()]) for index in before]
+        self._sorted_by = (column, order)
+        self._order(column, order)
+        position = {id(row): n for n, row in enumerate(self.rows)}
+        self.changePersistentIndexList(
+            before, [self.index(position[id(row)], index.column()) for index, row in moved])
+        self.layoutChanged.emit()
+
+    def _order(self, column: int, order: Qt.SortOrder) -> None:
+        value = self.columns[column].value
+        self.rows.sort(key=lambda row: _sort_key(value(row)), reverse=order == Qt.SortOrder.DescendingOrder)
+
+
+def _daily_columns() -> list[Column[DailyUsage]]:
+    def c(title: str, value: Callable[[DailyUsage], object], text: Callable[[object], str] = count_text,
+          tip: str = "", *, numeric: bool = True) -> Column[DailyUsage]:
+        return Column(title, value, text, numeric, tip)
+
+    return [
+        c(tr(CONTEXT, "Day"), lambda r: r.day, str, numeric=False),
+        c(tr(CONTEXT, "Developer"), lambda r: r.developer, str, numeric=False),
+        c(tr(CONTEXT, "Requests"), lambda r: r.requests, tip=tr(CONTEXT, "Every recorded request, of any kind")),
+        c(tr(CONTEXT, "Completions"), lambda r: r.completions_requested,
+          tip=tr(CONTEXT, "Inline-completion requests answered (speculative ones excluded)")),
+        c(tr(CONTEXT, "Suggestions"), lambda r: r.completions_returned,
+          tip=tr(CONTEXT, "Completions that returned text")),
+        c(tr(CONTEXT, "Shown"), lambda r: r.completions_shown,
+          tip=tr(CONTEXT, "Suggestions shown (IDE telemetry; the proxy's count when the IDE sent none)")),
+        c(tr(CONTEXT, "Accepted"), lambda r: r.completions_accepted),
+        c(tr(CONTEXT, "Acceptance"), lambda r: r.acceptance_rate, percent_text),
+        c(tr(CONTEXT, "Lines suggested"), lambda r: r.lines_suggested),
+        c(tr(CONTEXT, "Lines accepted"), lambda r: r.lines_accepted),
+        c(tr(CONTEXT, "Chat code used"), lambda r: r.chat_acceptances,
+          tip=tr(CONTEXT, "Chat code blocks inserted, copied or applied")),
+        c(tr(CONTEXT, "NES shown"), lambda r: r.nes_shown, tip=tr(CONTEXT, "Next-edit suggestions shown")),
+        c(tr(CONTEXT, "NES accepted"), lambda r: r.nes_accepted),
+        c(tr(CONTEXT, "Interactions"), lambda r: r.user_interactions,
+          tip=tr(CONTEXT, "Prompts a developer sent (chat, edit, agent, CLI)")),
+        c(tr(CONTEXT, "Agent requests"), lambda r: r.agent_requests,
+          tip=tr(CONTEXT, "Model calls the agent made on its own (tool loops, helpers)")),
+        c(tr(CONTEXT, "Model calls"), lambda r: r.model_calls),
+        c(tr(CONTEXT, "Prompt tokens"), lambda r: r.prompt_tokens),
+        c(tr(CONTEXT, "Output tokens"), lambda r: r.completion_tokens),
+        c(tr(CONTEXT, "Cached tokens"), lambda r: r.cached_tokens),
+        c(tr(CONTEXT, "Reasoning tokens"), lambda r: r.reasoning_tokens),
+        c(tr(CONTEXT, "AI credits"), lambda r: r.ai_credits, credits_text),
+        c(tr(CONTEXT, "Errors"), lambda r: r.errors),
+        c(tr(CONTEXT, "Latency p50"), lambda r: r.latency_p50_ms, millis_text),
+        c(tr(CONTEXT, "Latency p95"), lambda r: r.latency_p95_ms, millis_text),
+        c(tr(CONTEXT, "Modes"), lambda r: counts_text(r.interactions_by_mode), str, numeric=False),
+        c(tr(CONTEXT, "Models"), lambda r: counts_text(r.models), str, numeric=False),
+        c(tr(CONTEXT, "Languages"), lambda r: counts_text(r.languages), str, numeric=False),
+        c(tr(CONTEXT, "Editors"), lambda r: counts_text(r.editors), str, numeric=False),
+    ]
+
+
+class DailyTableModel(RowTableModel[DailyUsage]):
+    """One row per developer per day, a column for every figure the store offers."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        """An empty table."""
+        super().__init__(_daily_columns(), parent)
+
+    @override
+    def tooltip(self, row: DailyUsage, column: int) -> str | None:
+        title = self.columns[column].title
+        if title == tr(CONTEXT, "Shown") and row.shown_source == SHOWN_FROM_PROXY:
+            return tr(CONTEXT, "The IDE sent no telemetry this day: suggestions returned by the proxy are counted.")
+        text = self.columns[column].display(row)
+        return text if len(text) > 30 else None
+
+
+def _quota_columns() -> list[Column[QuotaSnapshot]]:
+    return [
+        Column(tr(CONTEXT, "Developer"), lambda q: q.developer, numeric=False),
+        Column(tr(CONTEXT, "Quota"), lambda q: q.quota.replace("_", " "), numeric=False),
+        Column(tr(CONTEXT, "Remaining"), lambda q: q.remaining_percent, remaining_text),
+        Column(tr(CONTEXT, "Entitlement"), lambda q: q.entitlement, entitlement_text),
+        Column(tr(CONTEXT, "Overage"), lambda q: q.overage, count_text),
+        Column(tr(CONTEXT, "Resets"), lambda q: q.reset_at[:10], numeric=False),
+        Column(tr(CONTEXT, "Seen"), lambda q: q.observed_at, local_moment, numeric=False),
+    ]
+
+
+class QuotaTableModel(RowTableModel[QuotaSnapshot]):
+    """The latest quota snapshot per developer and quota."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        """An empty table."""
+        super().__init__(_quota_columns(), parent)
+
+
+def _status_text(record: RequestRecord) -> str:
+    if record.error:
+        return record.error if record.status is None else f"{record.status} · {record.error}"
+    text = "" if record.status is None else str(record.status)
+    return f"{text} {tr(CONTEXT, '(cancelled)')}".strip() if record.cancelled else text
+
+
+def _request_columns() -> list[Column[RequestRecord]]:
+    return [
+        Column(tr(CONTEXT, "Time"), lambda r: r.started_at, local_moment, numeric=False),
+        Column(tr(CONTEXT, "Kind"), lambda r: r.kind.replace("_", " "), numeric=False),
+        Column(tr(CONTEXT, "Mode"), lambda r: r.mode, numeric=False),
+        Column(tr(CONTEXT, "Model"), lambda r: r.model, numeric=False),
+        Column(tr(CONTEXT, "Initiator"), lambda r: r.initiator, numeric=False),
+        Column(tr(CONTEXT, "Tokens"), lambda r: r.tokens or None, count_text),
+        Column(tr(CONTEXT, "AI credits"), lambda r: r.ai_credits, credits_text),
+        Column(tr(CONTEXT, "Latency"), lambda r: r.duration_ms, millis_text),
+        Column(tr(CONTEXT, "Status"), _status_text, numeric=False),
+    ]
+
+
+class InteractionTreeModel(QAbstractItemModel):
+    """A developer's interactions: the request that opened each, its follow-ups beneath it.
+
+    Top-level rows are interactions (newest first); an interaction's children are its follow-ups in
+    time order. A child index's internal id is its parent's row + 1; top-level indexes carry 0.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        """An empty tree."""
+        super().__init__(parent)
+        self.columns = tuple(_request_columns())
+        self.interactions: list[Interaction] = []
+
+    def set_interactions(self, interactions: Sequence[Interaction]) -> None:
+        """Replace every interaction."""
+        self.beginResetModel()
+        self.interactions = list(interactions)
+        self.endResetModel()
+
+    def record_at(self, index: Index) -> RequestRecord | None:
+        """The request an index shows (None for an invalid index)."""
+        if not index.isValid():
+            return None
+        parent_row = index.internalId() - 1
+        if parent_row < 0:
+            return self.interactions[index.row()].lead if index.row() < len(self.interactions) else None
+        follow_ups = self.interactions[parent_row].follow_ups
+        return follow_ups[index.row()] if index.row() < len(follow_ups) else None
+
+    @override
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008 - Qt's
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        return self.createIndex(row, column, parent.row() + 1)
+
+    @override
+    def parent(self, child: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not child.isValid() or child.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(child.internalId() - 1, 0, 0)
+
+    @override
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        if not parent.isValid():
+            return len(self.interactions)
+        if parent.internalId() != 0 or parent.column() != 0:
+            return 0
+        return len(self.interactions[parent.row()].follow_ups)
+
+    @override
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return len(self.columns)
+
+    @override
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        record = self.record_at(index)
+        if record is None or index.column() >= len(self.columns):
+            return None
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(index, column, record)
+        if role == SORT_ROLE:
+            return column.value(record)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column.numeric else _LEFT
+        if role == Qt.ItemDataRole.ToolTipRole and index.internalId() == 0:
+            return self._interaction_tooltip(self.interactions[index.row()])
+        return None
+
+    def _display(self, index: Index, column: Column[RequestRecord], record: RequestRecord) -> str:
+        """A cell's text; an interaction's Kind also says how many follow-ups it has."""
+        text = column.display(record)
+        if index.internalId() != 0 or index.column() != KIND_COLUMN:
+            return text
+        follow_ups = len(self.interactions[index.row()].follow_ups)
+        return tr(CONTEXT, "{kind} · {count} follow-ups").format(kind=text, count=follow_ups) if follow_ups else text
+
+    def _interaction_tooltip(self, interaction: Interaction) -> str | None:
+        if not interaction.follow_ups:
+            return None
+        return tr(CONTEXT, "{count} requests in this interaction: {tokens} tokens, {credits} AI credits").format(
+            count=len(interaction.requests), tokens=count_text(interaction.tokens),
+            credits=credits_text(interaction.ai_credits) or "0")
+
+    @override
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.columns):
+            return self.columns[section].title
+        return None

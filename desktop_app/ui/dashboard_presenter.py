@@ -1,0 +1,221 @@
+"""The dashboard window's presenter: every store read on a worker, live refresh throttled.
+
+It owns the one `DashboardWindow`. Opening it shows the window at once and then reads the figures
+(`core.dashboard.load_dashboard_file`) and imports the chart module (pyqtgraph) on workers. While
+the window is shown, recorded traffic (`schedule`, called for every stored batch) triggers at most
+one read per `LIVE_REFRESH_MS`, so new requests appear within two seconds and the GUI thread only
+ever applies finished results. The drill-down and a request's recorded content are read the same
+way; a late answer for a selection that changed since is dropped.
+"""
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from types import ModuleType
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_app.core.content_view import Conversation, find_content, read_conversation
+from desktop_app.core.dashboard import (
+    DashboardData,
+    DashboardQuery,
+    DayRange,
+    RangePreset,
+    load_dashboard_file,
+    preset_range,
+)
+from desktop_app.core.dayzone import resolve_zone
+from desktop_app.core.drilldown import RequestPage, RequestRecord, read_requests_file
+from desktop_app.core.settings import Settings
+from desktop_app.ui.context import UiContext
+from desktop_app.ui.dialogs.dashboard import DashboardWindow
+from desktop_app.ui.errors import describe
+from desktop_app.ui.i18n import tr
+
+logger = logging.getLogger(__name__)
+
+CONTEXT = "Dashboard"
+LIVE_REFRESH_MS = 1000
+CHARTS_MODULE = "desktop_app.ui.charts"
+
+
+def conversation_of(content_dir: Path, developer: str, record: RequestRecord) -> tuple[Conversation | None, str]:
+    """The recorded prompt and answer of `record`, or None and why there is none (blocking)."""
+    path = find_content(content_dir, developer, record.started_at)
+    if path is None:
+        return None, tr(CONTEXT, "No prompt or answer was recorded for this request: only its metadata. Content "
+                                 "is recorded when Settings is set to record \"Usage, prompts and answers\".")
+    return read_conversation(path), ""
+
+
+class DashboardPresenter(QObject):
+    """Opens the dashboard and keeps it current."""
+
+    team_requested = Signal()
+    ca_guide_requested = Signal()
+
+    def __init__(self, ctx: UiContext, parent: QObject | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        """Present the store of `ctx.paths`; nothing is read until the window opens."""
+        super().__init__(parent)
+        self._ctx, self._clock = ctx, clock
+        self.window: DashboardWindow | None = None
+        self.time_zone = ""
+        self.query: DashboardQuery | None = None
+        self._timer = QTimer(self, singleShot=True, interval=LIVE_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._reading = self._again = self._charts_loading = False
+        self._last_failure = ""
+        self._selected: RequestRecord | None = None
+
+    # --- opening and following ----------------------------------------------------------------------
+
+    def open(self, settings: Settings) -> DashboardWindow:
+        """Show the window (creating it on first use) and read its figures."""
+        self.time_zone = settings.time_zone
+        window = self.window
+        if window is None:
+            window = self.window = self._create_window()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        self._load_charts(window)
+        self.refresh()
+        return window
+
+    def _create_window(self) -> DashboardWindow:
+        window = DashboardWindow()
+        window.filter_changed.connect(self.refresh)
+        window.refresh_requested.connect(self._refresh_all)
+        window.team_requested.connect(self.team_requested)
+        window.ca_guide_requested.connect(self.ca_guide_requested)
+        window.drill_requested.connect(self._drill)
+        window.requests.request_selected.connect(self._read_content)
+        return window
+
+    def follow(self, settings: Settings) -> None:
+        """Use the settings' time zone from now on (re-read when it changed and the window is shown)."""
+        changed, self.time_zone = settings.time_zone != self.time_zone, settings.time_zone
+        if changed:
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Ask for a refresh soon, when the window is shown (called for every recorded batch; coalesced)."""
+        if self.window is not None and self.window.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    # --- the figures ----------------------------------------------------------------------------------
+
+    def today(self) -> date:
+        """Today in the store's time zone."""
+        return date.fromisoformat(resolve_zone(self.time_zone).day_of(self._clock()))
+
+    def _current_query(self, window: DashboardWindow) -> DashboardQuery | None:
+        preset, custom = window.filters.selected_preset(), window.filters.custom_range()
+        if preset is RangePreset.CUSTOM and custom is None:
+            window.show_failure(tr(CONTEXT, "The first day is after the last: change one of the dates."))
+            return None
+        try:
+            days = preset_range(preset, self.today(), custom)
+        except ValueError as exc:  # a custom range longer than the dashboard reads
+            window.show_failure(str(exc))
+            return None
+        window.show_range(days)
+        return DashboardQuery(days, window.filters.selected_developers())
+
+    def refresh(self) -> None:
+        """Read the figures of the window's current filter, on a worker (one read at a time)."""
+        window = self.window
+        if window is None:
+            return
+        if self._reading:
+            self._again = True
+            return
+        query = self._current_query(window)
+        if query is None:
+            return
+        self.query, self._reading = query, True
+        window.show_loading()
+        database = self._ctx.paths.database
+        self._ctx.tasks.submit(lambda: load_dashboard_file(database, query), self._on_loaded, self._on_failed,
+                               name="read the dashboard")
+
+    def _refresh_all(self) -> None:
+        self.refresh()
+        if self.window is not None and self.window.requests.selected_developer():
+            self._drill(self.window.requests.selected_developer(), None)
+
+    def _on_loaded(self, data: DashboardData) -> None:
+        self._reading, self._last_failure = False, ""
+        if self.window is not None:
+            self.window.show_data(data, datetime.fromtimestamp(self._clock()).strftime("%H:%M:%S"))
+        self._after_read()
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._reading = False
+        message = describe(error)[0]
+        if self.window is not None:
+            self.window.show_failure(tr(CONTEXT, "Could not read the figures: see the error message."))
+        if message != self._last_failure:  # live refreshes must not repeat the same dialog every second
+            self._last_failure = message
+            self._ctx.errors.report(error, tr(CONTEXT, "The dashboard cannot read the usage database"))
+        self._after_read()
+
+    def _after_read(self) -> None:
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    # --- charts ---------------------------------------------------------------------------------------
+
+    def _load_charts(self, window: DashboardWindow) -> None:
+        if window.charts or self._charts_loading:
+            return
+        self._charts_loading = True
+        self._ctx.tasks.submit(lambda: importlib.import_module(CHARTS_MODULE), self._on_charts, self._on_charts_failed,
+                               name="load the charts")
+
+    def _on_charts(self, module: ModuleType) -> None:
+        self._charts_loading = False
+        if self.window is not None:
+            self.window.build_charts(module)
+
+    def _on_charts_failed(self, error: BaseException) -> None:
+        self._charts_loading = False
+        self._ctx.errors.report(error, tr(CONTEXT, "The charts cannot be shown"))
+
+    # --- drill-down -----------------------------------------------------------------------------------
+
+    def _drill(self, developer: str, days: DayRange | None) -> None:
+        window = self.window
+        chosen = days or (self.query.days if self.query is not None else None)
+        if window is None or chosen is None:
+            return
+        window.requests.show_loading()
+        database = self._ctx.paths.database
+        self._ctx.tasks.submit(lambda: read_requests_file(database, developer, chosen), self._on_page,
+                               lambda error: self._ctx.errors.report(error, tr(CONTEXT, "The requests cannot be read")),
+                               name="read a developer's requests")
+
+    def _on_page(self, page: RequestPage) -> None:
+        self._selected = None
+        if self.window is not None:
+            self.window.requests.show_page(page)
+
+    def _read_content(self, record: RequestRecord) -> None:
+        window = self.window
+        if window is None:
+            return
+        self._selected = record
+        developer, content_dir = window.requests.selected_developer(), self._ctx.paths.content_dir
+        self._ctx.tasks.submit(lambda: conversation_of(content_dir, developer, record),
+                               lambda found: self._on_content(record, found),
+                               lambda error: self._on_content(record, (None, describe(error)[0])),
+                               name="read a recorded request")
+
+    def _on_content(self, record: RequestRecord, found: tuple[Conversation | None, str]) -> None:
+        if self.window is not None and record is self._selected:
+            self.window.requests.show_conversation(*found)

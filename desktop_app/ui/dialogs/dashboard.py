@@ -1,0 +1,214 @@
+"""The dashboard window: filters, summary cards, charts, the daily table, quotas and the drill-down.
+
+A passive view. `ui.dashboard_presenter` reads the store on a worker and hands the window a
+`DashboardData` (`show_data`), a `RequestPage` (`requests.show_page`) or a conversation; the window
+emits what the lead asks for. The chart widgets come from `ui.charts`, which imports pyqtgraph: the
+presenter imports it on a worker and calls `build_charts` when it is loaded, so opening the window
+never waits for it. Stable objectNames: `dashboard_window`, `dashboard_pages` (the empty state or
+`dashboard_content`), `dashboard_tabs`, `daily_table`, `quota_table`, `charts_placeholder`,
+`chart_daily`, `chart_modes`, `chart_models`, `chart_languages`, `chart_editors`, plus those of
+`dashboard_parts` and `dashboard_requests`.
+"""
+
+from types import ModuleType
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.dashboard import DashboardData, DayRange
+from desktop_app.ui.dashboard_models import DailyTableModel, QuotaTableModel
+from desktop_app.ui.dialogs.dashboard_parts import EmptyState, FilterBar, SummaryCards
+from desktop_app.ui.dialogs.dashboard_requests import RequestsPane
+from desktop_app.ui.i18n import tr
+from desktop_app.ui.icons import app_icon
+from desktop_app.ui.widgets import named
+
+CONTEXT = "Dashboard"
+COLUMN_WIDTH = 96
+MIN_COLUMN_WIDTH = 64
+HEADER_PADDING = 28  # the sort indicator and margins
+TIMESTAMP_SAMPLE = "2026-12-31 23:59:59"
+TEXT_SAMPLE = "claude-sonnet-4.6"
+
+
+def _table(name: str) -> QTableView:
+    view = named(QTableView(), name)
+    view.setSortingEnabled(True)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never per-row measuring
+    view.horizontalHeader().setDefaultSectionSize(COLUMN_WIDTH)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+def fit_headers(view: QTableView | QTreeView, first_sample: str = "") -> None:
+    """Size the columns from their titles and typical contents, never by measuring the rows.
+
+    The first column also fits `first_sample`; columns of text fit `TEXT_SAMPLE`.
+    """
+    header, metrics = view.header() if isinstance(view, QTreeView) else view.horizontalHeader(), view.fontMetrics()
+    model = view.model()
+    columns = getattr(model, "columns", ())
+    for section in range(model.columnCount()):
+        samples = [str(model.headerData(section, Qt.Orientation.Horizontal) or "")]
+        if section == 0:
+            samples.append(first_sample)
+        elif section < len(columns) and not columns[section].numeric:
+            samples.append(TEXT_SAMPLE)
+        wanted = max(metrics.horizontalAdvance(sample) for sample in samples)
+        header.resizeSection(section, max(wanted + HEADER_PADDING, MIN_COLUMN_WIDTH))
+
+
+class DashboardWindow(QDialog):
+    """Per-developer daily usage, live."""
+
+    filter_changed = Signal()
+    refresh_requested = Signal()
+    team_requested = Signal()
+    ca_guide_requested = Signal()
+    drill_requested = Signal(str, object)  # a developer, and a DayRange (None: the dashboard's days)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the window; charts wait for `build_charts`, figures for `show_data`."""
+        super().__init__(parent)
+        self.setObjectName("dashboard_window")
+        self.setWindowTitle(tr(CONTEXT, "Copilot Insight — Dashboard"))
+        self.setWindowIcon(app_icon())
+        self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
+        self.setWindowFlag(Qt.WindowType.WindowMinimizeButtonHint, True)
+        self.filters = FilterBar()
+        self.cards = SummaryCards()
+        self.daily_model = DailyTableModel(self)
+        self.quota_model = QuotaTableModel(self)
+        self.daily_table = _table("daily_table")
+        self.daily_table.setModel(self.daily_model)
+        self.daily_table.doubleClicked.connect(self._on_table_double_click)
+        self.quota_table = _table("quota_table")
+        self.quota_table.setModel(self.quota_model)
+        fit_headers(self.daily_table, "2026-12-31")
+        fit_headers(self.quota_table)
+        self.requests = RequestsPane()
+        fit_headers(self.requests.tree, TIMESTAMP_SAMPLE + "    ")
+        self.empty = EmptyState()
+        self.charts: dict[str, QWidget] = {}
+        self.data: DashboardData | None = None
+        self._build()
+        self.filters.changed.connect(self.filter_changed)
+        self.filters.refresh_requested.connect(self.refresh_requested)
+        self.empty.team_requested.connect(self.team_requested)
+        self.empty.ca_guide_requested.connect(self.ca_guide_requested)
+        self.requests.developer_chosen.connect(lambda name: self.drill_requested.emit(name, None))
+        self.resize(1180, 780)
+
+    def _build(self) -> None:
+        self.chart_page = QWidget()
+        self.chart_grid = QGridLayout(self.chart_page)
+        self.chart_grid.addWidget(named(QLabel(tr(CONTEXT, "Loading the charts…")), "charts_placeholder"), 0, 0)
+        quotas = QWidget()
+        quota_layout = QVBoxLayout(quotas)
+        quota_layout.addWidget(QLabel(tr(CONTEXT, "The latest quota each developer's Copilot reported (GitHub sends "
+                                                  "it with responses); it does not depend on the days chosen."),
+                                      wordWrap=True))
+        quota_layout.addWidget(self.quota_table)
+        self.tabs = named(QTabWidget(), "dashboard_tabs")
+        self.tabs.addTab(self.chart_page, tr(CONTEXT, "Charts"))
+        self.tabs.addTab(self.daily_table, tr(CONTEXT, "Per developer per day"))
+        self.tabs.addTab(quotas, tr(CONTEXT, "Quotas"))
+        self.tabs.addTab(self.requests, tr(CONTEXT, "Requests"))
+        content = named(QWidget(), "dashboard_content")
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addWidget(self.cards)
+        content_layout.addWidget(self.tabs, 1)
+        self.pages = named(QStackedWidget(), "dashboard_pages")
+        self.pages.addWidget(content)
+        self.pages.addWidget(self.empty)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.pages, 1)
+
+    # --- charts ---------------------------------------------------------------------------------------
+
+    def build_charts(self, charts: ModuleType) -> None:
+        """Create the chart widgets from the loaded `ui.charts` module (once), then draw the current data."""
+        if self.charts:
+            return
+        placeholder = self.chart_page.findChild(QLabel, "charts_placeholder")
+        if placeholder is not None:
+            placeholder.deleteLater()
+        daily = named(charts.StackedDailyChart(), "chart_daily")
+        self.chart_grid.addWidget(daily, 0, 0, 1, 2)
+        self.charts["daily"] = daily
+        for n, key in enumerate(("modes", "models", "languages", "editors")):
+            chart = named(charts.BreakdownChart(), f"chart_{key}")
+            self.chart_grid.addWidget(chart, 1 + n // 2, n % 2)
+            self.charts[key] = chart
+        self.chart_grid.setRowStretch(0, 3)
+        self.chart_grid.setRowStretch(1, 2)
+        self.chart_grid.setRowStretch(2, 2)
+        if self.data is not None:
+            self._draw_charts(self.data)
+
+    def _draw_charts(self, data: DashboardData) -> None:
+        if not self.charts:
+            return
+        self.charts["daily"].set_series(data.daily, tr(CONTEXT, "requests"))  # type: ignore[attr-defined]
+        titles = {"modes": (tr(CONTEXT, "Interactions by mode"), data.modes, tr(CONTEXT, "interactions")),
+                  "models": (tr(CONTEXT, "Model calls by model"), data.models, tr(CONTEXT, "calls")),
+                  "languages": (tr(CONTEXT, "Completions by language"), data.languages, tr(CONTEXT, "completions")),
+                  "editors": (tr(CONTEXT, "Requests by editor"), data.editors, tr(CONTEXT, "requests"))}
+        for key, (title, items, unit) in titles.items():
+            self.charts[key].set_breakdown(title, items, unit)  # type: ignore[attr-defined]
+
+    # --- figures --------------------------------------------------------------------------------------
+
+    def show_loading(self) -> None:
+        """Say figures are being read (the current ones stay until the new ones arrive)."""
+        self.filters.status.setText(tr(CONTEXT, "Reading…"))
+
+    def show_range(self, days: DayRange) -> None:
+        """Show the days the chosen preset means today."""
+        self.filters.show_range(days)
+
+    def show_data(self, data: DashboardData, updated: str) -> None:
+        """Show `data` (cards, charts, tables) or the empty state when nothing was ever recorded."""
+        self.data = data
+        self.filters.set_developers(data.developers_known)
+        self.requests.set_developers(data.developers_known)
+        self.filters.status.setText(tr(CONTEXT, "Updated {time}").format(time=updated))
+        if not data.ever_recorded:
+            self.pages.setCurrentWidget(self.empty)
+            return
+        self.pages.setCurrentIndex(0)
+        self.cards.show_summary(data.summary)
+        self.daily_model.set_rows(data.rows)
+        self.quota_model.set_rows(data.quotas)
+        self._draw_charts(data)
+
+    def show_failure(self, message: str) -> None:
+        """Say the figures could not be read (the last ones stay)."""
+        self.filters.status.setText(message)
+
+    def _on_table_double_click(self, index: QModelIndex) -> None:
+        """Open that developer's requests of that day."""
+        if not 0 <= index.row() < len(self.daily_model.rows):
+            return
+        row = self.daily_model.rows[index.row()]
+        self.tabs.setCurrentWidget(self.requests)
+        self.requests.choose(row.developer)
+        self.drill_requested.emit(row.developer, DayRange(row.day, row.day))

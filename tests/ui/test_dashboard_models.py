@@ -1,0 +1,123 @@
+"""The dashboard's item models, checked by Qt's model tester and read without any view."""
+
+from contextlib import closing
+from datetime import UTC, date, datetime, timedelta
+
+from PySide6.QtCore import QPersistentModelIndex, Qt
+
+from desktop_app.core.dashboard import DayRange, load_dashboard
+from desktop_app.core.drilldown import Interaction, RequestRecord, read_requests
+from desktop_app.core.store import UsageStore
+from desktop_app.ui.dashboard_models import (
+    SORT_ROLE,
+    DailyTableModel,
+    InteractionTreeModel,
+    QuotaTableModel,
+    counts_text,
+    entitlement_text,
+)
+from tests.benchmarks.synthetic import SyntheticSpec, chunked, generate_batches
+
+SPEC = SyntheticSpec(usage_events=2000, developers=3, first_day=date(2026, 5, 4), days=5, seed=5)
+DAYS = DayRange(SPEC.first_day, SPEC.first_day + timedelta(days=SPEC.days - 1))
+
+
+def stored(tmp_path):
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore.open(path, "UTC") as store:
+        for chunk in chunked(generate_batches(SPEC), 500):
+            store.write_many(chunk)
+    return path
+
+
+def dashboard_of(tmp_path):
+    from desktop_app.core.dashboard import DashboardQuery
+    with closing(UsageStore.reader(stored(tmp_path))) as conn:
+        return load_dashboard(conn, DashboardQuery(DAYS))
+
+
+def test_the_daily_table_passes_the_model_tester_and_reads_every_figure(qtmodeltester, tmp_path):
+    data = dashboard_of(tmp_path)
+    model = DailyTableModel()
+    model.set_rows(data.rows)
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 15 and model.columnCount() == len(model.columns)
+    titles = [model.headerData(n, Qt.Orientation.Horizontal) for n in range(model.columnCount())]
+    for expected in ("Day", "Developer", "Requests", "Shown", "Accepted", "Acceptance", "Interactions",
+                     "Agent requests", "AI credits", "Errors", "Latency p95", "Modes", "Models", "Languages",
+                     "Editors"):
+        assert expected in titles
+    first = data.rows[0]
+    assert model.index(0, titles.index("Requests")).data() == f"{first.requests:,}"
+    assert model.index(0, titles.index("Requests")).data(SORT_ROLE) == first.requests
+    assert model.index(0, titles.index("AI credits")).data() == f"{first.ai_credits:,.2f}"
+    alignment = model.index(0, titles.index("Requests")).data(Qt.ItemDataRole.TextAlignmentRole)
+    assert alignment & Qt.AlignmentFlag.AlignRight
+    assert model.index(0, titles.index("Modes")).data() == counts_text(first.interactions_by_mode)
+
+
+def test_sorting_keeps_persistent_indexes_on_their_rows(qtmodeltester, tmp_path):
+    data = dashboard_of(tmp_path)
+    model = DailyTableModel()
+    model.set_rows(data.rows)
+    qtmodeltester.check(model, force_py=True)
+    requests = [c.title for c in model.columns].index("Requests")
+    pinned = QPersistentModelIndex(model.index(0, 1))
+    pinned_row = model.rows[0]
+    model.sort(requests, Qt.SortOrder.DescendingOrder)
+    assert model.rows[pinned.row()] is pinned_row
+    assert [r.requests for r in model.rows] == sorted((r.requests for r in data.rows), reverse=True)
+    model.set_rows(data.rows)  # new rows keep the chosen order
+    assert [r.requests for r in model.rows] == sorted((r.requests for r in data.rows), reverse=True)
+
+
+def test_the_quota_table_passes_the_model_tester(qtmodeltester, tmp_path):
+    data = dashboard_of(tmp_path)
+    model = QuotaTableModel()
+    model.set_rows(data.quotas)
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 3
+    assert model.index(0, 1).data() == "premium interactions"
+    assert model.index(0, 2).data().endswith(" %")
+    assert entitlement_text(-1) == "unlimited" and entitlement_text(300.0) == "300"
+
+
+def test_the_interaction_tree_passes_the_model_tester_and_nests_follow_ups(qtmodeltester, tmp_path):
+    with closing(UsageStore.reader(stored(tmp_path))) as conn:
+        page = read_requests(conn, "dev01", DAYS)
+    model = InteractionTreeModel()
+    model.set_interactions(page.interactions)
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == len(page.interactions)
+    nested = next(n for n, i in enumerate(page.interactions) if len(i.follow_ups) >= 2)
+    parent = model.index(nested, 0)
+    assert model.rowCount(parent) == len(page.interactions[nested].follow_ups)
+    child = model.index(1, 2, parent)
+    assert child.parent() == parent
+    assert model.record_at(child) is page.interactions[nested].follow_ups[1]
+    assert model.rowCount(model.index(0, 0, parent)) == 0  # follow-ups have no children
+
+
+def _record(seconds, initiator, interaction, **fields):
+    base = {"started_at": datetime(2026, 5, 4, 9, tzinfo=UTC) + timedelta(seconds=seconds), "kind": "model_call",
+            "mode": "agent", "model": "gpt-5.4", "initiator": initiator, "interaction_id": interaction,
+            "prompt_tokens": 100, "completion_tokens": 20, "ai_credits": 0.5, "duration_ms": 1500.0, "status": 200,
+            "error": None, "method": "POST", "host": "api.githubcopilot.com", "path": "/responses", "language": "",
+            "cancelled": False}
+    base.update(fields)
+    return RequestRecord(**base)
+
+
+def test_a_tree_cell_reads_as_the_lead_saw_it():
+    lead = _record(0, "user", "t")
+    failed = _record(5, "agent", "t", status=None, error="upstream closed", ai_credits=None)
+    model = InteractionTreeModel()
+    model.set_interactions([Interaction(lead, (failed,))])
+    titles = [c.title for c in model.columns]
+    top = model.index(0, titles.index("Tokens"))
+    assert top.data() == "120"
+    assert model.index(0, titles.index("Latency")).data() == "1,500 ms"
+    child_status = model.index(0, titles.index("Status"), model.index(0, 0)).data()
+    assert child_status == "upstream closed"
+    assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == (
+        "2 requests in this interaction: 240 tokens, 0.50 AI credits")
