@@ -70,11 +70,14 @@ def _presenter(data_dir) -> DashboardPresenter:
 
 
 def _shown(presenter, qtbot, days: DayRange, action) -> float:
-    window = presenter.window
+    def shown() -> bool:
+        window = presenter.window
+        return (window is not None and window.data is not None and window.data.query.days == days
+                and window.charts_ready and not presenter._reading)
+
     start = time.perf_counter()
     action()
-    qtbot.waitUntil(lambda: window.data is not None and window.data.query.days == days and bool(window.charts)
-                    and not presenter._reading, timeout=20_000)
+    qtbot.waitUntil(shown, timeout=20_000)
     return time.perf_counter() - start
 
 
@@ -90,6 +93,8 @@ def _set_custom(window, days: DayRange) -> None:
 def test_dashboard_over_a_year_of_a_team(qtbot):
     spec = year_spec(date.today())
     data_dir = cached_data_dir(spec)
+    with UsageStore.open(resolve_paths(data_dir).database, "UTC"):
+        pass  # as the proxy does when it starts: bring an older cached store to the current schema
     presenter = _presenter(data_dir)
     month = DayRange(spec.first_day + timedelta(days=spec.days - 30), spec.first_day + timedelta(days=spec.days - 1))
     year = DayRange(spec.first_day, month.last)

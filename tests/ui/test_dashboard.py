@@ -231,7 +231,7 @@ def _distinct_colours(image, step=7) -> int:
 
 def test_every_view_renders_offscreen(dashboard, qtbot, tmp_path):
     _app, window = dashboard
-    qtbot.waitUntil(lambda: bool(window.charts), timeout=5000)
+    qtbot.waitUntil(lambda: window.charts_ready, timeout=5000)
     out = tmp_path / "renders"
     out.mkdir()
     window.resize(1200, 800)

@@ -4,15 +4,15 @@ A passive view. `ui.dashboard_presenter` reads the store on a worker and hands t
 `DashboardData` (`show_data`), a `RequestPage` (`requests.show_page`) or a conversation; the window
 emits what the lead asks for. The chart widgets come from `ui.charts`, which imports pyqtgraph: the
 presenter imports it on a worker and calls `build_charts` when it is loaded, so opening the window
-never waits for it. Stable objectNames: `dashboard_window`, `dashboard_pages` (the empty state or
-`dashboard_content`), `dashboard_tabs`, `daily_table`, `quota_table`, `charts_placeholder`,
-`chart_daily`, `chart_modes`, `chart_models`, `chart_languages`, `chart_editors`, plus those of
-`dashboard_parts` and `dashboard_requests`.
+never waits for it; `charts_ready` says when all are built. Stable objectNames: `dashboard_window`,
+`dashboard_pages` (the empty state or `dashboard_content`), `dashboard_tabs`, `daily_table`,
+`quota_table`, `charts_placeholder`, `chart_daily`, `chart_modes`, `chart_models`,
+`chart_languages`, `chart_editors`, plus those of `dashboard_parts` and `dashboard_requests`.
 """
 
 from types import ModuleType
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -106,6 +106,7 @@ class DashboardWindow(QDialog):
         fit_headers(self.requests.tree, TIMESTAMP_SAMPLE + "    ")
         self.empty = EmptyState()
         self.charts: dict[str, QWidget] = {}
+        self._chart_queue: list[tuple[str, type[QWidget], tuple[int, int, int, int]]] = []
         self.data: DashboardData | None = None
         self._build()
         self.filters.changed.connect(self.filter_changed)
@@ -145,27 +146,42 @@ class DashboardWindow(QDialog):
     # --- charts ---------------------------------------------------------------------------------------
 
     def build_charts(self, charts: ModuleType) -> None:
-        """Create the chart widgets from the loaded `ui.charts` module (once), then draw the current data."""
-        if self.charts:
+        """Create the chart widgets from the loaded `ui.charts` module, one per event-loop turn, then draw.
+
+        Each chart takes ~15 ms to build; spreading them keeps the GUI thread answering in between.
+        """
+        if self.charts or self._chart_queue:
             return
         placeholder = self.chart_page.findChild(QLabel, "charts_placeholder")
         if placeholder is not None:
             placeholder.deleteLater()
-        daily = named(charts.StackedDailyChart(), "chart_daily")
-        self.chart_grid.addWidget(daily, 0, 0, 1, 2)
-        self.charts["daily"] = daily
-        for n, key in enumerate(("modes", "models", "languages", "editors")):
-            chart = named(charts.BreakdownChart(), f"chart_{key}")
-            self.chart_grid.addWidget(chart, 1 + n // 2, n % 2)
-            self.charts[key] = chart
+        self._chart_queue = [("daily", charts.StackedDailyChart, (0, 0, 1, 2))] + [
+            (key, charts.BreakdownChart, (1 + n // 2, n % 2, 1, 1))
+            for n, key in enumerate(("modes", "models", "languages", "editors"))]
         self.chart_grid.setRowStretch(0, 3)
         self.chart_grid.setRowStretch(1, 2)
         self.chart_grid.setRowStretch(2, 2)
-        if self.data is not None:
+        QTimer.singleShot(0, self._build_next_chart)
+
+    @property
+    def charts_ready(self) -> bool:
+        """Whether every chart exists (and shows the current data)."""
+        return bool(self.charts) and not self._chart_queue
+
+    def _build_next_chart(self) -> None:
+        if not self._chart_queue:
+            return
+        key, kind, (row, column, rows, columns) = self._chart_queue.pop(0)
+        chart = named(kind(), f"chart_{key}")
+        self.chart_grid.addWidget(chart, row, column, rows, columns)
+        self.charts[key] = chart
+        if self._chart_queue:
+            QTimer.singleShot(0, self._build_next_chart)
+        elif self.data is not None:
             self._draw_charts(self.data)
 
     def _draw_charts(self, data: DashboardData) -> None:
-        if not self.charts:
+        if not self.charts_ready:
             return
         self.charts["daily"].set_series(data.daily, tr(CONTEXT, "requests"))  # type: ignore[attr-defined]
         titles = {"modes": (tr(CONTEXT, "Interactions by mode"), data.modes, tr(CONTEXT, "interactions")),
