@@ -33,34 +33,19 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def count_text(value: object) -> str:
-    """A count with thousands separators ('' for anything else)."""
-    number = _number(value)
-    return "" if number is None else f"{number:,.0f}"
+def number_format(pattern: str) -> Callable[[object], str]:
+    """A formatter writing a number with `pattern` (a `str.format` pattern) and anything else as ''."""
+    def text(value: object) -> str:
+        number = _number(value)
+        return "" if number is None else pattern.format(number)
+    return text
 
 
-def credits_text(value: object) -> str:
-    """AI credits with two decimals ('' for anything else)."""
-    number = _number(value)
-    return "" if number is None else f"{number:,.2f}"
-
-
-def percent_text(value: object) -> str:
-    """A fraction as a percentage ('' for anything else)."""
-    number = _number(value)
-    return "" if number is None else f"{number:.0%}"
-
-
-def millis_text(value: object) -> str:
-    """Milliseconds, rounded ('' for anything else)."""
-    number = _number(value)
-    return "" if number is None else f"{number:,.0f} ms"
-
-
-def remaining_text(value: object) -> str:
-    """A quota's remaining percentage ('' for anything else)."""
-    number = _number(value)
-    return "" if number is None else f"{number:.1f} %"
+count_text = number_format("{:,.0f}")  # a count with thousands separators
+credits_text = number_format("{:,.2f}")  # AI credits
+percent_text = number_format("{:.0%}")  # a fraction as a percentage
+millis_text = number_format("{:,.0f} ms")  # a duration
+remaining_text = number_format("{:.1f} %")  # a quota's remaining percentage
 
 
 def entitlement_text(value: object) -> str:

@@ -84,20 +84,21 @@ def save(request):
     return saver
 
 
-@pytest.fixture
-def stacked(qtbot):
-    chart = StackedDailyChart()
+def _light_chart(qtbot, kind):
+    chart = kind()
     qtbot.addWidget(chart)
     chart.setPalette(LIGHT)
     return chart
+
+
+@pytest.fixture
+def stacked(qtbot):
+    return _light_chart(qtbot, StackedDailyChart)
 
 
 @pytest.fixture
 def bars(qtbot):
-    chart = BreakdownChart()
-    qtbot.addWidget(chart)
-    chart.setPalette(LIGHT)
-    return chart
+    return _light_chart(qtbot, BreakdownChart)
 
 
 def bar_items(chart) -> list:
