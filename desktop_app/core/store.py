@@ -212,6 +212,9 @@ class UsageStore:
             version = stored_version(conn)  # again, under the write lock
             refuse_newer(self.path, version)
             conn.execute(CREATE_VERSION_TABLE)
+            if 0 < version < SCHEMA_VERSION:
+                logger.info("Upgrading the usage database %s from schema %d to %d (a few seconds per million "
+                            "requests)", self.path, version, SCHEMA_VERSION)
             for number in range(version, SCHEMA_VERSION):
                 MIGRATIONS[number](conn)
                 conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",

@@ -79,27 +79,35 @@ class Column[Row]:
         return self.text(self.value(row))
 
 
-def _sort_key(value: object) -> tuple[int, object]:
-    """None (and '') last; otherwise the value itself."""
-    return (1, 0) if value is None or value == "" else (0, value)
+def _known(value: object) -> bool:
+    return value is not None and value != ""
 
 
 class RowTableModel[Row](QAbstractTableModel):
     """A read-only table of `Row`s described by `Column`s, sortable in place."""
 
-    def __init__(self, columns: Sequence[Column[Row]], parent: QObject | None = None) -> None:
-        """Show `columns`; no rows until `set_rows`."""
+    def __init__(self, columns: Sequence[Column[Row]], key: Callable[[Row], object],
+                 parent: QObject | None = None) -> None:
+        """Show `columns`; `key` names a row across refreshes (so a refresh keeps the selection)."""
         super().__init__(parent)
         self.columns = tuple(columns)
+        self.key = key
         self.rows: list[Row] = []
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
 
     def set_rows(self, rows: Sequence[Row]) -> None:
-        """Replace every row (kept in the current sort order)."""
+        """Replace every row (kept in the current sort order).
+
+        When the same rows come back in the same order (a live refresh of the same days), only their
+        figures change: views keep their selection and scroll position.
+        """
+        fresh = self._ordered(list(rows))
+        if fresh and [self.key(r) for r in fresh] == [self.key(r) for r in self.rows]:
+            self.rows = fresh
+            self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(self.columns) - 1))
+            return
         self.beginResetModel()
-        self.rows = list(rows)
-        if self._sorted_by is not None:
-            self._order(*self._sorted_by)
+        self.rows = fresh
         self.endResetModel()
 
     @override
@@ -148,15 +156,21 @@ class RowTableModel[Row](QAbstractTableModel):
         before = self.persistentIndexList()
         moved = [(index, self.rows[index.row()]) for index in before]
         self._sorted_by = (column, order)
-        self._order(column, order)
+        self.rows = self._ordered(self.rows)
         position = {id(row): n for n, row in enumerate(self.rows)}
         self.changePersistentIndexList(
             before, [self.index(position[id(row)], index.column()) for index, row in moved])
         self.layoutChanged.emit()
 
-    def _order(self, column: int, order: Qt.SortOrder) -> None:
+    def _ordered(self, rows: list[Row]) -> list[Row]:
+        """`rows` in the chosen sort order; rows without a value in the sort column always come last."""
+        if self._sorted_by is None:
+            return rows
+        column, order = self._sorted_by
         value = self.columns[column].value
-        self.rows.sort(key=lambda row: _sort_key(value(row)), reverse=order == Qt.SortOrder.DescendingOrder)
+        known = [row for row in rows if _known(value(row))]
+        known.sort(key=value, reverse=order == Qt.SortOrder.DescendingOrder)  # type: ignore[arg-type]
+        return known + [row for row in rows if not _known(value(row))]
 
 
 def _daily_columns() -> list[Column[DailyUsage]]:
@@ -207,7 +221,7 @@ class DailyTableModel(RowTableModel[DailyUsage]):
 
     def __init__(self, parent: QObject | None = None) -> None:
         """An empty table."""
-        super().__init__(_daily_columns(), parent)
+        super().__init__(_daily_columns(), lambda row: (row.day, row.developer), parent)
 
     @override
     def tooltip(self, row: DailyUsage, column: int) -> str | None:
@@ -235,7 +249,7 @@ class QuotaTableModel(RowTableModel[QuotaSnapshot]):
 
     def __init__(self, parent: QObject | None = None) -> None:
         """An empty table."""
-        super().__init__(_quota_columns(), parent)
+        super().__init__(_quota_columns(), lambda row: (row.developer, row.quota), parent)
 
 
 def _status_text(record: RequestRecord) -> str:

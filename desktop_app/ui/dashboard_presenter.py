@@ -5,7 +5,8 @@ It owns the one `DashboardWindow`. Opening it shows the window at once and then 
 the window is shown, recorded traffic (`schedule`, called for every stored batch) triggers at most
 one read per `LIVE_REFRESH_MS`, so new requests appear within two seconds and the GUI thread only
 ever applies finished results. The drill-down and a request's recorded content are read the same
-way; a late answer for a selection that changed since is dropped.
+way; a late answer for a selection or a drill-down that changed since is dropped. The drill-down
+follows the dashboard's days unless it was opened on one day of the table.
 """
 
 import importlib
@@ -27,7 +28,7 @@ from desktop_app.core.dashboard import (
     load_dashboard_file,
     preset_range,
 )
-from desktop_app.core.dayzone import resolve_zone
+from desktop_app.core.dayzone import DayZone, resolve_zone
 from desktop_app.core.drilldown import RequestPage, RequestRecord, read_requests_file
 from desktop_app.core.settings import Settings
 from desktop_app.ui.context import UiContext
@@ -39,16 +40,15 @@ logger = logging.getLogger(__name__)
 
 CONTEXT = "Dashboard"
 LIVE_REFRESH_MS = 1000
+DAY_CHECK_MS = 30_000  # "Today" and the other presets move on at midnight even without traffic
 CHARTS_MODULE = "desktop_app.ui.charts"
 
 
-def conversation_of(content_dir: Path, developer: str, record: RequestRecord) -> tuple[Conversation | None, str]:
-    """The recorded prompt and answer of `record`, or None and why there is none (blocking)."""
+def conversation_of(content_dir: Path, developer: str, record: RequestRecord,
+                    missing: str) -> tuple[Conversation | None, str]:
+    """The recorded prompt and answer of `record`, or None and `missing` when there is none (blocking)."""
     path = find_content(content_dir, developer, record.started_at)
-    if path is None:
-        return None, tr(CONTEXT, "No prompt or answer was recorded for this request: only its metadata. Content "
-                                 "is recorded when Settings is set to record \"Usage, prompts and answers\".")
-    return read_conversation(path), ""
+    return (None, missing) if path is None else (read_conversation(path), "")
 
 
 class DashboardPresenter(QObject):
@@ -63,19 +63,25 @@ class DashboardPresenter(QObject):
         super().__init__(parent)
         self._ctx, self._clock = ctx, clock
         self.window: DashboardWindow | None = None
-        self.time_zone = ""
+        self.settings = Settings()
+        self._zone: DayZone | None = None  # resolved when first needed: it reads the system's zone files
         self.query: DashboardQuery | None = None
         self._timer = QTimer(self, singleShot=True, interval=LIVE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self._day_watch = QTimer(self, interval=DAY_CHECK_MS)
+        self._day_watch.timeout.connect(self._check_day)
         self._reading = self._again = self._charts_loading = False
         self._last_failure = ""
+        self._drilled: tuple[str, DayRange | None] | None = None  # the drill-down's developer and explicit days
+        self._drill_sequence = 0
+        self._drill_days: DayRange | None = None
         self._selected: RequestRecord | None = None
 
     # --- opening and following ----------------------------------------------------------------------
 
     def open(self, settings: Settings) -> DashboardWindow:
         """Show the window (creating it on first use) and read its figures."""
-        self.time_zone = settings.time_zone
+        self._use(settings)
         window = self.window
         if window is None:
             window = self.window = self._create_window()
@@ -83,6 +89,7 @@ class DashboardPresenter(QObject):
         window.raise_()
         window.activateWindow()
         self._load_charts(window)
+        self._day_watch.start()
         self.refresh()
         return window
 
@@ -97,10 +104,16 @@ class DashboardPresenter(QObject):
         return window
 
     def follow(self, settings: Settings) -> None:
-        """Use the settings' time zone from now on (re-read when it changed and the window is shown)."""
-        changed, self.time_zone = settings.time_zone != self.time_zone, settings.time_zone
+        """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""
+        changed = settings.time_zone != self.settings.time_zone
+        self._use(settings)
         if changed:
             self.schedule()
+
+    def _use(self, settings: Settings) -> None:
+        if settings.time_zone != self.settings.time_zone:
+            self._zone = None
+        self.settings = settings
 
     def schedule(self) -> None:
         """Ask for a refresh soon, when the window is shown (called for every recorded batch; coalesced)."""
@@ -111,16 +124,24 @@ class DashboardPresenter(QObject):
 
     def today(self) -> date:
         """Today in the store's time zone."""
-        return date.fromisoformat(resolve_zone(self.time_zone).day_of(self._clock()))
+        if self._zone is None:
+            self._zone = resolve_zone(self.settings.time_zone)
+        return date.fromisoformat(self._zone.day_of(self._clock()))
+
+    def _check_day(self) -> None:
+        window, query = self.window, self.query
+        if window is None or not window.isVisible():
+            self._day_watch.stop()
+        elif query is not None and window.filters.selected_preset() is not RangePreset.CUSTOM \
+                and preset_range(window.filters.selected_preset(), self.today()) != query.days:
+            self.refresh()
 
     def _current_query(self, window: DashboardWindow) -> DashboardQuery | None:
-        preset, custom = window.filters.selected_preset(), window.filters.custom_range()
-        if preset is RangePreset.CUSTOM and custom is None:
-            window.show_failure(tr(CONTEXT, "The first day is after the last: change one of the dates."))
-            return None
+        preset = window.filters.selected_preset()
         try:
+            custom = window.filters.custom_range() if preset is RangePreset.CUSTOM else None
             days = preset_range(preset, self.today(), custom)
-        except ValueError as exc:  # a custom range longer than the dashboard reads
+        except ValueError as exc:  # an inverted custom range, or one longer than the dashboard reads
             window.show_failure(str(exc))
             return None
         window.show_range(days)
@@ -145,13 +166,16 @@ class DashboardPresenter(QObject):
 
     def _refresh_all(self) -> None:
         self.refresh()
-        if self.window is not None and self.window.requests.selected_developer():
-            self._drill(self.window.requests.selected_developer(), None)
+        if self._drilled is not None:
+            self._drill(*self._drilled)
 
     def _on_loaded(self, data: DashboardData) -> None:
         self._reading, self._last_failure = False, ""
-        if self.window is not None:
-            self.window.show_data(data, datetime.fromtimestamp(self._clock()).strftime("%H:%M:%S"))
+        window = self.window
+        if window is not None and not self._again:  # a newer filter is waiting: show its figures instead
+            window.show_data(data, datetime.fromtimestamp(self._clock()).strftime("%H:%M:%S"))
+            if self._drilled is not None and self._drilled[1] is None and self._drill_days != data.query.days:
+                self._drill(self._drilled[0], None)  # the drill-down follows the dashboard's days
         self._after_read()
 
     def _on_failed(self, error: BaseException) -> None:
@@ -185,33 +209,48 @@ class DashboardPresenter(QObject):
 
     def _on_charts_failed(self, error: BaseException) -> None:
         self._charts_loading = False
+        if self.window is not None:
+            self.window.show_charts_failed(tr(CONTEXT, "The charts cannot be shown: see the error message."))
         self._ctx.errors.report(error, tr(CONTEXT, "The charts cannot be shown"))
 
     # --- drill-down -----------------------------------------------------------------------------------
 
     def _drill(self, developer: str, days: DayRange | None) -> None:
+        """Read `developer`'s requests of `days` (None: the dashboard's days); only the latest read is shown."""
         window = self.window
         chosen = days or (self.query.days if self.query is not None else None)
         if window is None or chosen is None:
             return
+        self._drilled, self._drill_days = (developer, days), chosen
+        self._drill_sequence += 1
+        sequence, database = self._drill_sequence, self._ctx.paths.database
         window.requests.show_loading()
-        database = self._ctx.paths.database
-        self._ctx.tasks.submit(lambda: read_requests_file(database, developer, chosen), self._on_page,
-                               lambda error: self._ctx.errors.report(error, tr(CONTEXT, "The requests cannot be read")),
+        self._ctx.tasks.submit(lambda: read_requests_file(database, developer, chosen),
+                               lambda page: self._on_page(sequence, page),
+                               lambda error: self._on_page_failed(sequence, error),
                                name="read a developer's requests")
 
-    def _on_page(self, page: RequestPage) -> None:
-        self._selected = None
-        if self.window is not None:
+    def _on_page(self, sequence: int, page: RequestPage) -> None:
+        if self.window is not None and sequence == self._drill_sequence:
+            self._selected = None
             self.window.requests.show_page(page)
 
-    def _read_content(self, record: RequestRecord) -> None:
-        window = self.window
-        if window is None:
-            return
+    def _on_page_failed(self, sequence: int, error: BaseException) -> None:
+        if self.window is not None and sequence == self._drill_sequence:
+            self.window.requests.show_failure(tr(CONTEXT, "Could not read the requests: see the error message."))
+        self._ctx.errors.report(error, tr(CONTEXT, "The requests cannot be read"))
+
+    def _no_content_note(self) -> str:
+        if self.settings.recording.level == "content":
+            return tr(CONTEXT, "No prompt or answer is on file for this request: it was sent before prompts and "
+                               "answers were recorded, or its file was removed after the retention period.")
+        return tr(CONTEXT, "No prompt or answer was recorded for this request, only its metadata. Content is "
+                           "recorded when Settings is set to record \"Usage, prompts and answers\".")
+
+    def _read_content(self, developer: str, record: RequestRecord) -> None:
         self._selected = record
-        developer, content_dir = window.requests.selected_developer(), self._ctx.paths.content_dir
-        self._ctx.tasks.submit(lambda: conversation_of(content_dir, developer, record),
+        content_dir, missing = self._ctx.paths.content_dir, self._no_content_note()
+        self._ctx.tasks.submit(lambda: conversation_of(content_dir, developer, record, missing),
                                lambda found: self._on_content(record, found),
                                lambda error: self._on_content(record, (None, describe(error)[0])),
                                name="read a recorded request")

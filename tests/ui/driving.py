@@ -1,6 +1,7 @@
 """Driving the wired tray application in tests: settings with a team, a running app, recorded usage."""
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from PySide6.QtGui import QAction
@@ -18,14 +19,17 @@ def action(app, name) -> QAction:
     return found
 
 
-def configured(paths, **desktop) -> Settings:
-    settings = add_developer(add_developer(Settings(desktop=DesktopSettings(**desktop)), "alice"), "bob")
+def configured(paths, time_zone="", recording=None, **desktop) -> Settings:
+    settings = Settings(desktop=DesktopSettings(**desktop), time_zone=time_zone)
+    if recording is not None:
+        settings = replace(settings, recording=recording)
+    settings = add_developer(add_developer(settings, "alice"), "bob")
     save_settings(paths.settings_file, settings)
     return settings
 
 
-def running_app(make_app, qtbot, paths, **desktop):
-    configured(paths, **desktop)
+def running_app(make_app, qtbot, paths, time_zone="", recording=None, **desktop):
+    configured(paths, time_zone, recording, **desktop)
     app = make_app()
     app.launch()
     qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=3000)

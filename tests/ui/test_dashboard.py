@@ -16,12 +16,13 @@ from desktop_app.ui.dialogs.dashboard import DashboardWindow
 from tests.benchmarks.synthetic import SyntheticSpec, chunked, generate_batches
 from tests.ui.driving import action, running_app
 
+ZONE = "UTC"  # the synthetic traffic is laid out on UTC days
 TODAY = datetime.now(UTC).date()
 SPEC = SyntheticSpec(usage_events=3000, developers=4, first_day=TODAY - timedelta(days=9), days=10, seed=11)
 
 
 def fill(paths, spec=SPEC):
-    with UsageStore.open(paths.database, "") as store:
+    with UsageStore.open(paths.database, ZONE) as store:
         for chunk in chunked(generate_batches(spec), 500):
             store.write_many(chunk)
         store.refresh_rollups()
@@ -47,7 +48,7 @@ def choose(combo: QComboBox, data) -> None:
 @pytest.fixture
 def dashboard(make_app, qtbot, paths):
     fill(paths)
-    app = running_app(make_app, qtbot, paths)
+    app = running_app(make_app, qtbot, paths, time_zone=ZONE)
     return app, open_dashboard(app, qtbot)
 
 
@@ -94,8 +95,8 @@ def test_filters_change_the_query(dashboard, qtbot):
 
     choose(window.filters.preset, RangePreset.TODAY.value)
     qtbot.waitUntil(lambda: window.data.query.days.length == 1, timeout=3000)
-    assert window.data.query.days.first == presenter.today()
-    assert {r.day for r in window.data.rows} <= {presenter.today()}
+    assert window.data.query.days.first == presenter.today() == TODAY
+    assert {r.day for r in window.data.rows} == {TODAY}
 
     first = presenter.today() - timedelta(days=3)
     window.filters.first.setDate(QDate(first.year, first.month, first.day))
@@ -110,7 +111,16 @@ def test_an_inverted_custom_range_is_refused_with_a_sentence(dashboard, qtbot):
     choose(window.filters.preset, RangePreset.CUSTOM.value)
     qtbot.waitUntil(lambda: window.data is not shown, timeout=3000)
     window.filters.last.setDate(window.filters.first.date().addDays(-2))
-    assert "after the last" in window.filters.status.text()
+    assert "before it starts" in window.filters.status.text()
+
+
+def test_a_range_longer_than_three_years_is_refused_and_the_presets_still_work(dashboard, qtbot):
+    _app, window = dashboard
+    window.filters.first.setDate(window.filters.last.date().addYears(-4))
+    assert window.filters.selected_preset() is RangePreset.CUSTOM
+    assert "choose at most" in window.filters.status.text()
+    choose(window.filters.preset, RangePreset.LAST_7_DAYS.value)
+    qtbot.waitUntil(lambda: window.data.query.days.length == 7, timeout=3000)
 
 
 def test_the_daily_table_sorts_in_place(dashboard):
@@ -136,8 +146,7 @@ def test_double_clicking_a_day_drills_down_with_agent_follow_ups_under_their_pro
     tree = window.requests.model
     qtbot.waitUntil(lambda: tree.rowCount() > 0, timeout=3000)
     assert window.requests.selected_developer() == chosen.developer
-    assert {i.lead.started_at.date() for i in tree.interactions} <= {chosen.day, chosen.day + timedelta(days=1),
-                                                                    chosen.day - timedelta(days=1)}
+    assert {r.started_at.date() for i in tree.interactions for r in i.requests} == {chosen.day}
     turns = [n for n, i in enumerate(tree.interactions) if i.follow_ups and i.lead.mode == "agent"]
     assert turns
     parent = tree.index(turns[0], 0)
@@ -193,7 +202,7 @@ def test_new_traffic_appears_within_two_seconds(dashboard, qtbot, paths):
                               path="/chat/completions", host_family="api", kind="model_call", status=200,
                               duration_ms=10.0, ttfb_ms=None, request_bytes=1, response_bytes=1,
                               http_version="HTTP/2.0", streamed=True) for _ in range(3))
-    with UsageStore.open(paths.database, "") as store:
+    with UsageStore.open(paths.database, ZONE) as store:
         store.write(RecordBatch(usage=events))
     writer = threading.Thread(target=app.bridge.on_usage, args=(events,))
     writer.start()
@@ -257,3 +266,71 @@ def test_the_tray_never_imports_the_chart_library_until_the_dashboard_opens():
             "print('pyqtgraph' in sys.modules, 'numpy' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_first_developer_can_be_chosen_in_the_requests_tab(dashboard, qtbot):
+    _app, window = dashboard
+    combo = window.requests.developer
+    assert combo.currentIndex() == -1 and combo.placeholderText() == "Choose a developer"
+    combo.setCurrentIndex(combo.findData("dev00"))
+    qtbot.waitUntil(lambda: window.requests.model.rowCount() > 0, timeout=3000)
+    assert window.requests.shown_developer == "dev00"
+
+
+def test_the_drill_down_follows_the_days_unless_opened_on_one_day(dashboard, qtbot):
+    _app, window = dashboard
+    pane = window.requests
+    choose(pane.developer, "dev01")
+    qtbot.waitUntil(lambda: pane.status.text().startswith(f"{TODAY - timedelta(days=29)} to {TODAY}:"), timeout=3000)
+    choose(window.filters.preset, RangePreset.TODAY.value)
+    qtbot.waitUntil(lambda: pane.status.text().startswith(f"{TODAY} to {TODAY}:"), timeout=3000)
+
+    choose(window.filters.preset, RangePreset.LAST_7_DAYS.value)
+    qtbot.waitUntil(lambda: window.data.query.days.length == 7, timeout=3000)
+    row = next(n for n, r in enumerate(window.daily_model.rows) if r.day == TODAY - timedelta(days=2))
+    day = window.daily_model.rows[row].day
+    window.daily_table.doubleClicked.emit(window.daily_model.index(row, 0))
+    qtbot.waitUntil(lambda: pane.status.text().startswith(f"{day} to {day}:"), timeout=3000)
+    window.filters.refresh.click()
+    assert pane.status.text() == "Reading requests…"
+    qtbot.waitUntil(lambda: pane.status.text() != "Reading requests…", timeout=3000)
+    assert pane.status.text().startswith(f"{day} to {day}:")
+
+
+def test_a_live_refresh_keeps_the_selected_row(dashboard, qtbot, paths):
+    app, window = dashboard
+    window.tabs.setCurrentWidget(window.daily_table)
+    window.daily_table.selectRow(3)
+    selected = window.daily_model.rows[3]
+    before = window.data
+    app.controller.dashboard.refresh()
+    qtbot.waitUntil(lambda: window.data is not before, timeout=3000)
+    rows = window.daily_table.selectionModel().selectedRows()
+    assert [window.daily_model.rows[i.row()] for i in rows] == [selected]
+
+
+def test_the_presets_move_on_at_midnight_without_traffic(dashboard, qtbot):
+    app, window = dashboard
+    presenter = app.controller.dashboard
+    choose(window.filters.preset, RangePreset.TODAY.value)
+    qtbot.waitUntil(lambda: window.data.query.days.first == TODAY, timeout=3000)
+    presenter._check_day()
+    assert not presenter._reading  # the same day: nothing to read
+    real_clock = presenter._clock
+    presenter._clock = lambda: real_clock() + 86_400
+    presenter._check_day()
+    qtbot.waitUntil(lambda: window.data.query.days.first == TODAY + timedelta(days=1), timeout=3000)
+    assert window.data.rows == ()
+
+
+def test_with_content_recording_on_a_missing_file_is_explained_differently(make_app, qtbot, paths):
+    from desktop_app.core.settings import RecordingSettings
+    fill(paths)
+    app = running_app(make_app, qtbot, paths, time_zone=ZONE, recording=RecordingSettings(level="content"))
+    window = open_dashboard(app, qtbot)
+    choose(window.requests.developer, "dev00")
+    qtbot.waitUntil(lambda: window.requests.model.rowCount() > 0, timeout=3000)
+    window.requests.tree.setCurrentIndex(window.requests.model.index(0, 0))
+    qtbot.waitUntil(lambda: "No prompt or answer is on file" in window.requests.conversation_status.text(),
+                    timeout=3000)
+    assert "retention period" in window.requests.conversation_status.text()

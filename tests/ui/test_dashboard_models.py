@@ -1,6 +1,7 @@
 """The dashboard's item models, checked by Qt's model tester and read without any view."""
 
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QPersistentModelIndex, Qt
@@ -121,3 +122,29 @@ def test_a_tree_cell_reads_as_the_lead_saw_it():
     assert child_status == "upstream closed"
     assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == (
         "2 requests in this interaction: 240 tokens, 0.50 AI credits")
+
+
+def test_descending_sorts_still_put_rows_without_a_value_last(tmp_path):
+    data = dashboard_of(tmp_path)
+    model = DailyTableModel()
+    rows = list(data.rows)
+    rows[0] = replace(rows[0], acceptance_rate=None)
+    model.set_rows(rows)
+    rate = [c.title for c in model.columns].index("Acceptance")
+    model.sort(rate, Qt.SortOrder.DescendingOrder)
+    rates = [model.index(n, rate).data(SORT_ROLE) for n in range(model.rowCount())]
+    assert rates[-1] is None
+    assert rates[:-1] == sorted(rates[:-1], reverse=True)
+
+
+def test_the_same_rows_with_new_figures_update_in_place(qtbot, tmp_path):
+    data = dashboard_of(tmp_path)
+    model = DailyTableModel()
+    model.set_rows(data.rows)
+    pinned = QPersistentModelIndex(model.index(4, 2))
+    busier = [replace(r, requests=r.requests + 1) for r in data.rows]
+    with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.dataChanged):
+        model.set_rows(busier)
+    assert pinned.isValid() and pinned.data(SORT_ROLE) == data.rows[4].requests + 1
+    with qtbot.waitSignal(model.modelReset):
+        model.set_rows(busier[:-1])  # a row went away: the rows are new

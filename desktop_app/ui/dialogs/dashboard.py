@@ -163,6 +163,12 @@ class DashboardWindow(QDialog):
         self.chart_grid.setRowStretch(2, 2)
         QTimer.singleShot(0, self._build_next_chart)
 
+    def show_charts_failed(self, message: str) -> None:
+        """Say the charts cannot be shown (where they would be)."""
+        placeholder = self.chart_page.findChild(QLabel, "charts_placeholder")
+        if placeholder is not None:
+            placeholder.setText(message)
+
     @property
     def charts_ready(self) -> bool:
         """Whether every chart exists (and shows the current data)."""

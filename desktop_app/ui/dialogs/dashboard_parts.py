@@ -93,10 +93,13 @@ class FilterBar(QWidget):
         """The chosen range preset."""
         return RangePreset(self.preset.currentData())
 
-    def custom_range(self) -> DayRange | None:
-        """The custom dates, or None when they are inverted."""
-        first, last = _day(self.first.date()), _day(self.last.date())
-        return DayRange(first, last) if first <= last else None
+    def custom_range(self) -> DayRange:
+        """The custom dates.
+
+        Raises:
+            ValueError: They are inverted or span more than the dashboard reads (a sentence to show).
+        """
+        return DayRange(_day(self.first.date()), _day(self.last.date()))
 
     def selected_developers(self) -> tuple[str, ...] | None:
         """The developer filter: None for everyone."""

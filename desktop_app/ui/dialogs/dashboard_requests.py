@@ -34,12 +34,14 @@ class RequestsPane(QWidget):
     """Pick a developer; see their interactions in the dashboard's range; select one to read it."""
 
     developer_chosen = Signal(str)
-    request_selected = Signal(object)  # RequestRecord
+    request_selected = Signal(str, object)  # the shown page's developer, a RequestRecord
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """An empty pane asking for a developer."""
         super().__init__(parent)
         self.developer = named(QComboBox(), "drill_developer")
+        self.developer.setPlaceholderText(tr(CONTEXT, "Choose a developer"))
+        self.shown_developer = ""
         self.status = named(QLabel(tr(CONTEXT, "Choose a developer to see their requests.")), "drill_status")
         self.model = InteractionTreeModel(self)
         self.tree = named(QTreeView(), "requests_tree")
@@ -93,7 +95,7 @@ class RequestsPane(QWidget):
             self.developer.clear()
             for name in names:
                 self.developer.addItem(name, name)
-            self.developer.setCurrentIndex(max(self.developer.findData(current), 0) if names else -1)
+            self.developer.setCurrentIndex(self.developer.findData(current) if current else -1)
 
     def choose(self, developer: str) -> None:
         """Select `developer` without emitting `developer_chosen` (the caller asks for the requests)."""
@@ -112,6 +114,7 @@ class RequestsPane(QWidget):
         """Show `page` if it is still the chosen developer's."""
         if page.developer != self.selected_developer():
             return
+        self.shown_developer = page.developer
         self.model.set_interactions(page.interactions)
         self.show_conversation(None, tr(CONTEXT, "Select a request to see what was asked and answered."))
         if not page.total:
@@ -126,6 +129,10 @@ class RequestsPane(QWidget):
             self.status.setText(tr(CONTEXT, "{first} to {last}: {total} requests in {count} interactions.").format(
                 first=page.days.first, last=page.days.last, total=count_text(page.total),
                 count=count_text(len(page.interactions))))
+
+    def show_failure(self, message: str) -> None:
+        """Say the requests could not be read."""
+        self.status.setText(message)
 
     def show_conversation(self, conversation: Conversation | None, note: str = "") -> None:
         """Show a request's prompt and answer, or `note` saying why there is none."""
@@ -142,4 +149,4 @@ class RequestsPane(QWidget):
         indexes = selected.indexes()
         record: RequestRecord | None = self.model.record_at(indexes[0]) if indexes else None
         if record is not None:
-            self.request_selected.emit(record)
+            self.request_selected.emit(self.shown_developer, record)
