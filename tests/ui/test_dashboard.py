@@ -231,6 +231,8 @@ def test_the_window_is_one_and_comes_forward(dashboard):
     action(app, "open_dashboard").trigger()
     assert [w for w in QApplication.topLevelWidgets() if w.objectName() == "dashboard_window"] == [window]
     assert isinstance(window.findChild(QWidget, "dashboard_tabs"), QWidget)
+    room = window.screen().availableGeometry()
+    assert window.width() <= room.width() and window.height() <= room.height()  # never larger than the screen
     assert date.fromisoformat(window.filters.last.date().toString("yyyy-MM-dd")) == app.controller.dashboard.today()
 
 

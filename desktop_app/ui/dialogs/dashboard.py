@@ -13,6 +13,7 @@ never waits for it; `charts_ready` says when all are built. Stable objectNames: 
 from types import ModuleType
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -37,6 +38,7 @@ from desktop_app.ui.widgets import named
 
 CONTEXT = "Dashboard"
 COLUMN_WIDTH = 96
+WINDOW_SIZE = (1180, 780)
 MIN_COLUMN_WIDTH = 64
 HEADER_PADDING = 28  # the sort indicator and margins
 TIMESTAMP_SAMPLE = "2026-12-31 23:59:59"
@@ -114,7 +116,16 @@ class DashboardWindow(QDialog):
         self.empty.team_requested.connect(self.team_requested)
         self.empty.ca_guide_requested.connect(self.ca_guide_requested)
         self.requests.developer_chosen.connect(lambda name: self.drill_requested.emit(name, None))
-        self.resize(1180, 780)
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """Open at a comfortable size, never larger than the screen (90 % of it at most)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        width, height = WINDOW_SIZE
+        if screen is not None:
+            room = screen.availableGeometry()
+            width, height = min(width, int(room.width() * 0.9)), min(height, int(room.height() * 0.9))
+        self.resize(width, height)
 
     def _build(self) -> None:
         self.chart_page = QWidget()
