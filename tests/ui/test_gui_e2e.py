@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction
 from desktop_app.commands.tray import ServiceEngine
 from desktop_app.core.credentials import derive_password
 from desktop_app.core.secrets import CachedSecret, KeyringSecretStore
-from desktop_app.core.settings import ProxySettings, Settings, save_settings
+from desktop_app.core.settings import ProxySettings, RecordingSettings, Settings, save_settings
 from desktop_app.core.team import add_developer
 from desktop_app.ui.icons import TrayState
 from tests.e2e.harness import COPILOT_API, REDIRECT_SCRIPT, chat_body
@@ -76,5 +76,45 @@ def test_a_developer_whose_client_rejects_the_ca_shows_up_in_the_team_dialog(mak
     qtbot.waitUntil(lambda: alice_row().connection.startswith("Does not trust the CA"), timeout=10_000)
     assert "insight.check" in alice_row().connection_details[0]
     assert dialog.model.row_at(dialog.model.find("bob")).connection == ""
+    app.tray.toggle_proxy_requested.emit()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.STOPPED, timeout=15_000)
+
+
+def test_the_dashboard_shows_a_real_request_live_with_its_prompt(make_app, qtbot, paths, pki, upstream):
+    port = free_port()
+    settings = Settings(proxy=ProxySettings("127.0.0.1", port), recording=RecordingSettings(level="content"))
+    save_settings(paths.settings_file, add_developer(settings, "alice"))
+    secret = CachedSecret(KeyringSecretStore())
+
+    def engine(bridge):
+        return ServiceEngine(paths, secret, bridge, scripts=(REDIRECT_SCRIPT,), set_options=(
+            f"fake_upstream=127.0.0.1:{upstream.port}", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}"))
+
+    app = make_app(engine_factory=engine, secret=secret)
+    app.launch()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=15_000)
+    window = app.controller.show_window("dashboard")
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.data is not None, timeout=5_000)
+    assert window.pages.currentWidget() is window.empty
+
+    password = derive_password(app.ctx.secret(), "alice", 0)
+    trust = ssl.create_default_context(cafile=str(paths.ca_certificate))
+    with httpx.Client(proxy=f"http://alice:{password}@127.0.0.1:{port}", verify=trust, timeout=10) as client:
+        response = client.post(f"{COPILOT_API}/chat/completions", json=chat_body(),
+                               headers={"Authorization": "Bearer t", "X-Initiator": "user",
+                                        "X-Interaction-Id": "turn-1"})
+    assert response.status_code == 200
+    qtbot.waitUntil(lambda: window.data.summary.requests == 1, timeout=2_000)  # live: within two seconds
+    assert window.pages.currentWidget() is not window.empty
+
+    window.requests.choose("alice")
+    window.drill_requested.emit("alice", None)
+    tree = window.requests.model
+    qtbot.waitUntil(lambda: tree.rowCount() == 1, timeout=3_000)
+    assert tree.interactions[0].lead.initiator == "user"
+    window.requests.tree.setCurrentIndex(tree.index(0, 0))
+    qtbot.waitUntil(lambda: window.requests.prompt.toPlainText() == "hello", timeout=3_000)
+    assert window.requests.response.toPlainText()  # the fake upstream's streamed answer, put back together
     app.tray.toggle_proxy_requested.emit()
     qtbot.waitUntil(lambda: app.proxy.state is TrayState.STOPPED, timeout=15_000)
