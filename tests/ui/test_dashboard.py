@@ -336,3 +336,13 @@ def test_with_content_recording_on_a_missing_file_is_explained_differently(make_
     qtbot.waitUntil(lambda: "No prompt or answer is on file" in window.requests.conversation_status.text(),
                     timeout=3000)
     assert "retention period" in window.requests.conversation_status.text()
+
+
+def test_a_window_deleted_while_its_charts_are_being_built_stops_building(qtbot):
+    import shiboken6
+
+    from desktop_app.ui import charts
+    window = DashboardWindow()
+    window.build_charts(charts)
+    shiboken6.delete(window)
+    qtbot.wait(50)  # the pending chart steps must not touch the deleted layout

@@ -172,7 +172,7 @@ class DashboardWindow(QDialog):
         self.chart_grid.setRowStretch(0, 3)
         self.chart_grid.setRowStretch(1, 2)
         self.chart_grid.setRowStretch(2, 2)
-        QTimer.singleShot(0, self._build_next_chart)
+        QTimer.singleShot(0, self, self._build_next_chart)  # cancelled if the window goes
 
     def show_charts_failed(self, message: str) -> None:
         """Say the charts cannot be shown (where they would be)."""
@@ -193,7 +193,7 @@ class DashboardWindow(QDialog):
         self.chart_grid.addWidget(chart, row, column, rows, columns)
         self.charts[key] = chart
         if self._chart_queue:
-            QTimer.singleShot(0, self._build_next_chart)
+            QTimer.singleShot(0, self, self._build_next_chart)  # cancelled if the window goes
         elif self.data is not None:
             self._draw_charts(self.data)
 
