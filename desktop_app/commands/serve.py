@@ -14,7 +14,8 @@ from desktop_app.proxy.service import ProxyService, ServiceOptions
 logger = logging.getLogger(__name__)
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signal() -> threading.Event:
+    """Catch the stop signals from now on (before the proxy starts, so an early SIGTERM still stops it cleanly)."""
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
@@ -24,6 +25,10 @@ def _wait_for_signal() -> None:
     for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), handle)
+    return stop
+
+
+def _wait_for(stop: threading.Event) -> None:
     while not stop.wait(1.0):  # wakes every second so Ctrl+C is handled on every platform
         pass
 
@@ -42,6 +47,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
 
 def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
+    stop = _stop_on_signal()
     settings = load_settings(paths.settings_file)
     service = ProxyService(paths, settings, secret_for(args),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
@@ -53,7 +59,7 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
         logger.warning("No developers yet: every request gets 407. Add one with "
                        "`copilot-insight users add NAME`.")
     try:
-        _wait_for_signal()
+        _wait_for(stop)
     finally:
         service.stop()
         recording = service.recording
