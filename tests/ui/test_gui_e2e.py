@@ -22,10 +22,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_a_request_through_the_real_proxy_shows_in_the_tray(make_app, qtbot, paths, pki, upstream):
-    port = free_port()
-    save_settings(paths.settings_file, add_developer(Settings(proxy=ProxySettings("127.0.0.1", port)), "alice"))
-
+def launched_through_fake_upstream(make_app, qtbot, paths, pki, upstream):
+    """The tray app with a real proxy whose Copilot traffic goes to the fake upstream, running."""
     secret = CachedSecret(KeyringSecretStore())
 
     def engine(bridge):
@@ -35,6 +33,14 @@ def test_a_request_through_the_real_proxy_shows_in_the_tray(make_app, qtbot, pat
     app = make_app(engine_factory=engine, secret=secret)
     app.launch()
     qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=15_000)
+    return app
+
+
+def test_a_request_through_the_real_proxy_shows_in_the_tray(make_app, qtbot, paths, pki, upstream):
+    port = free_port()
+    save_settings(paths.settings_file, add_developer(Settings(proxy=ProxySettings("127.0.0.1", port)), "alice"))
+
+    app = launched_through_fake_upstream(make_app, qtbot, paths, pki, upstream)
     status = app.tray.menu.findChild(QAction, "status_line")
     assert status.text() == f"Running on 127.0.0.1:{port} · 0 active · 0 requests today"
 
@@ -84,15 +90,7 @@ def test_the_dashboard_shows_a_real_request_live_with_its_prompt(make_app, qtbot
     port = free_port()
     settings = Settings(proxy=ProxySettings("127.0.0.1", port), recording=RecordingSettings(level="content"))
     save_settings(paths.settings_file, add_developer(settings, "alice"))
-    secret = CachedSecret(KeyringSecretStore())
-
-    def engine(bridge):
-        return ServiceEngine(paths, secret, bridge, scripts=(REDIRECT_SCRIPT,), set_options=(
-            f"fake_upstream=127.0.0.1:{upstream.port}", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}"))
-
-    app = make_app(engine_factory=engine, secret=secret)
-    app.launch()
-    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=15_000)
+    app = launched_through_fake_upstream(make_app, qtbot, paths, pki, upstream)
     window = app.controller.show_window("dashboard")
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.data is not None, timeout=5_000)
