@@ -9,10 +9,10 @@ from pathlib import Path
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.paths import HOME_ENV
+from desktop_app.core.reports.export import REPORT_FORMATS
 from desktop_app.core.secrets import SECRET_FILE_ENV
 from desktop_app.core.settings import RECORDING_LEVELS
 
-REPORT_FORMATS = ("csv", "xlsx", "html", "pdf", "json", "github-ndjson")
 USER_ACTIONS = ("add", "remove", "disable", "enable", "rotate", "list", "show")
 
 
@@ -53,12 +53,15 @@ def _users(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: a
 
 def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: argparse.ArgumentParser) -> None:
     report = sub.add_parser("report", parents=[parent], help="export a usage report")
-    report.add_argument("--from", dest="date_from", required=True, metavar="DATE")
-    report.add_argument("--to", dest="date_to", required=True, metavar="DATE")
+    report.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (2026-11-01)")
+    report.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day, included")
     report.add_argument("--format", required=True, choices=REPORT_FORMATS)
     report.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
-    report.add_argument("--developers", metavar="a,b")
-    report.add_argument("--pseudonymize", action="store_true")
+    report.add_argument("--developers", metavar="a,b", help="only these developers (default: everyone)")
+    report.add_argument("--pseudonymize", action="store_true",
+                        help="replace developer names by stable aliases (the same name, the same alias)")
+    report.add_argument("--include-prompts", action="store_true",
+                        help="xlsx/html/pdf: add the recorded prompts and answers (only where recorded)")
     imports = sub.add_parser("import-logs", parents=[parent], help="ingest logs written by the seed script")
     imports.add_argument("directory", type=Path, metavar="DIR")
     sub.add_parser("status", parents=[parent], help="data locations, developers seen, and anything lost")

@@ -1,16 +1,17 @@
-"""`copilot-insight report --from DATE --to DATE --format FMT -o FILE [--developers a,b]`."""
+"""`copilot-insight report --from DATE --to DATE --format FMT -o FILE [--developers a,b] [--pseudonymize]`."""
 
 import argparse
-import contextlib
-import json
+import sys
 from datetime import date
 
 from desktop_app.commands.common import out
+from desktop_app.core.dashboard import DayRange
 from desktop_app.core.errors import AppError
-from desktop_app.core.fileio import atomic_write_text
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.seed_format import seed_daily_metrics
-from desktop_app.core.store import UsageStore
+from desktop_app.core.reports.data import ReportOptions
+from desktop_app.core.reports.export import export_report
+from desktop_app.core.reports.progress import Progress
+from desktop_app.core.settings import load_settings
 
 
 def _day(text: str, option: str) -> date:
@@ -20,24 +21,42 @@ def _day(text: str, option: str) -> date:
         raise AppError(f"{option} must be a date such as 2026-11-01 (found '{text}').") from exc
 
 
-def report(args: argparse.Namespace, paths: AppPaths) -> int:
-    """Write a report; `json` is the seed's daily metrics shape, one object per day."""
+def _days(args: argparse.Namespace) -> DayRange:
     first, last = _day(args.date_from, "--from"), _day(args.date_to, "--to")
-    if last < first:
-        raise AppError("--to is before --from.")
-    if args.format != "json":
-        raise AppError(f"The {args.format} report format is not available in this version yet; "
-                       "`--format json` (the seed's daily metrics shape) is.")
-    if not paths.database.exists():
-        raise AppError(f"There is no usage data yet in {paths.data_dir}.")
-    developers = [d.strip() for d in args.developers.split(",") if d.strip()] if args.developers else None
-    with contextlib.closing(UsageStore.reader(paths.database)) as conn:
-        days = seed_daily_metrics(conn, first, last, developers)
-    if not days:
-        raise AppError(f"No usage between {first} and {last}; nothing was written.")
     try:
-        atomic_write_text(args.output, json.dumps(days, indent=2, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise AppError(f"Cannot write {args.output}: {exc.strerror}.") from exc
-    out(f"Wrote {len(days)} day(s) to {args.output}.")
+        return DayRange(first, last)
+    except ValueError as exc:
+        raise AppError(str(exc)) from exc
+
+
+def _developers(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise AppError("--developers names no developer; leave it out to report on everyone.")
+    return names
+
+
+def _terminal_progress() -> Progress:
+    if not sys.stderr.isatty():
+        return Progress()
+
+    def show(fraction: float, what: str) -> None:
+        sys.stderr.write(f"\r{what}… {fraction:4.0%}\x1b[K")
+        sys.stderr.flush()
+
+    return Progress(on_step=show)
+
+
+def report(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Write the period's report in the chosen format; refuse clearly when there is nothing to write."""
+    options = ReportOptions(days=_days(args), developers=_developers(args.developers),
+                            pseudonymize=args.pseudonymize, include_prompts=args.include_prompts)
+    settings = load_settings(paths.settings_file)
+    result = export_report(paths, args.format, options, args.output, recording_level=settings.recording.level,
+                           progress=_terminal_progress())
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+    out(f"Wrote {result.path} ({args.format}, {result.size:,} bytes): {result.summary}.")
     return 0

@@ -31,6 +31,11 @@ def export_bytes(path: Path, data: bytes) -> None:
     _replace_atomically(path, data, PUBLIC_FILE_MODE)
 
 
+def export_private_bytes(path: Path, data: bytes) -> None:
+    """Like `export_bytes`, but readable by the current user only (a report naming developers)."""
+    _replace_atomically(path, data, PRIVATE_FILE_MODE)
+
+
 def _replace_atomically(path: Path, data: bytes, mode: int) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)

@@ -1,0 +1,184 @@
+"""One report's figures, read from the store once and shared by every format.
+
+`load_report` is one blocking read (run it off the GUI thread): the per-developer per-day rows, the
+period's summary, per-developer totals, the daily series and breakdowns the dashboard also shows
+(`core.dashboard`), the seed's daily shape, and, only when asked for and recorded, the prompts.
+With `pseudonymize`, every developer name is replaced by its stable alias before any writer sees it.
+"""
+
+import contextlib
+import dataclasses
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from desktop_app.core.content_view import find_content, read_conversation
+from desktop_app.core.dashboard import Breakdown, DailySeries, DayRange, Summary, breakdown, daily_series, summarize
+from desktop_app.core.drilldown import read_requests
+from desktop_app.core.errors import AppError
+from desktop_app.core.models import KIND_MODEL_CALL
+from desktop_app.core.reports.aliases import aliases
+from desktop_app.core.seed_format import seed_daily_metrics
+from desktop_app.core.store import UsageStore
+from desktop_app.core.usage_query import DailyUsage, daily_usage, reading_store, store_time_zone
+
+MAX_PROMPTS: Final = 2000
+"""The most prompts one report includes (the newest, per developer in turn)."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What to report: which days, whose, and how."""
+
+    days: DayRange
+    developers: tuple[str, ...] | None = None  # None: everyone
+    pseudonymize: bool = False
+    include_prompts: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse prompts in a pseudonymized report: prompt text can name people."""
+        if self.pseudonymize and self.include_prompts:
+            raise AppError("A pseudonymized report cannot include prompts: their text can name people. "
+                           "Choose one or the other.")
+
+
+@dataclass(frozen=True)
+class DeveloperTotals:
+    """One developer's figures over the whole period."""
+
+    developer: str
+    active_days: int
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class PromptEntry:
+    """A prompt a developer sent and what Copilot answered (as recorded: already redacted)."""
+
+    developer: str
+    started_at: datetime  # UTC
+    mode: str
+    model: str
+    prompt: str
+    response: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything any report format shows for one period."""
+
+    options: ReportOptions
+    time_zone: str
+    recording_level: str
+    generated_at: datetime
+    rows: tuple[DailyUsage, ...]
+    summary: Summary
+    developers: tuple[DeveloperTotals, ...]
+    daily: DailySeries
+    modes: Breakdown
+    models: Breakdown
+    languages: Breakdown
+    editors: Breakdown
+    seed_days: tuple[dict[str, Any], ...]
+    prompts: tuple[PromptEntry, ...] = ()
+    prompts_truncated: bool = False
+
+    @property
+    def period_text(self) -> str:
+        """'2026-11-01 to 2026-11-30' (or the one day)."""
+        days = self.options.days
+        return days.first.isoformat() if days.length == 1 else f"{days.first} to {days.last}"
+
+
+def developer_totals(rows: Iterable[DailyUsage]) -> tuple[DeveloperTotals, ...]:
+    """Per developer, the period's totals (busiest first, then by name)."""
+    per: dict[str, list[DailyUsage]] = {}
+    for row in rows:
+        per.setdefault(row.developer, []).append(row)
+    totals = [DeveloperTotals(name, sum(1 for r in days if r.requests), summarize(days)) for name, days in per.items()]
+    return tuple(sorted(totals, key=lambda t: (-t.summary.requests, t.developer)))
+
+
+def _rename_seed_day(day: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    usage = {names[name]: figures for name, figures in day["usage"].items()}
+    return {**day, "usage": dict(sorted(usage.items()))}
+
+
+def _read_prompts(conn: sqlite3.Connection, content_dir: Path, options: ReportOptions,
+                  developers: Sequence[str]) -> tuple[list[PromptEntry], bool]:
+    entries: list[PromptEntry] = []
+    for developer in developers:
+        page = read_requests(conn, developer, options.days)
+        for interaction in page.interactions:
+            lead = interaction.lead
+            if lead.kind != KIND_MODEL_CALL or lead.initiator != "user":
+                continue
+            path = find_content(content_dir, developer, lead.started_at)
+            if path is None:
+                continue
+            if len(entries) >= MAX_PROMPTS:
+                return entries, True
+            talk = read_conversation(path)
+            entries.append(PromptEntry(developer, lead.started_at, lead.mode, lead.model, talk.prompt, talk.response))
+    entries.sort(key=lambda e: (e.developer, e.started_at))
+    return entries, False
+
+
+def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: Sequence[dict[str, Any]], *,
+                 time_zone: str, recording_level: str, alias_key: bytes | None = None) -> ReportData:
+    """Build the report from rows already read (pure); pseudonymizes when the options say so."""
+    names = {r.developer for r in rows}
+    for day in seed_days:
+        names.update(day["usage"])
+    if options.pseudonymize:
+        if alias_key is None:
+            raise ValueError("pseudonymizing needs the installation's alias key")
+        mapping = aliases(alias_key, names)
+        rows = sorted((dataclasses.replace(r, developer=mapping[r.developer]) for r in rows),
+                      key=lambda r: (r.day, r.developer))
+        seed_days = [_rename_seed_day(day, mapping) for day in seed_days]
+    return ReportData(
+        options=options, time_zone=time_zone, recording_level=recording_level,
+        generated_at=datetime.now().astimezone(), rows=tuple(rows), summary=summarize(rows),
+        developers=developer_totals(rows), daily=daily_series(rows, options.days),
+        modes=breakdown(r.interactions_by_mode for r in rows), models=breakdown(r.models for r in rows),
+        languages=breakdown(r.languages for r in rows), editors=breakdown(r.editors for r in rows),
+        seed_days=tuple(seed_days),
+    )
+
+
+def load_report(database: Path, content_dir: Path, options: ReportOptions, *, recording_level: str,
+                alias_key: bytes | None = None) -> ReportData:
+    """Read the period's report from the store at `database` (blocking: run it on a worker).
+
+    Raises:
+        AppError: Nothing was recorded in the period (or at all), or prompts were asked for and
+            none was recorded.
+        StoreError: The database could not be read.
+    """
+    if not database.exists():
+        raise AppError("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
+                       "IDE at the proxy first (Team & credentials, CA certificate guide).")
+    days = options.days
+    with contextlib.closing(UsageStore.reader(database)) as conn:
+        rows = daily_usage(conn, days.first, days.last, options.developers)
+        if not rows:
+            whose = f" for {', '.join(options.developers)}" if options.developers else ""
+            raise AppError(f"No Copilot traffic was recorded between {days.first} and {days.last}{whose}; "
+                           "choose another period.")
+        with reading_store():
+            seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers)
+        zone = store_time_zone(conn)
+        report = build_report(options, rows, seed_days, time_zone=zone, recording_level=recording_level,
+                              alias_key=alias_key)
+        if not options.include_prompts:
+            return report
+        prompts, truncated = _read_prompts(conn, content_dir, options, sorted({r.developer for r in rows}))
+    if not prompts:
+        raise AppError(f"No prompts were recorded between {days.first} and {days.last}: prompts are kept only "
+                       "while recording is set to 'usage, prompts and answers' (Settings), and only for the "
+                       "retention period. Export without prompts, or choose a period when they were recorded.")
+    return dataclasses.replace(report, prompts=tuple(prompts), prompts_truncated=truncated)
