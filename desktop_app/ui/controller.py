@@ -19,9 +19,10 @@ from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.ca_guide_presenter import CaGuidePresenter
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dashboard_presenter import DashboardPresenter
-from desktop_app.ui.dialogs.info import InfoWindow, about_window, coming_window
+from desktop_app.ui.dialogs.info import InfoWindow, about_window
 from desktop_app.ui.engine import EngineStatus
 from desktop_app.ui.errors import describe
+from desktop_app.ui.export_presenter import ExportPresenter
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.proxy_control import ProxyControl
 from desktop_app.ui.setup_presenter import SetupPresenter
@@ -49,6 +50,7 @@ class TrayController(QObject):
         self.setup = SetupPresenter(ctx, self)
         self.ca_guide = CaGuidePresenter(ctx, self)
         self.dashboard = DashboardPresenter(ctx, self)
+        self.export = ExportPresenter(ctx, self)
         self.windows: dict[str, InfoWindow] = {}
         self.last_engine_error = ""
         self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
@@ -65,7 +67,7 @@ class TrayController(QObject):
         self.dashboard.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.team_requested.connect(self.team.open)
         tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
-        tray.export_requested.connect(lambda _period: self.show_window("export"))
+        tray.export_requested.connect(lambda period: self.export.open(period, self.settings))
         tray.settings_requested.connect(self.setup.open_settings)
         tray.open_data_folder_requested.connect(self.setup.open_data_folder)
         tray.about_requested.connect(lambda: self.show_window("about"))
@@ -134,14 +136,16 @@ class TrayController(QObject):
             self.proxy.start()
 
     def show_window(self, name: str) -> QDialog:
-        """Show (or bring forward) the dashboard, the CA guide or one of the informational windows."""
+        """Show (or bring forward) the dashboard, the CA guide, the export window or the About box."""
+        if name == "export":
+            return self.export.open("this_month", self.settings)
         if name == "ca_guide":
             return self.ca_guide.open(self.settings, self.proxy.status)
         if name == "dashboard":
             return self.dashboard.open(self.settings)
         window = self.windows.get(name)
         if window is None:
-            window = about_window(str(self._ctx.paths.data_dir)) if name == "about" else coming_window(name)
+            window = about_window(str(self._ctx.paths.data_dir))
             self.windows[name] = window
         window.show()
         window.raise_()

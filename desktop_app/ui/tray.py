@@ -11,9 +11,8 @@ from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from desktop_app.core.reports.periods import EXPORT_PERIODS
 from desktop_app.ui.icons import TrayState, state_icon
-
-EXPORT_PERIODS = ("this_week", "last_week", "this_month", "last_month", "custom")
 
 
 class Tray(QObject):

@@ -1,8 +1,4 @@
-"""Small informational windows: About, and the windows whose full content arrives in later versions.
-
-The report export is a planned feature; until it lands, its menu entry opens a window saying what
-is coming and what already works today.
-"""
+"""Small informational windows: the About box."""
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
@@ -44,14 +40,3 @@ def about_window(data_dir: str, parent: QWidget | None = None) -> InfoWindow:
               "<p>Built on mitmproxy and Qt for Python.</p>").format(name=APP_NAME, version=__version__, data=data_dir)
     return InfoWindow("about_window", tr(CONTEXT, "About {name}").format(name=APP_NAME), html, parent)
 
-
-def coming_window(feature: str, parent: QWidget | None = None) -> InfoWindow:
-    """A window for `feature` ('export'), saying what is coming."""
-    texts = {
-        "export": (tr(CONTEXT, "Export report"), tr(CONTEXT,
-            "<p>Exports to CSV, Excel, HTML and PDF from this menu arrive in a coming version.</p>"
-            "<p>Today: <code>copilot-insight report --from DATE --to DATE --format json -o FILE</code> writes "
-            "the daily usage in the seed script's JSON layout.</p>")),
-    }
-    title, html = texts[feature]
-    return InfoWindow(f"{feature}_window", title, html, parent)
