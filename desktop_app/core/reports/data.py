@@ -11,7 +11,7 @@ import dataclasses
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from desktop_app.core.drilldown import read_requests
 from desktop_app.core.errors import AppError
 from desktop_app.core.models import KIND_MODEL_CALL
 from desktop_app.core.reports.aliases import aliases
+from desktop_app.core.reports.ide_totals import IdeDay, read_ide_days
 from desktop_app.core.seed_format import seed_daily_metrics
 from desktop_app.core.store import UsageStore
 from desktop_app.core.usage_query import DailyUsage, daily_usage, reading_store, store_time_zone
@@ -85,6 +86,7 @@ class ReportData:
     seed_days: tuple[dict[str, Any], ...]
     prompts: tuple[PromptEntry, ...] = ()
     prompts_truncated: bool = False
+    ide_days: tuple[IdeDay, ...] = ()  # per developer, day and IDE (the GitHub-shaped report's splits)
 
     @property
     def period_text(self) -> str:
@@ -127,12 +129,22 @@ def _read_prompts(conn: sqlite3.Connection, content_dir: Path, options: ReportOp
     return entries, False
 
 
+def content_recorded(content_dir: Path, days: DayRange) -> bool:
+    """Whether any prompt or answer was recorded around `days` (files are named by their UTC start)."""
+    if not content_dir.is_dir():
+        return False
+    stamps = {(days.first + timedelta(days=n)).isoformat() for n in range(-1, days.length + 1)}
+    return any(path.name[:10] in stamps for path in content_dir.glob("*/*/*.json"))
+
+
 def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: Sequence[dict[str, Any]], *,
-                 time_zone: str, recording_level: str, alias_key: bytes | None = None) -> ReportData:
+                 time_zone: str, recording_level: str, alias_key: bytes | None = None,
+                 ide_days: Sequence[IdeDay] = ()) -> ReportData:
     """Build the report from rows already read (pure); pseudonymizes when the options say so."""
     names = {r.developer for r in rows}
     for day in seed_days:
         names.update(day["usage"])
+    names.update(d.developer for d in ide_days)
     if options.pseudonymize:
         if alias_key is None:
             raise ValueError("pseudonymizing needs the installation's alias key")
@@ -140,19 +152,24 @@ def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: 
         rows = sorted((dataclasses.replace(r, developer=mapping[r.developer]) for r in rows),
                       key=lambda r: (r.day, r.developer))
         seed_days = [_rename_seed_day(day, mapping) for day in seed_days]
+        ide_days = sorted((dataclasses.replace(d, developer=mapping[d.developer]) for d in ide_days),
+                          key=lambda d: (d.day, d.developer, d.ide))
     return ReportData(
         options=options, time_zone=time_zone, recording_level=recording_level,
         generated_at=datetime.now().astimezone(), rows=tuple(rows), summary=summarize(rows),
         developers=developer_totals(rows), daily=daily_series(rows, options.days),
         modes=breakdown(r.interactions_by_mode for r in rows), models=breakdown(r.models for r in rows),
         languages=breakdown(r.languages for r in rows), editors=breakdown(r.editors for r in rows),
-        seed_days=tuple(seed_days),
+        seed_days=tuple(seed_days), ide_days=tuple(ide_days),
     )
 
 
 def load_report(database: Path, content_dir: Path, options: ReportOptions, *, recording_level: str,
-                alias_key: bytes | None = None) -> ReportData:
+                alias_key: bytes | None = None, per_ide: bool = False) -> ReportData:
     """Read the period's report from the store at `database` (blocking: run it on a worker).
+
+    `per_ide` also reads the per-IDE splits (`ide_days`) that only the GitHub-shaped report needs:
+    they come from the raw events rather than the daily summary, seconds for a month of a team.
 
     Raises:
         AppError: Nothing was recorded in the period (or at all), or prompts were asked for and
@@ -171,9 +188,12 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
                            "choose another period.")
         with reading_store():
             seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers)
+        ide_days = read_ide_days(conn, days, options.developers) if per_ide else ()
         zone = store_time_zone(conn)
+        if content_recorded(content_dir, days):
+            recording_level = "content"  # whatever the setting says now, prompts were recorded then
         report = build_report(options, rows, seed_days, time_zone=zone, recording_level=recording_level,
-                              alias_key=alias_key)
+                              alias_key=alias_key, ide_days=ide_days)
         if not options.include_prompts:
             return report
         prompts, truncated = _read_prompts(conn, content_dir, options, sorted({r.developer for r in rows}))

@@ -30,7 +30,8 @@ def load(data_dir: Path, **options) -> ReportData:
     """The report of `data_dir` over WEEK (or `days=`), with `options` as ReportOptions fields."""
     paths = resolve_paths(data_dir)
     chosen = ReportOptions(days=options.pop("days", WEEK), **options)
-    return load_report(paths.database, paths.content_dir, chosen, recording_level="metadata", alias_key=ALIAS_KEY)
+    return load_report(paths.database, paths.content_dir, chosen, recording_level="metadata", alias_key=ALIAS_KEY,
+                       per_ide=True)
 
 
 @pytest.fixture(scope="session")

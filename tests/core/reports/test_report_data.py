@@ -84,6 +84,8 @@ def test_recorded_prompts_are_read_from_the_content_files(report_data_dir, tmp_p
     assert [(p.developer, p.started_at, p.prompt, p.response) for p in report.prompts] == [
         ("dev00", lead.started_at, "Explain the parser", "It splits tokens.")]
     assert (report.prompts[0].mode, report.prompts[0].model) == (lead.mode, lead.model)
+    assert report.recording_level == "content"  # recorded then, whatever the setting says now
+    assert load(report_data_dir).recording_level == "metadata"
 
 
 def test_write_report_saves_atomically_and_a_cancel_leaves_nothing(week_report, tmp_path):

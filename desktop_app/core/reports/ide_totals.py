@@ -1,0 +1,401 @@
+"""Per-day, per-developer, per-IDE figures, read from the raw events with the daily summary's definitions.
+
+GitHub's per-user report (`users-1-day`, copilot-protocol.md §6.2) splits each day by IDE
+(`totals_by_ide`), by feature, language and model. `read_ide_days` reads those splits with the
+same definitions as `rollup.compute_day_totals`, so that, for every developer and day, the IDEs'
+figures add up exactly to the day's `DailyUsage`:
+
+* user-initiated interactions: distinct interaction ids among user model calls (utility calls in
+  mode 'other' excluded), a call without id on its own. An interaction counts once, under one IDE,
+  mode and model (the smallest of its user calls' values, in the rare case they differ);
+* completions returned (non-speculative, status 200, with text) and their lines; suggestions
+  shown and accepted (telemetry; distinct suggestion keys, each key under one IDE and language),
+  lines accepted (per key the most any accept event reported); chat acceptances;
+* "shown" falls back to "returned" for the whole developer-day when its IDEs sent no "shown"
+  telemetry that day, exactly like `DailyUsage.completions_shown`.
+
+Where a request went is its `editor` (the id the proxy derived from `Editor-Version` /
+`Editor-Plugin-Version`, §2.12). Copilot CLI traffic (`Copilot-Integration-Id:
+copilot-developer-cli`) is its own "IDE", `CLI_IDE`: GitHub reports the CLI in `totals_by_cli`,
+not in `totals_by_ide`, and the writer does the same; keeping it here keeps the sums exact.
+Requests without editor headers (NES calls often carry none) and telemetry events (whose
+`editor` is the raw `name/version` the IDE reported) are attributed to the developer's IDE that
+day: by name, else by version, else, when the event names none and the developer used one IDE
+that day, to that IDE; otherwise to `UNKNOWN_IDE` (or the telemetry's own lower-cased name).
+"""
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from desktop_app.core.dashboard import DayRange
+from desktop_app.core.models import (
+    CHAT_ACCEPTED_COPY,
+    CHAT_ACCEPTED_INSERT,
+    CHAT_APPLIED_CODEBLOCK,
+    COMPLETION_ACCEPTED,
+    COMPLETION_SHOWN,
+    KIND_COMPLETION,
+    KIND_MODEL_CALL,
+)
+from desktop_app.core.rollup import INITIATOR_AGENT, INITIATOR_USER, MODE_UTILITY
+from desktop_app.core.schema import placeholders
+from desktop_app.core.usage_query import reading_store
+
+CLI_INTEGRATION: Final = "copilot-developer-cli"
+"""The `Copilot-Integration-Id` of the Copilot CLI (§2.2)."""
+CLI_IDE: Final = "copilot-cli"
+"""The `IdeDay.ide` of Copilot CLI traffic (whatever editor headers it sent)."""
+UNKNOWN_IDE: Final = "unknown"
+"""The `IdeDay.ide` of requests no IDE can be attributed to."""
+CELL_COMPLETION: Final = "completion"
+"""An `IdeCell` of inline code completions (ghost text)."""
+CELL_CHAT: Final = "chat"
+"""An `IdeCell` of chat: user-initiated interactions, or chat code blocks accepted (mode unknown)."""
+
+_CHAT_EVENTS: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
+_IDE_SQL: Final = f"CASE WHEN integration_id = '{CLI_INTEGRATION}' THEN '{CLI_IDE}' ELSE editor END"
+# The rollup's definitions (rollup._USER_CALLS, _RETURNED_COMPLETION), restated with its public constants.
+_USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
+_USER_CALL_PARAMS: Final = (KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
+_RETURNED: Final = "kind = ? AND speculative = 0 AND status = 200 AND has_text = 1"
+
+# One pass per table: usage rows grouped by IDE, language and the versions seen (with when last seen).
+_USAGE_SQL: Final = (
+    f"SELECT day, developer, {_IDE_SQL} AS ide, language, editor_version, plugin, plugin_version,"  # noqa: S608
+    " MAX(started_at), COUNT(*),"
+    " SUM(CASE WHEN kind = ? THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
+    " COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(nano_aiu), 0),"
+    f" SUM(CASE WHEN {_RETURNED} THEN 1 ELSE 0 END),"
+    f" SUM(CASE WHEN {_RETURNED} THEN COALESCE(lines_suggested, 0) ELSE 0 END)"
+    " FROM usage_events WHERE {scope} GROUP BY day, developer, ide, language, editor_version, plugin, plugin_version"
+)
+_USAGE_PARAMS: Final = (KIND_MODEL_CALL, KIND_MODEL_CALL, INITIATOR_USER, KIND_MODEL_CALL, INITIATOR_AGENT,
+                        KIND_COMPLETION, KIND_COMPLETION)
+_INTERACTIONS_SQL: Final = (
+    "SELECT day, developer, ide, mode, model, COUNT(*) FROM ("  # noqa: S608 - constant fragments only
+    f" SELECT day, developer, MIN({_IDE_SQL}) AS ide, MIN(mode) AS mode, MIN(model) AS model"
+    f" FROM usage_events WHERE {{scope}} AND {_USER_CALLS} AND interaction_id <> ''"
+    " GROUP BY day, developer, interaction_id"
+    " UNION ALL"
+    f" SELECT day, developer, {_IDE_SQL} AS ide, mode, model"
+    f" FROM usage_events WHERE {{scope}} AND {_USER_CALLS} AND interaction_id = ''"
+    ") AS interactions GROUP BY day, developer, ide, mode, model"
+)
+_TELEMETRY_SQL: Final = (
+    "SELECT day, developer, editor, language, model,"
+    " SUM(CASE WHEN event = ? THEN 1 ELSE 0 END), SUM(CASE WHEN event = ? THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN event = ? THEN lines ELSE 0 END), SUM(CASE WHEN event IN (?, ?, ?) THEN 1 ELSE 0 END)"
+    " FROM ("
+    "  SELECT day, developer, event, MIN(editor) AS editor, MIN(language) AS language, '' AS model,"
+    "  MAX(COALESCE(lines, 0)) AS lines"
+    "  FROM telemetry_events WHERE {scope} AND event IN (?, ?) AND suggestion_key <> ''"
+    "  GROUP BY day, developer, event, suggestion_key"
+    "  UNION ALL"
+    "  SELECT day, developer, event, editor, language, CASE WHEN event IN (?, ?, ?) THEN model ELSE '' END,"
+    "  COALESCE(lines, 0)"
+    "  FROM telemetry_events"
+    "  WHERE {scope} AND ((event IN (?, ?) AND suggestion_key = '') OR event IN (?, ?, ?))"
+    " ) AS suggestions GROUP BY day, developer, editor, language, model"
+)
+
+
+@dataclass(frozen=True)
+class IdeCell:
+    """One IDE's figures for one kind of activity, mode, language and model (a developer's day).
+
+    Attributes:
+        kind: `CELL_COMPLETION` or `CELL_CHAT`.
+        mode: The chat mode of the interactions (ask, edit, agent, inline, cli, ...); '' for
+            completions and for chat acceptances (telemetry does not say the mode).
+        language: The language of completions and chat acceptances; '' for interactions.
+        model: The model of interactions and chat acceptances; '' for completions.
+        user_initiated_interaction_count: User-initiated interactions.
+        code_generation_activity_count: Suggestions shown (or returned, see the module docstring).
+        code_acceptance_activity_count: Suggestions accepted, or chat code blocks inserted/copied/applied.
+        loc_suggested_to_add_sum: Lines of the returned completions.
+        loc_added_sum: Lines of the accepted suggestions.
+    """
+
+    kind: str
+    mode: str
+    language: str
+    model: str
+    user_initiated_interaction_count: int = 0
+    code_generation_activity_count: int = 0
+    code_acceptance_activity_count: int = 0
+    loc_suggested_to_add_sum: int = 0
+    loc_added_sum: int = 0
+
+
+@dataclass(frozen=True)
+class IdeDay:
+    """One developer's Copilot usage in one IDE (or the CLI) on one local day.
+
+    Attributes:
+        day: The local day (the store's time zone).
+        developer: Who.
+        ide: The editor id (vscode, intellij, neovim, ...), `CLI_IDE` or `UNKNOWN_IDE`.
+        ide_version: The IDE version of the day's latest request that carried one ('' if none).
+        ide_version_at: When that request started (UTC), None without one.
+        plugin: The Copilot plugin of the day's latest request that carried a plugin version.
+        plugin_version: Its version ('' if none).
+        plugin_version_at: When that request started (UTC), None without one.
+        requests: Every recorded request.
+        model_calls: Chat completions, responses and messages calls.
+        user_model_calls: Model calls initiated by the user (any mode).
+        agent_requests: Model calls initiated by the agent.
+        prompt_tokens: Sum over all requests.
+        completion_tokens: Sum over all requests.
+        nano_aiu: Sum of `copilot_usage.total_nano_aiu`.
+        cells: The figures by activity, mode, language and model (sorted).
+    """
+
+    day: date
+    developer: str
+    ide: str
+    ide_version: str = ""
+    ide_version_at: datetime | None = None
+    plugin: str = ""
+    plugin_version: str = ""
+    plugin_version_at: datetime | None = None
+    requests: int = 0
+    model_calls: int = 0
+    user_model_calls: int = 0
+    agent_requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    nano_aiu: int = 0
+    cells: tuple[IdeCell, ...] = ()
+
+    @property
+    def is_cli(self) -> bool:
+        """True for Copilot CLI traffic (reported in `totals_by_cli`, not `totals_by_ide`)."""
+        return self.ide == CLI_IDE
+
+    def _sum(self, name: str, kind: str | None = None) -> int:
+        return sum(getattr(c, name) for c in self.cells if kind is None or c.kind == kind)
+
+    @property
+    def user_initiated_interaction_count(self) -> int:
+        """User-initiated interactions (sums to `DailyUsage.user_interactions` over a day's IDEs)."""
+        return self._sum("user_initiated_interaction_count")
+
+    @property
+    def code_generation_activity_count(self) -> int:
+        """Completions shown (sums to `DailyUsage.completions_shown`)."""
+        return self._sum("code_generation_activity_count")
+
+    @property
+    def code_acceptance_activity_count(self) -> int:
+        """Completions accepted plus chat acceptances."""
+        return self._sum("code_acceptance_activity_count")
+
+    @property
+    def completions_accepted(self) -> int:
+        """Distinct accepted suggestions (sums to `DailyUsage.completions_accepted`)."""
+        return self._sum("code_acceptance_activity_count", CELL_COMPLETION)
+
+    @property
+    def chat_acceptances(self) -> int:
+        """Chat code blocks inserted, copied or applied (sums to `DailyUsage.chat_acceptances`)."""
+        return self._sum("code_acceptance_activity_count", CELL_CHAT)
+
+    @property
+    def loc_suggested_to_add_sum(self) -> int:
+        """Lines of the returned completions (sums to `DailyUsage.lines_suggested`)."""
+        return self._sum("loc_suggested_to_add_sum")
+
+    @property
+    def loc_added_sum(self) -> int:
+        """Lines accepted (sums to `DailyUsage.lines_accepted`)."""
+        return self._sum("loc_added_sum")
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+_Key = tuple[str, str]  # (day, developer)
+_CellKey = tuple[str, str, str, str]  # (kind, mode, language, model)
+
+
+@dataclass
+class _CellTally:
+    interactions: int = 0
+    returned: int = 0
+    shown: int = 0
+    accepted: int = 0
+    lines_suggested: int = 0
+    lines_accepted: int = 0
+
+
+@dataclass
+class _IdeTally:
+    versions: list[tuple[float, str, str, str]] = field(default_factory=list)  # (at, ide version, plugin, version)
+    counts: list[int] = field(default_factory=lambda: [0] * 7)  # requests ... nano_aiu, in IdeDay order
+    cells: dict[_CellKey, _CellTally] = field(default_factory=dict)
+
+    def cell(self, key: _CellKey) -> _CellTally:
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = _CellTally()
+        return found
+
+
+class _Reader:
+    """The rows of one read, attributed to IDEs and summed per (day, developer, IDE)."""
+
+    def __init__(self) -> None:
+        self.ides: dict[tuple[str, str, str], _IdeTally] = {}
+        self.candidates: dict[_Key, dict[str, set[str]]] = {}  # named IDEs used that day → their versions
+
+    def tally(self, day: str, developer: str, ide: str) -> _IdeTally:
+        found = self.ides.get((day, developer, ide))
+        if found is None:
+            found = self.ides[day, developer, ide] = _IdeTally()
+        return found
+
+    def learn(self, day: str, developer: str, ide: str, version: str = "") -> None:
+        """Note that the developer used the named IDE `ide` (at `version`) that day."""
+        if ide and ide != CLI_IDE:
+            versions = self.candidates.setdefault((day, developer), {}).setdefault(ide, set())
+            if version:
+                versions.add(version)
+
+    def usage_ide(self, day: str, developer: str, ide: str) -> str:
+        """The IDE of a request: its own, else the developer's only IDE that day, else unknown."""
+        if ide:
+            return ide
+        named = self.candidates.get((day, developer), {})
+        return next(iter(named)) if len(named) == 1 else UNKNOWN_IDE
+
+    def telemetry_ide(self, day: str, developer: str, raw: str) -> str:
+        """The IDE of a telemetry event whose editor is the raw 'name/version' the IDE reported."""
+        name, _, version = raw.partition("/")
+        name, version = name.strip().lower(), version.strip()
+        named = self.candidates.get((day, developer), {})
+        by_name = [ide for ide in named if ide.lower() == name]
+        if by_name:
+            return by_name[0]
+        by_version = [ide for ide, versions in named.items() if version and version in versions]
+        if len(by_version) == 1:
+            return by_version[0]
+        if not name and len(named) == 1:
+            return next(iter(named))
+        return name or UNKNOWN_IDE
+
+
+def _scope(days: DayRange, developers: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
+    sql, params = "day >= ? AND day <= ?", (days.first.isoformat(), days.last.isoformat())
+    if developers is None:
+        return sql, params
+    return f"{sql} AND developer IN ({placeholders(len(developers))})", (*params, *developers)
+
+
+def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
+    for day, developer, ide, _, ide_version, *_ in rows:
+        reader.learn(day, developer, ide, ide_version)
+    for day, developer, raw_ide, language, ide_version, plugin, plugin_version, at, *values in rows:
+        tally = reader.tally(day, developer, reader.usage_ide(day, developer, raw_ide))
+        if raw_ide and (ide_version or plugin_version):
+            tally.versions.append((float(at), ide_version, plugin, plugin_version))
+        *counts, returned, lines = (int(v or 0) for v in values)
+        tally.counts = [have + add for have, add in zip(tally.counts, counts, strict=True)]
+        if returned or lines:
+            cell = tally.cell((CELL_COMPLETION, "", language, ""))
+            cell.returned += returned
+            cell.lines_suggested += lines
+
+
+def _read_interactions(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
+    for day, developer, raw_ide, mode, model, count in rows:
+        tally = reader.tally(day, developer, reader.usage_ide(day, developer, raw_ide))
+        tally.cell((CELL_CHAT, mode, "", model)).interactions += int(count)
+
+
+def _read_telemetry(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
+    for day, developer, raw_editor, language, model, shown, accepted, lines, chat in rows:
+        tally = reader.tally(day, developer, reader.telemetry_ide(day, developer, raw_editor))
+        if shown or accepted or lines:
+            cell = tally.cell((CELL_COMPLETION, "", language, ""))
+            cell.shown += int(shown)
+            cell.accepted += int(accepted)
+            cell.lines_accepted += int(lines or 0)
+        if chat:
+            tally.cell((CELL_CHAT, "", language, model)).accepted += int(chat)
+
+
+def _latest(versions: Sequence[tuple[float, str, str, str]], index: int) -> tuple[float, str, str, str] | None:
+    """The latest version row whose field `index` (1: IDE version, 3: plugin version) is known."""
+    known = [v for v in versions if v[index]]
+    return max(known) if known else None
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _cells(tally: _IdeTally, from_telemetry: bool) -> tuple[IdeCell, ...]:
+    return tuple(
+        IdeCell(kind, mode, language, model, user_initiated_interaction_count=c.interactions,
+                code_generation_activity_count=c.shown if from_telemetry else c.returned,
+                code_acceptance_activity_count=c.accepted, loc_suggested_to_add_sum=c.lines_suggested,
+                loc_added_sum=c.lines_accepted)
+        for (kind, mode, language, model), c in sorted(tally.cells.items())
+    )
+
+
+def _ide_day(key: tuple[str, str, str], tally: _IdeTally, from_telemetry: bool) -> IdeDay:
+    day, developer, ide = key
+    ide_version, plugin_version = _latest(tally.versions, 1), _latest(tally.versions, 3)
+    requests, model_calls, user_model_calls, agent_requests, prompt, completion, nano_aiu = tally.counts
+    return IdeDay(
+        day=date.fromisoformat(day), developer=developer, ide=ide,
+        ide_version=ide_version[1] if ide_version else "",
+        ide_version_at=_moment(ide_version[0]) if ide_version else None,
+        plugin=plugin_version[2] if plugin_version else "",
+        plugin_version=plugin_version[3] if plugin_version else "",
+        plugin_version_at=_moment(plugin_version[0]) if plugin_version else None,
+        requests=requests, model_calls=model_calls, user_model_calls=user_model_calls,
+        agent_requests=agent_requests, prompt_tokens=prompt, completion_tokens=completion, nano_aiu=nano_aiu,
+        cells=_cells(tally, from_telemetry),
+    )
+
+
+def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set[_Key]:
+    """The developer-days whose IDEs sent "shown" telemetry (the others fall back to returned completions)."""
+    return {(day, developer) for (day, developer, _), tally in ides.items()
+            if any(cell.shown for cell in tally.cells.values())}
+
+
+def read_ide_days(conn: sqlite3.Connection, days: DayRange,
+                  developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
+    """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
+
+    Only (day, developer, IDE) triples with recorded events appear.
+
+    Args:
+        conn: A read connection owned by the calling thread.
+        days: The local days to read.
+        developers: Only these developers; None means everyone.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    if developers is not None and not developers:
+        return ()
+    scope, params = _scope(days, developers)
+    reader = _Reader()
+    with reading_store():
+        _read_usage(conn.execute(_USAGE_SQL.format(scope=scope), (*_USAGE_PARAMS, *params)).fetchall(), reader)
+        user_calls = (*params, *_USER_CALL_PARAMS)
+        _read_interactions(conn.execute(_INTERACTIONS_SQL.format(scope=scope), user_calls * 2), reader)
+        telemetry_params = (COMPLETION_SHOWN, COMPLETION_ACCEPTED, COMPLETION_ACCEPTED, *_CHAT_EVENTS,
+                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *_CHAT_EVENTS,
+                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *_CHAT_EVENTS)
+        _read_telemetry(conn.execute(_TELEMETRY_SQL.format(scope=scope), telemetry_params), reader)
+    from_telemetry = _shown_from_telemetry(reader.ides)
+    return tuple(_ide_day(key, tally, key[:2] in from_telemetry) for key, tally in sorted(reader.ides.items()))
