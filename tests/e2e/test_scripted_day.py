@@ -49,7 +49,7 @@ def _telemetry(client):
     assert client.post(f"{COPILOT_TELEMETRY}/telemetry", content=body, headers=headers).status_code == 200
 
 
-def _alice_day(client):
+def alice_day(client):
     for _ in range(3):
         _completion(client)
     _completion(client, speculative=True)
@@ -62,7 +62,7 @@ def _alice_day(client):
     _telemetry(client)
 
 
-def _bob_day(client):
+def bob_day(client):
     _completion(client)
     _chat(client, "conversation-agent", "user", "resp-1", path="/responses",
           body={"model": "gpt-5.1", "stream": True, "input": [{"role": "user", "content": "hi"}]})
@@ -74,7 +74,7 @@ def _bob_day(client):
 def test_a_scripted_day_yields_exact_per_developer_numbers(tmp_path, pki, upstream):
     served = start_serve(tmp_path, pki, upstream, developers=("alice", "bob"))
     try:
-        for name, script in (("alice", _alice_day), ("bob", _bob_day)):
+        for name, script in (("alice", alice_day), ("bob", bob_day)):
             with httpx.Client(proxy=served.proxy_url(name), verify=served.trust(), timeout=10) as client:
                 script(client)
     finally:

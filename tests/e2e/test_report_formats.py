@@ -1,0 +1,125 @@
+"""A scripted day through `serve`, then `report` in every format: the same numbers everywhere.
+
+The traffic is the scripted day of `test_scripted_day` (alice and bob, completions, chat, agent
+follow-ups, telemetry, CLI), recorded with prompts; each format is written by the real command and
+read back with the tool a reader would use (csv, openpyxl, json, pypdf, an HTML parser).
+"""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from desktop_app.core.reports.export import REPORT_FORMATS
+from tests.e2e.served import start_serve
+from tests.e2e.test_scripted_day import alice_day, bob_day
+
+FIGURES = ("requests", "user_interactions", "completions_shown", "completions_accepted", "agent_requests",
+           "prompt_tokens")
+
+
+@pytest.fixture(scope="module")
+def scripted_day(tmp_path_factory, pki, upstream):
+    folder = tmp_path_factory.mktemp("scripted")
+    served = start_serve(folder, pki, upstream, developers=("alice", "bob"), extra_args=("--record", "content"))
+    try:
+        for name, script in (("alice", alice_day), ("bob", bob_day)):
+            with httpx.Client(proxy=served.proxy_url(name), verify=served.trust(), timeout=10) as client:
+                script(client)
+    finally:
+        assert served.stop() == 0, served.log.drain()
+    return served
+
+
+@pytest.fixture(scope="module")
+def reports(scripted_day, tmp_path_factory):
+    """Every format (and the three that can, with prompts) written by the real command: {name: path}."""
+    folder = tmp_path_factory.mktemp("reports")
+    today = datetime.now().date().isoformat()
+    written = {}
+    for fmt, extra in [(fmt, ()) for fmt in REPORT_FORMATS] + [
+            (fmt, ("--include-prompts",)) for fmt in ("xlsx", "html", "pdf")]:
+        name = f"{fmt}{'-prompts' if extra else ''}"
+        path = folder / f"day-{name}.{fmt}"
+        result = subprocess.run([sys.executable, "-m", "desktop_app", "report", "--from", today, "--to", today,
+                                 "--format", fmt, "-o", str(path), *extra], env=scripted_day.env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+        written[name] = path
+    return written
+
+
+def csv_figures(path):
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    return {row["developer"]: {key: int(row[key]) for key in FIGURES} for row in rows}
+
+
+def xlsx_figures(path):
+    sheet = load_workbook(path)["Daily"]
+    rows = list(sheet.iter_rows(values_only=True))
+    titles = {"requests": "Requests", "user_interactions": "Interactions", "completions_shown": "Shown",
+              "completions_accepted": "Accepted", "agent_requests": "Agent requests",
+              "prompt_tokens": "Prompt tokens"}
+    header = rows[0]
+    at = {key: header.index(title) for key, title in titles.items()}
+    return {row[header.index("Developer")]: {key: row[at[key]] for key in FIGURES} for row in rows[1:]}
+
+
+def test_csv_and_xlsx_hold_the_same_figures_as_the_store(reports):
+    figures = csv_figures(reports["csv"])
+    assert figures["alice"] == {"requests": figures["alice"]["requests"], "user_interactions": 2,
+                                "completions_shown": 3, "completions_accepted": 2, "agent_requests": 6,
+                                "prompt_tokens": 88}
+    assert figures["bob"]["user_interactions"] == 3
+    assert xlsx_figures(reports["xlsx"]) == figures
+
+
+def test_the_seed_json_counts_the_same_interactions(reports):
+    figures = csv_figures(reports["csv"])
+    (day,) = json.loads(reports["json"].read_text())
+    assert {name: usage["chat_turns"] for name, usage in day["usage"].items()} == {
+        name: f["user_interactions"] for name, f in figures.items()}
+    assert day["usage"]["alice"]["completions_count"] == 3  # the seed counts completions that returned text
+
+
+def test_the_github_ndjson_counts_the_same(reports):
+    figures = csv_figures(reports["csv"])
+    lines = [json.loads(line) for line in reports["github-ndjson"].read_text().splitlines()]
+    by_login = {line["user_login"]: line for line in lines}
+    assert set(by_login) == set(figures)
+    for name, line in by_login.items():
+        assert line["user_initiated_interaction_count"] == figures[name]["user_interactions"]
+    assert by_login["alice"]["chat_panel_ask_mode"] == 1
+    assert by_login["alice"]["chat_panel_agent_mode"] == 1
+
+
+def test_pdf_and_html_show_the_same_figures(reports):
+    text = "\n".join(page.extract_text() for page in PdfReader(reports["pdf"]).pages)
+    html = reports["html"].read_text()
+    today = datetime.now().date().isoformat()
+    for document in (text, html):
+        assert today in document
+        assert "alice" in document and "bob" in document
+    assert "usage, prompts and answers" in text
+
+
+def test_prompts_appear_only_when_asked_for(reports):
+    for fmt in ("xlsx", "html", "pdf"):
+        assert reports[f"{fmt}-prompts"].stat().st_size > reports[fmt].stat().st_size
+    assert "Prompts" in load_workbook(reports["xlsx-prompts"]).sheetnames
+    assert "Prompts" not in load_workbook(reports["xlsx"]).sheetnames
+
+
+def test_every_report_is_written_privately(reports):
+    for name, path in sorted(reports.items()):
+        print(f"report {name:<14} {path.stat().st_size:>9,} bytes")  # shown with -s
+    assert all(path.stat().st_size > 0 for path in reports.values())
+    assert os.name != "posix" or all(path.stat().st_mode & 0o077 == 0 for path in reports.values())
