@@ -35,25 +35,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
 from desktop_app.core.dashboard import Breakdown, DailySeries
+from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
 
 CONTEXT: Final = "charts"
-
-SERIES_COLOURS: Final = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#a0cbe8", "#8cd17d", "#ffbe7d",
-)
-"""Tableau-10 (its grey reserved for "others") and three of its light tints: distinct on light and dark backgrounds."""
-
-OTHERS_COLOUR: Final = "#bab0ac"
-"""The merged "others"/"other" series: Tableau's warm grey."""
-
-LEGEND_LIMIT: Final = 12
-"""The daily chart shows this many busiest developers; the rest are merged into one grey series."""
-
-BREAKDOWN_LIMIT: Final = 8
-"""A breakdown shows this many largest entries; the rest are merged into one "other" bar."""
 
 BAR_WIDTH: Final = 0.8
 """The width of a bar in data units (one day, one breakdown row)."""

@@ -24,7 +24,8 @@ SERIES_COLOURS: Final = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
     "#b07aa1", "#ff9da7", "#9c755f", "#a0cbe8", "#8cd17d", "#ffbe7d",
 )
-"""The dashboard's categorical palette (Tableau-10 and three light tints), used in order."""
+"""The dashboard's categorical palette, used in order (the dashboard imports it): Tableau-10 (its grey reserved
+for "others") and three of its light tints, distinct on light and dark backgrounds."""
 
 OTHERS_COLOUR: Final = "#bab0ac"
 """The merged "others"/"other" series (Tableau's warm grey), as on the dashboard."""
