@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from desktop_app.core.paths import ensure_private_dir
+from desktop_app.core.paths import create_dirs_privately
 
 PRIVATE_FILE_MODE = 0o600
 PUBLIC_FILE_MODE = 0o644
@@ -18,7 +18,7 @@ PUBLIC_FILE_MODE = 0o644
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically; the file is readable by the current user only."""
-    ensure_private_dir(path.parent)
+    create_dirs_privately(path.parent)
     _replace_atomically(path, data, PRIVATE_FILE_MODE)
 
 
@@ -79,7 +79,7 @@ def is_private_file(path: Path) -> bool:
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `path`.lock while reading and rewriting `path`."""
-    ensure_private_dir(path.parent)
+    create_dirs_privately(path.parent)
     lock_path = path.with_name(path.name + ".lock")
     with lock_path.open("a+b") as handle:
         if os.name == "posix":

@@ -70,8 +70,26 @@ def resolve_paths(data_dir: Path | None = None, environ: Mapping[str, str] | Non
 
 
 def ensure_private_dir(folder: Path) -> Path:
-    """Create `folder` (and parents) readable by the current user only; return it."""
+    """Create the application's own `folder` (and parents) readable by the current user only; return it.
+
+    An existing `folder` is tightened too (the CA's folder, the logs); for a file's folder that may
+    be the user's own (a secret file in `~`, an autostart entry), use `create_dirs_privately`.
+    """
     folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     if os.name == "posix":
         folder.chmod(PRIVATE_DIR_MODE)
+    return folder
+
+
+def create_dirs_privately(folder: Path) -> Path:
+    """Create `folder` and any missing parents readable by the current user only; leave existing ones alone.
+
+    Writing a secret file to `~/secret` or an autostart entry must not make `~` or `/tmp` private
+    (the created folders are chmod-ed explicitly, since the umask may loosen `mkdir`'s mode).
+    """
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if os.name == "posix":
+        for created in missing:
+            created.chmod(PRIVATE_DIR_MODE)
     return folder

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from desktop_app.core.fileio import export_bytes
+from desktop_app.core.fileio import atomic_write_text, export_bytes
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
@@ -33,3 +33,13 @@ def test_a_missing_folder_is_an_error_not_created(tmp_path):
     with pytest.raises(FileNotFoundError):
         export_bytes(tmp_path / "missing" / "ca.pem", b"x")
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_private_file_in_a_shared_folder_leaves_the_folder_as_it_was(tmp_path):
+    shared = tmp_path / "home"
+    shared.mkdir()
+    shared.chmod(0o755)
+    atomic_write_text(shared / "secret", "s")  # e.g. --secret-file ~/secret
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "secret").stat().st_mode) == 0o600

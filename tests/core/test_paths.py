@@ -5,7 +5,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from desktop_app.core.paths import HOME_ENV, ensure_private_dir, resolve_paths
+from desktop_app.core.paths import HOME_ENV, create_dirs_privately, ensure_private_dir, resolve_paths
 
 
 def test_explicit_dir_wins_over_the_environment(tmp_path):
@@ -55,3 +55,15 @@ def test_ensure_private_dir_tightens_an_existing_folder(tmp_path):
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     fresh = ensure_private_dir(tmp_path / "fresh" / "nested")
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
+
+
+def test_folders_for_a_file_leave_existing_folders_alone(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o1777)
+    created = create_dirs_privately(shared / "a" / "b")
+    assert created.is_dir()
+    if os.name == "posix":
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o1777  # e.g. /tmp or a home folder: untouched
+        assert stat.S_IMODE((shared / "a").stat().st_mode) == 0o700
+        assert stat.S_IMODE(created.stat().st_mode) == 0o700
