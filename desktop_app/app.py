@@ -11,6 +11,8 @@ from desktop_app.core.paths import resolve_paths
 
 logger = logging.getLogger(__name__)
 
+SMOKE_TEST = "--smoke-test"  # a flag rather than a command: the tray application's self-test
+
 # Imported on demand: `users` must not pay for importing mitmproxy.
 COMMANDS = {
     None: "desktop_app.commands.tray:tray",
@@ -20,6 +22,7 @@ COMMANDS = {
     "status": "desktop_app.commands.status:status",
     "report": "desktop_app.commands.report:report",
     "import-logs": "desktop_app.commands.import_logs:import_logs",
+    SMOKE_TEST: "desktop_app.commands.smoke:smoke_test",
 }
 
 
@@ -28,10 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     paths = resolve_paths(args.data_dir)
     level = getattr(logging, args.log_level.upper())
-    long_running = args.command in (None, "serve")
+    key = SMOKE_TEST if args.smoke_test else args.command
+    long_running = key in (None, "serve")
     configure_logging(paths.log_dir if long_running else None, level)
     try:
-        module, _, function = COMMANDS[args.command].partition(":")
+        module, _, function = COMMANDS[key].partition(":")
         command = getattr(importlib.import_module(module), function)
         return int(command(args, paths))
     except AppError as exc:

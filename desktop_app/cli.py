@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser, suppress=False)
     parser.add_argument("--no-error-dialogs", action="store_true", help="log errors instead of showing dialogs")
     parser.add_argument("--smoke-test", action="store_true",
-                        help="start the proxy on a free port, send one request through it, exit 0 or 1")
+                        help="self-test: start the proxy on a free loopback port with a temporary data folder "
+                             "and secret (never yours: --data-dir and --secret-file are not used, nothing is "
+                             "kept), send one HTTPS request through it trusting its own CA, exit 0 or 1")
     parent = argparse.ArgumentParser(add_help=False)
     _common(parent, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -96,6 +98,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if args.secret_file is None and os.environ.get(SECRET_FILE_ENV):
         args.secret_file = Path(os.environ[SECRET_FILE_ENV])
+    if args.smoke_test and args.command is not None:
+        build_parser().error("--smoke-test runs on its own, without a command")
     if args.command == "users" and args.action != "list" and not args.name:
         build_parser().error(f"users {args.action} needs a developer NAME")
     return args
