@@ -2,7 +2,9 @@
 
 import importlib
 import logging
+import os
 import sys
+from pathlib import Path
 
 from desktop_app.cli import parse_args
 from desktop_app.core.errors import AppError
@@ -26,8 +28,20 @@ COMMANDS = {
 }
 
 
+def _ensure_standard_streams() -> None:
+    """Give a windowed (frozen, console-less) build somewhere to write.
+
+    Without a console Python has no stdout/stderr, and the first message would become an
+    AttributeError (and the frozen build's crash dialog) instead of the intended text.
+    """
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, Path(os.devnull).open("w", encoding="utf-8"))  # noqa: SIM115 - lives with the process
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `copilot-insight` with `argv`; return the process exit code."""
+    _ensure_standard_streams()
     args = parse_args(argv)
     paths = resolve_paths(args.data_dir)
     level = getattr(logging, args.log_level.upper())
