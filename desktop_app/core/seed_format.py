@@ -1,31 +1,67 @@
 """The seed script's daily metrics shape (`metrics/copilot-usage_<day>.json`), as an export.
 
 Users of the seed built scripts and dashboards on that file; this produces the same keys from
-the store: chat turns (user-initiated interactions) per editor, and completions (non-speculative,
-with text) per editor and language, where the editor key is the seed's `<editor>-<version>`.
+the store, with the same numbers as every other report format (`rollup.compute_day_totals`):
+
+- `chat_turns` is a (day, developer)'s user interactions (`DailyUsage.user_interactions`): the
+  distinct interaction ids among user model calls outside utility mode 'other', plus each such
+  call without an id on its own;
+- `chat` splits them by editor key. An interaction is attributed to ONE editor key, the one of
+  its earliest user call that day (ties broken by editor, then version), so an interaction whose
+  calls span two editors or versions counts once and the values sum to `chat_turns`;
+- `completions_count` is the returned completions (`DailyUsage.completions_returned`): completion
+  requests not speculative, answered with status 200, with text;
+- `completions` splits them by editor key, then language; the counts sum to `completions_count`.
+
+The editor key is the seed's `<editor>-<version>` (`<editor>` alone without a version, "unknown"
+without an editor).
 """
 
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from desktop_app.core import models as m
+from desktop_app.core.rollup import INITIATOR_USER, MODE_UTILITY
+from desktop_app.core.schema import placeholders
 
-_CHAT_TURNS = """
-    SELECT day, developer, editor, editor_version,
-           COUNT(DISTINCT COALESCE(NULLIF(interaction_id, ''), CAST(started_at AS TEXT)))
-    FROM usage_events
-    WHERE day BETWEEN ? AND ? AND kind = ? AND initiator = 'user' AND (mode <> 'other' OR mode LIKE 'extension:%')
+# Mirrors rollup._USER_CALLS / _USER_CALL_PARAMS (the calls `user_interactions` counts); kept equal
+# by tests/core/test_seed_format.py, which compares the figures with `usage_query.daily_usage`.
+_USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
+_USER_CALL_PARAMS: Final = (m.KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
+# Mirrors rollup._RETURNED_COMPLETION (`completions_returned`), under the same test.
+_RETURNED_COMPLETION: Final = "kind = ? AND speculative = 0 AND status = 200 AND has_text = 1"
+_RETURNED_COMPLETION_PARAMS: Final = (m.KIND_COMPLETION,)
+
+# Per (day, developer, editor, version): rollup's `user_interactions`, each interaction id counted
+# under its earliest call only, each call without an id under its own editor.
+_CHAT_TURNS: Final = f"""
+    WITH user_calls AS (
+        SELECT day, developer, editor, editor_version, interaction_id, started_at
+        FROM usage_events
+        WHERE {{scope}} AND {_USER_CALLS}
+    ), first_calls AS (
+        SELECT day, developer, editor, editor_version,
+               ROW_NUMBER() OVER (PARTITION BY day, developer, interaction_id
+                                  ORDER BY started_at, editor, editor_version) AS nth
+        FROM user_calls
+        WHERE interaction_id <> ''
+    )
+    SELECT day, developer, editor, editor_version, COUNT(*) FROM (
+        SELECT day, developer, editor, editor_version FROM first_calls WHERE nth = 1
+        UNION ALL
+        SELECT day, developer, editor, editor_version FROM user_calls WHERE interaction_id = ''
+    ) AS turns
     GROUP BY day, developer, editor, editor_version
-"""
-_COMPLETIONS = """
+"""  # noqa: S608 - constant fragments only
+_COMPLETIONS: Final = f"""
     SELECT day, developer, editor, editor_version, language, COUNT(*)
     FROM usage_events
-    WHERE day BETWEEN ? AND ? AND kind = ? AND speculative = 0 AND has_text = 1
+    WHERE {{scope}} AND {_RETURNED_COMPLETION}
     GROUP BY day, developer, editor, editor_version, language
-"""
+"""  # noqa: S608 - constant fragments only
 
 
 def _editor_key(editor: str | None, version: str | None) -> str:
@@ -39,21 +75,32 @@ def _developer_entry() -> dict[str, Any]:
 
 def seed_daily_metrics(conn: sqlite3.Connection, first_day: date, last_day: date,
                        developers: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Return one seed-shaped object per day with activity, oldest first."""
+    """Return one seed-shaped object per day with chat turns or completions, oldest first.
+
+    `developers` limits the output to those developers (None: everyone).
+    """
+    if developers is not None and not developers:
+        return []
+    scope = "day >= ? AND day <= ?"
+    scope_params: tuple[object, ...] = (first_day.isoformat(), last_day.isoformat())
+    if developers is not None:
+        scope += f" AND developer IN ({placeholders(len(developers))})"
+        scope_params += tuple(developers)
     days: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_developer_entry))
-    bounds = (first_day.isoformat(), last_day.isoformat())
-    wanted = set(developers) if developers is not None else None
-    for day, developer, editor, version, turns in conn.execute(_CHAT_TURNS, (*bounds, m.KIND_MODEL_CALL)):
-        if wanted is None or developer in wanted:
-            entry = days[day][developer]
-            entry["chat_turns"] += turns
-            entry["chat"][_editor_key(editor, version)] = turns
-    for day, developer, editor, version, language, count in conn.execute(_COMPLETIONS, (*bounds, m.KIND_COMPLETION)):
-        if wanted is None or developer in wanted:
-            entry = days[day][developer]
-            entry["completions_count"] += count
-            per_language = entry["completions"].setdefault(_editor_key(editor, version), {})
-            per_language[language or "unknown"] = count
+    chat_sql = _CHAT_TURNS.format(scope=scope)
+    for day, developer, editor, version, turns in conn.execute(chat_sql, (*scope_params, *_USER_CALL_PARAMS)):
+        entry = days[day][developer]
+        entry["chat_turns"] += turns
+        key = _editor_key(editor, version)
+        entry["chat"][key] = entry["chat"].get(key, 0) + turns
+    completions_sql = _COMPLETIONS.format(scope=scope)
+    for day, developer, editor, version, language, count in conn.execute(
+            completions_sql, (*scope_params, *_RETURNED_COMPLETION_PARAMS)):
+        entry = days[day][developer]
+        entry["completions_count"] += count
+        per_language = entry["completions"].setdefault(_editor_key(editor, version), {})
+        name = language or "unknown"
+        per_language[name] = per_language.get(name, 0) + count
     return [_day_object(day, usage) for day, usage in sorted(days.items())]
 
 
