@@ -1,6 +1,7 @@
 """The GitHub-compatible report: NDJSON in the shape of GitHub's per-user daily records (`users-1-day`).
 
-One compact JSON object per developer per day with activity, newline-terminated UTF-8, sorted by
+One compact JSON object per developer per day with activity, newline-terminated ASCII (non-ASCII
+characters as JSON escapes, so no Unicode line separator can split a record), sorted by
 (day, user_login), with the field names of GitHub's Copilot usage metrics (copilot-protocol.md
 §6.2) filled from what the proxy observed as §6.3 maps them, so scripts written for GitHub's
 export read ours. `SCHEMA` documents every field (type, whether always present, meaning) as data,
@@ -408,6 +409,8 @@ def render(data: ReportData, progress: Progress) -> bytes:
         if n % _LINES_PER_STEP == 0:
             progress.step(n / max(len(rows), 1), "Writing records")
         record = build_record(row, ides.get((row.day, row.developer), []), data.time_zone)
-        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n")
+        # ASCII: client-sent names (model, language, editor) may hold U+2028, U+2029 or U+0085, which
+        # str.splitlines() and some NDJSON readers take for line breaks; escaped, a record stays one line.
+        lines.append(json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False) + "\n")
     progress.step(1.0, "Writing records")
     return "".join(lines).encode("utf-8")

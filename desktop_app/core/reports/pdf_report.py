@@ -7,7 +7,8 @@ the page width), the prompts when the data has them, a footer with page numbers,
 
 Fonts: fpdf2's core fonts only cover Windows-1252, so the first Unicode TrueType font found in
 `FONT_CANDIDATES` is embedded; characters it lacks come from the first font of
-`FALLBACK_FONT_CANDIDATES` that has them (loaded only when a text needs one). Whatever no font can
+`FALLBACK_FONT_CANDIDATES` that has them (each loaded, in order, only when a text needs a character
+none of those loaded so far has, and at most `MAX_FALLBACK_FONTS` of them). Whatever no font can
 draw becomes "?", as does everything beyond Windows-1252 when no TrueType font exists at all
 (core Helvetica): a report is never refused for its characters.
 """
@@ -23,7 +24,7 @@ from fpdf import FPDF, FontFace
 from fpdf.fonts import TTFFont
 
 from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn
-from desktop_app.core.reports.data import PromptEntry, ReportData
+from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.html_report import (
     DEVELOPER_HEADINGS,
     NUMERIC_KINDS,
@@ -38,6 +39,7 @@ from desktop_app.core.reports.html_report import (
     truncation_note,
 )
 from desktop_app.core.reports.progress import Progress
+from desktop_app.core.reports.prompts import PromptEntry
 from desktop_app.core.reports.svg_charts import Chart, Label, breakdown_chart, daily_chart
 
 _WINDOWS_FONTS: Final = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
@@ -84,11 +86,14 @@ FALLBACK_FONT_CANDIDATES: tuple[FontFiles, ...] = (
     _same(_WINDOWS_FONTS / "YuGothM.ttc"),
     _same(_WINDOWS_FONTS / "msgothic.ttc"),
 )
-"""Fonts for the characters the main font lacks (CJK above all), tried in order when a text needs one."""
+"""Fonts for the characters the main font lacks (CJK above all), loaded in order as a text needs them."""
 
 FONT_SIGNATURES: Final = frozenset({b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf"})
 FAMILY: Final = "report"
 FALLBACK_FAMILY: Final = "report-fallback"
+"""The fallback fonts are embedded as this family name followed by 1, 2, …"""
+MAX_FALLBACK_FONTS: Final = 4
+"""At most this many fallback fonts are embedded in one document (files that fail to load do not count)."""
 CORE_FAMILY: Final = "helvetica"
 CORE_ENCODING: Final = "cp1252"
 REPLACEMENT: Final = "?"
@@ -126,6 +131,7 @@ class ReportPdf(FPDF):
         self.glyphs: frozenset[int] | None = None  # None: a core font (Windows-1252)
         self._fallbacks = list(fallbacks)
         self._fallback_glyphs: frozenset[int] = frozenset()
+        self._fallback_families: list[str] = []
         for files in fonts:
             if self._add_family(FAMILY, files):
                 self.typeface = FAMILY
@@ -156,17 +162,20 @@ class ReportPdf(FPDF):
         return frozenset(getattr(self.fonts[key], "cmap", {}))
 
     def _covered(self, char: str) -> bool:
-        """Whether the main font, or a fallback font, can draw `char` (loading a fallback on first need)."""
+        """Whether the main font, or a fallback font, can draw `char` (loading further fallbacks until one has it)."""
         if self.glyphs is None:
             return _in_core_encoding(char)
         code = ord(char)
         if code in self.glyphs or code in self._fallback_glyphs:
             return True
-        while self._fallbacks:
-            if self._add_family(FALLBACK_FAMILY, self._fallbacks.pop(0), bold=False):  # bold text uses it too
-                self._fallback_glyphs = self._cmap(FALLBACK_FAMILY)
-                self.set_fallback_fonts([FALLBACK_FAMILY], exact_match=False)
-                return code in self._fallback_glyphs
+        while self._fallbacks and len(self._fallback_families) < MAX_FALLBACK_FONTS:
+            family = f"{FALLBACK_FAMILY}{len(self._fallback_families) + 1}"  # fpdf2 ignores a re-added family
+            if self._add_family(family, self._fallbacks.pop(0), bold=False):  # bold text uses it too
+                self._fallback_families.append(family)
+                self._fallback_glyphs |= self._cmap(family)
+                self.set_fallback_fonts(self._fallback_families, exact_match=False)
+                if code in self._fallback_glyphs:
+                    return True
         return False
 
     def fit(self, text: str) -> str:

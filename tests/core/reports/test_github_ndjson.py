@@ -51,7 +51,7 @@ def records(content: bytes) -> list[dict]:
     lines = content.decode("utf-8").split("\n")[:-1]
     parsed = [json.loads(line) for line in lines]
     for line, record in zip(lines, parsed, strict=True):
-        assert line == json.dumps(record, ensure_ascii=False, separators=(",", ":"))  # compact, one line
+        assert line == json.dumps(record, separators=(",", ":"))  # compact, one line, ASCII
     return parsed
 
 
@@ -369,3 +369,23 @@ def test_a_record_without_ide_days_keeps_the_days_figures(week_report):
     assert validate_record(record) == []
     assert record["user_initiated_interaction_count"] == row.user_interactions
     assert (record["totals_by_ide"], record["totals_by_feature"], record["totals_by_cli"]) == ([], [], None)
+
+
+def test_unicode_line_separators_in_client_names_stay_inside_their_record(tmp_path):
+    write_tiny_store(tmp_path)
+    data = load(tmp_path, days=DAY_RANGE)
+    odd = "\u2028x\u0085y\u2029"
+    ide_days = tuple(dataclasses.replace(d, cells=tuple(
+        dataclasses.replace(c, model=c.model and c.model + odd, language=c.language and "lang" + odd + "é")
+        for c in d.cells)) for d in data.ide_days)
+    content = render(dataclasses.replace(data, ide_days=ide_days), Progress())
+    assert content.isascii()
+    text = content.decode("utf-8")
+    lines = text.splitlines()
+    assert len(lines) == len(data.rows) == text.count("\n")
+    parsed = [json.loads(line) for line in lines]
+    assert parsed == records(content)
+    models = {m["model"] for r in parsed for m in r["totals_by_model_feature"]}
+    languages = {lf["language"] for r in parsed for lf in r["totals_by_language_feature"]}
+    assert any(m.endswith(odd) for m in models)
+    assert "lang" + odd + "é" in languages

@@ -11,9 +11,9 @@ import pytest
 
 from desktop_app.core.reports import pdf_report
 from desktop_app.core.reports.columns import DAILY_COLUMNS
-from desktop_app.core.reports.data import PromptEntry
 from desktop_app.core.reports.pdf_report import FontFiles, daily_blocks, render
 from desktop_app.core.reports.progress import Progress, ReportCancelled
+from desktop_app.core.reports.prompts import PromptEntry
 
 DEVELOPERS = ("dev00", "dev01", "dev02", "dev03")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -150,6 +150,35 @@ def test_a_fallback_font_draws_what_the_main_font_lacks(monkeypatch, report_with
     text = "\n".join(pages_text(content))
     assert "Letters \u01c4 and \u01c5 (not in the mono font)" in text
     assert {n.split("+")[-1] for n in font_names(content)} >= {"DejaVuSansMonoBook", "DejaVuSansBook"}
+
+
+@needs_dejavu
+def test_every_fallback_font_is_used_not_only_the_first(monkeypatch, report_with_prompts):
+    mono = FontFiles(DEJAVU / "DejaVuSansMono.ttf", DEJAVU / "DejaVuSansMono-Bold.ttf")
+    monkeypatch.setattr(pdf_report, "FONT_CANDIDATES", (mono,))
+    monkeypatch.setattr(pdf_report, "FALLBACK_FONT_CANDIDATES",
+                        (mono, FontFiles(DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans.ttf")))
+    prompt = PromptEntry("dev02", datetime(2026, 11, 5, 8, 0, tzinfo=UTC), "ask", "gpt-5",
+                         "Letters \u01c4 (only in the second fallback)", "ok")
+    content = render(dataclasses.replace(report_with_prompts, prompts=(prompt,)), Progress())
+    text = "\n".join(pages_text(content))
+    assert "Letters \u01c4 (only in the second fallback)" in text
+    assert "DejaVuSansBook" in {n.split("+")[-1] for n in font_names(content)}
+
+
+@needs_dejavu
+def test_at_most_a_few_fallback_fonts_are_loaded(tmp_path):
+    broken = tmp_path / "broken.ttf"
+    broken.write_bytes(b"not a font at all" * 10)
+    mono = FontFiles(DEJAVU / "DejaVuSansMono.ttf", DEJAVU / "DejaVuSansMono.ttf")
+    fallbacks = [FontFiles(broken, broken), mono] * 10  # none has CJK; the broken ones do not count
+    pdf = pdf_report.ReportPdf("title", (mono,), fallbacks)
+    try:
+        assert pdf.fit("\u4e2d \u6587") == "? ?"
+        loaded = [key for key in pdf.fonts if key.startswith(pdf_report.FALLBACK_FAMILY)]
+        assert len(loaded) == pdf_report.MAX_FALLBACK_FONTS
+    finally:
+        pdf.close_fonts()
 
 
 def test_without_a_unicode_font_helvetica_replaces_what_it_cannot_draw(only_core_fonts, report_with_prompts):
