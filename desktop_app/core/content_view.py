@@ -8,6 +8,7 @@ the answer put back together from its stream chunks.
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from glob import escape
@@ -20,6 +21,7 @@ MAX_TEXT_CHARS: Final = 200_000
 """The most characters shown of a prompt or an answer (the end of a long prompt is what matters)."""
 _MATCH_SECONDS: Final = 0.002
 _STAMP: Final = "%Y-%m-%dT%H-%M-%S.%f"
+_SECOND: Final = "%Y-%m-%dT%H-%M-%S"
 
 
 @dataclass(frozen=True)
@@ -31,26 +33,60 @@ class Conversation:
     path: Path
 
 
+def _seconds_around(moment: datetime) -> list[str]:
+    """The file-name seconds a request started at `moment` (UTC) may carry (±2 ms across a second boundary)."""
+    margin = timedelta(seconds=_MATCH_SECONDS)
+    return sorted({(moment + shift).strftime(_SECOND) for shift in (-margin, timedelta(0), margin)})
+
+
+def _nearest(paths: Iterable[Path], developer: str, moment: datetime) -> Path | None:
+    """The file among `paths` stamped closest to `moment`, if within 2 ms."""
+    best: tuple[float, Path] | None = None
+    for path in paths:
+        stamp = path.name[: -len(f"_{developer}.json")]
+        try:
+            recorded = datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        gap = abs((recorded - moment).total_seconds())
+        if gap <= _MATCH_SECONDS and (best is None or gap < best[0]):
+            best = (gap, path)
+    return best[1] if best else None
+
+
 def find_content(root: Path, developer: str, started_at: datetime) -> Path | None:
     """The content file of `developer`'s request started at `started_at`, or None when none was recorded."""
-    moment = started_at.astimezone(UTC)
     folder = root / developer
     if not folder.is_dir():
         return None
-    margin = timedelta(seconds=_MATCH_SECONDS)
-    seconds = {(moment + shift).strftime("%Y-%m-%dT%H-%M-%S") for shift in (-margin, timedelta(0), margin)}
-    best: tuple[float, Path] | None = None
-    for second in sorted(seconds):
-        for path in folder.glob(f"*/{second}.*_{escape(developer)}.json"):
-            stamp = path.name[: -len(f"_{developer}.json")]
-            try:
-                recorded = datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
-            except ValueError:
-                continue
-            gap = abs((recorded - moment).total_seconds())
-            if gap <= _MATCH_SECONDS and (best is None or gap < best[0]):
-                best = (gap, path)
-    return best[1] if best else None
+    moment = started_at.astimezone(UTC)
+    name = escape(developer)
+    found = (path for second in _seconds_around(moment) for path in folder.glob(f"*/{second}.*_{name}.json"))
+    return _nearest(found, developer, moment)
+
+
+class ContentIndex:
+    """One developer's content files, listed once: for finding many requests' files quickly (reports)."""
+
+    def __init__(self, root: Path, developer: str) -> None:
+        """List `root/<developer>/*/*.json` (nothing when the folder does not exist)."""
+        self.developer = developer
+        self._by_second: dict[str, list[Path]] = {}
+        folder = root / developer
+        suffix = f"_{developer}.json"
+        for path in folder.glob("*/*.json") if folder.is_dir() else ():
+            if path.name.endswith(suffix):
+                self._by_second.setdefault(path.name[:19], []).append(path)
+
+    def find(self, started_at: datetime) -> Path | None:
+        """The content file of the request started at `started_at`, or None."""
+        moment = started_at.astimezone(UTC)
+        found = (path for second in _seconds_around(moment) for path in self._by_second.get(second, ()))
+        return _nearest(found, self.developer, moment)
+
+    def any_between(self, first: str, last: str) -> bool:
+        """Whether any file is stamped on a UTC day from `first` to `last` (ISO dates, inclusive)."""
+        return any(first <= second[:10] <= last for second in self._by_second)
 
 
 def _text_of(content: object) -> str:

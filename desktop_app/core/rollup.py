@@ -287,7 +287,7 @@ def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
 
 
 @contextlib.contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
     """Run several SELECTs against one consistent snapshot (unless the caller already holds one)."""
     if conn.in_transaction:
         yield
@@ -311,7 +311,7 @@ def read_day_totals(conn: sqlite3.Connection, first_day: date, last_day: date,
     if developers is not None and not developers:
         return []
     first, last = first_day.isoformat(), last_day.isoformat()
-    with _snapshot(conn):
+    with snapshot(conn):
         dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day >= ? AND day <= ?",
                                                 (first, last))]
         skip = set(dirty)

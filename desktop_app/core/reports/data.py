@@ -11,23 +11,19 @@ import dataclasses
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-from desktop_app.core.content_view import find_content, read_conversation
 from desktop_app.core.dashboard import Breakdown, DailySeries, DayRange, Summary, breakdown, daily_series, summarize
-from desktop_app.core.drilldown import read_requests
 from desktop_app.core.errors import AppError
-from desktop_app.core.models import KIND_MODEL_CALL
 from desktop_app.core.reports.aliases import aliases
 from desktop_app.core.reports.ide_totals import IdeDay, read_ide_days
+from desktop_app.core.reports.prompts import PromptEntry, content_recorded, read_prompts
+from desktop_app.core.rollup import snapshot
 from desktop_app.core.seed_format import seed_daily_metrics
 from desktop_app.core.store import UsageStore
 from desktop_app.core.usage_query import DailyUsage, daily_usage, reading_store, store_time_zone
-
-MAX_PROMPTS: Final = 2000
-"""The most prompts one report includes (the newest, per developer in turn)."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +52,6 @@ class DeveloperTotals:
 
 
 @dataclass(frozen=True)
-class PromptEntry:
-    """A prompt a developer sent and what Copilot answered (as recorded: already redacted)."""
-
-    developer: str
-    started_at: datetime  # UTC
-    mode: str
-    model: str
-    prompt: str
-    response: str
-
-
-@dataclass(frozen=True)
 class ReportData:
     """Everything any report format shows for one period."""
 
@@ -85,7 +69,8 @@ class ReportData:
     editors: Breakdown
     seed_days: tuple[dict[str, Any], ...]
     prompts: tuple[PromptEntry, ...] = ()
-    prompts_truncated: bool = False
+    prompts_truncated: bool = False  # older prompts of the period were left out (MAX_PROMPTS)
+    prompts_unreadable: int = 0  # content files skipped because they could not be read
     ide_days: tuple[IdeDay, ...] = ()  # per developer, day and IDE (the GitHub-shaped report's splits)
 
     @property
@@ -107,34 +92,6 @@ def developer_totals(rows: Iterable[DailyUsage]) -> tuple[DeveloperTotals, ...]:
 def _rename_seed_day(day: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     usage = {names[name]: figures for name, figures in day["usage"].items()}
     return {**day, "usage": dict(sorted(usage.items()))}
-
-
-def _read_prompts(conn: sqlite3.Connection, content_dir: Path, options: ReportOptions,
-                  developers: Sequence[str]) -> tuple[list[PromptEntry], bool]:
-    entries: list[PromptEntry] = []
-    for developer in developers:
-        page = read_requests(conn, developer, options.days)
-        for interaction in page.interactions:
-            lead = interaction.lead
-            if lead.kind != KIND_MODEL_CALL or lead.initiator != "user":
-                continue
-            path = find_content(content_dir, developer, lead.started_at)
-            if path is None:
-                continue
-            if len(entries) >= MAX_PROMPTS:
-                return entries, True
-            talk = read_conversation(path)
-            entries.append(PromptEntry(developer, lead.started_at, lead.mode, lead.model, talk.prompt, talk.response))
-    entries.sort(key=lambda e: (e.developer, e.started_at))
-    return entries, False
-
-
-def content_recorded(content_dir: Path, days: DayRange) -> bool:
-    """Whether any prompt or answer was recorded around `days` (files are named by their UTC start)."""
-    if not content_dir.is_dir():
-        return False
-    stamps = {(days.first + timedelta(days=n)).isoformat() for n in range(-1, days.length + 1)}
-    return any(path.name[:10] in stamps for path in content_dir.glob("*/*/*.json"))
 
 
 def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: Sequence[dict[str, Any]], *,
@@ -180,25 +137,32 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
         raise AppError("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
                        "IDE at the proxy first (Team & credentials, CA certificate guide).")
     days = options.days
-    with contextlib.closing(UsageStore.reader(database)) as conn:
-        rows = daily_usage(conn, days.first, days.last, options.developers)
-        if not rows:
-            whose = f" for {', '.join(options.developers)}" if options.developers else ""
-            raise AppError(f"No Copilot traffic was recorded between {days.first} and {days.last}{whose}; "
-                           "choose another period.")
-        with reading_store():
-            seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers)
-        ide_days = read_ide_days(conn, days, options.developers) if per_ide else ()
-        zone = store_time_zone(conn)
-        if content_recorded(content_dir, days):
-            recording_level = "content"  # whatever the setting says now, prompts were recorded then
-        report = build_report(options, rows, seed_days, time_zone=zone, recording_level=recording_level,
-                              alias_key=alias_key, ide_days=ide_days)
+    with contextlib.closing(UsageStore.reader(database)) as conn, reading_store(), snapshot(conn):
+        report = _read_report(conn, content_dir, options, recording_level=recording_level, alias_key=alias_key,
+                              per_ide=per_ide)
         if not options.include_prompts:
             return report
-        prompts, truncated = _read_prompts(conn, content_dir, options, sorted({r.developer for r in rows}))
-    if not prompts:
+        selection = read_prompts(conn, content_dir, days, sorted({r.developer for r in report.rows}))
+    if not selection.entries:
         raise AppError(f"No prompts were recorded between {days.first} and {days.last}: prompts are kept only "
                        "while recording is set to 'usage, prompts and answers' (Settings), and only for the "
                        "retention period. Export without prompts, or choose a period when they were recorded.")
-    return dataclasses.replace(report, prompts=tuple(prompts), prompts_truncated=truncated)
+    return dataclasses.replace(report, prompts=selection.entries, prompts_truncated=selection.truncated,
+                               prompts_unreadable=selection.unreadable)
+
+
+def _read_report(conn: sqlite3.Connection, content_dir: Path, options: ReportOptions, *, recording_level: str,
+                 alias_key: bytes | None, per_ide: bool) -> ReportData:
+    """Every read but the prompts, inside the caller's snapshot."""
+    days = options.days
+    rows = daily_usage(conn, days.first, days.last, options.developers)
+    if not rows:
+        whose = f" for {', '.join(options.developers)}" if options.developers else ""
+        raise AppError(f"No Copilot traffic was recorded between {days.first} and {days.last}{whose}; "
+                       "choose another period.")
+    seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers)
+    ide_days = read_ide_days(conn, days, options.developers) if per_ide else ()
+    if content_recorded(content_dir, days, sorted({r.developer for r in rows})):
+        recording_level = "content"  # whatever the setting says now, prompts were recorded then
+    return build_report(options, rows, seed_days, time_zone=store_time_zone(conn), recording_level=recording_level,
+                        alias_key=alias_key, ide_days=ide_days)

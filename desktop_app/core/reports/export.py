@@ -120,12 +120,16 @@ class ExportResult:
     period_text: str
     developers: int
     developer_days: int
+    prompts_unreadable: int = 0
 
     @property
     def summary(self) -> str:
-        """'2026-11-01 to 2026-11-30, 4 developers, 97 developer-day(s)'."""
+        """'2026-11-01 to 2026-11-30, 4 developers, 97 developer-day(s)' (and any prompt left out)."""
         plural = "s" if self.developers != 1 else ""
-        return f"{self.period_text}, {self.developers} developer{plural}, {self.developer_days} developer-day(s)"
+        text = f"{self.period_text}, {self.developers} developer{plural}, {self.developer_days} developer-day(s)"
+        if self.prompts_unreadable:
+            text += f"; {self.prompts_unreadable} recorded prompt(s) could not be read and were left out"
+        return text
 
 
 def export_report(paths: AppPaths, fmt: ReportFormat, options: ReportOptions, output: Path, *,
@@ -148,4 +152,4 @@ def export_report(paths: AppPaths, fmt: ReportFormat, options: ReportOptions, ou
     data = load_report(paths.database, paths.content_dir, options, recording_level=recording_level, alias_key=key,
                        per_ide=fmt == "github-ndjson")
     size = write_report(fmt, data, output, progress.part(0.25, 1.0))
-    return ExportResult(output, size, data.period_text, len(data.developers), len(data.rows))
+    return ExportResult(output, size, data.period_text, len(data.developers), len(data.rows), data.prompts_unreadable)

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desktop_app.core.dashboard import Breakdown, Summary
 from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn, Value, ValueKind, format_value
-from desktop_app.core.reports.data import MAX_PROMPTS, DeveloperTotals, PromptEntry, ReportData
+from desktop_app.core.reports.data import DeveloperTotals, ReportData
 from desktop_app.core.reports.progress import Progress
+from desktop_app.core.reports.prompts import MAX_PROMPTS, PromptEntry
 from desktop_app.core.reports.svg_charts import breakdown_chart_svg, daily_chart_svg
 from desktop_app.core.usage_query import DailyUsage
 
@@ -154,7 +155,7 @@ def local_time_text(moment: datetime, time_zone: str) -> str:
 
 def truncation_note() -> str:
     """Why some prompts are missing."""
-    return f"Only the first {MAX_PROMPTS:,} prompts of the period are included."
+    return f"Only the newest {MAX_PROMPTS:,} prompts of the period are included."
 
 
 # --- HTML ----------------------------------------------------------------------------------------

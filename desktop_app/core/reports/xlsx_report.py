@@ -23,8 +23,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from desktop_app.core.dashboard import Breakdown, Summary
 from desktop_app.core.reports.columns import DAILY_COLUMNS, ValueKind
-from desktop_app.core.reports.data import MAX_PROMPTS, ReportData
+from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
+from desktop_app.core.reports.prompts import MAX_PROMPTS
 
 MAX_CELL_CHARS: Final = 32_767
 """The most characters (UTF-16 code units) an Excel cell holds."""

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pytest
 
 from desktop_app.core.reports.columns import DAILY_COLUMNS, format_value
-from desktop_app.core.reports.data import PromptEntry
 from desktop_app.core.reports.html_report import counts_text, render
 from desktop_app.core.reports.progress import Progress, ReportCancelled
+from desktop_app.core.reports.prompts import PromptEntry
 
 DEVELOPERS = ("dev00", "dev01", "dev02", "dev03")
 

@@ -70,22 +70,53 @@ def test_only_some_developers(report_data_dir):
     assert [d["usage"].keys() for d in report.seed_days] == [{"dev02": 0}.keys()] * 7
 
 
-def test_recorded_prompts_are_read_from_the_content_files(report_data_dir, tmp_path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(report_data_dir, data_dir)
-    paths = resolve_paths(data_dir)
-    with closing(UsageStore.reader(paths.database)) as conn:
-        page = read_requests(conn, "dev00", WEEK)
-    lead = next(i.lead for i in page.interactions if i.lead.kind == KIND_MODEL_CALL and i.lead.initiator == "user")
-    document = {"request": {"content": {"messages": [{"role": "user", "content": "Explain the parser"}]}},
-                "response": {"content": {"choices": [{"message": {"content": "It splits tokens."}}]}}}
-    ContentLog(paths.content_dir).write(ContentRecord("dev00", lead.started_at, "chat", document))
+def user_calls(data_dir, developer, count):
+    """The `count` newest user-initiated model calls of `developer` in WEEK, newest first."""
+    with closing(UsageStore.reader(resolve_paths(data_dir).database)) as conn:
+        page = read_requests(conn, developer, WEEK)
+    calls = [r for i in page.interactions for r in i.requests if r.kind == KIND_MODEL_CALL and r.initiator == "user"]
+    return sorted(calls, key=lambda r: r.started_at, reverse=True)[:count]
+
+
+def conversation(prompt, answer):
+    return {"request": {"content": {"messages": [{"role": "user", "content": prompt}]}},
+            "response": {"content": {"choices": [{"message": {"content": answer}}]}}}
+
+
+@pytest.fixture
+def data_dir(report_data_dir, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(report_data_dir, copy)
+    return copy
+
+
+def test_recorded_prompts_are_read_from_the_content_files(data_dir):
+    content = ContentLog(resolve_paths(data_dir).content_dir)
+    (lead,) = user_calls(data_dir, "dev00", 1)
+    content.write(ContentRecord("dev00", lead.started_at, "chat", conversation("Explain the parser", "It splits.")))
     report = load(data_dir, include_prompts=True)
     assert [(p.developer, p.started_at, p.prompt, p.response) for p in report.prompts] == [
-        ("dev00", lead.started_at, "Explain the parser", "It splits tokens.")]
+        ("dev00", lead.started_at, "Explain the parser", "It splits.")]
     assert (report.prompts[0].mode, report.prompts[0].model) == (lead.mode, lead.model)
+    assert (report.prompts_truncated, report.prompts_unreadable) == (False, 0)
     assert report.recording_level == "content"  # recorded then, whatever the setting says now
-    assert load(report_data_dir).recording_level == "metadata"
+    assert load(data_dir, developers=("dev01",)).recording_level == "metadata"  # only dev00's were recorded
+
+
+def test_the_newest_prompts_are_kept_and_an_unreadable_file_is_skipped(data_dir, monkeypatch):
+    content = ContentLog(resolve_paths(data_dir).content_dir)
+    newest, middle, oldest = user_calls(data_dir, "dev01", 3)
+    for call, text in ((newest, "newest"), (middle, "middle"), (oldest, "oldest")):
+        content.write(ContentRecord("dev01", call.started_at, "chat", conversation(text, "ok")))
+    content.path_for(ContentRecord("dev01", middle.started_at, "chat", {})).write_text("{not json")
+    monkeypatch.setattr("desktop_app.core.reports.prompts.MAX_PROMPTS", 1)
+    report = load(data_dir, include_prompts=True, developers=("dev01",))
+    assert [p.prompt for p in report.prompts] == ["newest"]
+    assert report.prompts_truncated
+    monkeypatch.setattr("desktop_app.core.reports.prompts.MAX_PROMPTS", 5)
+    report = load(data_dir, include_prompts=True, developers=("dev01",))
+    assert [p.prompt for p in report.prompts] == ["oldest", "newest"]  # oldest first; the damaged one skipped
+    assert (report.prompts_truncated, report.prompts_unreadable) == (False, 1)
 
 
 def test_write_report_saves_atomically_and_a_cancel_leaves_nothing(week_report, tmp_path):

@@ -13,8 +13,9 @@ from openpyxl import load_workbook
 from desktop_app.core.dashboard import breakdown, summarize
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.reports.columns import DAILY_COLUMNS, counts_json
-from desktop_app.core.reports.data import PromptEntry, developer_totals
+from desktop_app.core.reports.data import developer_totals
 from desktop_app.core.reports.progress import Progress, ReportCancelled
+from desktop_app.core.reports.prompts import PromptEntry
 from desktop_app.core.reports.xlsx_report import MAX_CELL_CHARS, TRUNCATED_MARK, render, safe_text
 from desktop_app.core.store import UsageStore
 from desktop_app.core.usage_query import daily_usage

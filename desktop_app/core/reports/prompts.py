@@ -1,0 +1,98 @@
+"""The recorded prompts a report may include: the newest of the period, across the chosen developers.
+
+Prompts are the user-initiated model calls whose content was recorded (content recording on, within
+its retention). Each developer's content folder is listed once (`ContentIndex`) rather than searched
+per request. A content file that cannot be read is skipped and counted, never the end of the export.
+"""
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from desktop_app.core.content_view import ContentIndex, read_conversation
+from desktop_app.core.dashboard import DayRange
+from desktop_app.core.errors import AppError
+from desktop_app.core.models import KIND_MODEL_CALL
+from desktop_app.core.rollup import INITIATOR_USER
+from desktop_app.core.schema import placeholders
+from desktop_app.core.usage_query import reading_store
+
+logger = logging.getLogger(__name__)
+
+MAX_PROMPTS: Final = 2000
+"""The most prompts one report includes: the period's newest."""
+_MAX_CANDIDATES: Final = 50_000
+"""The most user-initiated calls looked at (newest first) to find them."""
+
+
+@dataclass(frozen=True)
+class PromptEntry:
+    """A prompt a developer sent and what Copilot answered (as recorded: already redacted)."""
+
+    developer: str
+    started_at: datetime  # UTC
+    mode: str
+    model: str
+    prompt: str
+    response: str
+
+
+@dataclass(frozen=True)
+class PromptSelection:
+    """The prompts found, oldest first per developer; whether older ones were left out; files unreadable."""
+
+    entries: tuple[PromptEntry, ...] = ()
+    truncated: bool = False
+    unreadable: int = 0
+
+
+def _candidates(conn: sqlite3.Connection, days: DayRange, developers: Sequence[str]) -> list[tuple[object, ...]]:
+    who = placeholders(len(developers))
+    sql = ("SELECT developer, started_at, mode, model FROM usage_events "  # noqa: S608 - placeholders only
+           f"WHERE day >= ? AND day <= ? AND kind = ? AND initiator = ? AND developer IN ({who}) "
+           "ORDER BY started_at DESC LIMIT ?")
+    params = (days.first.isoformat(), days.last.isoformat(), KIND_MODEL_CALL, INITIATOR_USER, *developers,
+              _MAX_CANDIDATES)
+    with reading_store():
+        return conn.execute(sql, params).fetchall()
+
+
+def read_prompts(conn: sqlite3.Connection, content_dir: Path, days: DayRange,
+                 developers: Sequence[str]) -> PromptSelection:
+    """The newest `MAX_PROMPTS` recorded prompts of `developers` in `days` (blocking).
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    rows = _candidates(conn, days, developers)
+    indexes = {name: ContentIndex(content_dir, name) for name in developers}
+    entries: list[PromptEntry] = []
+    unreadable = 0
+    truncated = len(rows) == _MAX_CANDIDATES
+    for developer, started, mode, model in rows:
+        started_at = datetime.fromtimestamp(float(str(started)), UTC)
+        path = indexes[str(developer)].find(started_at)
+        if path is None:
+            continue
+        if len(entries) == MAX_PROMPTS:
+            truncated = True
+            break
+        try:
+            talk = read_conversation(path)
+        except AppError as exc:
+            unreadable += 1
+            logger.warning("Skipped a recorded prompt: %s", exc.user_message)
+            continue
+        entries.append(PromptEntry(str(developer), started_at, str(mode), str(model), talk.prompt, talk.response))
+    entries.sort(key=lambda e: (e.developer, e.started_at))
+    return PromptSelection(tuple(entries), truncated, unreadable)
+
+
+def content_recorded(content_dir: Path, days: DayRange, developers: Sequence[str]) -> bool:
+    """Whether any prompt or answer of `developers` was recorded around `days` (files carry UTC days)."""
+    first, last = (days.first - timedelta(days=1)).isoformat(), (days.last + timedelta(days=1)).isoformat()
+    return any(ContentIndex(content_dir, name).any_between(first, last) for name in developers)
