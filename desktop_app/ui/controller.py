@@ -114,8 +114,9 @@ class TrayController(QObject):
         self._show_state()
 
     def quit(self) -> None:
-        """Stop the proxy (off the GUI thread), then leave."""
+        """Cancel a running export, stop the proxy (off the GUI thread), then leave."""
         self.quitting.emit()
+        self.export.cancel()
         if self.proxy.state in (TrayState.RUNNING, TrayState.STARTING, TrayState.STOPPING):
             self.proxy.stopped.connect(self._leave)
             self.proxy.stop()

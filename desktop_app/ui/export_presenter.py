@@ -45,7 +45,7 @@ class ExportPresenter(QObject):
         self._ctx = ctx
         self.window: ExportReportWindow | None = None
         self._settings = Settings()
-        self._cancel = threading.Event()
+        self._cancel = threading.Event()  # the running export's; each export gets a fresh one
         self._relay = _ProgressRelay(self)
 
     def open(self, period: ExportPeriod, settings: Settings, today: date | None = None) -> ExportReportWindow:
@@ -55,7 +55,7 @@ class ExportPresenter(QObject):
         if window is None:
             window = ExportReportWindow(today or date.today(), report_folder())
             window.export_requested.connect(self._on_export)
-            window.cancel_requested.connect(self._cancel.set)
+            window.cancel_requested.connect(self.cancel)
             window.open_url_requested.connect(self._ctx.services.open_url)
             self._relay.progressed.connect(window.show_progress)
             self.window = window
@@ -73,11 +73,15 @@ class ExportPresenter(QObject):
         except AppError as error:
             self._stopped(error)
             return
-        self._cancel.clear()
+        self._cancel = threading.Event()
         progress = Progress(on_step=self._relay.progressed.emit, is_cancelled=self._cancel.is_set)
         job = partial(export_report, self._ctx.paths, choice.fmt, options, choice.path,
                       recording_level=self._settings.recording.level, progress=progress)
         self._ctx.tasks.submit(job, self._on_done, self._stopped, name="export report")
+
+    def cancel(self) -> None:
+        """Stop the running export at its next step (the window closing, the app quitting, Cancel)."""
+        self._cancel.set()
 
     def _on_done(self, result: ExportResult) -> None:
         if self.window is not None:

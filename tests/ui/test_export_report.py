@@ -116,23 +116,15 @@ def test_refusals_before_anything_runs(app, qtbot, tmp_path):
     assert window.status.text().startswith(f"The folder {tmp_path / 'missing'} does not exist")
 
 
-def test_cancel_stops_the_export_and_writes_nothing(app, qtbot, paths, tmp_path, monkeypatch):
+def test_cancel_stops_the_export_and_writes_nothing(app, qtbot, paths, tmp_path, held_export):
     record(paths, app.bridge, "alice")
-    release = threading.Event()
-    real_load = export_module.load_report
-
-    def slow_load(*args, **kwargs):  # holds the worker until the test has pressed Cancel
-        assert release.wait(10)
-        return real_load(*args, **kwargs)
-
-    monkeypatch.setattr(export_module, "load_report", slow_load)
     window = open_export(app, qtbot, "this_week")
     target = tmp_path / "r.html"
     export_to(window, qtbot, target, "json")
     qtbot.waitUntil(lambda: window.status.text() == "Reading the usage store…", timeout=5000)
     qtbot.mouseClick(window.cancel, Qt.MouseButton.LeftButton)
     assert window.status.text() == "Cancelling…"
-    release.set()
+    held_export.set()
     qtbot.waitUntil(lambda: not window.running, timeout=10_000)
     assert window.status.text() == "The report was cancelled; no file was written."
     assert not target.exists()
@@ -141,3 +133,54 @@ def test_cancel_stops_the_export_and_writes_nothing(app, qtbot, paths, tmp_path,
     qtbot.waitUntil(lambda: not window.running, timeout=10_000)
     assert target.exists()
 
+
+
+@pytest.fixture
+def held_export(monkeypatch):
+    """Holds each export's store read until the test releases it (set the returned event)."""
+    release = threading.Event()
+    real_load = export_module.load_report
+
+    def slow_load(*args, **kwargs):
+        assert release.wait(10)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "load_report", slow_load)
+    return release
+
+
+def test_closing_the_window_cancels_a_running_export(app, qtbot, paths, tmp_path, held_export):
+    record(paths, app.bridge, "alice")
+    window = open_export(app, qtbot, "this_week")
+    target = tmp_path / "r.json"
+    export_to(window, qtbot, target, "json")
+    qtbot.waitUntil(lambda: window.status.text() == "Reading the usage store…", timeout=5000)
+    window.close()
+    held_export.set()
+    qtbot.waitUntil(lambda: not window.running, timeout=10_000)
+    assert not target.exists()
+
+
+def test_quitting_cancels_a_running_export(app, qtbot, paths, tmp_path, held_export):
+    record(paths, app.bridge, "alice")
+    window = open_export(app, qtbot, "this_week")
+    target = tmp_path / "r.json"
+    export_to(window, qtbot, target, "json")
+    qtbot.waitUntil(lambda: window.status.text() == "Reading the usage store…", timeout=5000)
+    app.controller.quit()
+    held_export.set()
+    qtbot.waitUntil(lambda: not window.running, timeout=10_000)
+    assert window.status.text() == "The report was cancelled; no file was written."
+    assert not target.exists()
+
+
+def test_a_chosen_name_follows_the_format_and_a_bare_name_goes_to_the_suggested_folder(app, qtbot, tmp_path):
+    window = open_export(app, qtbot)
+    window.ask_save_path = lambda suggested, file_filter: str(tmp_path / "november.xlsx")
+    qtbot.mouseClick(window.choose, Qt.MouseButton.LeftButton)
+    window.format.setCurrentIndex(window.format.findData("pdf"))
+    assert window.path.text() == str(tmp_path / "november.pdf")
+    window.path.setText("team.csv")
+    window.path.textEdited.emit("team.csv")
+    window.format.setCurrentIndex(window.format.findData("csv"))
+    assert window.choice().path == window.default_folder / "team.csv"

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -78,7 +79,7 @@ class ExportReportWindow(QDialog):
         self.setWindowIcon(app_icon())
         self.ask_save_path: SavePathAsker = self._ask_save_path
         self.today = today
-        self._folder = default_folder
+        self.default_folder = default_folder
         self._path_chosen = False
         self._saved: Path | None = None
         self._running = False
@@ -223,7 +224,7 @@ class ExportReportWindow(QDialog):
         return ExportChoice(fmt=fmt, days=DayRange(_pydate(self.first_day.date()), _pydate(self.last_day.date())),
                             developer=self.developer.currentData(), pseudonymize=self.pseudonymize.isChecked(),
                             include_prompts=self.include_prompts.isEnabled() and self.include_prompts.isChecked(),
-                            path=Path(self.path.text().strip()).expanduser())
+                            path=self.default_folder / Path(self.path.text().strip()).expanduser())
 
     @Slot()
     def _on_export(self) -> None:
@@ -240,6 +241,18 @@ class ExportReportWindow(QDialog):
             return
         self._set_running(True)
         self.export_requested.emit(choice)
+
+    def reject(self) -> None:
+        """Escape or the window's close button: cancel a running export (nothing is written), then close."""
+        if self._running:
+            self.cancel_requested.emit()
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Closing the window cancels a running export: a report nobody waits for is not written."""
+        if self._running:
+            self.cancel_requested.emit()
+        super().closeEvent(event)
 
     @Slot()
     def _on_cancel(self) -> None:
@@ -294,11 +307,20 @@ class ExportReportWindow(QDialog):
         self._path_chosen = True
 
     def _suggest_path(self) -> None:
-        if self._path_chosen:
-            return
         fmt: ReportFormat = self.format.currentData()
+        if self._path_chosen:
+            self._swap_suffix(FORMAT_INFO[fmt].suffix)
+            return
         name = suggested_name(fmt, _pydate(self.first_day.date()), _pydate(self.last_day.date()))
-        self.path.setText(str(self._folder / name))
+        self.path.setText(str(self.default_folder / name))
+
+    def _swap_suffix(self, suffix: str) -> None:
+        """Keep a chosen name but give it the format's suffix when it has another format's."""
+        text = self.path.text().strip()
+        current = Path(text)
+        known = {info.suffix for info in FORMAT_INFO.values()}
+        if text and current.suffix.lower() in known and current.suffix.lower() != suffix:
+            self.path.setText(str(current.with_suffix(suffix)))
 
     @Slot()
     def _on_choose(self) -> None:
