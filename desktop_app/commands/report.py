@@ -54,9 +54,11 @@ def report(args: argparse.Namespace, paths: AppPaths) -> int:
     options = ReportOptions(days=_days(args), developers=_developers(args.developers),
                             pseudonymize=args.pseudonymize, include_prompts=args.include_prompts)
     settings = load_settings(paths.settings_file)
-    result = export_report(paths, args.format, options, args.output, recording_level=settings.recording.level,
-                           progress=_terminal_progress())
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\x1b[K")
+    try:
+        result = export_report(paths, args.format, options, args.output, recording_level=settings.recording.level,
+                               progress=_terminal_progress())
+    finally:
+        if sys.stderr.isatty():  # the progress line goes, whether the report was written or refused
+            sys.stderr.write("\r\x1b[K")
     out(f"Wrote {result.path} ({args.format}, {result.size:,} bytes): {result.summary}.")
     return 0

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from desktop_app.core.fileio import atomic_write_bytes
+from desktop_app.core.errors import AppError
+from desktop_app.core.fileio import atomic_write_bytes, file_lock
 
 ALIAS_KEY_FILE: Final = "report-alias.key"
 _KEY_BYTES: Final = 32
@@ -21,15 +22,24 @@ _PREFIX: Final = "developer-"
 
 
 def alias_key(data_dir: Path) -> bytes:
-    """The installation's alias key, created on first use."""
+    """The installation's alias key, created on first use (once, even when two exports start together).
+
+    Raises:
+        AppError: The key cannot be read or created, or it is damaged (replacing it would silently
+            give every developer a new alias).
+    """
     path = data_dir / ALIAS_KEY_FILE
     try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        key = b""
+        with file_lock(path):
+            if not path.exists():
+                atomic_write_bytes(path, secrets.token_bytes(_KEY_BYTES))
+            key = path.read_bytes()
+    except OSError as exc:
+        raise AppError(f"The pseudonym key {path} could not be read or created: {exc.strerror or exc}.",
+                       details=repr(exc)) from exc
     if len(key) != _KEY_BYTES:
-        key = secrets.token_bytes(_KEY_BYTES)
-        atomic_write_bytes(path, key)
+        raise AppError(f"The pseudonym key {path} is damaged ({len(key)} bytes instead of {_KEY_BYTES}). Restore it "
+                       "from a backup to keep the aliases of earlier reports, or delete it to start new aliases.")
     return key
 
 

@@ -36,8 +36,17 @@ def test_the_alias_key_is_created_once_and_private(tmp_path):
     assert alias_key(tmp_path) == key
     if os.name == "posix":
         assert stat.S_IMODE((tmp_path / ALIAS_KEY_FILE).stat().st_mode) == 0o600
-    (tmp_path / ALIAS_KEY_FILE).write_bytes(b"short")  # damaged: replaced, never used as is
-    assert len(alias_key(tmp_path)) == 32
+    (tmp_path / ALIAS_KEY_FILE).write_bytes(b"short")
+    with pytest.raises(AppError, match=r"is damaged \(5 bytes instead of 32\)\. Restore it from a backup"):
+        alias_key(tmp_path)  # never silently replaced: every alias would change
+    assert (tmp_path / ALIAS_KEY_FILE).read_bytes() == b"short"
+
+
+def test_an_unusable_data_folder_is_a_clear_error(tmp_path):
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("a file where the data folder should be")
+    with pytest.raises(AppError, match="could not be read or created"):
+        alias_key(not_a_folder)
 
 
 def test_pseudonymizing_and_prompts_together_are_refused():
