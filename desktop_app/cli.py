@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.paths import HOME_ENV
-from desktop_app.core.reports.export import REPORT_FORMATS
+from desktop_app.core.reports.formats import REPORT_FORMATS
 from desktop_app.core.secrets import SECRET_FILE_ENV
 from desktop_app.core.settings import RECORDING_LEVELS
 

@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from desktop_app.core.reports.export import REPORT_FORMATS
+from desktop_app.core.reports.formats import REPORT_FORMATS
 from tests.e2e.served import start_serve
 from tests.e2e.test_scripted_day import alice_day, bob_day
 

@@ -9,46 +9,16 @@ import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Final, Literal, cast, get_args
+from typing import Final, cast
 
 from desktop_app.core.errors import AppError
 from desktop_app.core.fileio import export_private_bytes
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.reports.aliases import alias_key
 from desktop_app.core.reports.data import ReportData, ReportOptions, load_report
+from desktop_app.core.reports.formats import FORMAT_INFO, ReportFormat
 from desktop_app.core.reports.progress import Progress
-
-ReportFormat = Literal["csv", "xlsx", "html", "pdf", "json", "github-ndjson"]
-REPORT_FORMATS: Final[tuple[ReportFormat, ...]] = get_args(ReportFormat)
-
-
-@dataclass(frozen=True)
-class FormatInfo:
-    """How a format is offered: its label, file suffix and whether it can carry prompts."""
-
-    label: str
-    suffix: str
-    carries_prompts: bool
-
-
-FORMAT_INFO: Final[dict[ReportFormat, FormatInfo]] = {
-    "xlsx": FormatInfo("Excel workbook (.xlsx)", ".xlsx", carries_prompts=True),
-    "pdf": FormatInfo("PDF document (.pdf)", ".pdf", carries_prompts=True),
-    "html": FormatInfo("Web page (.html)", ".html", carries_prompts=True),
-    "csv": FormatInfo("CSV, one row per developer per day (.csv)", ".csv", carries_prompts=False),
-    "json": FormatInfo("JSON, the seed script's daily metrics (.json)", ".json", carries_prompts=False),
-    "github-ndjson": FormatInfo("NDJSON, GitHub's users-1-day report fields (.ndjson)", ".ndjson",
-                                carries_prompts=False),
-}
-
-
-def suggested_name(fmt: ReportFormat, first: date, last: date) -> str:
-    """A file name for the period: `copilot-usage_2026-11-01_2026-11-30.xlsx`."""
-    period = first.isoformat() if first == last else f"{first}_{last}"
-    return f"copilot-usage_{period}{FORMAT_INFO[fmt].suffix}"
-
 
 _MODULES: Final[dict[ReportFormat, str]] = {
     "csv": "csv_report", "json": "seed_json", "github-ndjson": "github_ndjson",

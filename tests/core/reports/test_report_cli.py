@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from desktop_app.core.reports.export import REPORT_FORMATS
+from desktop_app.core.reports.formats import REPORT_FORMATS
 from tests.core.reports.conftest import DEVELOPERS, WEEK
 
 

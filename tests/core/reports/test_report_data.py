@@ -16,7 +16,8 @@ from desktop_app.core.models import KIND_MODEL_CALL, ContentRecord
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.reports.aliases import ALIAS_KEY_FILE, alias_key, aliases
 from desktop_app.core.reports.data import ReportOptions
-from desktop_app.core.reports.export import suggested_name, write_report
+from desktop_app.core.reports.export import write_report
+from desktop_app.core.reports.formats import suggested_name
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.store import UsageStore
 from tests.core.reports.conftest import DEVELOPERS, WEEK, load
