@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tempfile
 import time
@@ -47,6 +48,10 @@ def run_pyinstaller() -> Path:
     if importlib.util.find_spec("PyInstaller") is None:
         sys.exit("PyInstaller is not installed in this environment. Install the build tools with:\n"
                  f"  {sys.executable} -m pip install -e '{cfg.ROOT}[build]'")
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        sys.exit(f"{sys.executable} was built without a shared libpython, which PyInstaller needs. Use a Python "
+                 "built with --enable-shared (pyenv: PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.13; "
+                 "Debian: the libpython3.x package) and recreate .venv with it.")
     _step(f"PyInstaller {cfg.SPEC.relative_to(cfg.ROOT)}")
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
                     "--distpath", str(DIST), "--workpath", str(WORK / "pyinstaller"), str(cfg.SPEC)],
