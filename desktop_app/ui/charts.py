@@ -36,6 +36,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVB
 
 from desktop_app.core.dashboard import Breakdown, DailySeries
 from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS
+from desktop_app.core.reports.svg_charts import merge_breakdown as merge_items
+from desktop_app.core.reports.svg_charts import merge_developers as merge_series
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
 
@@ -108,47 +110,17 @@ def _elide(name: str) -> str:
 
 
 def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySeries:
-    """The series as drawn: busiest first, developers without any value dropped, beyond `limit` merged.
-
-    Args:
-        series: Values per developer per day.
-        limit: With more developers than this, the `limit` busiest stay and the rest become one
-            "others (k)" series (their per-day sums) at the end.
-
-    Returns:
-        A series with at most `limit` + 1 developers.
+    """The series as drawn (`svg_charts.merge_developers`, the same rules as the reports), "others" translated.
 
     Raises:
         ValueError: `series.values` does not match its developers and days.
     """
-    if len(series.values) != len(series.developers) or any(len(v) != len(series.days) for v in series.values):
-        raise ValueError("A daily series needs one value per day for every developer.")
-    rows = [(name, values) for name, values in zip(series.developers, series.values, strict=True) if any(values)]
-    rows.sort(key=lambda row: -sum(row[1]))  # stable: equal totals keep the given order
-    if len(rows) > limit:
-        rest = rows[limit:]
-        merged = tuple(int(v) for v in np.sum(np.array([values for _, values in rest], dtype=np.int64), axis=0))
-        rows = [*rows[:limit], (tr(CONTEXT, "others ({count})").format(count=len(rest)), merged)]
-    return DailySeries(series.days, tuple(name for name, _ in rows), tuple(values for _, values in rows))
+    return merge_series(series, limit, lambda count: tr(CONTEXT, "others ({count})").format(count=count))
 
 
 def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
-    """The breakdown as drawn: zero entries dropped, largest first, beyond `limit` merged into "other (k)".
-
-    Args:
-        items: (name, count) pairs.
-        limit: With more entries than this, the `limit` largest stay and the rest become one
-            "other (k)" entry (their sum) at the end.
-
-    Returns:
-        At most `limit` + 1 (name, count) pairs.
-    """
-    kept = sorted(((name, count) for name, count in items if count), key=lambda p: -p[1])
-    if len(kept) <= limit:
-        return tuple(kept)
-    rest = kept[limit:]
-    other = (tr(CONTEXT, "other ({count})").format(count=len(rest)), sum(count for _, count in rest))
-    return (*kept[:limit], other)
+    """The breakdown as drawn (`svg_charts.merge_breakdown`, as in the reports), "other" translated."""
+    return merge_items(items, limit, lambda count: tr(CONTEXT, "other ({count})").format(count=count))
 
 
 def nice_ticks(maximum: float, target: int = 6) -> tuple[int, int]:

@@ -12,7 +12,7 @@ primitives, so both documents show the same picture. Pure Python: no Qt.
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
@@ -156,8 +156,19 @@ def text_width(text: str, size: float) -> float:
     return (0.58 * (len(text) - wide) + 1.0 * wide) * size
 
 
-def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySeries:
+def _others(count: int) -> str:
+    return f"others ({count})"
+
+
+def _other(count: int) -> str:
+    return f"other ({count})"
+
+
+def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT,
+                     others: Callable[[int], str] = _others) -> DailySeries:
     """The series as drawn: developers without a value dropped, busiest first, beyond `limit` merged.
+
+    The merged series is named `others(k)` ("others (k)"; the dashboard passes its translation).
 
     Raises:
         ValueError: `series.values` does not match its developers and days.
@@ -169,17 +180,17 @@ def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySer
     if len(rows) > limit:
         rest = rows[limit:]
         merged = tuple(sum(day) for day in zip(*(values for _, values in rest), strict=True))
-        rows = [*rows[:limit], (f"others ({len(rest)})", merged)]
+        rows = [*rows[:limit], (others(len(rest)), merged)]
     return DailySeries(series.days, tuple(name for name, _ in rows), tuple(values for _, values in rows))
 
 
-def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
-    """The breakdown as drawn: zero entries dropped, largest first, beyond `limit` merged into "other (k)"."""
+def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT, other: Callable[[int], str] = _other) -> Breakdown:
+    """The breakdown as drawn: zero entries dropped, largest first, beyond `limit` merged into `other(k)`."""
     kept = sorted(((name, count) for name, count in items if count), key=lambda p: -p[1])
     if len(kept) <= limit:
         return tuple(kept)
     rest = kept[limit:]
-    return (*kept[:limit], (f"other ({len(rest)})", sum(count for _, count in rest)))
+    return (*kept[:limit], (other(len(rest)), sum(count for _, count in rest)))
 
 
 def nice_ticks(maximum: float, target: int = 5) -> tuple[int, int]:
