@@ -122,11 +122,12 @@ def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: 
 
 
 def load_report(database: Path, content_dir: Path, options: ReportOptions, *, recording_level: str,
-                alias_key: bytes | None = None, per_ide: bool = False) -> ReportData:
+                alias_key: bytes | None = None, per_ide: bool = False, seed_shape: bool = False) -> ReportData:
     """Read the period's report from the store at `database` (blocking: run it on a worker).
 
-    `per_ide` also reads the per-IDE splits (`ide_days`) that only the GitHub-shaped report needs:
-    they come from the raw events rather than the daily summary, seconds for a month of a team.
+    Two parts come from the raw events rather than the daily summary (seconds for a month of a team,
+    tens for a year), so they are read only for the format that needs them: `per_ide` the per-IDE
+    splits (`ide_days`, the GitHub-shaped report), `seed_shape` the seed's daily objects (`seed_days`, JSON).
 
     Raises:
         AppError: Nothing was recorded in the period (or at all), or prompts were asked for and
@@ -139,7 +140,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
     days = options.days
     with contextlib.closing(UsageStore.reader(database)) as conn, reading_store(), snapshot(conn):
         report = _read_report(conn, content_dir, options, recording_level=recording_level, alias_key=alias_key,
-                              per_ide=per_ide)
+                              per_ide=per_ide, seed_shape=seed_shape)
         if not options.include_prompts:
             return report
         selection = read_prompts(conn, content_dir, days, sorted({r.developer for r in report.rows}))
@@ -152,7 +153,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
 
 
 def _read_report(conn: sqlite3.Connection, content_dir: Path, options: ReportOptions, *, recording_level: str,
-                 alias_key: bytes | None, per_ide: bool) -> ReportData:
+                 alias_key: bytes | None, per_ide: bool, seed_shape: bool) -> ReportData:
     """Every read but the prompts, inside the caller's snapshot."""
     days = options.days
     rows = daily_usage(conn, days.first, days.last, options.developers)
@@ -160,7 +161,7 @@ def _read_report(conn: sqlite3.Connection, content_dir: Path, options: ReportOpt
         whose = f" for {', '.join(options.developers)}" if options.developers else ""
         raise AppError(f"No Copilot traffic was recorded between {days.first} and {days.last}{whose}; "
                        "choose another period.")
-    seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers)
+    seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers) if seed_shape else []
     ide_days = read_ide_days(conn, days, options.developers) if per_ide else ()
     if content_recorded(content_dir, days, sorted({r.developer for r in rows})):
         recording_level = "content"  # whatever the setting says now, prompts were recorded then

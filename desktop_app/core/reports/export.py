@@ -120,6 +120,6 @@ def export_report(paths: AppPaths, fmt: ReportFormat, options: ReportOptions, ou
     progress.step(0.0, "Reading the usage store")
     key = alias_key(paths.data_dir) if options.pseudonymize else None
     data = load_report(paths.database, paths.content_dir, options, recording_level=recording_level, alias_key=key,
-                       per_ide=fmt == "github-ndjson")
+                       per_ide=fmt == "github-ndjson", seed_shape=fmt == "json")
     size = write_report(fmt, data, output, progress.part(0.25, 1.0))
     return ExportResult(output, size, data.period_text, len(data.developers), len(data.rows), data.prompts_unreadable)

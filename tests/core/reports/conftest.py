@@ -32,7 +32,7 @@ def load(data_dir: Path, **options) -> ReportData:
     paths = resolve_paths(data_dir)
     chosen = ReportOptions(days=options.pop("days", WEEK), **options)
     return load_report(paths.database, paths.content_dir, chosen, recording_level="metadata", alias_key=ALIAS_KEY,
-                       per_ide=True)
+                       per_ide=True, seed_shape=True)
 
 
 @pytest.fixture(scope="session")
