@@ -2,7 +2,7 @@
 
 The traffic is the scripted day of `test_scripted_day` (alice and bob, completions, chat, agent
 follow-ups, telemetry, CLI), recorded with prompts; each format is written by the real command and
-read back with the tool a reader would use (csv, openpyxl, json, pypdf, an HTML parser).
+read back with the tool a reader would use (csv, openpyxl, json, pypdf, an HTML parser) and compared.
 """
 
 import csv
@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from datetime import datetime
+from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -62,14 +63,15 @@ def csv_figures(path):
     return {row["developer"]: {key: int(row[key]) for key in FIGURES} for row in rows}
 
 
+XLSX_TITLES = {"requests": "Requests", "user_interactions": "Interactions", "completions_shown": "Shown",
+               "completions_accepted": "Accepted", "agent_requests": "Agent requests", "prompt_tokens": "Prompt tokens"}
+
+
 def xlsx_figures(path):
     sheet = load_workbook(path)["Daily"]
     rows = list(sheet.iter_rows(values_only=True))
-    titles = {"requests": "Requests", "user_interactions": "Interactions", "completions_shown": "Shown",
-              "completions_accepted": "Accepted", "agent_requests": "Agent requests",
-              "prompt_tokens": "Prompt tokens"}
     header = rows[0]
-    at = {key: header.index(title) for key, title in titles.items()}
+    at = {key: header.index(title) for key, title in XLSX_TITLES.items()}
     return {row[header.index("Developer")]: {key: row[at[key]] for key in FIGURES} for row in rows[1:]}
 
 
@@ -101,14 +103,57 @@ def test_the_github_ndjson_counts_the_same(reports):
     assert by_login["alice"]["chat_panel_agent_mode"] == 1
 
 
-def test_pdf_and_html_show_the_same_figures(reports):
+class _Tables(HTMLParser):
+    """Every table of an HTML page as rows of cell texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(self._cell.strip())
+            self._cell = None
+
+
+def html_figures(path):
+    parser = _Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    (daily,) = [table for table in parser.tables if table and table[0][:3] == ["Day", "Developer", "Requests"]]
+    header = daily[0]
+    at = {key: header.index(title) for key, title in XLSX_TITLES.items()}
+    return {row[1]: {key: int(row[at[key]].replace(",", "")) for key in FIGURES} for row in daily[1:]}
+
+
+def test_html_shows_the_same_figures(reports):
+    assert html_figures(reports["html"]) == csv_figures(reports["csv"])
+    assert html_figures(reports["html-prompts"]) == csv_figures(reports["csv"])
+
+
+def test_pdf_shows_the_same_figures(reports):
     text = "\n".join(page.extract_text() for page in PdfReader(reports["pdf"]).pages)
-    html = reports["html"].read_text()
     today = datetime.now().date().isoformat()
-    for document in (text, html):
-        assert today in document
-        assert "alice" in document and "bob" in document
-    assert "usage, prompts and answers" in text
+    assert f"Period: {today}" in text
+    assert "usage, prompts and answers" in text  # recorded with content, whatever the settings say now
+    for name, figures in csv_figures(reports["csv"]).items():
+        rows = [line for line in text.splitlines() if line.startswith(f"{today} {name} ")]
+        assert len(rows) == 3  # the wide table is printed in three column blocks, each row led by day and name
+        cells = rows[0].split()
+        assert int(cells[2].replace(",", "")) == figures["requests"]
+        assert int(cells[5].replace(",", "")) == figures["completions_shown"]
+        assert int(cells[7].replace(",", "")) == figures["completions_accepted"]
 
 
 def test_prompts_appear_only_when_asked_for(reports):

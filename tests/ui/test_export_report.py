@@ -116,12 +116,18 @@ def test_refusals_before_anything_runs(app, qtbot, tmp_path):
     assert window.status.text().startswith(f"The folder {tmp_path / 'missing'} does not exist")
 
 
-def test_cancel_stops_the_export_and_writes_nothing(app, qtbot, paths, tmp_path, held_export):
+def export_held_at_the_store(app, qtbot, paths, target):
+    """A JSON export of this week, started and waiting at its store read (see `held_export`)."""
     record(paths, app.bridge, "alice")
     window = open_export(app, qtbot, "this_week")
-    target = tmp_path / "r.html"
     export_to(window, qtbot, target, "json")
     qtbot.waitUntil(lambda: window.status.text() == "Reading the usage store…", timeout=5000)
+    return window
+
+
+def test_cancel_stops_the_export_and_writes_nothing(app, qtbot, paths, tmp_path, held_export):
+    target = tmp_path / "r.json"
+    window = export_held_at_the_store(app, qtbot, paths, target)
     qtbot.mouseClick(window.cancel, Qt.MouseButton.LeftButton)
     assert window.status.text() == "Cancelling…"
     held_export.set()
@@ -132,7 +138,6 @@ def test_cancel_stops_the_export_and_writes_nothing(app, qtbot, paths, tmp_path,
     export_to(window, qtbot, target, "json")  # the next export is not cancelled by the last one's cancel
     qtbot.waitUntil(lambda: not window.running, timeout=10_000)
     assert target.exists()
-
 
 
 @pytest.fixture
@@ -150,11 +155,8 @@ def held_export(monkeypatch):
 
 
 def test_closing_the_window_cancels_a_running_export(app, qtbot, paths, tmp_path, held_export):
-    record(paths, app.bridge, "alice")
-    window = open_export(app, qtbot, "this_week")
     target = tmp_path / "r.json"
-    export_to(window, qtbot, target, "json")
-    qtbot.waitUntil(lambda: window.status.text() == "Reading the usage store…", timeout=5000)
+    window = export_held_at_the_store(app, qtbot, paths, target)
     window.close()
     held_export.set()
     qtbot.waitUntil(lambda: not window.running, timeout=10_000)
@@ -162,11 +164,8 @@ def test_closing_the_window_cancels_a_running_export(app, qtbot, paths, tmp_path
 
 
 def test_quitting_cancels_a_running_export(app, qtbot, paths, tmp_path, held_export):
-    record(paths, app.bridge, "alice")
-    window = open_export(app, qtbot, "this_week")
     target = tmp_path / "r.json"
-    export_to(window, qtbot, target, "json")
-    qtbot.waitUntil(lambda: window.status.text() == "Reading the usage store…", timeout=5000)
+    window = export_held_at_the_store(app, qtbot, paths, target)
     app.controller.quit()
     held_export.set()
     qtbot.waitUntil(lambda: not window.running, timeout=10_000)
