@@ -183,3 +183,13 @@ def test_a_chosen_name_follows_the_format_and_a_bare_name_goes_to_the_suggested_
     window.path.textEdited.emit("team.csv")
     window.format.setCurrentIndex(window.format.findData("csv"))
     assert window.choice().path == window.default_folder / "team.csv"
+
+
+def test_a_fresh_installation_says_how_to_get_data(app, qtbot, tmp_path):
+    window = open_export(app, qtbot, "this_month")
+    target = tmp_path / "r.xlsx"
+    export_to(window, qtbot, target, "xlsx")
+    qtbot.waitUntil(lambda: not window.running, timeout=10_000)
+    assert window.status.text() == ("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
+                                    "IDE at the proxy first (Team & credentials, CA certificate guide).")
+    assert not target.exists()
