@@ -25,6 +25,9 @@ KIND_INFRA = "infra"
 KIND_TELEMETRY = "telemetry"
 KIND_OTHER = "other"
 
+CLI_INTEGRATION = "copilot-developer-cli"
+"""The `Copilot-Integration-Id` of the Copilot CLI (§2.2)."""
+
 # TelemetryEvent.event values.
 COMPLETION_SHOWN = "completion_shown"
 COMPLETION_ACCEPTED = "completion_accepted"

@@ -43,7 +43,7 @@ INITIATOR_USER: Final = "user"
 INITIATOR_AGENT: Final = "agent"
 MODE_UTILITY: Final = "other"
 REFRESH_DAYS_PER_TRANSACTION: Final = 7
-_CHAT_ACCEPTANCES: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
+CHAT_ACCEPTANCES: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
 
 
 @dataclass
@@ -115,19 +115,21 @@ _INTERACTIONS: Final = (
     "COUNT(DISTINCT CASE WHEN interaction_id <> '' THEN interaction_id END)"
     " + SUM(CASE WHEN interaction_id = '' THEN 1 ELSE 0 END)"
 )
-_USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
-_USER_CALL_PARAMS: Final = (KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
+USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
+"""The model calls `user_interactions` counts (with `USER_CALL_PARAMS`); reports split them by other keys."""
+USER_CALL_PARAMS: Final = (KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
 _USER_INTERACTIONS: Final = (
-    f"COUNT(DISTINCT CASE WHEN {_USER_CALLS} AND interaction_id <> '' THEN interaction_id END)"
-    f" + SUM(CASE WHEN {_USER_CALLS} AND interaction_id = '' THEN 1 ELSE 0 END)"
+    f"COUNT(DISTINCT CASE WHEN {USER_CALLS} AND interaction_id <> '' THEN interaction_id END)"
+    f" + SUM(CASE WHEN {USER_CALLS} AND interaction_id = '' THEN 1 ELSE 0 END)"
 )
 _COUNTED_COMPLETION: Final = "kind = ? AND speculative = 0 AND status = 200"
-_RETURNED_COMPLETION: Final = f"{_COUNTED_COMPLETION} AND has_text = 1"
+RETURNED_COMPLETION: Final = f"{_COUNTED_COMPLETION} AND has_text = 1"
+"""The completions `completions_returned` counts (its one parameter: KIND_COMPLETION)."""
 _USAGE_PARTS: Final[tuple[_Part, ...]] = (
     ("requests", "COUNT(*)", ()),
     ("completions_requested", f"SUM(CASE WHEN {_COUNTED_COMPLETION} THEN 1 ELSE 0 END)", (KIND_COMPLETION,)),
-    ("completions_returned", f"SUM(CASE WHEN {_RETURNED_COMPLETION} THEN 1 ELSE 0 END)", (KIND_COMPLETION,)),
-    ("lines_suggested", f"SUM(CASE WHEN {_RETURNED_COMPLETION} THEN COALESCE(lines_suggested, 0) ELSE 0 END)",
+    ("completions_returned", f"SUM(CASE WHEN {RETURNED_COMPLETION} THEN 1 ELSE 0 END)", (KIND_COMPLETION,)),
+    ("lines_suggested", f"SUM(CASE WHEN {RETURNED_COMPLETION} THEN COALESCE(lines_suggested, 0) ELSE 0 END)",
      (KIND_COMPLETION,)),
     ("model_calls", "SUM(CASE WHEN kind = ? THEN 1 ELSE 0 END)", (KIND_MODEL_CALL,)),
     ("agent_requests", "SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END)",
@@ -138,7 +140,7 @@ _USAGE_PARTS: Final[tuple[_Part, ...]] = (
     ("reasoning_tokens", "COALESCE(SUM(reasoning_tokens), 0)", ()),
     ("nano_aiu", "COALESCE(SUM(nano_aiu), 0)", ()),
     ("errors", "SUM(CASE WHEN status >= 400 OR error IS NOT NULL THEN 1 ELSE 0 END)", ()),
-    ("user_interactions", _USER_INTERACTIONS, _USER_CALL_PARAMS * 2),
+    ("user_interactions", _USER_INTERACTIONS, USER_CALL_PARAMS * 2),
 )
 _DISTINCT_SUGGESTIONS: Final = (
     "COUNT(DISTINCT CASE WHEN event = ? AND suggestion_key <> '' THEN suggestion_key END)"
@@ -149,13 +151,13 @@ _TELEMETRY_PARTS: Final[tuple[_Part, ...]] = (
     ("completions_accepted", _DISTINCT_SUGGESTIONS, (COMPLETION_ACCEPTED, COMPLETION_ACCEPTED)),
     ("lines_accepted", "SUM(CASE WHEN event = ? AND suggestion_key = '' THEN COALESCE(lines, 0) ELSE 0 END)",
      (COMPLETION_ACCEPTED,)),
-    ("chat_acceptances", "SUM(CASE WHEN event IN (?, ?, ?) THEN 1 ELSE 0 END)", _CHAT_ACCEPTANCES),
+    ("chat_acceptances", "SUM(CASE WHEN event IN (?, ?, ?) THEN 1 ELSE 0 END)", CHAT_ACCEPTANCES),
     ("nes_shown", _DISTINCT_SUGGESTIONS, (NES_SHOWN, NES_SHOWN)),
     ("nes_accepted", _DISTINCT_SUGGESTIONS, (NES_ACCEPTED, NES_ACCEPTED)),
 )
 # (dimension, grouped column, aggregate, filter, filter parameters)
 _DIMENSIONS: Final[tuple[tuple[str, str, str, str, tuple[object, ...]], ...]] = (
-    (DIM_MODE, "mode", _INTERACTIONS, _USER_CALLS, _USER_CALL_PARAMS),
+    (DIM_MODE, "mode", _INTERACTIONS, USER_CALLS, USER_CALL_PARAMS),
     (DIM_MODEL, "model", "COUNT(*)", "kind = ?", (KIND_MODEL_CALL,)),
     (DIM_LANGUAGE, "language", "COUNT(*)", _COUNTED_COMPLETION, (KIND_COMPLETION,)),
     (DIM_EDITOR, "editor", "COUNT(*)", "1 = 1", ()),

@@ -24,16 +24,8 @@ from datetime import date
 from typing import Any, Final
 
 from desktop_app.core import models as m
-from desktop_app.core.rollup import INITIATOR_USER, MODE_UTILITY
+from desktop_app.core.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS
 from desktop_app.core.schema import placeholders
-
-# Mirrors rollup._USER_CALLS / _USER_CALL_PARAMS (the calls `user_interactions` counts); kept equal
-# by tests/core/test_seed_format.py, which compares the figures with `usage_query.daily_usage`.
-_USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
-_USER_CALL_PARAMS: Final = (m.KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
-# Mirrors rollup._RETURNED_COMPLETION (`completions_returned`), under the same test.
-_RETURNED_COMPLETION: Final = "kind = ? AND speculative = 0 AND status = 200 AND has_text = 1"
-_RETURNED_COMPLETION_PARAMS: Final = (m.KIND_COMPLETION,)
 
 # Per (day, developer, editor, version): rollup's `user_interactions`, each interaction id counted
 # under its earliest call only, each call without an id under its own editor.
@@ -41,7 +33,7 @@ _CHAT_TURNS: Final = f"""
     WITH user_calls AS (
         SELECT day, developer, editor, editor_version, interaction_id, started_at
         FROM usage_events
-        WHERE {{scope}} AND {_USER_CALLS}
+        WHERE {{scope}} AND {USER_CALLS}
     ), first_calls AS (
         SELECT day, developer, editor, editor_version,
                ROW_NUMBER() OVER (PARTITION BY day, developer, interaction_id
@@ -59,7 +51,7 @@ _CHAT_TURNS: Final = f"""
 _COMPLETIONS: Final = f"""
     SELECT day, developer, editor, editor_version, language, COUNT(*)
     FROM usage_events
-    WHERE {{scope}} AND {_RETURNED_COMPLETION}
+    WHERE {{scope}} AND {RETURNED_COMPLETION}
     GROUP BY day, developer, editor, editor_version, language
 """  # noqa: S608 - constant fragments only
 
@@ -88,14 +80,14 @@ def seed_daily_metrics(conn: sqlite3.Connection, first_day: date, last_day: date
         scope_params += tuple(developers)
     days: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_developer_entry))
     chat_sql = _CHAT_TURNS.format(scope=scope)
-    for day, developer, editor, version, turns in conn.execute(chat_sql, (*scope_params, *_USER_CALL_PARAMS)):
+    for day, developer, editor, version, turns in conn.execute(chat_sql, (*scope_params, *USER_CALL_PARAMS)):
         entry = days[day][developer]
         entry["chat_turns"] += turns
         key = _editor_key(editor, version)
         entry["chat"][key] = entry["chat"].get(key, 0) + turns
     completions_sql = _COMPLETIONS.format(scope=scope)
     for day, developer, editor, version, language, count in conn.execute(
-            completions_sql, (*scope_params, *_RETURNED_COMPLETION_PARAMS)):
+            completions_sql, (*scope_params, m.KIND_COMPLETION)):
         entry = days[day][developer]
         entry["completions_count"] += count
         per_language = entry["completions"].setdefault(_editor_key(editor, version), {})

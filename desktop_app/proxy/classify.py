@@ -13,7 +13,7 @@ from desktop_app.core import models as m
 from desktop_app.proxy.hosts import host_family
 
 Json = dict[str, object]
-CLI_INTEGRATION = "copilot-developer-cli"
+CLI_INTEGRATION = m.CLI_INTEGRATION
 
 _ENGINE = re.compile(r"/v1/engines/([^/]+)/completions$")
 _INTENT_MODES = {

@@ -35,9 +35,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
 from desktop_app.core.dashboard import Breakdown, DailySeries
-from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS
+from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
 from desktop_app.core.reports.svg_charts import merge_breakdown as merge_items
 from desktop_app.core.reports.svg_charts import merge_developers as merge_series
+from desktop_app.core.reports.svg_charts import nice_ticks as report_nice_ticks
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
 
@@ -124,55 +125,8 @@ def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown
 
 
 def nice_ticks(maximum: float, target: int = 6) -> tuple[int, int]:
-    """A round tick step for counts from 0 to `maximum` and the first multiple of it at or above `maximum`.
-
-    Args:
-        maximum: The largest value to show (anything below 1 is treated as 1).
-        target: The most steps to use.
-
-    Returns:
-        (top, step), both whole numbers with step 1, 2 or 5 times a power of ten.
-    """
-    maximum = max(float(maximum), 1.0)
-    raw = maximum / max(target, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    step = max(1, round(step))
-    return math.ceil(maximum / step) * step, step
-
-
-def day_ticks(days: Sequence[date], max_labels: int) -> tuple[tuple[int, ...], bool]:
-    """Which days get a label on the date axis, so that at most `max_labels` labels are shown.
-
-    Tries, in order: every day, every other day, Mondays, every other Monday, first of each month,
-    of every other month, of each quarter, half-year and year; then evenly spaced days.
-
-    Args:
-        days: The chart's days, in order.
-        max_labels: How many labels fit (at least one is always returned for a non-empty range).
-
-    Returns:
-        (indices into `days`, whether the labels are months rather than days).
-    """
-    count = len(days)
-    if not count:
-        return (), False
-    max_labels = max(1, max_labels)
-    indices = range(count)
-    mondays = [i for i in indices if days[i].weekday() == 0]
-    levels: list[tuple[Sequence[int], bool]] = [
-        (indices, False),
-        (indices[::2], False),
-        (mondays, False),
-        (mondays[::2], False),
-    ]
-    levels += [([i for i in indices if days[i].day == 1 and (days[i].month - 1) % every == 0], True)
-               for every in (1, 2, 3, 6, 12)]
-    for ticks, by_month in levels:
-        if 0 < len(ticks) <= max_labels:
-            return tuple(ticks), by_month
-    step = math.ceil(count / max_labels)
-    return tuple(indices[::step]), count > 62
+    """(top, step) for the dashboard's count axis: `svg_charts.nice_ticks` with up to six steps."""
+    return report_nice_ticks(maximum, target)
 
 
 def _day_label(day: date, by_month: bool) -> str:

@@ -32,20 +32,23 @@ from typing import Any, Final
 
 from desktop_app.core.dashboard import DayRange
 from desktop_app.core.models import (
-    CHAT_ACCEPTED_COPY,
-    CHAT_ACCEPTED_INSERT,
-    CHAT_APPLIED_CODEBLOCK,
+    CLI_INTEGRATION,
     COMPLETION_ACCEPTED,
     COMPLETION_SHOWN,
     KIND_COMPLETION,
     KIND_MODEL_CALL,
 )
-from desktop_app.core.rollup import INITIATOR_AGENT, INITIATOR_USER, MODE_UTILITY
+from desktop_app.core.rollup import (
+    CHAT_ACCEPTANCES,
+    INITIATOR_AGENT,
+    INITIATOR_USER,
+    RETURNED_COMPLETION,
+    USER_CALL_PARAMS,
+    USER_CALLS,
+)
 from desktop_app.core.schema import placeholders
 from desktop_app.core.usage_query import reading_store
 
-CLI_INTEGRATION: Final = "copilot-developer-cli"
-"""The `Copilot-Integration-Id` of the Copilot CLI (§2.2)."""
 CLI_IDE: Final = "copilot-cli"
 """The `IdeDay.ide` of Copilot CLI traffic (whatever editor headers it sent)."""
 UNKNOWN_IDE: Final = "unknown"
@@ -55,12 +58,7 @@ CELL_COMPLETION: Final = "completion"
 CELL_CHAT: Final = "chat"
 """An `IdeCell` of chat: user-initiated interactions, or chat code blocks accepted (mode unknown)."""
 
-_CHAT_EVENTS: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
 _IDE_SQL: Final = f"CASE WHEN integration_id = '{CLI_INTEGRATION}' THEN '{CLI_IDE}' ELSE editor END"
-# The rollup's definitions (rollup._USER_CALLS, _RETURNED_COMPLETION), restated with its public constants.
-_USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
-_USER_CALL_PARAMS: Final = (KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
-_RETURNED: Final = "kind = ? AND speculative = 0 AND status = 200 AND has_text = 1"
 
 # One pass per table: usage rows grouped by IDE, language and the versions seen (with when last seen).
 _USAGE_SQL: Final = (
@@ -70,8 +68,8 @@ _USAGE_SQL: Final = (
     " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
     " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
     " COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(nano_aiu), 0),"
-    f" SUM(CASE WHEN {_RETURNED} THEN 1 ELSE 0 END),"
-    f" SUM(CASE WHEN {_RETURNED} THEN COALESCE(lines_suggested, 0) ELSE 0 END)"
+    f" SUM(CASE WHEN {RETURNED_COMPLETION} THEN 1 ELSE 0 END),"
+    f" SUM(CASE WHEN {RETURNED_COMPLETION} THEN COALESCE(lines_suggested, 0) ELSE 0 END)"
     " FROM usage_events WHERE {scope} GROUP BY day, developer, ide, language, editor_version, plugin, plugin_version"
 )
 _USAGE_PARAMS: Final = (KIND_MODEL_CALL, KIND_MODEL_CALL, INITIATOR_USER, KIND_MODEL_CALL, INITIATOR_AGENT,
@@ -79,11 +77,11 @@ _USAGE_PARAMS: Final = (KIND_MODEL_CALL, KIND_MODEL_CALL, INITIATOR_USER, KIND_M
 _INTERACTIONS_SQL: Final = (
     "SELECT day, developer, ide, mode, model, COUNT(*) FROM ("  # noqa: S608 - constant fragments only
     f" SELECT day, developer, MIN({_IDE_SQL}) AS ide, MIN(mode) AS mode, MIN(model) AS model"
-    f" FROM usage_events WHERE {{scope}} AND {_USER_CALLS} AND interaction_id <> ''"
+    f" FROM usage_events WHERE {{scope}} AND {USER_CALLS} AND interaction_id <> ''"
     " GROUP BY day, developer, interaction_id"
     " UNION ALL"
     f" SELECT day, developer, {_IDE_SQL} AS ide, mode, model"
-    f" FROM usage_events WHERE {{scope}} AND {_USER_CALLS} AND interaction_id = ''"
+    f" FROM usage_events WHERE {{scope}} AND {USER_CALLS} AND interaction_id = ''"
     ") AS interactions GROUP BY day, developer, ide, mode, model"
 )
 _TELEMETRY_SQL: Final = (
@@ -391,11 +389,11 @@ def read_ide_days(conn: sqlite3.Connection, days: DayRange,
     reader = _Reader()
     with reading_store():
         _read_usage(conn.execute(_USAGE_SQL.format(scope=scope), (*_USAGE_PARAMS, *params)).fetchall(), reader)
-        user_calls = (*params, *_USER_CALL_PARAMS)
+        user_calls = (*params, *USER_CALL_PARAMS)
         _read_interactions(conn.execute(_INTERACTIONS_SQL.format(scope=scope), user_calls * 2), reader)
-        telemetry_params = (COMPLETION_SHOWN, COMPLETION_ACCEPTED, COMPLETION_ACCEPTED, *_CHAT_EVENTS,
-                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *_CHAT_EVENTS,
-                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *_CHAT_EVENTS)
+        telemetry_params = (COMPLETION_SHOWN, COMPLETION_ACCEPTED, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES,
+                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES,
+                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES)
         _read_telemetry(conn.execute(_TELEMETRY_SQL.format(scope=scope), telemetry_params), reader)
     from_telemetry = _shown_from_telemetry(reader.ides)
     return tuple(_ide_day(key, tally, key[:2] in from_telemetry) for key, tally in sorted(reader.ides.items()))
