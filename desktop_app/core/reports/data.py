@@ -19,7 +19,7 @@ from desktop_app.core.dashboard import Breakdown, DailySeries, DayRange, Summary
 from desktop_app.core.errors import AppError
 from desktop_app.core.reports.aliases import aliases
 from desktop_app.core.reports.ide_totals import IdeDay, read_ide_days
-from desktop_app.core.reports.prompts import PromptEntry, content_recorded, read_prompts
+from desktop_app.core.reports.prompts import ContentFolders, PromptEntry, content_recorded, read_prompts
 from desktop_app.core.rollup import snapshot
 from desktop_app.core.seed_format import seed_daily_metrics
 from desktop_app.core.store import UsageStore
@@ -138,12 +138,13 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
         raise AppError("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
                        "IDE at the proxy first (Team & credentials, CA certificate guide).")
     days = options.days
+    folders = ContentFolders(content_dir)
     with contextlib.closing(UsageStore.reader(database)) as conn, reading_store(), snapshot(conn):
-        report = _read_report(conn, content_dir, options, recording_level=recording_level, alias_key=alias_key,
+        report = _read_report(conn, folders, options, recording_level=recording_level, alias_key=alias_key,
                               per_ide=per_ide, seed_shape=seed_shape)
         if not options.include_prompts:
             return report
-        selection = read_prompts(conn, content_dir, days, sorted({r.developer for r in report.rows}))
+        selection = read_prompts(conn, folders, days, sorted({r.developer for r in report.rows}))
     if not selection.entries:
         raise AppError(f"No prompts were recorded between {days.first} and {days.last}: prompts are kept only "
                        "while recording is set to 'usage, prompts and answers' (Settings), and only for the "
@@ -152,7 +153,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
                                prompts_unreadable=selection.unreadable)
 
 
-def _read_report(conn: sqlite3.Connection, content_dir: Path, options: ReportOptions, *, recording_level: str,
+def _read_report(conn: sqlite3.Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
                  alias_key: bytes | None, per_ide: bool, seed_shape: bool) -> ReportData:
     """Every read but the prompts, inside the caller's snapshot."""
     days = options.days
@@ -163,7 +164,7 @@ def _read_report(conn: sqlite3.Connection, content_dir: Path, options: ReportOpt
                        "choose another period.")
     seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers) if seed_shape else []
     ide_days = read_ide_days(conn, days, options.developers) if per_ide else ()
-    if content_recorded(content_dir, days, sorted({r.developer for r in rows})):
+    if content_recorded(folders, days, sorted({r.developer for r in rows})):
         recording_level = "content"  # whatever the setting says now, prompts were recorded then
     return build_report(options, rows, seed_days, time_zone=store_time_zone(conn), recording_level=recording_level,
                         alias_key=alias_key, ide_days=ide_days)

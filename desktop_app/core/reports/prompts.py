@@ -1,8 +1,8 @@
 """The recorded prompts a report may include: the newest of the period, across the chosen developers.
 
 Prompts are the user-initiated model calls whose content was recorded (content recording on, within
-its retention). Each developer's content folder is listed once (`ContentIndex`) rather than searched
-per request. A content file that cannot be read is skipped and counted, never the end of the export.
+its retention). Each developer's content folder is listed once per report (`ContentFolders`) rather
+than searched per request. A content file that cannot be read is skipped and counted, never the end of the export.
 """
 
 import logging
@@ -61,7 +61,22 @@ def _candidates(conn: sqlite3.Connection, days: DayRange, developers: Sequence[s
         return conn.execute(sql, params).fetchall()
 
 
-def read_prompts(conn: sqlite3.Connection, content_dir: Path, days: DayRange,
+class ContentFolders:
+    """The developers' content folders under one root, each listed at most once per report."""
+
+    def __init__(self, root: Path) -> None:
+        """Nothing is listed until a developer's folder is first needed."""
+        self.root = root
+        self._indexes: dict[str, ContentIndex] = {}
+
+    def of(self, developer: str) -> ContentIndex:
+        """`developer`'s content files."""
+        if developer not in self._indexes:
+            self._indexes[developer] = ContentIndex(self.root, developer)
+        return self._indexes[developer]
+
+
+def read_prompts(conn: sqlite3.Connection, folders: ContentFolders, days: DayRange,
                  developers: Sequence[str]) -> PromptSelection:
     """The newest `MAX_PROMPTS` recorded prompts of `developers` in `days` (blocking).
 
@@ -69,13 +84,12 @@ def read_prompts(conn: sqlite3.Connection, content_dir: Path, days: DayRange,
         StoreError: The database could not be read.
     """
     rows = _candidates(conn, days, developers)
-    indexes = {name: ContentIndex(content_dir, name) for name in developers}
     entries: list[PromptEntry] = []
     unreadable = 0
     truncated = len(rows) == _MAX_CANDIDATES
     for developer, started, mode, model in rows:
         started_at = datetime.fromtimestamp(float(str(started)), UTC)
-        path = indexes[str(developer)].find(started_at)
+        path = folders.of(str(developer)).find(started_at)
         if path is None:
             continue
         if len(entries) == MAX_PROMPTS:
@@ -92,7 +106,7 @@ def read_prompts(conn: sqlite3.Connection, content_dir: Path, days: DayRange,
     return PromptSelection(tuple(entries), truncated, unreadable)
 
 
-def content_recorded(content_dir: Path, days: DayRange, developers: Sequence[str]) -> bool:
+def content_recorded(folders: ContentFolders, days: DayRange, developers: Sequence[str]) -> bool:
     """Whether any prompt or answer of `developers` was recorded around `days` (files carry UTC days)."""
     first, last = (days.first - timedelta(days=1)).isoformat(), (days.last + timedelta(days=1)).isoformat()
-    return any(ContentIndex(content_dir, name).any_between(first, last) for name in developers)
+    return any(folders.of(name).any_between(first, last) for name in developers)
