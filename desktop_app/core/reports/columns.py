@@ -76,6 +76,10 @@ _SPEC: Final[tuple[tuple[str, str, ValueKind], ...]] = (
 DAILY_COLUMNS: Final = tuple(DailyColumn(key, title, kind) for key, title, kind in _SPEC)
 
 
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell a spreadsheet would run as a formula starts (CSV/XLSX injection): such text is defused."""
+
+
 def format_value(value: Value, kind: ValueKind) -> str:
     """A figure as people read it in HTML and PDF tables (empty when unknown)."""
     if value is None:

@@ -9,11 +9,10 @@ import csv
 import io
 from typing import Final
 
-from desktop_app.core.reports.columns import DAILY_COLUMNS, Value
+from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, Value
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 _ROWS_PER_STEP: Final = 500
 
 
@@ -21,7 +20,7 @@ def cell(value: Value) -> str | int | float:
     """A value as the CSV holds it: empty when unknown, text defused against formula injection."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from desktop_app.core.dashboard import Breakdown, Summary
-from desktop_app.core.reports.columns import DAILY_COLUMNS, ValueKind
+from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, ValueKind
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS
@@ -41,7 +41,6 @@ ROWS_PER_STEP: Final = 500
 # IllegalCharacterError for them), lone surrogates (not encodable) and the two non-characters.
 _ILLEGAL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A spreadsheet treats text starting with one of these as a formula when it is typed or imported.
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 _NUMBER_FORMATS: Final[dict[ValueKind, str]] = {
     "count": "#,##0", "ratio": "0.0%", "credits": "#,##0.00", "millis": "#,##0",
@@ -122,7 +121,7 @@ def put_text(ws: Worksheet, row: int, column: int, text: str) -> Any:  # noqa: A
     value = safe_text(text)
     cell = ws.cell(row=row, column=column, value=value)
     cell.data_type = "s"
-    if value.startswith(_FORMULA_START):
+    if value.startswith(FORMULA_STARTS):
         cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
     return cell
 
