@@ -10,8 +10,8 @@ from pathlib import Path
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.paths import HOME_ENV
 from desktop_app.core.reports.formats import REPORT_FORMATS
-from desktop_app.core.secrets import SECRET_FILE_ENV
-from desktop_app.core.settings import RECORDING_LEVELS
+from desktop_app.core.team.secrets import SECRET_FILE_ENV
+from desktop_app.core.team.settings import RECORDING_LEVELS
 
 USER_ACTIONS = ("add", "remove", "disable", "enable", "rotate", "list", "show")
 

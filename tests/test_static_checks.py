@@ -1,4 +1,4 @@
-"""The linters are part of the test run: ruff, mypy (strict on core and proxy) and import-linter."""
+"""The linters are part of the test run: ruff, mypy (strict on core, capture and proxy) and import-linter."""
 
 import shutil
 import subprocess
@@ -30,8 +30,8 @@ def test_static_check_passes(command):
 
 
 def test_core_imports_neither_qt_nor_mitmproxy():
-    code = ("import sys, desktop_app.core.settings, desktop_app.core.team, desktop_app.core.secrets, "
-            "desktop_app.core.dispatch, desktop_app.core.logging_setup; "
+    code = ("import sys, desktop_app.core.team.settings, desktop_app.core.team.directory, "
+            "desktop_app.core.team.secrets, desktop_app.core.dispatch, desktop_app.core.logging_setup; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('mitmproxy', 'PySide6')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from desktop_app.core.secrets import CachedSecret, open_secret_store
+from desktop_app.core.team.secrets import CachedSecret, open_secret_store
 
 
 def out(text: str) -> None:

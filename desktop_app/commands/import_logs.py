@@ -4,12 +4,12 @@ import argparse
 import sys
 import time
 
+from desktop_app.capture.seed_import import SeedImporter
 from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.settings import load_settings
-from desktop_app.core.store import UsageStore
-from desktop_app.proxy.seed_import import SeedImporter
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.team.settings import load_settings
 
 
 class _ProgressLine:

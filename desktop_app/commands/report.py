@@ -5,13 +5,13 @@ import sys
 from datetime import date
 
 from desktop_app.commands.common import out
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.errors import AppError
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.reports.data import ReportOptions
 from desktop_app.core.reports.export import export_report
 from desktop_app.core.reports.progress import Progress
-from desktop_app.core.settings import load_settings
+from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.team.settings import load_settings
 
 
 def _day(text: str, option: str) -> date:

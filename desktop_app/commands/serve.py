@@ -8,7 +8,7 @@ from types import FrameType
 
 from desktop_app.commands.common import secret_for
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.settings import load_settings
+from desktop_app.core.team.settings import load_settings
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 
 logger = logging.getLogger(__name__)

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from desktop_app.core.ca_guide import CHECK_HOST
-from desktop_app.core.credentials import derive_password
 from desktop_app.core.errors import AppError
+from desktop_app.core.guide.ca_guide import CHECK_HOST
 from desktop_app.core.paths import AppPaths, ensure_private_dir
-from desktop_app.core.secrets import CachedSecret, FileSecretStore
-from desktop_app.core.settings import Settings, save_settings
-from desktop_app.core.team import add_developer, require_developer
+from desktop_app.core.team.credentials import derive_password
+from desktop_app.core.team.directory import add_developer, require_developer
+from desktop_app.core.team.secrets import CachedSecret, FileSecretStore
+from desktop_app.core.team.settings import Settings, save_settings
 
 logger = logging.getLogger(__name__)
 

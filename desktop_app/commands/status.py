@@ -5,9 +5,9 @@ import contextlib
 
 from desktop_app.commands.common import out
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.settings import load_settings
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import counters, developers_seen
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import counters, developers_seen
+from desktop_app.core.team.settings import load_settings
 
 LOSS_COUNTERS = {
     "unparsed": "requests whose body was not understood (recorded with what could be read)",

@@ -15,8 +15,8 @@ from pathlib import Path
 from desktop_app.commands.common import secret_for
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths, ensure_private_dir
-from desktop_app.core.secrets import CachedSecret
-from desktop_app.core.settings import load_settings
+from desktop_app.core.team.secrets import CachedSecret
+from desktop_app.core.team.settings import load_settings
 from desktop_app.proxy.certs import InstallationCa
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 from desktop_app.system import autostart

@@ -13,23 +13,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from desktop_app.commands.common import out, secret_for
-from desktop_app.core.credentials import derive_password, proxy_url
-from desktop_app.core.diagnostics import describe, for_developer, local_time, unknown_usernames
 from desktop_app.core.errors import StoreError
+from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.secrets import CachedSecret
-from desktop_app.core.settings import Developer, Settings, load_settings, update_settings
-from desktop_app.core.snippets import advertised_host
-from desktop_app.core.store import UsageStore
-from desktop_app.core.team import (
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import ConnectionSummary, connection_summaries, developers_seen
+from desktop_app.core.team.credentials import derive_password, proxy_url
+from desktop_app.core.team.diagnostics import describe, for_developer, local_time, unknown_usernames
+from desktop_app.core.team.directory import (
     add_developer,
     remove_developer,
     require_developer,
     rotate_developer,
     set_enabled,
 )
-from desktop_app.core.usage_query import ConnectionSummary, connection_summaries, developers_seen
+from desktop_app.core.team.secrets import CachedSecret
+from desktop_app.core.team.settings import Developer, Settings, load_settings, update_settings
 
 logger = logging.getLogger(__name__)
 DIAGNOSTIC_DAYS = 30

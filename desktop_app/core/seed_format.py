@@ -24,8 +24,8 @@ from datetime import date
 from typing import Any, Final
 
 from desktop_app.core import models as m
-from desktop_app.core.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS
-from desktop_app.core.schema import placeholders
+from desktop_app.core.store.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS
+from desktop_app.core.store.schema import placeholders
 
 # Per (day, developer, editor, version): rollup's `user_interactions`, each interaction id counted
 # under its earliest call only, each call without an id under its own editor.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from mitmproxy import connection, http
 from mitmproxy.addons.proxyauth import parse_http_basic_auth
 
-from desktop_app.core.credentials import AuthResult
+from desktop_app.core.team.credentials import AuthResult
 
 logger = logging.getLogger(__name__)
 

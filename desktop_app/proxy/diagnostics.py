@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 from mitmproxy import connection, tls
 
-from desktop_app.core.credentials import AuthResult
 from desktop_app.core.models import ConnectionEvent, ConnectionEventKind
 from desktop_app.core.redaction import redact
+from desktop_app.core.team.credentials import AuthResult
 from desktop_app.proxy.auth import AuthFailure
 
 Report = Callable[[ConnectionEvent], None]

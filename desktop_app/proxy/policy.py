@@ -5,7 +5,7 @@ Runs after authentication, so an unauthenticated client always sees 407 first, w
 
 from mitmproxy import http
 
-from desktop_app.proxy.hosts import HostPolicy
+from desktop_app.capture.hosts import HostPolicy
 
 
 def _refused(host: str) -> http.Response:

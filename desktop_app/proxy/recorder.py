@@ -11,12 +11,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from mitmproxy import http
 
+from desktop_app.capture.exchange import Exchange, Headers
+from desktop_app.capture.hosts import HostPolicy
 from desktop_app.proxy.auth import developer_of
-from desktop_app.proxy.hosts import HostPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -24,50 +24,6 @@ TEE_KEY = "copilot_insight.tee"
 WS_PENDING_KEY = "copilot_insight.ws_pending"
 HEAD_LIMIT = 8 * 1024 * 1024  # kept from the start of a response
 TAIL_LIMIT = 256 * 1024  # kept from its end once the head is full (usage arrives last)
-# Header fields exactly as mitmproxy holds them (an immutable tuple, so keeping it costs nothing on the
-# proxy thread); decoded on the writer thread by `Exchange.request_header_items()` and friends.
-Headers = tuple[tuple[bytes | str, bytes | str], ...]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
-
-
-def decode_headers(fields: Headers) -> tuple[tuple[str, str], ...]:
-    """Header fields as text, names lower-case (what classification and redaction read)."""
-    return tuple((_text(name).lower(), _text(value)) for name, value in fields)
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One request and its response as captured on the proxy thread: raw, still encoded."""
-
-    developer: str
-    started: float  # epoch seconds
-    method: str
-    host: str
-    path: str  # with the query string; the analysis drops it
-    http_version: str
-    request_headers: Headers
-    request_body: bytes
-    status: int | None
-    response_headers: Headers
-    response_body: bytes
-    response_bytes: int  # as sent to the client, may exceed the captured body
-    truncated: bool
-    first_byte_at: float | None
-    ended: float
-    streamed: bool
-    error: str | None = None
-    websocket: bool = False  # a `response.create` message and the server's answer
-
-    def request_header_items(self) -> tuple[tuple[str, str], ...]:
-        """The request headers as text, names lower-case."""
-        return decode_headers(self.request_headers)
-
-    def response_header_items(self) -> tuple[tuple[str, str], ...]:
-        """The response headers as text, names lower-case."""
-        return decode_headers(self.response_headers)
 
 
 class CaptureTee:

@@ -13,22 +13,23 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from desktop_app.core.content_log import ContentLog
+from desktop_app.capture.exchange import Exchange
+from desktop_app.capture.hosts import HostPolicy, intercept_patterns
+from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, UsageEvent
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
-from desktop_app.core.settings import RecordingLevel, Settings
-from desktop_app.core.store import UsageStore
-from desktop_app.core.team import TeamDirectory
+from desktop_app.core.store.content_log import ContentLog
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.team.directory import TeamDirectory
+from desktop_app.core.team.settings import RecordingLevel, Settings
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
-from desktop_app.proxy.hosts import HostPolicy, intercept_patterns
-from desktop_app.proxy.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.proxy.policy import CopilotOnly
-from desktop_app.proxy.recorder import Exchange, UsageRecorder
+from desktop_app.proxy.recorder import UsageRecorder
 from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
 from desktop_app.proxy.setup_service import SetupPageService
 

@@ -8,12 +8,12 @@ import logging
 from pathlib import Path
 
 from desktop_app import __version__
-from desktop_app.core.ca_guide import GuideContext, url_host
 from desktop_app.core.errors import AppError
+from desktop_app.core.guide.ca_guide import GuideContext, url_host
+from desktop_app.core.guide.setup_page import SetupPage
+from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.netinfo import host_name, lan_addresses
-from desktop_app.core.settings import RecordingLevel, Settings, setup_port_for
-from desktop_app.core.setup_page import SetupPage
-from desktop_app.core.snippets import advertised_host
+from desktop_app.core.team.settings import RecordingLevel, Settings, setup_port_for
 from desktop_app.proxy.certs import describe_ca
 from desktop_app.proxy.runner import Address
 from desktop_app.proxy.setup_server import SetupServer

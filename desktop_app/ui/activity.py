@@ -16,10 +16,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.core.dayzone import resolve_zone
 from desktop_app.core.errors import StoreError
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import (
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.queries import (
     ConnectionSummary,
     DayActivity,
     activity_on,

@@ -11,7 +11,9 @@ from typing import cast, get_args
 
 from PySide6.QtCore import QObject
 
-from desktop_app.core.ca_guide import (
+from desktop_app.core.errors import AppError
+from desktop_app.core.fileio import export_bytes
+from desktop_app.core.guide.ca_guide import (
     CaCertificate,
     CaFormat,
     GuideContext,
@@ -19,10 +21,8 @@ from desktop_app.core.ca_guide import (
     system_sections,
     url_host,
 )
-from desktop_app.core.errors import AppError
-from desktop_app.core.fileio import export_bytes
-from desktop_app.core.settings import Settings
-from desktop_app.core.snippets import advertised_host
+from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.ca_guide import CaGuideWindow
 from desktop_app.ui.engine import CertificateAuthority, EngineStatus

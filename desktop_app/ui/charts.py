@@ -34,11 +34,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
-from desktop_app.core.dashboard import Breakdown, DailySeries
 from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
 from desktop_app.core.reports.svg_charts import merge_breakdown as merge_items
 from desktop_app.core.reports.svg_charts import merge_developers as merge_series
 from desktop_app.core.reports.svg_charts import nice_ticks as report_nice_ticks
+from desktop_app.core.store.dashboard import Breakdown, DailySeries
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.secrets import CachedSecret
+from desktop_app.core.team.secrets import CachedSecret
 from desktop_app.ui.engine import CertificateAuthority, DesktopServices
 from desktop_app.ui.errors import ErrorPresenter
 from desktop_app.ui.tasks import TaskRunner

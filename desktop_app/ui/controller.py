@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
-from desktop_app.core.settings import Settings, load_settings
-from desktop_app.core.snippets import advertised_host
+from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.ca_guide_presenter import CaGuidePresenter

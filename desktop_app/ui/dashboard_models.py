@@ -13,9 +13,9 @@ from typing import Final, override
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from desktop_app.core.drilldown import Interaction, RequestRecord
 from desktop_app.core.models import QuotaSnapshot
-from desktop_app.core.usage_query import SHOWN_FROM_PROXY, DailyUsage
+from desktop_app.core.store.drilldown import Interaction, RequestRecord
+from desktop_app.core.store.queries import SHOWN_FROM_PROXY, DailyUsage
 from desktop_app.ui.i18n import tr
 
 CONTEXT = "Dashboard"

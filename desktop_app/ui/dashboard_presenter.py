@@ -19,8 +19,8 @@ from types import ModuleType
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.core.content_view import Conversation, find_content, read_conversation
-from desktop_app.core.dashboard import (
+from desktop_app.core.store.content_view import Conversation, find_content, read_conversation
+from desktop_app.core.store.dashboard import (
     DashboardData,
     DashboardQuery,
     DayRange,
@@ -28,9 +28,9 @@ from desktop_app.core.dashboard import (
     load_dashboard_file,
     preset_range,
 )
-from desktop_app.core.dayzone import DayZone, resolve_zone
-from desktop_app.core.drilldown import RequestPage, RequestRecord, read_requests_file
-from desktop_app.core.settings import Settings
+from desktop_app.core.store.dayzone import DayZone, resolve_zone
+from desktop_app.core.store.drilldown import RequestPage, RequestRecord, read_requests_file
+from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.dashboard import DashboardWindow
 from desktop_app.ui.errors import describe

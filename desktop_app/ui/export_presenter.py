@@ -18,7 +18,7 @@ from desktop_app.core.reports.data import ReportOptions
 from desktop_app.core.reports.export import ExportResult, export_report
 from desktop_app.core.reports.periods import ExportPeriod
 from desktop_app.core.reports.progress import Progress, ReportCancelled
-from desktop_app.core.settings import Settings
+from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.ca_guide import download_folder
 from desktop_app.ui.dialogs.export_report import ExportChoice, ExportReportWindow

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QUrl, Signal
 
-from desktop_app.core.credentials import derive_password
-from desktop_app.core.settings import Settings, load_settings, update_settings
-from desktop_app.core.team import add_developer
+from desktop_app.core.team.credentials import derive_password
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.settings import Settings, load_settings, update_settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.settings_dialog import SettingsDialog, proxy_restart_needed
 from desktop_app.ui.dialogs.wizard import FirstRunWizard, WizardResult

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.credentials import derive_password
-from desktop_app.core.diagnostics import describe, for_developer, status_line, unknown_usernames
-from desktop_app.core.settings import Settings, load_settings, update_settings
-from desktop_app.core.snippets import ProxyAccess, advertised_host
-from desktop_app.core.team import add_developer, remove_developer, rotate_developer, set_enabled
+from desktop_app.core.guide.snippets import ProxyAccess, advertised_host
+from desktop_app.core.team.credentials import derive_password
+from desktop_app.core.team.diagnostics import describe, for_developer, status_line, unknown_usernames
+from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
+from desktop_app.core.team.settings import Settings, load_settings, update_settings
 from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow

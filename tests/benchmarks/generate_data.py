@@ -27,9 +27,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.settings import Settings, update_settings
-from desktop_app.core.store import UsageStore
-from desktop_app.core.team import add_developer
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.settings import Settings, update_settings
 from tests.benchmarks.synthetic import SyntheticSpec, chunked, generate_batches
 
 TIME_ZONE = "UTC"

@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import QDate, QSignalBlocker, QTimer
 
-from desktop_app.core.dashboard import DashboardQuery, DayRange, RangePreset, load_dashboard
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.settings import Settings
-from desktop_app.core.store import UsageStore
+from desktop_app.core.store.dashboard import DashboardQuery, DayRange, RangePreset, load_dashboard
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dashboard_presenter import DashboardPresenter
 from desktop_app.ui.errors import ErrorPresenter

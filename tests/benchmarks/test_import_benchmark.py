@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from desktop_app.core.store import UsageStore
-from desktop_app.proxy.seed_import import SeedImporter
+from desktop_app.capture.seed_import import SeedImporter
+from desktop_app.core.store.database import UsageStore
 from tests.fixtures.seed import CHAT, COMPLETION, METRICS
 
 USERS = tuple(f"dev{n:02d}" for n in range(10))

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import daily_usage
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import daily_usage
 from tests.benchmarks.synthetic import SyntheticSpec, chunked, generate_batches
 
 SPEC = SyntheticSpec()  # 1,000,000 usage events, 25 developers, 61 days from 2026-03-02

@@ -5,7 +5,7 @@ from contextlib import closing
 from datetime import date
 
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.settings import load_settings
+from desktop_app.core.team.settings import load_settings
 from tests.benchmarks.generate_data import (
     CACHE_ENV,
     COMPLETE_MARKER,

@@ -9,8 +9,8 @@ from desktop_app.core import models as m
 from desktop_app.core.models import RecordBatch, UsageEvent
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.seed_format import seed_daily_metrics
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import daily_usage
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import daily_usage
 from tests.benchmarks.generate_data import fill_data_dir
 from tests.benchmarks.synthetic import SyntheticSpec
 

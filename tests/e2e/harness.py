@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 
-from desktop_app.core.credentials import derive_password
 from desktop_app.core.models import UsageEvent
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.secrets import KeyringSecretStore, load_or_create_secret
-from desktop_app.core.settings import Settings, save_settings
-from desktop_app.core.team import add_developer, set_enabled
+from desktop_app.core.team.credentials import derive_password
+from desktop_app.core.team.directory import add_developer, set_enabled
+from desktop_app.core.team.secrets import KeyringSecretStore, load_or_create_secret
+from desktop_app.core.team.settings import Settings, save_settings
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 from tests.fakes.certs import TestPki
 

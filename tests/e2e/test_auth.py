@@ -9,8 +9,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from desktop_app.core.settings import load_settings, save_settings
-from desktop_app.core.team import add_developer, rotate_developer
+from desktop_app.core.team.directory import add_developer, rotate_developer
+from desktop_app.core.team.settings import load_settings, save_settings
 from tests.e2e.harness import COPILOT_API, COPILOT_PROXY, chat_body, completion_body
 
 
@@ -118,8 +118,8 @@ def test_users_added_rotated_or_disabled_while_running_take_effect(proxy):
     old_alice = proxy.team.passwords["alice"]
     settings = rotate_developer(add_developer(load_settings(paths.settings_file), "dave"), "alice")
     save_settings(paths.settings_file, settings)
-    from desktop_app.core.credentials import derive_password
-    from desktop_app.core.secrets import KeyringSecretStore, load_or_create_secret
+    from desktop_app.core.team.credentials import derive_password
+    from desktop_app.core.team.secrets import KeyringSecretStore, load_or_create_secret
 
     secret = load_or_create_secret(KeyringSecretStore())
     dave = derive_password(secret, "dave", 0)

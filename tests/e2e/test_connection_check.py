@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import ConnectionSummary, connection_summaries
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import ConnectionSummary, connection_summaries
 from tests.e2e.harness import COPILOT_API, chat_body, start_proxy
 from tests.e2e.served import cli
 

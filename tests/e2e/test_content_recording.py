@@ -4,7 +4,7 @@ import json
 import stat
 
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.secrets import KeyringSecretStore, load_or_create_secret
+from desktop_app.core.team.secrets import KeyringSecretStore, load_or_create_secret
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 from tests.e2e.harness import BEARER, COPILOT_API, REDIRECT_SCRIPT, EventLog, RunningProxy
 

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.store import UsageStore
+from desktop_app.core.store.database import UsageStore
 from tests.e2e.harness import COPILOT_API
 from tests.e2e.served import start_serve
 

@@ -43,7 +43,7 @@ def test_port_in_use_is_a_clear_error_within_two_seconds(team, pki, upstream):
     ("not-an-address.invalid", "is not valid"),
 ])
 def test_bad_listen_address_is_a_clear_error(team, pki, upstream, host, message):
-    from desktop_app.core.secrets import KeyringSecretStore, load_or_create_secret
+    from desktop_app.core.team.secrets import KeyringSecretStore, load_or_create_secret
     from desktop_app.proxy.service import ProxyService, ServiceOptions
 
     service = ProxyService(team.paths, team.settings, lambda: load_or_create_secret(KeyringSecretStore()),

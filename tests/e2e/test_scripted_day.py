@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import daily_usage, latest_quotas
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import daily_usage, latest_quotas
 from tests.e2e.harness import BEARER, COPILOT_API, COPILOT_PROXY, COPILOT_TELEMETRY
 from tests.e2e.served import start_serve
 

@@ -17,7 +17,7 @@ TIMEOUT = 60
 SNIPPET = """
 import hashlib
 import keyring
-from desktop_app.core.secrets import KeyringSecretStore, load_or_create_secret
+from desktop_app.core.team.secrets import KeyringSecretStore, load_or_create_secret
 first = load_or_create_secret(KeyringSecretStore())
 again = load_or_create_secret(KeyringSecretStore())
 backend = type(keyring.get_keyring())

@@ -1,6 +1,6 @@
 """Connection events from mitmproxy's words: refused logins and client handshakes that failed."""
 
-from desktop_app.core.credentials import AuthResult
+from desktop_app.core.team.credentials import AuthResult
 from desktop_app.proxy.auth import AuthFailure
 from desktop_app.proxy.diagnostics import handshake_detail, refusal_event
 

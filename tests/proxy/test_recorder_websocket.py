@@ -6,10 +6,10 @@ from mitmproxy import websocket
 from mitmproxy.test import tflow
 from wsproto.frame_protocol import Opcode
 
+from desktop_app.capture.analysis import analyze
+from desktop_app.capture.hosts import HostPolicy
 from desktop_app.core import models as m
-from desktop_app.proxy.analysis import analyze
 from desktop_app.proxy.auth import DEVELOPER_KEY
-from desktop_app.proxy.hosts import HostPolicy
 from desktop_app.proxy.recorder import UsageRecorder
 
 

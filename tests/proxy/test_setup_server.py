@@ -10,14 +10,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
-from desktop_app.core import ca_guide
-from desktop_app.core.ca_guide import SYSTEM_KEYS, GuideContext
 from desktop_app.core.errors import ProxyStartError
-from desktop_app.core.setup_page import LINUX_KEYS, SetupPage
+from desktop_app.core.guide import ca_guide
+from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, GuideContext
+from desktop_app.core.guide.setup_page import LINUX_KEYS, SetupPage
 from desktop_app.proxy import setup_server
 from desktop_app.proxy.certs import describe_ca, ensure_ca
 from desktop_app.proxy.setup_server import SECURITY_HEADERS, SetupServer, request_host
-from tests.core.test_setup_page import open_keys
+from tests.core.guide.test_setup_page import open_keys
 
 PROXY_HOST, PROXY_PORT = "proxy.example", 8080
 DOWNLOADS = ("/ca/copilot-insight-ca.pem", "/ca/copilot-insight-ca.cer", "/ca/copilot-insight-ca.p12")

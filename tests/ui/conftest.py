@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QUrl
 
 from desktop_app.core.paths import resolve_paths
-from desktop_app.core.secrets import CachedSecret, KeyringSecretStore
+from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore
 from desktop_app.proxy.certs import InstallationCa
 from desktop_app.ui.application import TrayApplication
 from desktop_app.ui.bridge import EngineBridge

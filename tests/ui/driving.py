@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from PySide6.QtGui import QAction
 
 from desktop_app.core.models import RecordBatch, UsageEvent
-from desktop_app.core.settings import DesktopSettings, Settings, save_settings
-from desktop_app.core.store import UsageStore
-from desktop_app.core.team import add_developer
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.settings import DesktopSettings, Settings, save_settings
 from desktop_app.ui.icons import TrayState
 
 

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.ca_guide import (
+from desktop_app.core.errors import AppError
+from desktop_app.core.guide.ca_guide import (
     CaCertificate,
     GuideContext,
     GuideSection,
@@ -34,9 +35,8 @@ from desktop_app.core.ca_guide import (
     guide_sections,
     system_sections,
 )
-from desktop_app.core.errors import AppError
-from desktop_app.core.settings import DesktopSettings, ProxySettings, Settings, save_settings
-from desktop_app.core.team import add_developer
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.settings import DesktopSettings, ProxySettings, Settings, save_settings
 from desktop_app.ui.ca_guide_presenter import setup_page_state
 from desktop_app.ui.dialogs.ca_guide import CaGuideWindow, platform_section
 from desktop_app.ui.engine import EngineStatus

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from desktop_app.core.dashboard import DailySeries
+from desktop_app.core.store.dashboard import DailySeries
 from desktop_app.ui.charts import (
     OTHERS_COLOUR,
     SERIES_COLOURS,

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.core.errors import ProxyStartError
-from desktop_app.core.settings import Settings, load_settings
-from desktop_app.core.team import add_developer
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.dialogs.wizard import WizardResult
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.setup_presenter import apply_wizard

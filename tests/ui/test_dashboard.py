@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QWidget
 
-from desktop_app.core.content_log import ContentLog
-from desktop_app.core.dashboard import RangePreset
 from desktop_app.core.models import ContentRecord, RecordBatch, UsageEvent
-from desktop_app.core.store import UsageStore
+from desktop_app.core.store.content_log import ContentLog
+from desktop_app.core.store.dashboard import RangePreset
+from desktop_app.core.store.database import UsageStore
 from desktop_app.ui.dashboard_models import SORT_ROLE
 from desktop_app.ui.dialogs.dashboard import DashboardWindow
 from tests.benchmarks.synthetic import SyntheticSpec, chunked, generate_batches
@@ -326,7 +326,7 @@ def test_the_presets_move_on_at_midnight_without_traffic(dashboard, qtbot):
 
 
 def test_with_content_recording_on_a_missing_file_is_explained_differently(make_app, qtbot, paths):
-    from desktop_app.core.settings import RecordingSettings
+    from desktop_app.core.team.settings import RecordingSettings
     fill(paths)
     app = running_app(make_app, qtbot, paths, time_zone=ZONE, recording=RecordingSettings(level="content"))
     window = open_dashboard(app, qtbot)

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QPersistentModelIndex, Qt
 
-from desktop_app.core.dashboard import DayRange, load_dashboard
-from desktop_app.core.drilldown import Interaction, RequestRecord, read_requests
-from desktop_app.core.store import UsageStore
+from desktop_app.core.store.dashboard import DayRange, load_dashboard
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.drilldown import Interaction, RequestRecord, read_requests
 from desktop_app.ui.dashboard_models import (
     SORT_ROLE,
     DailyTableModel,
@@ -32,7 +32,7 @@ def stored(tmp_path):
 
 
 def dashboard_of(tmp_path):
-    from desktop_app.core.dashboard import DashboardQuery
+    from desktop_app.core.store.dashboard import DashboardQuery
     with closing(UsageStore.reader(stored(tmp_path))) as conn:
         return load_dashboard(conn, DashboardQuery(DAYS))
 

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtGui import QAction
 
 from desktop_app.commands.tray import ServiceEngine
-from desktop_app.core.credentials import derive_password
-from desktop_app.core.secrets import CachedSecret, KeyringSecretStore
-from desktop_app.core.settings import ProxySettings, RecordingSettings, Settings, save_settings
-from desktop_app.core.team import add_developer
+from desktop_app.core.team.credentials import derive_password
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore
+from desktop_app.core.team.settings import ProxySettings, RecordingSettings, Settings, save_settings
 from desktop_app.ui.icons import TrayState
 from tests.e2e.harness import COPILOT_API, REDIRECT_SCRIPT, chat_body
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from desktop_app.core.settings import DesktopSettings, Developer, ProxySettings, RecordingSettings, Settings
+from desktop_app.core.team.settings import DesktopSettings, Developer, ProxySettings, RecordingSettings, Settings
 from desktop_app.ui.dialogs.settings_dialog import SettingsDialog, proxy_restart_needed, split_hosts
 
 DEVELOPERS = (

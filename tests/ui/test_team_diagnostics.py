@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app.core.settings import Settings
-from desktop_app.core.team import add_developer
-from desktop_app.core.usage_query import ConnectionSummary, DayActivity
+from desktop_app.core.store.queries import ConnectionSummary, DayActivity
+from desktop_app.core.team.directory import add_developer
+from desktop_app.core.team.settings import Settings
 from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.dialogs.team import CONNECTION_COLUMN, TeamDialog, TeamRow
 from desktop_app.ui.team_presenter import team_rows, unknown_name_lines

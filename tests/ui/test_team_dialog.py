@@ -9,14 +9,14 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QTableView
 
-from desktop_app.core.settings import validate_developer_name
-from desktop_app.core.snippets import (
+from desktop_app.core.guide.snippets import (
     ProxyAccess,
     jetbrains_text,
     powershell_exports,
     shell_exports,
     vscode_settings,
 )
+from desktop_app.core.team.settings import validate_developer_name
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow, TeamTableModel
 
 SEEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)

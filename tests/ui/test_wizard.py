@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from desktop_app.core.settings import DEFAULT_PORT, Developer, ProxySettings, RecordingSettings, Settings
+from desktop_app.core.team.settings import DEFAULT_PORT, Developer, ProxySettings, RecordingSettings, Settings
 from desktop_app.ui.dialogs.wizard import FirstRunWizard, WizardResult
 
 LAN = ("2001:db8::5", "192.168.1.20", "10.0.0.7")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from desktop_app.core.usage_query import DailyUsage
+from desktop_app.core.store.queries import DailyUsage
 
 ValueKind = Literal["text", "count", "ratio", "credits", "millis", "counts"]
 Value = str | int | float | None

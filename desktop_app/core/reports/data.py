@@ -15,15 +15,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.dashboard import Breakdown, DailySeries, DayRange, Summary, breakdown, daily_series, summarize
 from desktop_app.core.errors import AppError
 from desktop_app.core.reports.aliases import aliases
 from desktop_app.core.reports.ide_totals import IdeDay, read_ide_days
 from desktop_app.core.reports.prompts import ContentFolders, PromptEntry, content_recorded, read_prompts
-from desktop_app.core.rollup import snapshot
 from desktop_app.core.seed_format import seed_daily_metrics
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import DailyUsage, daily_usage, reading_store, store_time_zone
+from desktop_app.core.store.dashboard import (
+    Breakdown,
+    DailySeries,
+    DayRange,
+    Summary,
+    breakdown,
+    daily_series,
+    summarize,
+)
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import DailyUsage, daily_usage, reading_store, store_time_zone
+from desktop_app.core.store.rollup import snapshot
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from typing import Any, Final, Literal
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.ide_totals import CELL_COMPLETION, IdeCell, IdeDay
 from desktop_app.core.reports.progress import Progress
-from desktop_app.core.usage_query import DailyUsage
+from desktop_app.core.store.queries import DailyUsage
 
 JsonType = Literal["string", "integer", "number", "boolean", "null", "array", "object"]
 Record = dict[str, Any]

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from desktop_app.core.dashboard import Breakdown, Summary
 from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn, Value, ValueKind, format_value
 from desktop_app.core.reports.data import DeveloperTotals, ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS, PromptEntry
 from desktop_app.core.reports.svg_charts import breakdown_chart_svg, daily_chart_svg
-from desktop_app.core.usage_query import DailyUsage
+from desktop_app.core.store.dashboard import Breakdown, Summary
+from desktop_app.core.store.queries import DailyUsage
 
 REPORT_TITLE: Final = "Copilot usage report"
 RECORDING_LEVELS: Final = {"metadata": "usage only", "content": "usage, prompts and answers"}

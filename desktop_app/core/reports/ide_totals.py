@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.models import (
     CLI_INTEGRATION,
     COMPLETION_ACCEPTED,
@@ -38,7 +37,9 @@ from desktop_app.core.models import (
     KIND_COMPLETION,
     KIND_MODEL_CALL,
 )
-from desktop_app.core.rollup import (
+from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.queries import reading_store
+from desktop_app.core.store.rollup import (
     CHAT_ACCEPTANCES,
     INITIATOR_AGENT,
     INITIATOR_USER,
@@ -46,8 +47,7 @@ from desktop_app.core.rollup import (
     USER_CALL_PARAMS,
     USER_CALLS,
 )
-from desktop_app.core.schema import placeholders
-from desktop_app.core.usage_query import reading_store
+from desktop_app.core.store.schema import placeholders
 
 CLI_IDE: Final = "copilot-cli"
 """The `IdeDay.ide` of Copilot CLI traffic (whatever editor headers it sent)."""

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Final, Literal, get_args
 
-from desktop_app.core.dashboard import DayRange, RangePreset, preset_range
+from desktop_app.core.store.dashboard import DayRange, RangePreset, preset_range
 
 ExportPeriod = Literal["this_week", "last_week", "this_month", "last_month", "custom"]
 EXPORT_PERIODS: Final[tuple[ExportPeriod, ...]] = get_args(ExportPeriod)

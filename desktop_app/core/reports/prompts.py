@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from desktop_app.core.content_view import ContentIndex, read_conversation
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.errors import AppError
 from desktop_app.core.models import KIND_MODEL_CALL
-from desktop_app.core.rollup import INITIATOR_USER
-from desktop_app.core.schema import placeholders
-from desktop_app.core.usage_query import reading_store
+from desktop_app.core.store.content_view import ContentIndex, read_conversation
+from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.queries import reading_store
+from desktop_app.core.store.rollup import INITIATOR_USER
+from desktop_app.core.store.schema import placeholders
 
 logger = logging.getLogger(__name__)
 

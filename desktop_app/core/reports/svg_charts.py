@@ -18,7 +18,7 @@ from datetime import date
 from typing import Final, Literal
 from xml.sax.saxutils import escape
 
-from desktop_app.core.dashboard import Breakdown, DailySeries
+from desktop_app.core.store.dashboard import Breakdown, DailySeries
 
 SERIES_COLOURS: Final = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",

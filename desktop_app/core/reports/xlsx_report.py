@@ -21,11 +21,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from desktop_app.core.dashboard import Breakdown, Summary
 from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, ValueKind
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS
+from desktop_app.core.store.dashboard import Breakdown, Summary
 
 MAX_CELL_CHARS: Final = 32_767
 """The most characters (UTF-16 code units) an Excel cell holds."""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.dashboard import DashboardData, DayRange
+from desktop_app.core.store.dashboard import DashboardData, DayRange
 from desktop_app.ui.dashboard_models import DailyTableModel, QuotaTableModel
 from desktop_app.ui.dialogs.dashboard_parts import EmptyState, FilterBar, SummaryCards
 from desktop_app.ui.dialogs.dashboard_requests import RequestsPane

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.dashboard import DayRange, RangePreset, Summary
+from desktop_app.core.store.dashboard import DayRange, RangePreset, Summary
 from desktop_app.ui.dashboard_models import count_text, credits_text, percent_text
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named

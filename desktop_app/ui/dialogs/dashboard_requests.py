@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.content_view import Conversation
-from desktop_app.core.drilldown import RequestPage, RequestRecord
+from desktop_app.core.store.content_view import Conversation
+from desktop_app.core.store.drilldown import RequestPage, RequestRecord
 from desktop_app.ui.dashboard_models import InteractionTreeModel, count_text
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named

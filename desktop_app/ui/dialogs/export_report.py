@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.reports.formats import FORMAT_INFO, ReportFormat, suggested_name
 from desktop_app.core.reports.periods import EXPORT_PERIODS, ExportPeriod, export_range
+from desktop_app.core.store.dashboard import DayRange
 from desktop_app.ui.icons import app_icon
 from desktop_app.ui.widgets import named
 

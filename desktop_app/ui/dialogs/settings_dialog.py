@@ -34,10 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.dayzone import resolve_zone
 from desktop_app.core.errors import StoreError
+from desktop_app.core.guide.snippets import advertised_host, listens_only_locally
 from desktop_app.core.paths import HOME_ENV
-from desktop_app.core.settings import (
+from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.team.settings import (
     HOST_NAME,
     DesktopSettings,
     ProxySettings,
@@ -46,7 +47,6 @@ from desktop_app.core.settings import (
     Settings,
     validate_listen_host,
 )
-from desktop_app.core.snippets import advertised_host, listens_only_locally
 from desktop_app.ui.widgets import named
 
 LOCAL_ONLY_HOST = "127.0.0.1"

@@ -41,9 +41,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core import diagnostics
-from desktop_app.core.settings import validate_developer_name
-from desktop_app.core.snippets import ProxyAccess, jetbrains_text, powershell_exports, shell_exports, vscode_settings
+from desktop_app.core.guide.snippets import (
+    ProxyAccess,
+    jetbrains_text,
+    powershell_exports,
+    shell_exports,
+    vscode_settings,
+)
+from desktop_app.core.team import diagnostics
+from desktop_app.core.team.settings import validate_developer_name
 from desktop_app.ui.widgets import named
 
 NAME_COLUMN, STATE_COLUMN, REQUESTS_COLUMN, LAST_SEEN_COLUMN, CONNECTION_COLUMN = range(5)

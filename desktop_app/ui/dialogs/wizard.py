@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from desktop_app.core.settings import RecordingLevel, Settings, validate_developer_name, validate_listen_host
-from desktop_app.core.snippets import ProxyAccess, advertised_host, listens_only_locally
+from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, listens_only_locally
+from desktop_app.core.team.settings import RecordingLevel, Settings, validate_developer_name, validate_listen_host
 from desktop_app.ui.widgets import named
 
 PasswordSource = Callable[[str], str | None]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.reports.data import ReportData, ReportOptions, load_report
 from desktop_app.core.reports.prompts import PromptEntry
+from desktop_app.core.store.dashboard import DayRange
 from tests.benchmarks.generate_data import fill_data_dir
 from tests.benchmarks.synthetic import SyntheticSpec
 

@@ -13,8 +13,8 @@ from desktop_app.core.reports import csv_report, seed_json
 from desktop_app.core.reports.columns import DAILY_COLUMNS
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.seed_format import seed_daily_metrics
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import daily_usage
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import daily_usage
 from tests.core.reports.conftest import DEVELOPERS, WEEK
 
 

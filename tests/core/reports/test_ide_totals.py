@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from desktop_app.core import models as m
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.errors import StoreError
 from desktop_app.core.models import RecordBatch, TelemetryEvent, UsageEvent
 from desktop_app.core.paths import resolve_paths
@@ -22,8 +21,9 @@ from desktop_app.core.reports.ide_totals import (
     IdeDay,
     read_ide_days,
 )
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import daily_usage
+from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import daily_usage
 from tests.core.reports.conftest import ALIAS_KEY, DEVELOPERS, WEEK
 
 # --- a hand-written store ------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from desktop_app.core.dashboard import DayRange
 from desktop_app.core.reports.periods import export_range
+from desktop_app.core.store.dashboard import DayRange
 
 
 @pytest.mark.parametrize(("period", "today", "first", "last"), [

@@ -8,9 +8,6 @@ from contextlib import closing
 
 import pytest
 
-from desktop_app.core.content_log import ContentLog
-from desktop_app.core.dashboard import summarize
-from desktop_app.core.drilldown import read_requests
 from desktop_app.core.errors import AppError
 from desktop_app.core.models import KIND_MODEL_CALL, ContentRecord
 from desktop_app.core.paths import resolve_paths
@@ -19,7 +16,10 @@ from desktop_app.core.reports.data import ReportOptions
 from desktop_app.core.reports.export import write_report
 from desktop_app.core.reports.formats import suggested_name
 from desktop_app.core.reports.progress import Progress, ReportCancelled
-from desktop_app.core.store import UsageStore
+from desktop_app.core.store.content_log import ContentLog
+from desktop_app.core.store.dashboard import summarize
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.drilldown import read_requests
 from tests.core.reports.conftest import DEVELOPERS, WEEK, load
 
 

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from desktop_app.core.dashboard import DailySeries
 from desktop_app.core.reports.svg_charts import (
     NO_DATA,
     OTHERS_COLOUR,
@@ -17,6 +16,7 @@ from desktop_app.core.reports.svg_charts import (
     day_ticks,
     nice_ticks,
 )
+from desktop_app.core.store.dashboard import DailySeries
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 

@@ -10,15 +10,15 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from desktop_app.core.dashboard import breakdown, summarize
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.reports.columns import DAILY_COLUMNS, counts_json
 from desktop_app.core.reports.data import developer_totals
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.reports.prompts import PromptEntry
 from desktop_app.core.reports.xlsx_report import MAX_CELL_CHARS, TRUNCATED_MARK, render, safe_text
-from desktop_app.core.store import UsageStore
-from desktop_app.core.usage_query import daily_usage
+from desktop_app.core.store.dashboard import breakdown, summarize
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import daily_usage
 from tests.core.reports.conftest import DEVELOPERS, WEEK
 
 SHEETS = ["Summary", "Daily", "Developers", "Models", "Languages", "Editors"]

@@ -1,0 +1,168 @@
+"""The writer thread's work: analyse captured exchanges, store them, write content, notify.
+
+Called by the dispatcher with batches of `Exchange`s and `ConnectionEvent`s (refused logins, failed
+TLS handshakes, passed connection checks). A failing analysis, a full disk or a locked
+database costs a counted record, never the proxy: the store is retried with the next batch
+(bounded), and what cannot be kept is counted as unrecorded.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from desktop_app.capture.analysis import analyze, unparsed_batch
+from desktop_app.capture.exchange import Exchange
+from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
+from desktop_app.core.store.content_log import ContentLog
+from desktop_app.core.store.database import UsageStore
+
+logger = logging.getLogger(__name__)
+
+UsageListener = Callable[[Sequence[UsageEvent]], None]
+MAX_PENDING = 5_000
+PURGE_INTERVAL = 3600.0
+ROLLUP_INTERVAL = 60.0
+
+
+@dataclass
+class PipelineStats:
+    """What was analysed, stored, and lost."""
+
+    analysed: int = 0
+    unparsed: int = 0
+    stored: int = 0
+    unrecorded: int = 0
+    content_files: int = 0
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long content files and events are kept."""
+
+    content_days: int
+    event_days: int
+
+
+class RecordingPipeline:
+    """Consumer of exchange batches, running on the dispatcher's thread."""
+
+    def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
+                 retention: Retention, listeners: Sequence[UsageListener] = (),
+                 dropped: Callable[[], int] = lambda: 0) -> None:
+        """Open the store lazily, on the writer thread that will own its connection.
+
+        `dropped` reports how many exchanges the queue refused; like the unparsed and unrecorded
+        counts it is added to the store's counters, so `copilot-insight status` can show it.
+        """
+        self._open_store = open_store
+        self._dropped = dropped
+        self._saved_counts = {"unparsed": 0, "unrecorded": 0, "dropped": 0}
+        self._store: UsageStore | None = None
+        self._content = content
+        self._retention = retention
+        self._listeners = list(listeners)
+        self._pending: list[RecordBatch] = []
+        self._purged_at = 0.0
+        self._refreshed_at = time.monotonic()
+        self.stats = PipelineStats()
+
+    def __call__(self, items: Sequence[Exchange | ConnectionEvent]) -> None:
+        """Analyse, store and announce one batch of exchanges and connection events.
+
+        Listeners hear about every stored batch, with the usage events it held (none when it held only
+        connection events), so a GUI can refresh what it shows of either.
+        """
+        batches = [self._analyse(item) if isinstance(item, Exchange) else RecordBatch(connections=(item,))
+                   for item in items]
+        self._write(batches)
+        self._write_content(batches)
+        events = [usage for batch in batches for usage in batch.usage]
+        for listener in self._listeners:
+            listener(events)
+        self._purge_if_due()
+
+    def _analyse(self, exchange: Exchange) -> RecordBatch:
+        self.stats.analysed += 1
+        try:
+            batch = analyze(exchange, record_content=self._content is not None)
+        except Exception:  # a parser bug must not lose the request: keep what the capture says
+            logger.exception("Could not analyse a %s request to %s.", exchange.method, exchange.host)
+            batch = unparsed_batch(exchange)
+        if not batch.usage or batch.usage[0].parse_status != "ok":
+            self.stats.unparsed += 1
+        return batch
+
+    def _write(self, batches: list[RecordBatch]) -> None:
+        if self._open_store is None:
+            return
+        pending = [*self._pending, *batches]
+        try:
+            if self._store is None:
+                self._store = self._open_store()
+            self._store.write_many(pending)
+        except Exception as exc:  # noqa: BLE001 - disk full, locked, damaged: keep for the next batch
+            kept = pending[-MAX_PENDING:]
+            lost = len(pending) - len(kept)
+            self.stats.unrecorded += lost
+            self._pending = kept
+            logger.error("Could not store %d usage record(s) (%s); will retry.", len(kept), exc)  # noqa: TRY400
+            return
+        self.stats.stored += sum(len(b.usage) for b in pending)
+        self._pending = []
+        try:
+            self._save_counts()
+            self._refresh_today_if_due()
+        except Exception as exc:  # noqa: BLE001 - both are retried after the next write
+            logger.warning("Could not update the counters or today's summary (%s); will retry.", exc)
+
+    def _refresh_today_if_due(self) -> None:
+        """Summarise today now and then, so dashboards rarely compute it from raw events."""
+        now = time.monotonic()
+        if self._store is not None and now - self._refreshed_at >= ROLLUP_INTERVAL:
+            self._refreshed_at = now
+            self._store.refresh_rollups()
+
+    def _save_counts(self) -> None:
+        """Add what was lost since the last save to the store's counters."""
+        current = {"unparsed": self.stats.unparsed, "unrecorded": self.stats.unrecorded, "dropped": self._dropped()}
+        for name, value in current.items():
+            delta = value - self._saved_counts[name]
+            if delta and self._store is not None:
+                self._store.add_counter(name, delta)
+                self._saved_counts[name] = value
+
+    def _write_content(self, batches: list[RecordBatch]) -> None:
+        if self._content is None:
+            return
+        for record in (r for batch in batches for r in batch.content):
+            try:
+                self._content.write(record)
+                self.stats.content_files += 1
+            except OSError as exc:
+                logger.error("Could not write a content file: %s.", exc.strerror)  # noqa: TRY400
+
+    def _purge_if_due(self) -> None:
+        now = time.monotonic()
+        if self._store is None or (self._purged_at and now - self._purged_at < PURGE_INTERVAL):
+            return  # no store yet: purge as soon as one is open
+        self._purged_at = now
+        today = datetime.now(UTC)
+        try:
+            if self._content is not None:
+                self._content.purge(today - timedelta(days=self._retention.content_days))
+            if self._store is not None:
+                self._store.purge(today - timedelta(days=self._retention.event_days))
+        except Exception:
+            logger.exception("Retention purge failed; will try again later.")
+
+    def close(self) -> None:
+        """Save the loss counters and close the store (on the writer thread that owns it)."""
+        if self._store is not None:
+            try:
+                self._save_counts()
+            except Exception:  # noqa: BLE001 - closing must not fail on a full disk
+                logger.warning("Could not save the recording counters.")
+            self._store.close()
+            self._store = None

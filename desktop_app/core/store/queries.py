@@ -1,0 +1,254 @@
+"""The read API over the usage store: per-developer daily figures, quotas, counters, who was seen.
+
+Every function takes a read connection (`UsageStore.reader(path)` or `store.read_connection()`),
+opened by, and used only on, the calling thread. The figures follow copilot-protocol.md §5.3 and
+§6.3: completions counted from the proxy, shown/accepted from IDE telemetry (falling back to the
+proxy's non-empty completions when a developer's IDE sent no telemetry that day), user-initiated
+interactions as distinct interaction ids of user model calls, agent requests as the rest.
+The definitions of the underlying sums live in the daily summary, `rollup.compute_day_totals`.
+"""
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from desktop_app.core.errors import StoreError
+from desktop_app.core.models import QuotaSnapshot
+from desktop_app.core.store.rollup import DIM_EDITOR, DIM_LANGUAGE, DIM_MODE, DIM_MODEL, DayTotals, read_day_totals
+from desktop_app.core.store.schema import META_TIME_ZONE
+
+NANO_AIU_PER_CREDIT = 1e9
+SHOWN_FROM_TELEMETRY = "telemetry"
+SHOWN_FROM_PROXY = "proxy"
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    """One developer's Copilot usage on one local day (in the store's time zone).
+
+    Attributes:
+        day: The local day.
+        developer: Who.
+        requests: Every recorded request, of any kind.
+        completions_requested: Non-speculative inline-completion requests answered with status 200.
+        completions_returned: Those of them that returned text (a suggestion).
+        completions_shown: Distinct suggestions shown (telemetry), or `completions_returned`
+            when the IDE sent no "shown" telemetry that day; `shown_source` says which.
+        shown_source: "telemetry" or "proxy".
+        completions_accepted: Distinct accepted suggestions (partial accepts of one count once).
+        acceptance_rate: accepted / shown, None when nothing was shown.
+        lines_suggested: Lines of the returned completions (as the proxy saw them).
+        lines_accepted: Per accepted suggestion, the most lines any of its accept events reported.
+        chat_acceptances: Chat code blocks inserted, copied or applied.
+        nes_shown: Distinct next-edit suggestions shown.
+        nes_accepted: Distinct next-edit suggestions accepted.
+        user_interactions: Distinct interactions with a user-initiated model call (utility calls in
+            mode 'other' excluded; a call without interaction id counts on its own).
+        interactions_by_mode: The same, per mode (ask, edit, agent, inline, cli, extension:<id>, ...).
+        agent_requests: Model calls initiated by the agent (tool loops, helpers, retries).
+        model_calls: All model calls (chat completions, responses, messages).
+        models: Model calls per model.
+        languages: `completions_requested` per language.
+        editors: Requests per editor.
+        prompt_tokens: Sum over all requests.
+        completion_tokens: Sum over all requests.
+        cached_tokens: Sum over all requests.
+        reasoning_tokens: Sum over all requests.
+        ai_credits: Sum of `copilot_usage.total_nano_aiu` / 1e9.
+        errors: Requests with status >= 400 or a transport error.
+        latency_p50_ms: Median duration of model calls and completions that got a response and were
+            not cancelled (nearest rank); None without any.
+        latency_p95_ms: The 95th percentile of the same.
+    """
+
+    day: date
+    developer: str
+    requests: int
+    completions_requested: int
+    completions_returned: int
+    completions_shown: int
+    shown_source: str
+    completions_accepted: int
+    acceptance_rate: float | None
+    lines_suggested: int
+    lines_accepted: int
+    chat_acceptances: int
+    nes_shown: int
+    nes_accepted: int
+    user_interactions: int
+    interactions_by_mode: dict[str, int]
+    agent_requests: int
+    model_calls: int
+    models: dict[str, int]
+    languages: dict[str, int]
+    editors: dict[str, int]
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    ai_credits: float
+    errors: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+
+@contextlib.contextmanager
+def reading_store() -> Iterator[None]:
+    """Turn a failure in the middle of a read into a StoreError a person can act on (every read API uses it)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"The usage database could not be read: {exc}.",
+                         details=f"{type(exc).__name__}: {exc}") from exc
+
+
+def _daily_usage(totals: DayTotals) -> DailyUsage:
+    from_telemetry = totals.telemetry_shown > 0
+    shown = totals.telemetry_shown if from_telemetry else totals.completions_returned
+    return DailyUsage(
+        day=date.fromisoformat(totals.day), developer=totals.developer, requests=totals.requests,
+        completions_requested=totals.completions_requested, completions_returned=totals.completions_returned,
+        completions_shown=shown, shown_source=SHOWN_FROM_TELEMETRY if from_telemetry else SHOWN_FROM_PROXY,
+        completions_accepted=totals.completions_accepted,
+        acceptance_rate=totals.completions_accepted / shown if shown else None,
+        lines_suggested=totals.lines_suggested, lines_accepted=totals.lines_accepted,
+        chat_acceptances=totals.chat_acceptances, nes_shown=totals.nes_shown, nes_accepted=totals.nes_accepted,
+        user_interactions=totals.user_interactions, interactions_by_mode=dict(totals.counts.get(DIM_MODE, {})),
+        agent_requests=totals.agent_requests, model_calls=totals.model_calls,
+        models=dict(totals.counts.get(DIM_MODEL, {})), languages=dict(totals.counts.get(DIM_LANGUAGE, {})),
+        editors=dict(totals.counts.get(DIM_EDITOR, {})), prompt_tokens=totals.prompt_tokens,
+        completion_tokens=totals.completion_tokens, cached_tokens=totals.cached_tokens,
+        reasoning_tokens=totals.reasoning_tokens, ai_credits=totals.nano_aiu / NANO_AIU_PER_CREDIT,
+        errors=totals.errors, latency_p50_ms=totals.latency_p50_ms, latency_p95_ms=totals.latency_p95_ms,
+    )
+
+
+def daily_usage(conn: sqlite3.Connection, first_day: date, last_day: date,
+                developers: Sequence[str] | None = None) -> list[DailyUsage]:
+    """Return each developer's figures for each day from `first_day` to `last_day` (inclusive).
+
+    Only (day, developer) pairs with recorded activity appear; the list is sorted by (day, developer).
+
+    Args:
+        conn: A read connection owned by the calling thread.
+        first_day: The first local day.
+        last_day: The last local day.
+        developers: Only these developers; None means everyone.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        return [_daily_usage(t) for t in read_day_totals(conn, first_day, last_day, developers)]
+
+
+def _in_developers(developers: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    if developers is None:
+        return "1 = 1", ()
+    return f"developer IN ({', '.join('?' * len(developers))})", tuple(developers)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def latest_quotas(conn: sqlite3.Connection, developers: Sequence[str] | None = None) -> list[QuotaSnapshot]:
+    """Return the latest quota snapshot per (developer, quota), sorted by developer then quota.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    where, params = _in_developers(developers)
+    columns = "developer, quota, observed_at, entitlement, remaining_percent, overage, overage_permitted, reset_at"
+    sql = f"SELECT {columns} FROM quota_snapshots WHERE {where} ORDER BY developer, quota"  # noqa: S608 - placeholders
+    with reading_store():
+        rows = conn.execute(sql, params).fetchall()
+    return [
+        QuotaSnapshot(developer=developer, quota=quota, observed_at=_from_epoch(observed), entitlement=entitlement,
+                      remaining_percent=remaining, overage=overage,
+                      overage_permitted=None if permitted is None else bool(permitted), reset_at=reset_at)
+        for developer, quota, observed, entitlement, remaining, overage, permitted, reset_at in rows
+    ]
+
+
+def counters(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return the store's counters (unparsed, unrecorded, dropped, ...) by name.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        return {name: int(value) for name, value in conn.execute("SELECT name, value FROM counters ORDER BY name")}
+
+
+def store_time_zone(conn: sqlite3.Connection) -> str:
+    """Return the time zone the store's days are computed in ('local:...' when it has no IANA name).
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (META_TIME_ZONE,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
+    """Return (developer, last seen, UTC) for everyone who ever sent traffic, sorted by developer.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        rows = conn.execute("SELECT developer, last_seen FROM developers ORDER BY developer").fetchall()
+    return [(developer, _from_epoch(last_seen)) for developer, last_seen in rows]
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    """How much one developer used Copilot on one day, for the tray and the team dialog."""
+
+    requests: int
+    last_seen: datetime
+
+
+def activity_on(conn: sqlite3.Connection, day: str) -> dict[str, DayActivity]:
+    """Return each active developer's request count and last request (UTC) on `day` ('YYYY-MM-DD').
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        rows = conn.execute("SELECT developer, COUNT(*), MAX(started_at) FROM usage_events WHERE day = ? "
+                            "GROUP BY developer ORDER BY developer", (day,)).fetchall()
+    return {developer: DayActivity(int(count), _from_epoch(last)) for developer, count, last in rows}
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    """Connection events of one kind, name, source and host, counted (see `models.ConnectionEvent`)."""
+
+    kind: str
+    username: str
+    source: str
+    host: str
+    count: int
+    first_at: datetime  # UTC
+    last_at: datetime  # UTC
+    detail: str
+
+
+def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None) -> list[ConnectionSummary]:
+    """Return the connection diagnostics last seen at or after `since` (all when None), newest first.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    cutoff = since.timestamp() if since is not None else 0.0
+    with reading_store():
+        rows = conn.execute("SELECT kind, username, source, host, count, first_at, last_at, detail "
+                            "FROM connection_events WHERE last_at >= ? ORDER BY last_at DESC, kind, username",
+                            (cutoff,)).fetchall()
+    return [ConnectionSummary(kind, username, source, host, int(count), _from_epoch(first), _from_epoch(last), detail)
+            for kind, username, source, host, count, first, last, detail in rows]

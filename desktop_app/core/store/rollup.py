@@ -1,0 +1,322 @@
+"""The daily summary ("rollup"): what every daily figure means, and keeping `daily_rollup` current.
+
+Queries over months of raw events are too slow for a dashboard (a month of a 25-person team is
+~500,000 rows), so each (day, developer) is summarised once into `daily_rollup` (+ its counts by
+model, language, editor and mode in `daily_rollup_counts`). The summary is always recomputed from
+the raw events by the GROUP BY queries here (`compute_day_totals`, the definition of every daily
+figure), never incremented, so it cannot drift: a write marks its days in `rollup_dirty`
+(`MARK_DIRTY`); the writer (`store.UsageStore`) recomputes dirty days with `refresh_days` once they
+stop receiving events (and at open, after a purge or a time-zone change, or on `refresh_rollups`);
+readers (`read_day_totals`) compute the still-dirty days (normally just today) from the raw events
+and take the rest from the rollup.
+
+Every function works on a connection its caller owns (writes inside the caller's transaction);
+nothing here opens connections or knows about threads. The tables themselves are created in `schema`.
+"""
+
+import contextlib
+import math
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any, Final
+
+from desktop_app.core.models import (
+    CHAT_ACCEPTED_COPY,
+    CHAT_ACCEPTED_INSERT,
+    CHAT_APPLIED_CODEBLOCK,
+    COMPLETION_ACCEPTED,
+    COMPLETION_SHOWN,
+    KIND_COMPLETION,
+    KIND_MODEL_CALL,
+    NES_ACCEPTED,
+    NES_SHOWN,
+)
+from desktop_app.core.store.schema import placeholders
+
+DIM_MODE: Final = "mode"
+DIM_MODEL: Final = "model"
+DIM_LANGUAGE: Final = "language"
+DIM_EDITOR: Final = "editor"
+INITIATOR_USER: Final = "user"
+INITIATOR_AGENT: Final = "agent"
+MODE_UTILITY: Final = "other"
+REFRESH_DAYS_PER_TRANSACTION: Final = 7
+CHAT_ACCEPTANCES: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
+
+
+@dataclass
+class DayTotals:
+    """One developer's day, summarised: the row `daily_rollup` keeps (and its counts by dimension).
+
+    `counts` maps a dimension (`DIM_MODE`: user interactions by mode, `DIM_MODEL`: model calls by
+    model, `DIM_LANGUAGE`: counted completion requests by language, `DIM_EDITOR`: requests by
+    editor) to value → count.
+    """
+
+    day: str
+    developer: str
+    requests: int = 0
+    completions_requested: int = 0
+    completions_returned: int = 0
+    lines_suggested: int = 0
+    model_calls: int = 0
+    agent_requests: int = 0
+    user_interactions: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    nano_aiu: int = 0
+    errors: int = 0
+    telemetry_shown: int = 0
+    completions_accepted: int = 0
+    lines_accepted: int = 0
+    chat_acceptances: int = 0
+    nes_shown: int = 0
+    nes_accepted: int = 0
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # A new field needs a migration adding its daily_rollup column and marking every day dirty.
+
+
+_ROLLUP_FIELDS: Final = tuple(f.name for f in fields(DayTotals) if f.name != "counts")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A WHERE fragment choosing days and (optionally) developers, with its parameters."""
+
+    sql: str
+    params: tuple[object, ...]
+
+    @classmethod
+    def days(cls, days: Sequence[str], developers: Sequence[str] | None) -> "_Scope":
+        return cls(f"day IN ({placeholders(len(days))})", tuple(days)).restrict(developers)
+
+    @classmethod
+    def between(cls, first: str, last: str, developers: Sequence[str] | None) -> "_Scope":
+        return cls("day >= ? AND day <= ?", (first, last)).restrict(developers)
+
+    def restrict(self, developers: Sequence[str] | None) -> "_Scope":
+        if developers is None:
+            return self
+        return _Scope(f"{self.sql} AND developer IN ({placeholders(len(developers))})",
+                      (*self.params, *developers))
+
+
+# (DayTotals field, SQL aggregate, its parameters): one GROUP BY day, developer per table.
+_Part = tuple[str, str, tuple[object, ...]]
+# A user-initiated interaction: a distinct interaction id among user model calls (utility calls in
+# mode 'other' excluded; 'extension:<id>' kept); a call without an id is an interaction of its own.
+_INTERACTIONS: Final = (
+    "COUNT(DISTINCT CASE WHEN interaction_id <> '' THEN interaction_id END)"
+    " + SUM(CASE WHEN interaction_id = '' THEN 1 ELSE 0 END)"
+)
+USER_CALLS: Final = "kind = ? AND initiator = ? AND mode <> ?"
+"""The model calls `user_interactions` counts (with `USER_CALL_PARAMS`); reports split them by other keys."""
+USER_CALL_PARAMS: Final = (KIND_MODEL_CALL, INITIATOR_USER, MODE_UTILITY)
+_USER_INTERACTIONS: Final = (
+    f"COUNT(DISTINCT CASE WHEN {USER_CALLS} AND interaction_id <> '' THEN interaction_id END)"
+    f" + SUM(CASE WHEN {USER_CALLS} AND interaction_id = '' THEN 1 ELSE 0 END)"
+)
+_COUNTED_COMPLETION: Final = "kind = ? AND speculative = 0 AND status = 200"
+RETURNED_COMPLETION: Final = f"{_COUNTED_COMPLETION} AND has_text = 1"
+"""The completions `completions_returned` counts (its one parameter: KIND_COMPLETION)."""
+_USAGE_PARTS: Final[tuple[_Part, ...]] = (
+    ("requests", "COUNT(*)", ()),
+    ("completions_requested", f"SUM(CASE WHEN {_COUNTED_COMPLETION} THEN 1 ELSE 0 END)", (KIND_COMPLETION,)),
+    ("completions_returned", f"SUM(CASE WHEN {RETURNED_COMPLETION} THEN 1 ELSE 0 END)", (KIND_COMPLETION,)),
+    ("lines_suggested", f"SUM(CASE WHEN {RETURNED_COMPLETION} THEN COALESCE(lines_suggested, 0) ELSE 0 END)",
+     (KIND_COMPLETION,)),
+    ("model_calls", "SUM(CASE WHEN kind = ? THEN 1 ELSE 0 END)", (KIND_MODEL_CALL,)),
+    ("agent_requests", "SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END)",
+     (KIND_MODEL_CALL, INITIATOR_AGENT)),
+    ("prompt_tokens", "COALESCE(SUM(prompt_tokens), 0)", ()),
+    ("completion_tokens", "COALESCE(SUM(completion_tokens), 0)", ()),
+    ("cached_tokens", "COALESCE(SUM(cached_tokens), 0)", ()),
+    ("reasoning_tokens", "COALESCE(SUM(reasoning_tokens), 0)", ()),
+    ("nano_aiu", "COALESCE(SUM(nano_aiu), 0)", ()),
+    ("errors", "SUM(CASE WHEN status >= 400 OR error IS NOT NULL THEN 1 ELSE 0 END)", ()),
+    ("user_interactions", _USER_INTERACTIONS, USER_CALL_PARAMS * 2),
+)
+_DISTINCT_SUGGESTIONS: Final = (
+    "COUNT(DISTINCT CASE WHEN event = ? AND suggestion_key <> '' THEN suggestion_key END)"
+    " + SUM(CASE WHEN event = ? AND suggestion_key = '' THEN 1 ELSE 0 END)"
+)
+_TELEMETRY_PARTS: Final[tuple[_Part, ...]] = (
+    ("telemetry_shown", _DISTINCT_SUGGESTIONS, (COMPLETION_SHOWN, COMPLETION_SHOWN)),
+    ("completions_accepted", _DISTINCT_SUGGESTIONS, (COMPLETION_ACCEPTED, COMPLETION_ACCEPTED)),
+    ("lines_accepted", "SUM(CASE WHEN event = ? AND suggestion_key = '' THEN COALESCE(lines, 0) ELSE 0 END)",
+     (COMPLETION_ACCEPTED,)),
+    ("chat_acceptances", "SUM(CASE WHEN event IN (?, ?, ?) THEN 1 ELSE 0 END)", CHAT_ACCEPTANCES),
+    ("nes_shown", _DISTINCT_SUGGESTIONS, (NES_SHOWN, NES_SHOWN)),
+    ("nes_accepted", _DISTINCT_SUGGESTIONS, (NES_ACCEPTED, NES_ACCEPTED)),
+)
+# (dimension, grouped column, aggregate, filter, filter parameters)
+_DIMENSIONS: Final[tuple[tuple[str, str, str, str, tuple[object, ...]], ...]] = (
+    (DIM_MODE, "mode", _INTERACTIONS, USER_CALLS, USER_CALL_PARAMS),
+    (DIM_MODEL, "model", "COUNT(*)", "kind = ?", (KIND_MODEL_CALL,)),
+    (DIM_LANGUAGE, "language", "COUNT(*)", _COUNTED_COMPLETION, (KIND_COMPLETION,)),
+    (DIM_EDITOR, "editor", "COUNT(*)", "1 = 1", ()),
+)
+_LINES_ACCEPTED_SQL: Final = (
+    "SELECT day, developer, SUM(most) FROM ("
+    " SELECT day, developer, suggestion_key, MAX(COALESCE(lines, 0)) AS most FROM telemetry_events"
+    " WHERE {scope} AND event = ? AND suggestion_key <> '' GROUP BY day, developer, suggestion_key"
+    ") AS per_suggestion GROUP BY day, developer"
+)
+_DURATIONS_SQL: Final = (
+    "SELECT day, developer, duration_ms FROM usage_events"
+    " WHERE {scope} AND kind IN (?, ?) AND status IS NOT NULL AND cancelled = 0"
+)
+
+
+class _Tally:
+    """DayTotals by (day, developer), filled in by one query after another."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], DayTotals] = {}
+
+    def get(self, day: str, developer: str) -> DayTotals:
+        totals = self.by_key.get((day, developer))
+        if totals is None:
+            totals = self.by_key[day, developer] = DayTotals(day, developer)
+        return totals
+
+    def add(self, rows: Iterable[Sequence[Any]], names: Sequence[str]) -> None:
+        """Add each row's values (after day, developer) to the fields `names`."""
+        for day, developer, *values in rows:
+            totals = self.get(day, developer)
+            for name, value in zip(names, values, strict=True):
+                setattr(totals, name, getattr(totals, name) + (value or 0))
+
+    def count(self, dimension: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Record (day, developer, name, count) rows under `dimension`."""
+        for day, developer, name, value in rows:
+            self.get(day, developer).counts.setdefault(dimension, {})[name] = int(value)
+
+
+def _aggregate(conn: sqlite3.Connection, table: str, parts: Sequence[_Part], scope: _Scope) -> list[Any]:
+    columns = ", ".join(expression for _, expression, _ in parts)
+    sql = (f"SELECT day, developer, {columns} FROM {table} "  # noqa: S608 - constant fragments only
+           f"WHERE {scope.sql} GROUP BY day, developer")
+    params = tuple(p for _, _, part_params in parts for p in part_params) + scope.params
+    return conn.execute(sql, params).fetchall()
+
+
+def _count_dimensions(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
+    for dimension, column, expression, where, params in _DIMENSIONS:
+        sql = (f"SELECT day, developer, {column}, {expression} FROM usage_events "  # noqa: S608 - constants
+               f"WHERE {scope.sql} AND {where} GROUP BY day, developer, {column}")
+        tally.count(dimension, conn.execute(sql, scope.params + params))
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float:
+    """Return the nearest-rank percentile of the sorted, non-empty `ordered`."""
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def _add_latencies(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
+    """Set p50/p95 of model-call and completion durations (those that got a response, not cancelled)."""
+    durations: dict[tuple[str, str], list[float]] = {}
+    sql = _DURATIONS_SQL.format(scope=scope.sql)
+    for day, developer, duration in conn.execute(sql, (*scope.params, KIND_MODEL_CALL, KIND_COMPLETION)):
+        durations.setdefault((day, developer), []).append(duration)
+    for (day, developer), values in durations.items():
+        values.sort()
+        totals = tally.get(day, developer)
+        totals.latency_p50_ms = _percentile(values, 0.50)
+        totals.latency_p95_ms = _percentile(values, 0.95)
+
+
+def compute_day_totals(conn: sqlite3.Connection, days: Sequence[str],
+                       developers: Sequence[str] | None = None) -> list[DayTotals]:
+    """Summarise `days` ('YYYY-MM-DD') from the raw events, for `developers` (None: everyone).
+
+    This is the definition of every daily figure; the rollup only caches its results.
+    """
+    if not days or (developers is not None and not developers):
+        return []
+    scope = _Scope.days(days, developers)
+    tally = _Tally()
+    tally.add(_aggregate(conn, "usage_events", _USAGE_PARTS, scope), [p[0] for p in _USAGE_PARTS])
+    tally.add(_aggregate(conn, "telemetry_events", _TELEMETRY_PARTS, scope), [p[0] for p in _TELEMETRY_PARTS])
+    lines_sql = _LINES_ACCEPTED_SQL.format(scope=scope.sql)
+    tally.add(conn.execute(lines_sql, (*scope.params, COMPLETION_ACCEPTED)), ["lines_accepted"])
+    _count_dimensions(conn, scope, tally)
+    _add_latencies(conn, scope, tally)
+    return sorted(tally.by_key.values(), key=lambda t: (t.day, t.developer))
+
+
+_INSERT_ROLLUP: Final = (
+    f"INSERT INTO daily_rollup ({', '.join(_ROLLUP_FIELDS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({placeholders(len(_ROLLUP_FIELDS))})"
+)
+_INSERT_ROLLUP_COUNT: Final = (
+    "INSERT INTO daily_rollup_counts (day, developer, dimension, name, value) VALUES (?, ?, ?, ?, ?)"
+)
+MARK_DIRTY: Final = "INSERT INTO rollup_dirty (day) VALUES (?) ON CONFLICT DO NOTHING"
+"""Mark a day ('YYYY-MM-DD') for summarising: the writer runs it for every day it writes to."""
+
+
+def refresh_days(conn: sqlite3.Connection, days: Sequence[str]) -> None:
+    """Recompute the rollup of `days` from the raw events, inside the caller's write transaction."""
+    if not days:
+        return
+    totals = compute_day_totals(conn, days)
+    scope = _Scope.days(days, None)
+    for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
+        conn.execute(f"DELETE FROM {table} WHERE {scope.sql}", scope.params)  # noqa: S608 - constant names
+    conn.executemany(_INSERT_ROLLUP, [tuple(getattr(t, name) for name in _ROLLUP_FIELDS) for t in totals])
+    conn.executemany(_INSERT_ROLLUP_COUNT, [
+        (t.day, t.developer, dimension, name, value)
+        for t in totals for dimension, values in t.counts.items() for name, value in values.items()
+    ])
+
+
+def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
+    tally = _Tally()
+    sql = f"SELECT {', '.join(_ROLLUP_FIELDS)} FROM daily_rollup WHERE {scope.sql}"  # noqa: S608 - constants
+    for row in conn.execute(sql, scope.params):
+        tally.by_key[row[0], row[1]] = DayTotals(*row)
+    counts = "SELECT day, developer, dimension, name, value FROM daily_rollup_counts WHERE "
+    for day, developer, dimension, name, value in conn.execute(counts + scope.sql, scope.params):
+        tally.get(day, developer).counts.setdefault(dimension, {})[name] = value
+    return list(tally.by_key.values())
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Run several SELECTs against one consistent snapshot (unless the caller already holds one)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def read_day_totals(conn: sqlite3.Connection, first_day: date, last_day: date,
+                    developers: Sequence[str] | None = None) -> list[DayTotals]:
+    """Return the DayTotals of `first_day`..`last_day` (inclusive), sorted by (day, developer).
+
+    Summarised days come from the rollup; days still being written are computed from the events.
+    """
+    if developers is not None and not developers:
+        return []
+    first, last = first_day.isoformat(), last_day.isoformat()
+    with snapshot(conn):
+        dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day >= ? AND day <= ?",
+                                                (first, last))]
+        skip = set(dirty)
+        rolled = [t for t in _read_rollup(conn, _Scope.between(first, last, developers)) if t.day not in skip]
+        fresh = compute_day_totals(conn, dirty, developers)
+    return sorted([*rolled, *fresh], key=lambda t: (t.day, t.developer))

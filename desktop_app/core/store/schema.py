@@ -1,0 +1,269 @@
+"""The usage database's layout: tables, indexes, migrations, and how records become rows.
+
+Owns the DDL and its ordered `MIGRATIONS` (`SCHEMA_VERSION`, the `schema_version` table, and the
+check that refuses a database written by a newer version), the `meta` keys, the column order of
+the event tables with the INSERT/UPSERT statements that write them, and the conversion of
+`UsageEvent`, `TelemetryEvent`, `QuotaSnapshot` and `ConnectionEvent` into those rows (each event's local `day`
+computed in a `DayZone`). The daily-summary tables are created here; their contents belong to
+`rollup`.
+
+The SQL stays portable to PostgreSQL (TEXT/INTEGER/REAL columns, `ON CONFLICT`, no SQLite-only
+functions); only `stored_version` (the bootstrap check) reads SQLite's catalogue.
+"""
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+from desktop_app.core.errors import StoreError
+from desktop_app.core.models import ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
+from desktop_app.core.store.dayzone import DayZone, epoch_seconds
+
+Row = tuple[object, ...]
+
+META_TIME_ZONE: Final = "time_zone"
+"""The `meta` key holding the `DayZone.key` the `day` columns were computed in."""
+
+# --- tables -----------------------------------------------------------------------------------------
+
+_USAGE_COLUMNS: Final = (
+    "developer", "started_at", "day", "method", "host", "path", "host_family", "kind", "status",
+    "duration_ms", "ttfb_ms", "request_bytes", "response_bytes", "http_version", "streamed", "error",
+    "mode", "api", "initiator", "initiator_source", "interaction_id", "intent", "model", "language",
+    "editor", "editor_version", "plugin", "plugin_version", "integration_id", "speculative",
+    "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "nano_aiu",
+    "finish_reason", "has_text", "lines_suggested", "cancelled", "parse_status", "source_id",
+)
+_TELEMETRY_COLUMNS: Final = (
+    "developer", "occurred_at", "day", "event", "suggestion_key", "language", "model", "editor",
+    "chars", "lines", "comp_type", "source_id",
+)
+_QUOTA_COLUMNS: Final = (
+    "developer", "quota", "observed_at", "entitlement", "remaining_percent", "overage",
+    "overage_permitted", "reset_at",
+)
+
+_SCHEMA_V1: Final = (
+    """CREATE TABLE usage_events (
+        developer TEXT NOT NULL, started_at REAL NOT NULL, day TEXT NOT NULL,
+        method TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL, host_family TEXT NOT NULL,
+        kind TEXT NOT NULL, status INTEGER, duration_ms REAL NOT NULL, ttfb_ms REAL,
+        request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL, http_version TEXT NOT NULL,
+        streamed INTEGER NOT NULL, error TEXT,
+        mode TEXT NOT NULL, api TEXT NOT NULL, initiator TEXT NOT NULL, initiator_source TEXT NOT NULL,
+        interaction_id TEXT NOT NULL, intent TEXT NOT NULL, model TEXT NOT NULL, language TEXT NOT NULL,
+        editor TEXT NOT NULL, editor_version TEXT NOT NULL, plugin TEXT NOT NULL,
+        plugin_version TEXT NOT NULL, integration_id TEXT NOT NULL, speculative INTEGER NOT NULL,
+        prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER,
+        reasoning_tokens INTEGER, nano_aiu INTEGER, finish_reason TEXT NOT NULL, has_text INTEGER,
+        lines_suggested INTEGER, cancelled INTEGER NOT NULL, parse_status TEXT NOT NULL,
+        source_id TEXT
+    )""",
+    "CREATE INDEX usage_events_day_developer ON usage_events (day, developer)",
+    "CREATE INDEX usage_events_started_at ON usage_events (started_at)",
+    "CREATE UNIQUE INDEX usage_events_source_id ON usage_events (source_id) WHERE source_id IS NOT NULL",
+    """CREATE TABLE telemetry_events (
+        developer TEXT NOT NULL, occurred_at REAL NOT NULL, day TEXT NOT NULL, event TEXT NOT NULL,
+        suggestion_key TEXT NOT NULL, language TEXT NOT NULL, model TEXT NOT NULL, editor TEXT NOT NULL,
+        chars INTEGER, lines INTEGER, comp_type TEXT NOT NULL, source_id TEXT
+    )""",
+    "CREATE INDEX telemetry_events_day_developer ON telemetry_events (day, developer)",
+    "CREATE INDEX telemetry_events_occurred_at ON telemetry_events (occurred_at)",
+    "CREATE UNIQUE INDEX telemetry_events_source_id ON telemetry_events (source_id) WHERE source_id IS NOT NULL",
+    """CREATE TABLE quota_snapshots (
+        developer TEXT NOT NULL, quota TEXT NOT NULL, observed_at REAL NOT NULL, entitlement REAL,
+        remaining_percent REAL, overage REAL, overage_permitted INTEGER, reset_at TEXT NOT NULL,
+        PRIMARY KEY (developer, quota)
+    )""",
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE developers (
+        developer TEXT PRIMARY KEY, first_seen REAL NOT NULL, last_seen REAL NOT NULL
+    )""",
+    """CREATE TABLE daily_rollup (
+        day TEXT NOT NULL, developer TEXT NOT NULL, requests INTEGER NOT NULL,
+        completions_requested INTEGER NOT NULL, completions_returned INTEGER NOT NULL,
+        lines_suggested INTEGER NOT NULL, model_calls INTEGER NOT NULL, agent_requests INTEGER NOT NULL,
+        user_interactions INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+        cached_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, nano_aiu INTEGER NOT NULL,
+        errors INTEGER NOT NULL, telemetry_shown INTEGER NOT NULL, completions_accepted INTEGER NOT NULL,
+        lines_accepted INTEGER NOT NULL, chat_acceptances INTEGER NOT NULL, nes_shown INTEGER NOT NULL,
+        nes_accepted INTEGER NOT NULL, latency_p50_ms REAL, latency_p95_ms REAL,
+        PRIMARY KEY (day, developer)
+    )""",
+    """CREATE TABLE daily_rollup_counts (
+        day TEXT NOT NULL, developer TEXT NOT NULL, dimension TEXT NOT NULL, name TEXT NOT NULL,
+        value INTEGER NOT NULL, PRIMARY KEY (day, developer, dimension, name)
+    )""",
+    "CREATE TABLE rollup_dirty (day TEXT PRIMARY KEY)",
+)
+
+
+def _migrate_to_1(conn: sqlite3.Connection) -> None:
+    """Create every table and index of the first schema."""
+    for statement in _SCHEMA_V1:
+        conn.execute(statement)
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Add the per-developer connection diagnostics (refused logins, failed TLS handshakes, checks)."""
+    conn.execute("""CREATE TABLE connection_events (
+        kind TEXT NOT NULL, username TEXT NOT NULL, source TEXT NOT NULL, host TEXT NOT NULL,
+        count INTEGER NOT NULL, first_at REAL NOT NULL, last_at REAL NOT NULL, detail TEXT NOT NULL,
+        PRIMARY KEY (kind, username, source, host)
+    )""")
+    conn.execute("CREATE INDEX connection_events_last_at ON connection_events (last_at)")
+
+
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    """Index each developer's requests by time, for the dashboard's drill-down (newest first, any range)."""
+    conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+"""Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+CREATE_VERSION_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+)
+
+
+def placeholders(count: int) -> str:
+    """Return `count` SQL parameter placeholders: '?, ?, ...'."""
+    return ", ".join("?" * count)
+
+
+INSERT_USAGE: Final = (
+    f"INSERT INTO usage_events ({', '.join(_USAGE_COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({placeholders(len(_USAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+INSERT_TELEMETRY: Final = (
+    f"INSERT INTO telemetry_events ({', '.join(_TELEMETRY_COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({placeholders(len(_TELEMETRY_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+UPSERT_QUOTA: Final = (
+    f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({placeholders(len(_QUOTA_COLUMNS))}) "
+    "ON CONFLICT (developer, quota) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _QUOTA_COLUMNS[2:])
+    + " WHERE excluded.observed_at >= quota_snapshots.observed_at"
+)
+UPSERT_DEVELOPER: Final = (
+    "INSERT INTO developers (developer, first_seen, last_seen) VALUES (?, ?, ?) "
+    "ON CONFLICT (developer) DO UPDATE SET "
+    "first_seen = CASE WHEN excluded.first_seen < developers.first_seen "
+    "THEN excluded.first_seen ELSE developers.first_seen END, "
+    "last_seen = CASE WHEN excluded.last_seen > developers.last_seen "
+    "THEN excluded.last_seen ELSE developers.last_seen END"
+)
+ADD_COUNTER: Final = (
+    "INSERT INTO counters (name, value) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value"
+)
+SET_META: Final = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+UPSERT_CONNECTION: Final = (
+    "INSERT INTO connection_events (kind, username, source, host, count, first_at, last_at, detail) "
+    "VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (kind, username, source, host) DO UPDATE SET "
+    "count = connection_events.count + 1, "
+    "first_at = CASE WHEN excluded.first_at < connection_events.first_at "
+    "THEN excluded.first_at ELSE connection_events.first_at END, "
+    "last_at = CASE WHEN excluded.last_at > connection_events.last_at "
+    "THEN excluded.last_at ELSE connection_events.last_at END, "
+    "detail = excluded.detail"
+)
+MAX_CONNECTION_ROWS: Final = 2000
+"""Connection diagnostics kept at most (the oldest go first): names sent by strangers are unbounded."""
+TRIM_CONNECTIONS: Final = (
+    "DELETE FROM connection_events WHERE last_at < (SELECT last_at FROM connection_events "  # noqa: S608 - a constant
+    f"ORDER BY last_at DESC LIMIT 1 OFFSET {MAX_CONNECTION_ROWS - 1})"
+)
+
+
+# --- rows -------------------------------------------------------------------------------------------
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def usage_row(event: UsageEvent, zone: DayZone) -> Row:
+    """Return `event` as an `INSERT_USAGE` row, its `day` computed in `zone`."""
+    started = epoch_seconds(event.started_at)
+    e = event
+    return (
+        e.developer, started, zone.day_of(started), e.method, e.host, e.path, e.host_family, e.kind,
+        e.status, e.duration_ms, e.ttfb_ms, e.request_bytes, e.response_bytes, e.http_version,
+        int(e.streamed), e.error, e.mode, e.api, e.initiator, e.initiator_source, e.interaction_id,
+        e.intent, e.model, e.language, e.editor, e.editor_version, e.plugin, e.plugin_version,
+        e.integration_id, int(e.speculative), e.prompt_tokens, e.completion_tokens, e.cached_tokens,
+        e.reasoning_tokens, e.nano_aiu, e.finish_reason, _flag(e.has_text), e.lines_suggested,
+        int(e.cancelled), e.parse_status, e.source_id or None,
+    )
+
+
+def telemetry_row(event: TelemetryEvent, zone: DayZone) -> Row:
+    """Return `event` as an `INSERT_TELEMETRY` row, its `day` computed in `zone`."""
+    occurred = epoch_seconds(event.occurred_at)
+    e = event
+    return (
+        e.developer, occurred, zone.day_of(occurred), e.event, e.suggestion_key, e.language, e.model,
+        e.editor, e.chars, e.lines, e.comp_type, e.source_id or None,
+    )
+
+
+def quota_row(snapshot: QuotaSnapshot) -> Row:
+    """Return `snapshot` as an `UPSERT_QUOTA` row."""
+    s = snapshot
+    return (
+        s.developer, s.quota, epoch_seconds(s.observed_at), s.entitlement, s.remaining_percent,
+        s.overage, _flag(s.overage_permitted), s.reset_at,
+    )
+
+
+def connection_row(event: ConnectionEvent) -> Row:
+    """Return `event` as an `UPSERT_CONNECTION` row."""
+    at = epoch_seconds(event.at)
+    return (event.kind, event.username, event.source, event.host, at, at, event.detail)
+
+
+def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
+    """Return (developer, first_seen, last_seen) for each developer in the prepared rows."""
+    seen: dict[str, tuple[float, float]] = {}
+    for row in (*usage, *telemetry):
+        developer, moment = row[0], row[1]
+        if isinstance(developer, str) and isinstance(moment, float):
+            first, last = seen.get(developer, (moment, moment))
+            seen[developer] = (min(first, moment), max(last, moment))
+    return [(developer, first, last) for developer, (first, last) in seen.items()]
+
+
+# --- schema version ---------------------------------------------------------------------------------
+
+
+def stored_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version of `conn`'s database (0 for a brand-new file)."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "schema_version" not in tables:
+        if tables:
+            raise sqlite3.DatabaseError("file is not a Copilot Insight database (no schema_version table)")
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def refuse_newer(path: Path, version: int) -> None:
+    """Raise StoreError if schema `version` (of the database at `path`) is newer than this code knows.
+
+    Raises:
+        StoreError: `version` is above `SCHEMA_VERSION`.
+    """
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The usage database {path} was written by a newer version of Copilot Insight "
+            f"(schema {version}; this version understands up to {SCHEMA_VERSION}). "
+            "Update Copilot Insight to open it.",
+            details=f"schema_version={version} supported={SCHEMA_VERSION}",
+        )

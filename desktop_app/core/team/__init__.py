@@ -1,0 +1,1 @@
+"""The team: settings, the credential secret, derived passwords, the live directory, diagnostics."""

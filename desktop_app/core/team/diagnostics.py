@@ -1,0 +1,84 @@
+"""Connection diagnostics in words: what went wrong for a developer, and who is knocking unknown.
+
+Pure functions over `usage_query.ConnectionSummary` rows, shared by `users list` and the team
+dialog, so both say the same thing.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from desktop_app.core.store.queries import ConnectionSummary
+
+PROBLEM_KINDS = frozenset({"untrusted_ca", "tls_failed", "wrong_password", "disabled"})
+SHORT = {
+    "untrusted_ca": "does not trust the CA",
+    "tls_failed": "TLS handshake failed",
+    "wrong_password": "wrong password",
+    "disabled": "disabled, still trying",
+    "check_passed": "connection check passed",
+}
+
+
+def local_time(moment: datetime) -> str:
+    """`YYYY-MM-DD HH:MM` in this computer's time zone."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _times(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def describe(s: ConnectionSummary) -> str:
+    """One sentence for one summary row, e.g. for `users list` or a tooltip."""
+    where = f"from {s.source}, last {local_time(s.last_at)}"
+    if s.kind == "untrusted_ca":
+        return (f"{_times(s.count, 'TLS handshake', 'TLS handshakes')} to {s.host} failed: the client does not "
+                f"trust the proxy's CA; install it with the CA guide ({where}; {s.detail})")
+    if s.kind == "tls_failed":
+        return f"{_times(s.count, 'TLS handshake', 'TLS handshakes')} to {s.host} failed: {s.detail} ({where})"
+    if s.kind == "wrong_password":
+        return f"{_times(s.count, 'wrong password', 'wrong passwords')} ({where})"
+    if s.kind == "disabled":
+        return f"{_times(s.count, 'attempt', 'attempts')} while disabled ({where})"
+    if s.kind == "unknown_user":
+        name = f"'{s.username}'" if s.username else "no name"
+        return f"{name}: {_times(s.count, 'attempt', 'attempts')} ({where})"
+    if s.kind == "check_passed":
+        return f"connection check over HTTPS passed ({where})"
+    return f"{s.kind}: {s.count} ({where})"
+
+
+def for_developer(name: str, summaries: Iterable[ConnectionSummary]) -> list[ConnectionSummary]:
+    """The rows about `name` (case-insensitive), newest first, unknown-user rows excluded."""
+    folded = name.casefold()
+    rows = [s for s in summaries if s.kind != "unknown_user" and s.username.casefold() == folded]
+    return sorted(rows, key=lambda s: s.last_at, reverse=True)
+
+
+def current_problem(rows: Sequence[ConnectionSummary], last_request: datetime | None) -> ConnectionSummary | None:
+    """The newest problem that nothing good has happened since (a passed check or a recorded request)."""
+    good = [s.last_at for s in rows if s.kind == "check_passed"]
+    if last_request is not None:
+        good.append(last_request)
+    since = max(good, default=None)
+    problems = [s for s in rows if s.kind in PROBLEM_KINDS and (since is None or s.last_at > since)]
+    return max(problems, key=lambda s: s.last_at, default=None)
+
+
+def status_line(rows: Sequence[ConnectionSummary], last_request: datetime | None) -> str:
+    """A short status for a table cell: the current problem, else a passed check, else ''."""
+    problem = current_problem(rows, last_request)
+    if problem is not None:
+        text = SHORT[problem.kind]
+        return f"{text[0].upper()}{text[1:]} ({local_time(problem.last_at)})"
+    passed = [s for s in rows if s.kind == "check_passed"]
+    if passed:
+        return f"Check passed ({local_time(max(s.last_at for s in passed))})"
+    return ""
+
+
+def unknown_usernames(summaries: Iterable[ConnectionSummary], known: Iterable[str]) -> list[ConnectionSummary]:
+    """Attempts with names that are not (or no longer) developers here, newest first."""
+    names = {n.casefold() for n in known}
+    rows = [s for s in summaries if s.kind == "unknown_user" and s.username.casefold() not in names]
+    return sorted(rows, key=lambda s: s.last_at, reverse=True)
