@@ -36,8 +36,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log file that stays readable by its owner only, also after a rollover."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # typeshed: -> TextIOWrapper
+        """Open (or create) the file, private."""
+        stream = super()._open()
+        if os.name == "posix":
+            Path(self.baseFilename).chmod(0o600)
+        return stream
 
     def doRollover(self) -> None:  # noqa: N802 - the logging API's name
         """Rotate, then make the new file private again."""
@@ -60,7 +67,7 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO, stream: b
     if log_dir is not None:
         ensure_private_dir(log_dir)
         log_file = log_dir / "copilot-insight.log"
-        handlers.append(_PrivateRotatingFileHandler(
+        handlers.append(PrivateRotatingFileHandler(
             log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"))
         if os.name == "posix":
             log_file.chmod(0o600)

@@ -5,7 +5,8 @@ binds the developer to the client connection, so every request inside the tunnel
 keep-alive or HTTP/2 streams) is attributed to them without carrying credentials, and never by
 client IP. Anything else gets 407 with `Proxy-Authenticate`. Repeated failures from one source
 are answered ever more slowly (still 407), which makes guessing expensive without locking anyone
-out. Only the developer's name is kept on the flow; the password never leaves this module.
+out. Every 407 closes its connection; a client retries with credentials on a new one.
+Only the developer's name is kept on the flow; the password never leaves this module.
 """
 
 import asyncio
@@ -86,6 +87,7 @@ def _auth_required(failure: AuthResult | None) -> http.Response:
     return http.Response.make(407, body, {
         "Proxy-Authenticate": f'Basic realm="{REALM}"',
         "Content-Type": "text/plain; charset=utf-8",
+        "Connection": "close",  # a refused client may not keep the connection (see `hygiene`)
     })
 
 

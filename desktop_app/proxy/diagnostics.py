@@ -36,6 +36,11 @@ def _kind_of_refusal(failure: AuthFailure) -> ConnectionEventKind:
     return "wrong_password"
 
 
+def auth_log_reason(failure: AuthFailure) -> str:
+    """The `auth.log` reason for a refused login (see `core.auth_log.REASONS`)."""
+    return "malformed_credentials" if failure.username is None else _kind_of_refusal(failure)
+
+
 def refusal_event(failure: AuthFailure) -> ConnectionEvent:
     """The connection event for a refused login (the name as sent, at most 64 characters)."""
     return ConnectionEvent(_kind_of_refusal(failure), (failure.username or "")[:64], failure.source,

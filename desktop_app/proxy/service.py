@@ -1,6 +1,6 @@
 """The proxy as the product runs it, with everything around it.
 
-Authentication, the connection check, policy, capture, diagnostics, recording, the runner and the
+Connection hygiene, authentication (refusals also go to `auth.log`), the connection check, policy, capture, diagnostics, recording, the runner and the
 developers' setup page.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
@@ -16,6 +16,7 @@ from pathlib import Path
 from desktop_app.capture.exchange import Exchange
 from desktop_app.capture.hosts import HostPolicy, intercept_patterns
 from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
+from desktop_app.core.auth_log import AuthLog, Burst
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, UsageEvent
 from desktop_app.core.netinfo import host_name
@@ -27,7 +28,8 @@ from desktop_app.core.team.settings import RecordingLevel, Settings
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
-from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
+from desktop_app.proxy.diagnostics import HandshakeFailures, auth_log_reason, refusal_event
+from desktop_app.proxy.hygiene import CloseReason, ConnectionHygiene
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
 from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
@@ -63,8 +65,11 @@ class ProxyService:
 
     def __init__(self, paths: AppPaths, settings: Settings, load_secret: Callable[[], bytes],
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
-                 on_error: ErrorCallback | None = None) -> None:
-        """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
+                 on_error: ErrorCallback | None = None, on_auth_burst: Callable[[Burst], None] | None = None) -> None:
+        """Load the team (raising `AppError` if the secret or settings are unusable) and prepare.
+
+        `on_auth_burst` hears (on the proxy thread) when refused logins pile up; every refusal is in `auth.log`.
+        """
         self.directory = TeamDirectory(paths.settings_file, load_secret)
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
         self.record: RecordingLevel = options.record or settings.recording.level
@@ -76,8 +81,11 @@ class ProxyService:
         self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
+        self.auth_log = AuthLog(paths.log_dir, on_burst=on_auth_burst)
         authenticator = ProxyAuthenticator(self.directory.check, on_failure=self._refused)
+        self.hygiene = ConnectionHygiene(authenticator.developer_for, on_closed=self._closed)
         addons = [
+            self.hygiene,  # first: it must see each request head before authentication may wait
             authenticator,
             ConnectionCheck(self.dispatcher.submit),
             CopilotOnly(self.hosts, settings.proxy.copilot_only),
@@ -108,6 +116,12 @@ class ProxyService:
 
     def _refused(self, failure: AuthFailure) -> None:
         self.dispatcher.submit(refusal_event(failure))
+        self.auth_log.refused(failure.source, auth_log_reason(failure), failure.username or "", failure.target,
+                              failure.at)
+
+    def _closed(self, source: str, reason: CloseReason) -> None:
+        if reason != "idle":  # an authenticated developer's idle tunnel is no failed login
+            self.auth_log.refused(source, reason)
 
     def start(self, timeout: float = 10.0) -> Address:
         """Start the writer thread, the proxy and the setup page.
@@ -116,9 +130,11 @@ class ProxyService:
         `setup_page.problem` instead.
         """
         self.dispatcher.start()
+        self.auth_log.start()
         try:
             address = self.runner.start(timeout)
         except BaseException:
+            self.auth_log.close()
             self.dispatcher.stop()
             raise
         self.setup_page.start(address)
@@ -128,4 +144,5 @@ class ProxyService:
         """Stop the setup page and the proxy, then record what is still queued and close the store."""
         self.setup_page.stop()
         self.runner.stop()
+        self.auth_log.close()
         self.dispatcher.stop()  # closes the store on the writer thread
