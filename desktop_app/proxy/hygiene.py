@@ -47,7 +47,7 @@ class HygieneLimits:
 
     header_deadline: float = 5.0
     auth_deadline: float = 10.0
-    max_pending_per_source: int = 16
+    max_pending_per_source: int = 32
     idle_timeout: float = 300.0
     tick: float = 0.5
 
@@ -61,6 +61,7 @@ class HygieneStats:
 
 @dataclass
 class _Pending:
+    client: connection.Client
     source: str
     accepted: float  # monotonic
     head_seen: bool = False
@@ -76,7 +77,7 @@ class ConnectionHygiene:
         self.limits = limits or HygieneLimits()
         self._on_closed = on_closed
         self._pending: dict[str, _Pending] = {}  # client id -> state, until it authenticates
-        self._pending_per_source: Counter[str] = Counter()
+        self._by_source: dict[str, set[str]] = {}  # source -> ids of its pending connections
         self._plain_authenticated: set[str] = set()  # client ids with an authenticated plain-HTTP request
         self._reported: dict[str, float] = {}  # source -> when a flood from it was last reported
         self._watchdog: asyncio.Task[None] | None = None
@@ -99,12 +100,14 @@ class ConnectionHygiene:
     def client_connected(self, client: connection.Client) -> None:
         """Refuse a connection beyond the per-source limit, else start its deadlines."""
         source = str(client.peername[0])
-        if self._pending_per_source[source] >= self.limits.max_pending_per_source:
+        if self.pending_from(source) >= self.limits.max_pending_per_source:
+            self._settle(source)  # those that authenticated since the last sweep no longer count
+        if self.pending_from(source) >= self.limits.max_pending_per_source:
             client.error = "too many unauthenticated connections from this address"
             self._closed(source, "too_many_connections")
             return
-        self._pending[client.id] = _Pending(source, time.monotonic())
-        self._pending_per_source[source] += 1
+        self._pending[client.id] = _Pending(client, source, time.monotonic())
+        self._by_source.setdefault(source, set()).add(client.id)
 
     def client_disconnected(self, client: connection.Client) -> None:
         """Forget a connection that ended."""
@@ -133,12 +136,22 @@ class ConnectionHygiene:
         if pending is not None:
             pending.head_seen = True
 
+    def pending_from(self, source: str) -> int:
+        """How many unauthenticated connections `source` has open."""
+        return len(self._by_source.get(source, ()))
+
+    def _settle(self, source: str) -> None:
+        for client_id in list(self._by_source.get(source, ())):
+            if self._developer_for(self._pending[client_id].client) is not None:
+                self._forget(client_id)
+
     def _forget(self, client_id: str) -> None:
         pending = self._pending.pop(client_id, None)
         if pending is not None:
-            self._pending_per_source[pending.source] -= 1
-            if self._pending_per_source[pending.source] <= 0:
-                del self._pending_per_source[pending.source]
+            ids = self._by_source[pending.source]
+            ids.discard(client_id)
+            if not ids:
+                del self._by_source[pending.source]
 
     def _closed(self, source: str, reason: CloseReason) -> None:
         self.stats.closed[reason] += 1

@@ -122,7 +122,7 @@ def test_a_source_may_hold_only_a_few_unauthenticated_connections(proxy):
             assert other.recv(4096).startswith(b"HTTP/1.1 200")
         with _open(proxy, "127.0.0.3") as after:  # the developer on that address too, once one left
             held.pop().close()
-            _wait_for(lambda: proxy.service.hygiene._pending_per_source["127.0.0.3"] < 3)
+            _wait_for(lambda: proxy.service.hygiene.pending_from("127.0.0.3") < 3)
             after.close()
         with _open(proxy, "127.0.0.3") as developer:
             developer.sendall(CONNECT + _credentials(proxy) + b"\r\n")
@@ -265,3 +265,27 @@ def _still_open(socks: list[socket.socket], timeout: float) -> int:
                 left -= 1
     selector.close()
     return left
+
+
+def test_a_team_behind_one_address_opening_many_tunnels_at_once_is_served(proxy):
+    """Authenticated connections stop counting towards the limit as soon as they authenticate."""
+    _limits(proxy, max_pending_per_source=8)
+    statuses: list[bytes] = []
+
+    def tunnel() -> None:
+        with _open(proxy) as sock:
+            sock.sendall(CONNECT + _credentials(proxy) + b"\r\n")
+            sock.settimeout(10)
+            statuses.append(sock.recv(4096)[:12])
+            time.sleep(1)  # keep it open while the others connect
+
+    threads: list[threading.Thread] = []
+    for _ in range(3):  # waves of 8 at once, 24 open in the end
+        wave = [threading.Thread(target=tunnel) for _ in range(8)]
+        for thread in wave:
+            thread.start()
+        threads += wave
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join(15)
+    assert set(statuses) == {b"HTTP/1.1 200"}
