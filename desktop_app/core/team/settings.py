@@ -337,6 +337,10 @@ def load_settings(path: Path) -> Settings:
         return Settings()
     except OSError as exc:
         raise ConfigError(f"Cannot read the settings file {path}: {exc.strerror}.", repr(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"The settings file {path} is not UTF-8 text (byte {exc.start} is not). Fix it, or move it away to "
+            "start with default settings.", repr(exc)) from exc
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -124,6 +124,15 @@ def test_invalid_json_names_line_and_column(settings_file):
     assert str(settings_file) in message
 
 
+def test_a_file_that_is_not_utf8_is_refused_with_a_sentence_and_left_alone(settings_file):
+    """Found by the property tests: a Latin-1 byte made `load_settings` raise UnicodeDecodeError."""
+    settings_file.parent.mkdir(parents=True)
+    settings_file.write_bytes(b'{"time_zone": "Europe/Z\xfcrich"}')
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text \(byte 23 is not\)"):
+        load_settings(settings_file)
+    assert settings_file.read_bytes() == b'{"time_zone": "Europe/Z\xfcrich"}'
+
+
 def test_json_that_is_not_an_object_is_refused(settings_file):
     write_json(settings_file, [1, 2])
     with pytest.raises(ConfigError, match="must contain a JSON object"):

@@ -1,0 +1,52 @@
+"""Each property runs twice: a fast profile in the default run, a deep one (>= 100,000 examples) under `-m slow`.
+
+    python -m pytest -p no:cacheprovider -q -m slow tests/properties --hypothesis-show-statistics
+
+`both(prop, **strategies)` returns the two tests of one property; the deep one is marked `slow`. Neither writes
+an example database into the checkout, and neither has a per-example deadline (the machine is shared).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FAST_EXAMPLES = 60
+DEEP_EXAMPLES = 100_000
+
+_common: dict[str, Any] = {"deadline": None, "database": None, "suppress_health_check": list(HealthCheck)}
+FAST = settings(max_examples=FAST_EXAMPLES, **_common)
+DEEP = settings(max_examples=DEEP_EXAMPLES, **_common)
+
+
+def both(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> tuple[Callable[..., None], Any]:
+    """The fast and the deep (slow-marked) test of `prop`, each drawing its arguments from `strategies`."""
+    fast = FAST(given(**strategies)(prop))
+    deep = pytest.mark.slow(DEEP(given(**strategies)(prop)))
+    return fast, deep
+
+
+def json_values(max_leaves: int = 20) -> st.SearchStrategy[Any]:
+    """Any JSON value, small."""
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=max_leaves)
+
+
+def shaped(keys: list[str], max_leaves: int = 30) -> st.SearchStrategy[Any]:
+    """JSON objects built from `keys` (the names a parser looks for) with values of any shape."""
+    key = st.sampled_from(keys) | st.text(max_size=8)
+    scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20)
+               | st.sampled_from(keys))
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(key, inner, max_size=6), max_leaves=max_leaves)
+
+
+def cuts(data: bytes, points: list[int]) -> list[bytes]:
+    """`data` cut at `points` (any order, any values: taken modulo its length)."""
+    if not data:
+        return []
+    edges = sorted({p % len(data) for p in points} | {0, len(data)})
+    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
