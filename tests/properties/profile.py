@@ -2,8 +2,9 @@
 
     python -m pytest -p no:cacheprovider -q -m slow tests/properties --hypothesis-show-statistics
 
-`both(prop, **strategies)` returns the two tests of one property; the deep one is marked `slow`. Neither writes
-an example database into the checkout, and neither has a per-example deadline (the machine is shared).
+`both(prop, **strategies)` returns the two tests of one property; the deep one is marked `slow`. Each parser has
+one deep property (the one that reaches most of it); `fast(prop, ...)` is a property of the fast run only. None
+writes an example database into the checkout or has a per-example deadline (the machine is shared).
 """
 
 from collections.abc import Callable
@@ -21,6 +22,11 @@ FAST = settings(max_examples=FAST_EXAMPLES, **_common)
 DEEP = settings(max_examples=DEEP_EXAMPLES, **_common)
 
 
+def fast(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> Callable[..., None]:
+    """The fast test of `prop` only."""
+    return FAST(given(**strategies)(prop))  # type: ignore[no-any-return]
+
+
 def both(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> tuple[Callable[..., None], Any]:
     """The fast and the deep (slow-marked) test of `prop`, each drawing its arguments from `strategies`."""
     fast = FAST(given(**strategies)(prop))
@@ -28,14 +34,14 @@ def both(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> tup
     return fast, deep
 
 
-def json_values(max_leaves: int = 20) -> st.SearchStrategy[Any]:
+def json_values(max_leaves: int = 12) -> st.SearchStrategy[Any]:
     """Any JSON value, small."""
     scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
     return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
                         | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=max_leaves)
 
 
-def shaped(keys: list[str], max_leaves: int = 30) -> st.SearchStrategy[Any]:
+def shaped(keys: list[str], max_leaves: int = 16) -> st.SearchStrategy[Any]:
     """JSON objects built from `keys` (the names a parser looks for) with values of any shape."""
     key = st.sampled_from(keys) | st.text(max_size=8)
     scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20)

@@ -25,7 +25,7 @@ from desktop_app.capture.streams import (
 )
 from desktop_app.capture.telemetry import parse_telemetry
 from desktop_app.core import models as m
-from tests.properties.profile import both, cuts, json_values, shaped
+from tests.properties.profile import both, fast, cuts, json_values, shaped
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -105,16 +105,16 @@ def prop_quota_headers(headers: dict[str, str]) -> None:
 
 api = st.sampled_from(APIS)
 points = st.lists(st.integers(0, 10_000), max_size=12)
-test_any_bytes_any_cuts, test_any_bytes_any_cuts_deep = both(
+test_any_bytes_any_cuts = fast(
     prop_any_bytes_any_cuts, api=api, body=st.binary(max_size=2_000), points=points, truncated=st.booleans())
 test_generated_events_any_cuts, test_generated_events_any_cuts_deep = both(
     prop_generated_events_any_cuts, api=api, events=st.lists(EVENT, max_size=6), crlf=st.booleans(),
     done=st.booleans(), points=points)
-test_json_documents, test_json_documents_deep = both(prop_json_documents, api=api, document=EVENT)
-test_chat_usage, test_chat_usage_deep = both(
+test_json_documents = fast(prop_json_documents, api=api, document=EVENT)
+test_chat_usage = fast(
     prop_chat_usage_is_read_whatever_the_cuts, texts=st.lists(st.text(max_size=30), max_size=8),
     prompt=st.integers(0, 10**9), completion=st.integers(0, 10**9), points=points)
-test_quota_headers, test_quota_headers_deep = both(
+test_quota_headers = fast(
     prop_quota_headers, headers=st.dictionaries(st.sampled_from(["chat", "premium_interactions", "completions", "x"]),
                                                 st.text(max_size=120)))
 
@@ -162,7 +162,7 @@ test_decoding_any_bytes, test_decoding_any_bytes_deep = both(
 test_decoding_round_trip, test_decoding_round_trip_deep = both(
     prop_decoding_round_trip, data=st.binary(max_size=3_000),
     names=st.lists(st.sampled_from(sorted(ENCODERS)), min_size=1, max_size=3), points=points)
-test_decoding_limit, test_decoding_limit_deep = both(
+test_decoding_limit = fast(
     prop_decoding_limit, data=st.binary(max_size=3_000), name=st.sampled_from(["gzip", "deflate", "br", "zstd"]),
     limit=st.integers(0, 4_000))
 
@@ -195,7 +195,7 @@ def prop_telemetry_bytes(body: bytes, encoding: str, content_type: str) -> None:
 test_telemetry, test_telemetry_deep = both(
     prop_telemetry, items=st.lists(shaped(TELEMETRY_KEYS), max_size=5), gzipped=st.booleans(), as_array=st.booleans(),
     garbage=st.binary(max_size=50))
-test_telemetry_bytes, test_telemetry_bytes_deep = both(
+test_telemetry_bytes = fast(
     prop_telemetry_bytes, body=st.binary(max_size=2_000), encoding=encodings,
     content_type=st.sampled_from(["application/json", "application/x-json-stream", "", "text/plain"]))
 
@@ -267,4 +267,4 @@ exchanges = st.builds(
     response=st.builds(_body, EVENT, st.lists(EVENT, max_size=4), st.binary(max_size=500), st.integers(0, 2)),
     truncated=st.booleans(), websocket=st.booleans())
 test_analysis, test_analysis_deep = both(prop_analysis, x=exchanges, content=st.booleans())
-test_pipeline, test_pipeline_deep = both(prop_pipeline_records_every_exchange, xs=st.lists(exchanges, max_size=4))
+test_pipeline = fast(prop_pipeline_records_every_exchange, xs=st.lists(exchanges, max_size=4))

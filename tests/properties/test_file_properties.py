@@ -1,6 +1,7 @@
 """Generated files: seed logs and settings. A bad file is skipped or refused with a sentence, never a crash."""
 
 import json
+import shutil
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -10,7 +11,7 @@ from desktop_app.capture.seed_import import SeedImporter
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.team.settings import load_settings, settings_from_dict, settings_to_dict
-from tests.properties.profile import both, json_values, shaped
+from tests.properties.profile import both, fast, json_values, shaped
 
 SEED_KEYS = ["timestamp", "request", "response", "url", "method", "headers", "content", "status_code",
              "proxy-time-consumed", "messages", "model", "editor-version", "x-initiator", "data", "choices", "day",
@@ -21,23 +22,32 @@ SETTINGS_KEYS = ["schema_version", "proxy", "recording", "desktop", "time_zone",
                  "start_proxy_on_launch", "launch_at_login", "Europe/Berlin", "0.0.0.0", "content", "metadata"]
 
 
+_shared: dict[str, object] = {}
+
+
+def _scratch() -> tuple[Path, UsageStore]:
+    """One folder and one store for all examples of this process (opening a store per example is slow)."""
+    if not _shared:
+        folder = TemporaryDirectory()
+        _shared["folder"] = folder
+        _shared["store"] = UsageStore.open(Path(folder.name) / "usage.sqlite3", "UTC")
+    return Path(_shared["folder"].name), _shared["store"]  # type: ignore[attr-defined,return-value]
+
+
 def prop_seed_tree(request_files: list[bytes], metric_files: list[bytes]) -> None:
-    with TemporaryDirectory() as folder:
-        root = Path(folder) / "logs"
-        for n, raw in enumerate(request_files):
-            target = root / "usage" / f"dev{n % 3}" / "chat" / f"{n}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(raw)
-        for n, raw in enumerate(metric_files):
-            target = root / "metrics" / f"copilot-usage_2026-01-{n + 1:02d}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(raw)
-        root.mkdir(parents=True, exist_ok=True)
-        store = UsageStore.open(Path(folder) / "usage.sqlite3", "UTC")
-        try:
-            result = SeedImporter(store).run(root)
-        finally:
-            store.close()
+    folder, store = _scratch()
+    root = folder / "logs"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    for n, raw in enumerate(request_files):
+        target = root / "usage" / f"dev{n % 3}" / "chat" / f"{n}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(raw)
+    for n, raw in enumerate(metric_files):
+        target = root / "metrics" / f"copilot-usage_2026-01-{n + 1:02d}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(raw)
+    result = SeedImporter(store).run(root)
     assert result.files == len(request_files) + len(metric_files)
     assert result.requests + len(result.skipped) <= result.files
 
@@ -72,6 +82,6 @@ def prop_settings_file(raw: bytes) -> None:
 
 settings_objects = st.dictionaries(st.sampled_from(SETTINGS_KEYS) | st.text(max_size=8), shaped(SETTINGS_KEYS),
                                    max_size=6)
-test_settings_dict, test_settings_dict_deep = both(prop_settings_dict, data=settings_objects)
+test_settings_dict = fast(prop_settings_dict, data=settings_objects)
 test_settings_file, test_settings_file_deep = both(
     prop_settings_file, raw=st.builds(_document, settings_objects | json_values()) | st.binary(max_size=300))
