@@ -50,7 +50,7 @@ class RecordingPipeline:
 
     def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
                  retention: Retention, listeners: Sequence[UsageListener] = (),
-                 dropped: Callable[[], int] = lambda: 0) -> None:
+                 dropped: Callable[[], int] = lambda: 0, on_problem: Callable[[str], None] | None = None) -> None:
         """Open the store lazily, on the writer thread that will own its connection.
 
         `dropped` reports how many exchanges the queue refused; like the unparsed and unrecorded
@@ -64,6 +64,8 @@ class RecordingPipeline:
         self._retention = retention
         self._listeners = list(listeners)
         self._pending: list[RecordBatch] = []
+        self._on_problem = on_problem
+        self._failing = False
         self._purged_at = 0.0
         self._refreshed_at = time.monotonic()
         self.stats = PipelineStats()
@@ -108,14 +110,29 @@ class RecordingPipeline:
             self.stats.unrecorded += lost
             self._pending = kept
             logger.error("Could not store %d usage record(s) (%s); will retry.", len(kept), exc)  # noqa: TRY400
+            self._report_problem(exc)
             return
         self.stats.stored += sum(len(b.usage) for b in pending)
         self._pending = []
+        if self._failing:
+            self._failing = False
+            logger.warning("Usage is being recorded again.")
         try:
             self._save_counts()
             self._refresh_today_if_due()
         except Exception as exc:  # noqa: BLE001 - both are retried after the next write
             logger.warning("Could not update the counters or today's summary (%s); will retry.", exc)
+
+    def _report_problem(self, exc: Exception) -> None:
+        first, self._failing = not self._failing, True
+        if not first or self._on_problem is None:
+            return
+        reason = getattr(exc, "user_message", "") or str(exc)
+        try:
+            self._on_problem(f"Copilot requests are forwarded but not recorded: {reason} Recording resumes by "
+                             "itself once the database can be written again.")
+        except Exception:
+            logger.exception("Could not report a recording problem.")
 
     def _refresh_today_if_due(self) -> None:
         """Summarise today now and then, so dashboards rarely compute it from raw events."""
@@ -159,6 +176,11 @@ class RecordingPipeline:
 
     def close(self) -> None:
         """Save the loss counters and close the store (on the writer thread that owns it)."""
+        if self._pending:  # the store never took them: say so, and count them as lost
+            lost = sum(len(b.usage) for b in self._pending)
+            self.stats.unrecorded += lost
+            self._pending = []
+            logger.error("%d usage record(s) could not be stored before the proxy stopped.", lost)
         if self._store is not None:
             try:
                 self._save_counts()
