@@ -44,6 +44,7 @@ from tests.benchmarks.test_proxy_benchmark import (
     COMPLETION_HOST,
     ROOT,
     Connection,
+    Response,
     Target,
     _child_env,
     _completion,
@@ -98,10 +99,11 @@ class _Tally:
                     self.errors.append(error)
 
 
-def _chat(connection: Connection) -> None:
+def _chat(connection: Connection) -> Response:
     response = connection.post(SOAK_CHAT_PATH, CHAT_BODY, CHAT_HEADERS)
     if response.status != 200 or not response.body.endswith(b"data: [DONE]\n\n"):
         raise AssertionError(f"stream failed: {response.status} {response.body[-200:]!r}")
+    return response
 
 
 def _developer(target: Target, phase: float, stop: threading.Event, deadline: float, tally: _Tally) -> None:
@@ -120,10 +122,9 @@ def _developer(target: Target, phase: float, stop: threading.Event, deadline: fl
             connection = connections.get(host)
             if connection is None:
                 connection = connections[host] = Connection(target, host)
-            if host == CHAT_HOST:
-                _chat(connection)
-            else:
-                _completion(connection)
+            response = _chat(connection) if host == CHAT_HOST else _completion(connection)
+            if not response.keep_alive:  # the upstream (hypercorn: after 1,000 requests) closes; so does the proxy
+                connections.pop(host).close()
         except Exception as exc:  # counted: the benchmark's figure is the number of failures
             error = f"{type(exc).__name__}: {exc}"
             stale = connections.pop(host, None)

@@ -68,7 +68,7 @@ def test_open_creates_schema_in_wal_mode_in_private_file(store, db_path):
     tables = {name for (name,) in rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == TABLES
     assert rows(db_path, "PRAGMA journal_mode") == [("wal",)]
-    assert store._connection().execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    assert store._connection().execute("PRAGMA synchronous").fetchone() == (2,)  # FULL: see SYNCHRONOUS
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
     for extra in ("-wal", "-shm"):
