@@ -50,7 +50,8 @@ class RecordingPipeline:
 
     def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
                  retention: Retention, listeners: Sequence[UsageListener] = (),
-                 dropped: Callable[[], int] = lambda: 0, on_problem: Callable[[str], None] | None = None) -> None:
+                 dropped: Callable[[], int] = lambda: 0, *,
+                 on_problem: Callable[[str], None] | None = None) -> None:
         """Open the store lazily, on the writer thread that will own its connection.
 
         `dropped` reports how many exchanges the queue refused; like the unparsed and unrecorded

@@ -44,7 +44,8 @@ class ServiceEngine:
         options = ServiceOptions(settings.proxy.listen_host, settings.proxy.listen_port,
                                  set_options=set_options, scripts=scripts)
         service = ProxyService(self._paths, settings, self._secret, options,
-                               listeners=[self._bridge.on_usage], on_error=self._bridge.on_error)
+                               listeners=[self._bridge.on_usage], on_error=self._bridge.on_error,
+                               on_auth_burst=self._bridge.on_auth_burst)
         host, port = service.start()
         self._service = service
         logger.info("Proxy on %s:%d for %d developer(s); recording %s.", host, port, len(settings.developers),

@@ -53,10 +53,11 @@ def _token(value: str) -> str:
 
 @dataclass(frozen=True)
 class Burst:
-    """Many refusals in a short time: how many, since when, and the source that sent most."""
+    """Many refusals in a short time: how many, over how long, from how many sources, and the busiest one."""
 
     count: int
     seconds: float
+    sources: int
     top_source: str
     top_count: int
 
@@ -82,8 +83,9 @@ class BurstDetector:
         if self._reported_at is not None and now - self._reported_at < self._quiet:
             return None
         self._reported_at = now
-        top, top_count = Counter(s for _, s in self._recent).most_common(1)[0]
-        return Burst(len(self._recent), now - self._recent[0][0], top, top_count)
+        by_source = Counter(s for _, s in self._recent)
+        top, top_count = by_source.most_common(1)[0]
+        return Burst(len(self._recent), now - self._recent[0][0], len(by_source), top, top_count)
 
 
 class _Dropping(logging.handlers.QueueHandler):

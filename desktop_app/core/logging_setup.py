@@ -4,6 +4,7 @@ Every handler carries `RedactingFilter`, so even a library that logs a header or
 credentials cannot write a bearer token, a Basic credential or a proxy password to a log.
 """
 
+import io
 import logging
 import logging.handlers
 import os
@@ -39,7 +40,7 @@ class RedactingFilter(logging.Filter):
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log file that stays readable by its owner only, also after a rollover."""
 
-    def _open(self):  # type: ignore[no-untyped-def]  # typeshed: -> TextIOWrapper
+    def _open(self) -> io.TextIOWrapper:
         """Open (or create) the file, private."""
         stream = super()._open()
         if os.name == "posix":

@@ -1,7 +1,7 @@
 """The proxy as the product runs it, with everything around it.
 
-Connection hygiene, authentication (refusals also go to `auth.log`), the connection check, policy, capture, diagnostics, recording, the runner and the
-developers' setup page.
+Connection hygiene, authentication (refusals also go to `auth.log`), the connection check, policy,
+capture, diagnostics, recording, the runner and the developers' setup page.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
 to the recorded usage (log lines, the GUI bridge).

@@ -7,11 +7,13 @@ widgets' insides and runs nothing blocking: every slow step is a `TaskRunner` jo
 
 import logging
 import time
+from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
+from desktop_app.core.auth_log import Burst
 from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
@@ -76,6 +78,7 @@ class TrayController(QObject):
     def _connect_engine(self, bridge: EngineBridge) -> None:
         bridge.usage_recorded.connect(self._on_usage_recorded)
         bridge.engine_error.connect(self._on_engine_error)
+        bridge.auth_burst.connect(self._on_auth_burst)
         self.proxy.state_changed.connect(lambda _state: self._show_state())
         self.proxy.started.connect(self._on_started)
         self.proxy.start_failed.connect(self._on_start_failed)
@@ -195,6 +198,19 @@ class TrayController(QObject):
             self._error_noticed_at = now
             self.tray.notify(self.tr("Proxy problem"), message, warning=True)
         self._show_state()
+
+    def _on_auth_burst(self, burst: Burst) -> None:
+        if burst.sources == 1:
+            where = self.tr("all from {source}").format(source=burst.top_source)
+        else:
+            where = self.tr("from {sources} addresses, most from {source} ({top})").format(
+                sources=burst.sources, source=burst.top_source, top=burst.top_count)
+        sentence = self.tr("{count} refused logins in {minutes} min, {where} (at {time}). If that is not a developer "
+                           "with an old password, someone is guessing; every attempt is in logs/auth.log.").format(
+            count=burst.count, minutes=max(1, round(burst.seconds / 60)), where=where,
+            time=datetime.now().strftime("%H:%M"))
+        self.team.show_burst(sentence)
+        self.tray.notify(self.tr("Refused logins"), sentence, warning=True)
 
     def _on_activity(self, _today: TodayActivity) -> None:
         self._show_state()

@@ -53,6 +53,7 @@ class TeamPresenter(QObject):
         self._ctx, self._today = ctx, today
         self.settings = Settings()
         self.dialog: TeamDialog | None = None
+        self.burst = ""  # the latest burst of refused logins, in words; shown above the team table
 
     def open(self) -> TeamDialog:
         """Show the dialog (creating it on first use) and bring it to the front."""
@@ -65,6 +66,7 @@ class TeamPresenter(QObject):
             self.dialog.rotate_requested.connect(lambda name: self._change(lambda s: rotate_developer(s, name), name))
             self.dialog.rotate_secret_requested.connect(self._rotate_secret)
             self.dialog.destroyed.connect(self._forget_dialog)
+            self.dialog.set_burst(self.burst)
         self.reload()
         self.dialog.show()
         self.dialog.raise_()
@@ -77,6 +79,12 @@ class TeamPresenter(QObject):
         path = self._ctx.paths.settings_file
         self._ctx.tasks.submit(lambda: load_settings(path), lambda s: self._show(s, select), self._ctx.errors.report,
                                name="load team")
+
+    def show_burst(self, sentence: str) -> None:
+        """Remember a burst of refused logins and show it in the dialog (now, if open; else when opened)."""
+        self.burst = sentence
+        if self.dialog is not None:
+            self.dialog.set_burst(sentence)
 
     def refresh_activity(self) -> None:
         """Update the figures from the latest activity without reading the settings."""

@@ -263,8 +263,9 @@ def test_serve_soak(tmp_path: Path) -> None:
         cpu = serve.cpu_seconds()
         code = serve.stop()
     summary = re.findall(r"Stopped\..*", serve.output())
-    print(f"\nserve soak: {final.sent} requests in {elapsed:.0f} s (load {SOAK_SECONDS:.0f} s: {final.sent / SOAK_SECONDS:.1f} req/s) from "
-          f"{DEVELOPERS} developers, {final.failed} failed, slowest {final.slowest * 1000:.0f} ms")
+    print(f"\nserve soak: {final.sent} requests in {elapsed:.0f} s (load {SOAK_SECONDS:.0f} s: "
+          f"{final.sent / SOAK_SECONDS:.1f} req/s) from {DEVELOPERS} developers, {final.failed} failed, "
+          f"slowest {final.slowest * 1000:.0f} ms")
     print(f"proxy RSS after warm-up ({WARM_UP:.0f} s): first {rss[0]:.1f} MB, max {max(rss):.1f} MB, "
           f"last {rss[-1]:.1f} MB, growth {_growth(rss) * 100:.1f}%; proxy CPU {cpu:.0f} s")
     print(f"writer backlog (answered, not yet stored): max {max(backlog)}, last {backlog[-1]}; stored {stored}; "
@@ -296,7 +297,7 @@ class Heartbeat:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> object:
-        from PySide6.QtCore import Qt, QTimer  # noqa: PLC0415 - Qt only for this benchmark
+        from PySide6.QtCore import Qt, QTimer
 
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -335,17 +336,17 @@ def _where(frame: object) -> str:
     return "?" if chosen is None else f"{Path(chosen.filename).name}:{chosen.lineno} {chosen.name}"
 
 
-def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path) -> None:
-    from desktop_app.commands.tray import ServiceEngine  # noqa: PLC0415 - Qt only for this benchmark
-    from desktop_app.core.paths import resolve_paths  # noqa: PLC0415
-    from desktop_app.core.team.credentials import derive_password  # noqa: PLC0415
-    from desktop_app.core.team.directory import add_developer  # noqa: PLC0415
-    from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore  # noqa: PLC0415
-    from desktop_app.core.team.settings import ProxySettings, Settings, save_settings  # noqa: PLC0415
-    from desktop_app.proxy.certs import InstallationCa  # noqa: PLC0415
-    from desktop_app.ui.application import TrayApplication  # noqa: PLC0415
-    from desktop_app.ui.icons import TrayState  # noqa: PLC0415
-    from tests.ui.conftest import FakeOs  # noqa: PLC0415
+def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path) -> None:  # noqa: PLR0915
+    from desktop_app.commands.tray import ServiceEngine
+    from desktop_app.core.paths import resolve_paths
+    from desktop_app.core.team.credentials import derive_password
+    from desktop_app.core.team.directory import add_developer
+    from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore
+    from desktop_app.core.team.settings import ProxySettings, Settings, save_settings
+    from desktop_app.proxy.certs import InstallationCa
+    from desktop_app.ui.application import TrayApplication
+    from desktop_app.ui.icons import TrayState
+    from tests.ui.conftest import FakeOs
 
     paths = resolve_paths(isolated_home)
     port = _free_port()
@@ -385,8 +386,9 @@ def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path)
         timer.stop()  # type: ignore[attr-defined]
         heartbeat.stop()
     longest, p999, over = heartbeat.blocked_ms()
-    print(f"\ntray soak: {final.sent} requests in {elapsed:.0f} s (load {SOAK_SECONDS:.0f} s: {final.sent / SOAK_SECONDS:.1f} req/s), "
-          f"{final.failed} failed, slowest {final.slowest * 1000:.0f} ms; dashboard shows {shown} requests today")
+    print(f"\ntray soak: {final.sent} requests in {elapsed:.0f} s (load {SOAK_SECONDS:.0f} s: "
+          f"{final.sent / SOAK_SECONDS:.1f} req/s), {final.failed} failed, slowest {final.slowest * 1000:.0f} ms; "
+          f"dashboard shows {shown} requests today")
     print(f"tray process RSS after warm-up ({WARM_UP:.0f} s): first {rss[0]:.1f} MB, max {max(rss):.1f} MB, "
           f"last {rss[-1]:.1f} MB, growth {_growth(rss) * 100:.1f}%")
     print(f"GUI thread stalls: longest {longest:.1f} ms, 99.9th percentile {p999:.1f} ms, "

@@ -85,7 +85,7 @@ def test_a_burst_is_announced_once_then_quiet():
         if burst := detector.add("192.0.2.7" if n % 3 else "192.0.2.8"):
             bursts.append(burst)
     assert len(bursts) == 1
-    assert (bursts[0].count, bursts[0].top_source) == (5, "192.0.2.7")
+    assert (bursts[0].count, bursts[0].sources, bursts[0].top_source) == (5, 2, "192.0.2.7")
     now[0] = 700
     for _ in range(4):
         assert detector.add("192.0.2.9") is None  # 4 in the window is no burst

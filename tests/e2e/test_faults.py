@@ -32,7 +32,8 @@ def _ask(running, name: str = "alice", password: str | None = None) -> int:
         try:
             return client.post(f"{COPILOT_API}/chat/completions", json=chat_body(stream=False)).status_code
         except httpx.ProxyError as exc:
-            assert "407" in str(exc)
+            refusal = str(exc)
+            assert "407" in refusal
             return 407
 
 
@@ -169,7 +170,7 @@ def test_the_keyring_going_away_while_running(isolated_home, pki, upstream):
         set_options=(f"fake_upstream=127.0.0.1:{upstream.port}", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}")),
         listeners=[events.consume], on_error=errors.append)
     _, port = service.start()
-    from tests.e2e.harness import RunningProxy  # noqa: PLC0415
+    from tests.e2e.harness import RunningProxy
 
     running = RunningProxy(service, port, team, pki, events, errors)
     previous = keyring.get_keyring()
@@ -177,7 +178,7 @@ def test_the_keyring_going_away_while_running(isolated_home, pki, upstream):
         assert _ask(running) == 200
         keyring.set_keyring(_GoneKeyring())
         save_settings(team.paths.settings_file, add_developer(load_settings(team.paths.settings_file), "dave"))
-        from desktop_app.core.team.credentials import derive_password  # noqa: PLC0415
+        from desktop_app.core.team.credentials import derive_password
 
         dave = derive_password(secret(), "dave", 0)
         running.team.passwords["dave"] = dave

@@ -5,6 +5,7 @@ Attack connections come from other loopback addresses (127.0.0.2 and up: Linux r
 """
 
 import base64
+import contextlib
 import resource
 import selectors
 import socket
@@ -13,7 +14,6 @@ import threading
 import time
 from dataclasses import replace
 
-import httpx
 import pytest
 
 from desktop_app.proxy.hygiene import HygieneLimits
@@ -24,7 +24,8 @@ CONNECT = b"CONNECT api.githubcopilot.com:443 HTTP/1.1\r\nHost: api.githubcopilo
 
 def _open(proxy, source: str = "127.0.0.1") -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10, source_address=(source, 0))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # close: RST, no TIME_WAIT
+    linger = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # on, 0 s: close sends RST and leaves no TIME_WAIT
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
     return sock
 
 
@@ -214,10 +215,8 @@ def test_a_developer_is_served_throughout_an_attack(proxy):
         while not stop.wait(0.5):
             n += 1
             for sock in slow:
-                try:
+                with contextlib.suppress(OSError):
                     sock.sendall(f"X-Slow-{n}: 1\r\n".encode())
-                except OSError:
-                    pass
 
     trickler = threading.Thread(target=trickle, daemon=True)
     trickler.start()

@@ -7,6 +7,7 @@ one deep property (the one that reaches most of it); `fast(prop, ...)` is a prop
 writes an example database into the checkout or has a per-example deadline (the machine is shared).
 """
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -55,4 +56,4 @@ def cuts(data: bytes, points: list[int]) -> list[bytes]:
     if not data:
         return []
     edges = sorted({p % len(data) for p in points} | {0, len(data)})
-    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]

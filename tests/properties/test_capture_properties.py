@@ -25,7 +25,7 @@ from desktop_app.capture.streams import (
 )
 from desktop_app.capture.telemetry import parse_telemetry
 from desktop_app.core import models as m
-from tests.properties.profile import both, fast, cuts, json_values, shaped
+from tests.properties.profile import both, cuts, fast, json_values, shaped
 
 if sys.version_info >= (3, 14):
     from compression import zstd

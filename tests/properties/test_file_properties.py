@@ -64,7 +64,8 @@ def prop_settings_dict(data: dict[str, object]) -> None:
     try:
         settings = settings_from_dict(data)
     except ConfigError as exc:
-        assert exc.user_message
+        problem = exc.user_message
+        assert problem
         return
     assert settings_from_dict(settings_to_dict(settings)) == settings  # what is saved reads back the same
 
@@ -76,7 +77,8 @@ def prop_settings_file(raw: bytes) -> None:
         try:
             load_settings(path)
         except ConfigError as exc:
-            assert exc.user_message
+            problem = exc.user_message
+            assert problem
         assert path.read_bytes() == raw  # reading never rewrites the lead's file
 
 

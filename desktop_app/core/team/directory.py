@@ -97,7 +97,7 @@ class TeamDirectory:
             checker = CredentialChecker(self._load_secret(), load_settings(self._file).developers)
         except AppError as exc:
             logger.error("Keeping the previous developer list: %s", exc.user_message)  # noqa: TRY400
-        except Exception as exc:  # a keyring that went away may raise anything (D-Bus, OS errors)
+        except Exception as exc:  # noqa: BLE001 - a keyring that went away may raise anything (D-Bus, OS errors)
             logger.error("Keeping the previous developer list: could not read the credential secret (%s).",  # noqa: TRY400
                          type(exc).__name__)
         else:

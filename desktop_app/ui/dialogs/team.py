@@ -240,7 +240,10 @@ class TeamDialog(QDialog):
             actions.addWidget(button)
         self.unknown_names = _label("unknown_names")
         self.unknown_names.setVisible(False)
+        self.burst_note = _label("burst_note")
+        self.burst_note.setVisible(False)
         layout = QVBoxLayout()
+        layout.addWidget(self.burst_note)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.unknown_names)
         layout.addLayout(adding)
@@ -308,6 +311,11 @@ class TeamDialog(QDialog):
         self.unknown_names.setVisible(bool(lines))
         self.unknown_names.setText(self.tr("Names that are not developers here tried to connect:\n{lines}").format(
             lines="\n".join(f"• {line}" for line in lines)) if lines else "")
+
+    def set_burst(self, sentence: str) -> None:
+        """Show the latest burst of refused logins above the table (a sentence), or hide the note when empty."""
+        self.burst_note.setVisible(bool(sentence))
+        self.burst_note.setText(f"⚠ {sentence}" if sentence else "")
 
     def selected_name(self) -> str | None:
         """The selected developer's name, or None."""

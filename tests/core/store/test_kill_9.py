@@ -92,9 +92,8 @@ def test_kill_9_during_a_rollup_refresh(tmp_path):
     expected = _rollup(reference)
     assert expected
     rng = random.Random(19)
-    outputs = []
-    for _ in range(ROUNDS):  # each round finds the days the killed one left dirty
-        outputs.append(_run_and_kill(REFRESH_CHILD, database, "refreshing", rng))
+    # each round finds the days the killed one left dirty
+    outputs = [_run_and_kill(REFRESH_CHILD, database, "refreshing", rng) for _ in range(ROUNDS)]
     assert any("finished" not in out for out in outputs), "every refresh finished before the kill: too fast to test"
     assert _rollup(database) == expected
 
