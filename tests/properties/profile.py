@@ -8,6 +8,7 @@ writes an example database into the checkout or has a per-example deadline (the 
 """
 
 import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FAST_EXAMPLES = 60
-DEEP_EXAMPLES = 100_000
+DEEP_EXAMPLES = int(os.environ.get("DEEP_EXAMPLES", "100000"))  # fewer only to time a run
 
 _common: dict[str, Any] = {"deadline": None, "database": None, "suppress_health_check": list(HealthCheck)}
 FAST = settings(max_examples=FAST_EXAMPLES, **_common)

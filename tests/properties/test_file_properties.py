@@ -1,13 +1,14 @@
 """Generated files: seed logs and settings. A bad file is skipped or refused with a sentence, never a crash."""
 
 import json
+from datetime import UTC
 import shutil
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from hypothesis import strategies as st
 
-from desktop_app.capture.seed_import import SeedImporter
+from desktop_app.capture.seed_import import SeedImporter, usage_from_seed_file
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.team.settings import load_settings, settings_from_dict, settings_to_dict
@@ -56,8 +57,20 @@ def _document(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
-seed_files = st.lists(st.builds(_document, shaped(SEED_KEYS)) | st.binary(max_size=200), max_size=4)
-test_seed_tree, test_seed_tree_deep = both(prop_seed_tree, request_files=seed_files, metric_files=seed_files)
+def prop_seed_file(raw: bytes) -> None:
+    """One request file as the importer reads it: an event, or one of the errors it skips the file for."""
+    try:
+        event = usage_from_seed_file(json.loads(raw), "alice", "seed:x.json", UTC)
+    except (ValueError, TypeError, AttributeError):  # the importer's skip list (`SeedImporter._import_file`)
+        return
+    assert event.developer == "alice"
+    assert event.source_id == "seed:x.json"
+
+
+seed_document = st.builds(_document, shaped(SEED_KEYS))
+seed_files = st.lists(seed_document | st.binary(max_size=200), max_size=4)
+test_seed_tree = fast(prop_seed_tree, request_files=seed_files, metric_files=seed_files)
+test_seed_file, test_seed_file_deep = both(prop_seed_file, raw=seed_document | st.binary(max_size=200))
 
 
 def prop_settings_dict(data: dict[str, object]) -> None:
@@ -71,15 +84,14 @@ def prop_settings_dict(data: dict[str, object]) -> None:
 
 
 def prop_settings_file(raw: bytes) -> None:
-    with TemporaryDirectory() as folder:
-        path = Path(folder) / "settings.json"
-        path.write_bytes(raw)
-        try:
-            load_settings(path)
-        except ConfigError as exc:
-            problem = exc.user_message
-            assert problem
-        assert path.read_bytes() == raw  # reading never rewrites the lead's file
+    path = _scratch()[0] / "settings.json"
+    path.write_bytes(raw)
+    try:
+        load_settings(path)
+    except ConfigError as exc:
+        problem = exc.user_message
+        assert problem
+    assert path.read_bytes() == raw  # reading never rewrites the lead's file
 
 
 settings_objects = st.dictionaries(st.sampled_from(SETTINGS_KEYS) | st.text(max_size=8), shaped(SETTINGS_KEYS),
