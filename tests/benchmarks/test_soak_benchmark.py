@@ -29,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,8 +319,7 @@ class Heartbeat:
     def _sample(self) -> None:
         while not self._stop.wait(0.01):
             if (time.perf_counter() - self._last) * 1000 - self.interval_ms > GUI_BLOCK_MS:
-                frame = sys._current_frames().get(self._gui)
-                self.culprits[_where(frame)] += 1
+                self.culprits[_where(self._gui)] += 1
 
     def blocked_ms(self) -> tuple[float, float, int]:
         """The longest stall, the 99.9th percentile, and how many exceeded the limit."""
@@ -329,11 +327,25 @@ class Heartbeat:
         return ordered[-1], ordered[int(len(ordered) * 0.999)], sum(g > GUI_BLOCK_MS for g in ordered)
 
 
-def _where(frame: object) -> str:
-    stack = traceback.extract_stack(frame) if frame is not None else []  # type: ignore[arg-type]
-    ours = [f for f in stack if "desktop_app" in f.filename]
-    chosen = (ours or stack or [None])[-1]
-    return "?" if chosen is None else f"{Path(chosen.filename).name}:{chosen.lineno} {chosen.name}"
+def _where(thread: int) -> str:
+    """The innermost frame of `thread` in this project (else its innermost frame), as `file:line function`.
+
+    Only code locations are read, with nothing in between that could let the other thread run (no linecache, no
+    I/O), and the frame is dropped at once: were this thread to hold the last reference to a finished frame of the
+    GUI thread, a Qt object in it would be freed here, which deadlocks PySide (seen in a run with `traceback`).
+    """
+    frame = sys._current_frames().get(thread)
+    innermost: tuple[str, int, str] | None = None
+    ours: tuple[str, int, str] | None = None
+    while frame is not None and ours is None:
+        code = frame.f_code
+        here = (code.co_filename, frame.f_lineno, code.co_name)
+        innermost = innermost or here
+        ours = here if "desktop_app" in code.co_filename else None
+        frame = frame.f_back
+    del frame
+    chosen = ours or innermost
+    return "?" if chosen is None else f"{Path(chosen[0]).name}:{chosen[1]} {chosen[2]}"
 
 
 def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path) -> None:  # noqa: PLR0915
