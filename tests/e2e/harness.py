@@ -115,3 +115,12 @@ def chat_body(stream: bool = True, model: str = "gpt-4o") -> dict:
 
 def completion_body(stream: bool = True) -> dict:
     return {"prompt": "def add(a, b):", "stream": stream, "extra": {"language": "python"}}
+
+
+def wait_until(condition, timeout: float = 15.0) -> None:
+    """Poll `condition` until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.05)

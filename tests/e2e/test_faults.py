@@ -23,7 +23,7 @@ from desktop_app.core.team.directory import add_developer
 from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore
 from desktop_app.core.team.settings import load_settings, save_settings
 from desktop_app.proxy.service import ProxyService, ServiceOptions
-from tests.e2e.harness import COPILOT_API, REDIRECT_SCRIPT, EventLog, chat_body, make_team, start_proxy
+from tests.e2e.harness import COPILOT_API, REDIRECT_SCRIPT, EventLog, chat_body, make_team, start_proxy, wait_until
 
 
 def _ask(running, name: str = "alice", password: str | None = None) -> int:
@@ -36,13 +36,6 @@ def _ask(running, name: str = "alice", password: str | None = None) -> int:
             assert "407" in refusal
             return 407
 
-
-def _wait_for(condition, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not met in time")
-        time.sleep(0.05)
 
 
 def _stored(database: Path) -> int:
@@ -63,7 +56,7 @@ def test_a_damaged_database_at_start_copilot_works_the_file_is_left_and_the_lead
     running = start_proxy(team, pki, upstream.port)
     try:
         assert [_ask(running) for _ in range(3)] == [200, 200, 200]
-        _wait_for(lambda: running.errors)
+        wait_until(lambda: running.errors)
     finally:
         running.service.stop()
     assert team.paths.database.read_bytes() == damaged
@@ -82,11 +75,11 @@ def test_a_locked_database_at_start_copilot_works_and_recording_catches_up(isola
     running = start_proxy(team, pki, upstream.port)
     try:
         assert [_ask(running) for _ in range(3)] == [200, 200, 200]
-        _wait_for(lambda: running.errors)
+        wait_until(lambda: running.errors)
         holder.execute("ROLLBACK")
         holder.close()
         assert _ask(running) == 200  # the next batch stores the kept ones too
-        _wait_for(lambda: running.service.recording.stored == 4)
+        wait_until(lambda: running.service.recording.stored == 4)
     finally:
         running.service.stop()
     assert "not recorded" in running.errors[0]
@@ -120,14 +113,14 @@ def test_a_full_disk_while_developers_work(small_disk, pki, upstream):
     running = start_proxy(team, pki, upstream.port)
     try:
         assert _ask(running) == 200
-        _wait_for(lambda: running.service.recording.stored == 1)
+        wait_until(lambda: running.service.recording.stored == 1)
         filler = _fill(small_disk)
         answers = [_ask(running, name) for name in ("alice", "bob") * 10]
         assert set(answers) == {200}
-        _wait_for(lambda: running.errors)
+        wait_until(lambda: running.errors)
         filler.unlink()
         assert _ask(running) == 200
-        _wait_for(lambda: running.service.recording.stored == 22)
+        wait_until(lambda: running.service.recording.stored == 22)
     finally:
         running.service.stop()
     assert "not recorded" in running.errors[0], running.errors
@@ -182,7 +175,7 @@ def test_the_keyring_going_away_while_running(isolated_home, pki, upstream):
 
         dave = derive_password(secret(), "dave", 0)
         running.team.passwords["dave"] = dave
-        _wait_for(lambda: _ask(running, "dave") == 200)
+        wait_until(lambda: _ask(running, "dave") == 200)
         assert _ask(running) == 200
     finally:
         keyring.set_keyring(previous)

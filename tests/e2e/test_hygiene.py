@@ -17,7 +17,7 @@ from dataclasses import replace
 import pytest
 
 from desktop_app.proxy.hygiene import HygieneLimits
-from tests.e2e.harness import COPILOT_API, chat_body
+from tests.e2e.harness import COPILOT_API, chat_body, wait_until
 
 CONNECT = b"CONNECT api.githubcopilot.com:443 HTTP/1.1\r\nHost: api.githubcopilot.com:443\r\n"
 
@@ -123,7 +123,7 @@ def test_a_source_may_hold_only_a_few_unauthenticated_connections(proxy):
             assert other.recv(4096).startswith(b"HTTP/1.1 200")
         with _open(proxy, "127.0.0.3") as after:  # the developer on that address too, once one left
             held.pop().close()
-            _wait_for(lambda: proxy.service.hygiene.pending_from("127.0.0.3") < 3)
+            wait_until(lambda: proxy.service.hygiene.pending_from("127.0.0.3") < 3)
             after.close()
         with _open(proxy, "127.0.0.3") as developer:
             developer.sendall(CONNECT + _credentials(proxy) + b"\r\n")
@@ -164,20 +164,13 @@ def test_refused_connections_and_logins_are_in_the_auth_log(proxy):
         sock.sendall(CONNECT + b"Proxy-Authorization: Basic " + base64.b64encode(b"mallory:guess") + b"\r\n\r\n")
         _read_until_closed(sock, 5)
     log = proxy.service.auth_log.path
-    _wait_for(lambda: log.exists() and log.read_text().count("\n") >= 2)
+    wait_until(lambda: log.exists() and log.read_text().count("\n") >= 2)
     lines = log.read_text().splitlines()
     assert any(" refused source=127.0.0.5 reason=header_timeout " in line for line in lines)
     assert any(' refused source=127.0.0.6 reason=unknown_user user="mallory" ' in line for line in lines)
     assert "guess" not in log.read_text()
     assert log.stat().st_mode & 0o777 == 0o600
 
-
-def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not met in time")
-        time.sleep(0.05)
 
 
 IDLE, SLOWLORIS, PER_SOURCE = 1000, 200, 10

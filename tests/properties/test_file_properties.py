@@ -1,8 +1,8 @@
 """Generated files: seed logs and settings. A bad file is skipped or refused with a sentence, never a crash."""
 
 import json
-from datetime import UTC
 import shutil
+from datetime import UTC
 from pathlib import Path
 from tempfile import TemporaryDirectory
 

@@ -31,7 +31,7 @@ def test_a_burst_of_refused_logins_warns_once_and_shows_in_the_team_dialog(make_
 
     for n in range(25):  # one attempt per address each, so the per-address slow-down does not kick in
         assert _refused(port, f"127.0.9.{n % 20 + 1}").startswith(b"HTTP/1.1 407")
-    qtbot.waitUntil(lambda: dialog.burst_note.isVisible(), timeout=10_000)
+    qtbot.waitUntil(dialog.burst_note.isVisible, timeout=10_000)
 
     warnings = [message for title, message in app.tray.notifications if title == "Refused logins"]
     assert len(warnings) == 1
