@@ -32,7 +32,7 @@ def fast(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> Cal
 def both(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> tuple[Callable[..., None], Any]:
     """The fast and the deep (slow-marked) test of `prop`, each drawing its arguments from `strategies`."""
     fast = FAST(given(**strategies)(prop))
-    deep = pytest.mark.slow(DEEP(given(**strategies)(prop)))
+    deep = pytest.mark.slow(pytest.mark.timeout(4 * 3600)(DEEP(given(**strategies)(prop))))
     return fast, deep
 
 
