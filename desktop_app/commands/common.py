@@ -11,6 +11,11 @@ def out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def note(text: str) -> None:
+    """Print advice for the person at the terminal (stderr, so stdout stays the command's result)."""
+    sys.stderr.write(text + "\n")
+
+
 def secret_for(args: argparse.Namespace) -> CachedSecret:
     """Return the secret from the store the arguments chose (`--secret-file`, else the keyring)."""
     return CachedSecret(open_secret_store(args.secret_file))

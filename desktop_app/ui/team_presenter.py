@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.guide.snippets import ProxyAccess, advertised_host
+from desktop_app.core.guide.ca_guide import CaCertificate
+from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.diagnostics import describe, for_developer, status_line, unknown_usernames
 from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
@@ -53,6 +54,7 @@ class TeamPresenter(QObject):
         self._ctx, self._today = ctx, today
         self.settings = Settings()
         self.dialog: TeamDialog | None = None
+        self.certificate: CaCertificate | None = None  # read once, on a worker, for the snippets
 
     def open(self) -> TeamDialog:
         """Show the dialog (creating it on first use) and bring it to the front."""
@@ -70,6 +72,7 @@ class TeamPresenter(QObject):
         self.dialog.raise_()
         self.dialog.activateWindow()
         self._ensure_secret()
+        self._ensure_certificate()
         return self.dialog
 
     def reload(self, select: str | None = None) -> None:
@@ -91,7 +94,8 @@ class TeamPresenter(QObject):
         services = self._ctx.services
         host = advertised_host(proxy.listen_host, services.lan_addresses(), services.host_name())
         password = derive_password(self._ctx.secret(), developer.name, developer.generation)
-        return ProxyAccess(host, proxy.listen_port, developer.name, password, self._ctx.paths.ca_certificate)
+        fingerprint = self.certificate.fingerprint if self.certificate is not None else None
+        return developer_access(proxy, host, developer.name, password, fingerprint)
 
     def _show(self, settings: Settings, select: str | None) -> None:
         self.settings = settings
@@ -120,6 +124,15 @@ class TeamPresenter(QObject):
         if not self._ctx.secret.loaded:
             self._ctx.tasks.submit(self._ctx.secret, lambda _s: self._show(self.settings, None),
                                    self._ctx.errors.report, name="load secret")
+
+    def _ensure_certificate(self) -> None:
+        if self.certificate is None:
+            self._ctx.tasks.submit(self._ctx.ca.describe, self._on_certificate, self._ctx.errors.report,
+                                   name="read the CA certificate")
+
+    def _on_certificate(self, certificate: CaCertificate) -> None:
+        self.certificate = certificate
+        self._show(self.settings, None)
 
     def _rotate_secret(self) -> None:
         def rotated(_secret: bytes) -> None:

@@ -4,9 +4,10 @@ import logging
 import threading
 
 import pytest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from desktop_app.core.errors import ProxyStartError
+from desktop_app.core.guide.snippets import DeveloperCa
 from desktop_app.core.team.directory import add_developer
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.dialogs.wizard import WizardResult
@@ -151,11 +152,15 @@ def test_team_action_opens_the_team_dialog_with_today(make_app, qtbot, paths):
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.findChild(QWidget, "team_table").model().rowCount() == 2, timeout=3000)
     assert dialog.isVisible()
-    qtbot.waitUntil(lambda: app.ctx.secret.loaded, timeout=3000)
+    qtbot.waitUntil(lambda: app.ctx.secret.loaded and app.controller.team.certificate is not None, timeout=3000)
     access = app.controller.team.access_for("alice")
     assert access is not None
     assert (access.host, access.port) == ("127.0.0.1", 8080)
-    assert access.ca_file == paths.ca_certificate
+    # The snippets fetch the CA from the setup page and check this fingerprint; no path on this computer.
+    assert access.ca == DeveloperCa(app.ctx.ca.describe().fingerprint, "http://127.0.0.1:8081/")
+    dialog.set_rows([])  # the rows again, now that the secret and the CA are known
+    app.controller.team.refresh_activity()
+    assert dialog.findChild(QPushButton, "copy_shell").isEnabled()
 
 
 def test_team_changes_are_saved_and_a_new_secret_restarts_the_proxy(make_app, qtbot, paths):
