@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from desktop_app.core.paths import AppPaths
 from desktop_app.core.team.secrets import CachedSecret, open_secret_store
 
 
@@ -16,6 +17,6 @@ def note(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def secret_for(args: argparse.Namespace) -> CachedSecret:
-    """Return the secret from the store the arguments chose (`--secret-file`, else the keyring)."""
-    return CachedSecret(open_secret_store(args.secret_file))
+def secret_for(args: argparse.Namespace, paths: AppPaths) -> CachedSecret:
+    """Return the secret from the store chosen: `--secret-file`, the data folder's secret file, else the keyring."""
+    return CachedSecret(open_secret_store(args.secret_file, paths.data_dir))

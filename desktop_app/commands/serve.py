@@ -49,7 +49,7 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
     stop = _stop_on_signal()
     settings = load_settings(paths.settings_file)
-    service = ProxyService(paths, settings, secret_for(args),
+    service = ProxyService(paths, settings, secret_for(args, paths),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
                            on_error=lambda message: logger.error("mitmproxy: %s", message))
     host, port = service.start()

@@ -102,7 +102,7 @@ def tray(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the tray application until the user quits."""
     from desktop_app.ui.application import run_tray  # noqa: PLC0415 - Qt loads only for the GUI
 
-    secret = secret_for(args)
+    secret = secret_for(args, paths)
     return run_tray(paths, secret, lambda bridge: ServiceEngine(paths, secret, bridge),
                     desktop_services(paths, args.data_dir is not None),
                     ca=InstallationCa(ensure_private_dir(paths.confdir), host_name()),

@@ -127,7 +127,7 @@ def _change(args: argparse.Namespace) -> Callable[[Settings], Settings]:
 
 def users(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run one `users` action; print credentials after add, rotate and show."""
-    secret = secret_for(args)
+    secret = secret_for(args, paths)
     if args.action == "list":
         _list(load_settings(paths.settings_file), paths.database)
         return 0

@@ -15,6 +15,7 @@ from desktop_app.core.team.settings import Settings, load_settings, update_setti
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.settings_dialog import SettingsDialog, proxy_restart_needed
 from desktop_app.ui.dialogs.wizard import FirstRunWizard, WizardResult
+from desktop_app.ui.secret_presenter import SecretPresenter
 
 
 def apply_wizard(settings: Settings, result: WizardResult) -> Settings:
@@ -41,10 +42,10 @@ class SetupPresenter(QObject):
     settings_saved = Signal(object, bool)  # the new Settings, whether the proxy must restart
     wizard_finished = Signal(object, bool)  # the new Settings, whether to start the proxy now
 
-    def __init__(self, ctx: UiContext, parent: QObject | None = None) -> None:
-        """Present the settings of `ctx.paths`."""
+    def __init__(self, ctx: UiContext, secret: SecretPresenter, parent: QObject | None = None) -> None:
+        """Present the settings of `ctx.paths`; `secret` reads the secret (or offers a file) for the wizard."""
         super().__init__(parent)
-        self._ctx = ctx
+        self._ctx, self._secret = ctx, secret
         self.settings_dialog: SettingsDialog | None = None
         self.wizard: FirstRunWizard | None = None
 
@@ -56,7 +57,7 @@ class SetupPresenter(QObject):
                                          self._ctx.paths.ca_certificate, self._password_for)
             self.wizard.completed.connect(self._on_wizard_completed)
             self.wizard.finished.connect(self._forget_wizard)
-            self._ctx.tasks.submit(self._ctx.secret, None, self._ctx.errors.report, name="load secret")
+            self._secret.ensure(lambda: None)
         self.wizard.show()
         self.wizard.raise_()
         return self.wizard

@@ -18,6 +18,7 @@ from desktop_app.core.team.settings import Settings, load_settings, update_setti
 from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow
+from desktop_app.ui.secret_presenter import SecretPresenter
 
 MAX_DETAILS = 8
 
@@ -48,10 +49,11 @@ class TeamPresenter(QObject):
     secret_rotated = Signal()
     team_changed = Signal(object)  # the new Settings
 
-    def __init__(self, ctx: UiContext, today: Callable[[], TodayActivity], parent: QObject | None = None) -> None:
+    def __init__(self, ctx: UiContext, today: Callable[[], TodayActivity], secret: SecretPresenter,
+                 parent: QObject | None = None) -> None:
         """Present the team of `ctx.paths`; `today` returns the latest activity figures."""
         super().__init__(parent)
-        self._ctx, self._today = ctx, today
+        self._ctx, self._today, self._secret = ctx, today, secret
         self.settings = Settings()
         self.dialog: TeamDialog | None = None
         self.certificate: CaCertificate | None = None  # read once, on a worker, for the snippets
@@ -122,8 +124,7 @@ class TeamPresenter(QObject):
 
     def _ensure_secret(self) -> None:
         if not self._ctx.secret.loaded:
-            self._ctx.tasks.submit(self._ctx.secret, lambda _s: self._show(self.settings, None),
-                                   self._ctx.errors.report, name="load secret")
+            self._secret.ensure(lambda: self._show(self.settings, None))
 
     def _ensure_certificate(self) -> None:
         if self.certificate is None:

@@ -105,3 +105,31 @@ def test_the_other_snippets_name_the_running_proxy_and_setup_page(served):
     assert json.loads("{" + snippet(served, "vscode").strip().rstrip(",") + "}")["http.proxy"] == url
     fields = dict(line.split(": ", 1) for line in snippet(served, "jetbrains").splitlines())
     assert (fields["Port number"], fields["Password"]) == (str(served.port), served.passwords["alice"])
+
+
+def test_users_snippet_needs_a_known_client(capsys):
+    from desktop_app.app import main  # noqa: PLC0415
+
+    assert main(["users", "add", "alice", "--password-only"]) == 0
+    for argv, said in ((["users", "snippet", "alice"], "users snippet needs --client shell|powershell|vscode"),
+                       (["users", "snippet", "alice", "--client", "emacs"], "invalid choice: 'emacs'"),
+                       (["users", "show", "alice", "--client", "shell"], "--client goes with users snippet")):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2
+        assert said in capsys.readouterr().err
+
+
+def test_users_add_says_when_only_this_computer_can_connect(capsys, isolated_home):
+    from desktop_app.app import main  # noqa: PLC0415
+
+    assert main(["users", "add", "alice"]) == 0
+    shown = capsys.readouterr()
+    assert "Setup page: http://127.0.0.1:8081/ (send it to the developer" in shown.out
+    assert "only this computer can use this" in shown.err and "--listen-host 0.0.0.0" in shown.err
+    paths = resolve_paths(isolated_home)
+    update_settings(paths.settings_file, lambda s: replace(s, proxy=replace(s.proxy, listen_host="0.0.0.0")))
+    assert main(["users", "show", "alice", "--host", "192.0.2.7"]) == 0
+    shown = capsys.readouterr()
+    assert "@192.0.2.7:8080" in shown.out and "http://192.0.2.7:8081/" in shown.out
+    assert "only this computer" not in shown.err

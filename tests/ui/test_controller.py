@@ -19,6 +19,7 @@ from tests.ui.driving import action, configured, record, running_app
 def test_first_launch_opens_the_wizard_and_does_not_start(make_app, qtbot, paths):
     app = make_app()
     app.launch()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is not None, timeout=3000)  # after the secret is read
     wizard = app.controller.setup.wizard
     assert wizard is not None and wizard.isVisible()
     qtbot.addWidget(wizard)
@@ -29,6 +30,7 @@ def test_first_launch_opens_the_wizard_and_does_not_start(make_app, qtbot, paths
 def test_finishing_the_wizard_saves_the_choices_and_starts(make_app, qtbot, paths):
     app = make_app()
     app.launch()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is not None, timeout=3000)
     wizard = app.controller.setup.wizard
     qtbot.addWidget(wizard)
     result = WizardResult("0.0.0.0", 8123, "content", ("alice", "bob"), start_proxy=True)
