@@ -77,8 +77,10 @@ def _decode(text: str, where: str) -> bytes:
     damaged = f"The secret in {where} cannot be used:"
     if not value:
         raise SecretStoreError(f"{damaged} it is empty. {SECRET_FORMAT}")
-    if len(value) == SECRET_BYTES * 2 and set(value) <= _HEX_DIGITS:
-        return bytes.fromhex(value)
+    if set(value) <= _HEX_DIGITS and len(value) != SECRET_BYTES * 4 // 3 + 1:  # hex (44 would be base64)
+        if len(value) == SECRET_BYTES * 2:
+            return bytes.fromhex(value)
+        raise SecretStoreError(f"{damaged} it holds {len(value)} hex digits, not {SECRET_BYTES * 2}. {SECRET_FORMAT}")
     try:
         secret = base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True)
     except (binascii.Error, ValueError) as exc:

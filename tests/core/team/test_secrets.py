@@ -153,10 +153,12 @@ def test_a_hand_made_secret_file_in_a_documented_format_is_used(tmp_path, writte
 @pytest.mark.parametrize(("written", "said"), [
     ("", "it is empty."),
     (base64.b64encode(SECRET[:24]).decode(), "it holds 24 bytes (32 characters), not 32."),
-    (SECRET.hex()[:63], "its base64 is incomplete"),
+    (SECRET.hex()[:63], "it holds 63 hex digits, not 64."),
+    ("QUJD", "it holds 3 bytes (4 characters), not 32."),
+    ("QUJ", "its base64 is incomplete"),
     ("ça-va", "it is not plain text."),
     ("a b c", "the character ' ' is neither base64 nor hex"),
-], ids=["empty", "short", "odd", "not-ascii", "spaces"])
+], ids=["empty", "short", "short-hex", "short-base64", "odd", "not-ascii", "spaces"])
 def test_a_wrong_secret_file_says_what_is_wrong_and_what_it_must_hold(tmp_path, written, said):
     path = tmp_path / "secret.key"
     path.write_bytes(written.encode())
