@@ -21,6 +21,7 @@ from desktop_app.ui.ca_guide_presenter import CaGuidePresenter
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dashboard_presenter import DashboardPresenter
 from desktop_app.ui.dialogs.info import InfoWindow, about_window
+from desktop_app.ui.dialogs.wizard import WizardResult
 from desktop_app.ui.engine import EngineStatus
 from desktop_app.ui.errors import describe
 from desktop_app.ui.export_presenter import ExportPresenter
@@ -72,6 +73,7 @@ class TrayController(QObject):
         tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.export_requested.connect(lambda period: self.export.open(period, self.settings))
         tray.settings_requested.connect(self.setup.open_settings)
+        tray.setup_requested.connect(self.setup.open_wizard)
         tray.open_data_folder_requested.connect(self.setup.open_data_folder)
         tray.about_requested.connect(lambda: self.show_window("about"))
         tray.quit_requested.connect(self.quit)
@@ -102,6 +104,7 @@ class TrayController(QObject):
 
     def _continue_launch(self) -> None:
         if not self._ctx.paths.settings_file.exists():
+            self.tray.show_setup(True)  # also after Cancel: "Set up…" stays in the menu until Finish
             self.setup.open_wizard()
             return
         path = self._ctx.paths.settings_file
@@ -236,11 +239,16 @@ class TrayController(QObject):
         if restart and self.proxy.state in (TrayState.RUNNING, TrayState.STARTING):
             self.proxy.restart()
 
-    def _on_wizard_finished(self, settings: Settings, start: bool) -> None:
+    def _on_wizard_finished(self, settings: Settings, result: WizardResult) -> None:
         self._use_settings(settings)
-        if start:
+        self.tray.show_setup(False)
+        if result.start_proxy:
             self.secret.declined = False
             self.proxy.start()
+        if result.then_open == "ca_guide":
+            self.show_window("ca_guide")
+        else:
+            self.team.open()
 
     # --- what the tray shows -----------------------------------------------------------------------
 

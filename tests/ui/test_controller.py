@@ -41,6 +41,33 @@ def test_finishing_the_wizard_saves_the_choices_and_starts(make_app, qtbot, path
     assert [d.name for d in saved.developers] == ["alice", "bob"]
 
 
+def test_finish_opens_the_chosen_window_and_cancel_leaves_set_up_in_the_menu(make_app, qtbot, paths, fake_os):
+    app = make_app()
+    app.launch()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is not None, timeout=3000)
+    wizard = app.controller.setup.wizard
+    assert wizard.result_value().listen_host == "192.168.1.20"  # the LAN address is proposed
+    setup = action(app, "open_setup")
+    assert setup.isVisible() and setup.text() == "Set up…"
+    wizard.reject()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is None, timeout=3000)
+    assert setup.isVisible()  # after Cancel the menu still offers the wizard
+    setup.trigger()
+    wizard = app.controller.setup.wizard
+    assert wizard is not None and wizard.isVisible()
+    qtbot.addWidget(wizard)
+    wizard.completed.emit(WizardResult("127.0.0.1", 8123, "metadata", ("alice",), start_proxy=False))
+    qtbot.waitUntil(lambda: app.controller.team.dialog is not None and app.controller.team.dialog.isVisible(),
+                    timeout=3000)
+    qtbot.addWidget(app.controller.team.dialog)
+    assert not setup.isVisible()
+    app.controller.setup.wizard_finished.emit(load_settings(paths.settings_file),
+                                              WizardResult("127.0.0.1", 8123, "metadata", (), False, "ca_guide"))
+    guide = app.controller.ca_guide.window
+    assert guide is not None and guide.isVisible()
+    qtbot.addWidget(guide)
+
+
 def test_apply_wizard_keeps_existing_developers():
     existing = add_developer(Settings(), "Alice")
     result = apply_wizard(existing, WizardResult("127.0.0.1", 8080, "metadata", ("alice", "carol"), True))

@@ -22,6 +22,7 @@ from desktop_app.core.team.settings import ProxySettings
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - recognised, not bound
 LOOPBACK_NAMES = frozenset({"localhost"})
+LOOPBACK = "127.0.0.1"
 PASSWORD_MASK = "••••••"  # noqa: S105 - what is shown instead of a password
 DEVELOPER_CA_FOLDER = ".copilot-insight"  # in the developer's home folder
 DEVELOPER_CA_FILE = "ca.pem"
@@ -84,6 +85,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _lan_candidates(lan_addresses: Iterable[str]) -> list[str]:
+    """Non-loopback addresses, the private IPv4 ones first (where a team's computers usually meet)."""
+    candidates = [a for a in lan_addresses if not _is_loopback(a)]
+    private = [a for a in candidates if ipaddress.ip_address(a).is_private and ":" not in a]
+    return private + [a for a in candidates if a not in private]
+
+
 def advertised_host(listen_host: str, lan_addresses: Iterable[str], host_name: str) -> str:
     """Return the host developers should use to reach a proxy listening on `listen_host`.
 
@@ -92,9 +100,12 @@ def advertised_host(listen_host: str, lan_addresses: Iterable[str], host_name: s
     """
     if listen_host not in ALL_INTERFACES:
         return listen_host
-    candidates = [a for a in lan_addresses if not _is_loopback(a)]
-    private = [a for a in candidates if ipaddress.ip_address(a).is_private and ":" not in a]
-    return (private or candidates or [host_name])[0]
+    return (_lan_candidates(lan_addresses) or [host_name])[0]
+
+
+def proposed_listen_host(lan_addresses: Iterable[str]) -> str:
+    """What a new installation proposes to listen on: the LAN address developers can reach, else loopback."""
+    return (_lan_candidates(lan_addresses) or [LOOPBACK])[0]
 
 
 def listens_only_locally(listen_host: str) -> bool:

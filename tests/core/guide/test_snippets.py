@@ -16,6 +16,7 @@ from desktop_app.core.guide.snippets import (
     jetbrains_fields,
     listens_only_locally,
     powershell_exports,
+    proposed_listen_host,
     proxy_environment,
     shell_exports,
     vscode_settings,
@@ -41,6 +42,16 @@ def test_url_quotes_name_and_password():
 ])
 def test_advertised_host(listen, lan, expected):
     assert advertised_host(listen, lan, "lead-laptop") == expected
+
+
+@pytest.mark.parametrize(("lan", "expected"), [
+    (["fd00::2", "93.184.216.34", "192.168.1.20"], "192.168.1.20"),  # the private IPv4 address a team shares
+    (["93.184.216.34"], "93.184.216.34"),
+    (["127.0.0.1"], "127.0.0.1"),  # no network: loopback, which the wizard words as "only this computer"
+    ([], "127.0.0.1"),
+])
+def test_a_new_installation_proposes_the_lan_address(lan, expected):
+    assert proposed_listen_host(lan) == expected
 
 
 def test_listens_only_locally():
