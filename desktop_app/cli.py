@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.core.paths import HOME_ENV
 from desktop_app.core.guide.snippets import CLIENTS
+from desktop_app.core.paths import HOME_ENV
 from desktop_app.core.reports.formats import REPORT_FORMATS
 from desktop_app.core.team.secrets import SECRET_FILE_ENV
 from desktop_app.core.team.settings import RECORDING_LEVELS

@@ -108,7 +108,7 @@ def test_the_other_snippets_name_the_running_proxy_and_setup_page(served):
 
 
 def test_users_snippet_needs_a_known_client(capsys):
-    from desktop_app.app import main  # noqa: PLC0415
+    from desktop_app.app import main
 
     assert main(["users", "add", "alice", "--password-only"]) == 0
     for argv, said in ((["users", "snippet", "alice"], "users snippet needs --client shell|powershell|vscode"),
@@ -121,7 +121,7 @@ def test_users_snippet_needs_a_known_client(capsys):
 
 
 def test_users_add_says_when_only_this_computer_can_connect(capsys, isolated_home):
-    from desktop_app.app import main  # noqa: PLC0415
+    from desktop_app.app import main
 
     assert main(["users", "add", "alice"]) == 0
     shown = capsys.readouterr()

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from desktop_app.core.team.settings import DEFAULT_PORT, Developer, ProxySettings, RecordingSettings, Settings
 from desktop_app.core.netinfo import bind_problem
+from desktop_app.core.team.settings import DEFAULT_PORT, Developer, ProxySettings, RecordingSettings, Settings
 from desktop_app.ui.dialogs.wizard import FirstRunWizard, WizardResult
 
 LAN = ("2001:db8::5", "192.168.1.20", "10.0.0.7")
@@ -515,8 +515,8 @@ def test_result_value_reads_the_pages_now(make_wizard):
 
 def test_screenshots_of_the_network_and_last_pages(make_wizard, tmp_path):
     """The pages as a lead sees them (`COPILOT_INSIGHT_SCREENSHOTS=DIR` keeps the PNGs)."""
-    import os  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import os
+    from pathlib import Path
 
     folder = Path(os.environ.get("COPILOT_INSIGHT_SCREENSHOTS") or tmp_path)
     wizard = make_wizard()

@@ -113,42 +113,6 @@ def listens_only_locally(listen_host: str) -> bool:
     return _is_loopback(listen_host)
 
 
-def vscode_settings(access: ProxyAccess) -> str:
-    """The lines to merge into VS Code's user `settings.json`.
-
-    Certificate checks stay on (`http.proxyStrictSSL`): the developer trusts the CA instead, as the
-    CA guide explains; `http.systemCertificates` makes VS Code read it from the system store.
-    """
-    settings = {
-        "http.proxy": access.url,
-        "http.proxyStrictSSL": True,
-        "http.proxySupport": "override",
-        "http.systemCertificates": True,
-    }
-    body = json.dumps(settings, indent=2)
-    return body.removeprefix("{\n").removesuffix("\n}") + ","
-
-
-def jetbrains_fields(access: ProxyAccess) -> list[tuple[str, str]]:
-    """The values for Settings → Appearance & Behavior → System Settings → HTTP Proxy, in form order."""
-    return [
-        ("Proxy type", "Manual proxy configuration, HTTP"),
-        ("Host name", access.host),
-        ("Port number", str(access.port)),
-        ("Proxy authentication", "checked"),
-        ("Login", access.name),
-        ("Password", access.password),
-        ("Remember", "checked"),
-    ]
-
-
-def jetbrains_text(access: ProxyAccess) -> str:
-    """`jetbrains_fields` as text for the clipboard, one `Field: value` per line."""
-    return "\n".join(f"{label}: {value}" for label, value in jetbrains_fields(access))
-
-
-
-
 def setup_page_url(host: str, port: int) -> str:
     """The setup page's address on `host` (`http://host:port/`, IPv6 in brackets)."""
     return f"http://{url_host(host)}:{port}/"
@@ -207,6 +171,16 @@ def _powershell_quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+_SHELL_REFUSAL = ("  echo \"Copilot Insight: $ci_ca is not your team's CA certificate (its fingerprint: "
+                  "${ci_fp:-unreadable; openssl is needed to read it}). Nothing was set; ask your team lead.\" >&2")
+_POWERSHELL_FINGERPRINT = (
+    "try { $ciCert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $ciCa; "
+    "$ciFp = [BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash("
+    "$ciCert.RawData)) -replace '-', ':' } catch { $ciFp = 'unreadable' }")
+_POWERSHELL_REFUSAL = ("  Write-Warning \"Copilot Insight: $ciCa is not your team's CA certificate (its fingerprint: "
+                       "$ciFp). Nothing was set; ask your team lead.\"")
+
+
 def shell_exports(access: ProxyAccess) -> str:
     """A paste-in block for bash, zsh and other POSIX shells.
 
@@ -230,8 +204,7 @@ def shell_exports(access: ProxyAccess) -> str:
         '  export NODE_EXTRA_CA_CERTS="$ci_ca"',
         "  echo 'Copilot Insight: proxy set for this shell.'",
         "else",
-        "  echo \"Copilot Insight: $ci_ca is not your team's CA certificate (its fingerprint: ${ci_fp:-unreadable;"
-        " openssl is needed to read it}). Nothing was set; ask your team lead.\" >&2",
+        _SHELL_REFUSAL,
         "fi",
         "unset ci_ca ci_fp",
     ]
@@ -251,16 +224,13 @@ def powershell_exports(access: ProxyAccess) -> str:
                      f"$ciWeb.DownloadFile({_powershell_quote(ca.download_url)}, $ciCa) }} "
                      "catch { Write-Warning \"Copilot Insight: the download failed: $($_.Exception.Message)\" }")
     lines += [
-        "try { $ciCert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $ciCa; "
-        "$ciFp = [BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash($ciCert.RawData)) "
-        "-replace '-', ':' } catch { $ciFp = 'unreadable' }",
+        _POWERSHELL_FINGERPRINT,
         f"if ($ciFp -eq {_powershell_quote(ca.fingerprint)}) {{",
         *(f"  $env:{name} = {_powershell_quote(value)}" for name, value in proxy_environment(access).items()),
         "  $env:NODE_EXTRA_CA_CERTS = $ciCa",
         "  Write-Host 'Copilot Insight: proxy set for this PowerShell window.'",
         "} else {",
-        "  Write-Warning \"Copilot Insight: $ciCa is not your team's CA certificate (its fingerprint: $ciFp). "
-        "Nothing was set; ask your team lead.\"",
+        _POWERSHELL_REFUSAL,
         "}",
         "Remove-Variable ciCa, ciFp, ciCert, ciWeb -ErrorAction SilentlyContinue",
     ]

@@ -33,7 +33,7 @@ KEYRING_SERVICE = "copilot-insight"
 KEYRING_ENTRY = "credential-secret"
 SECRET_FILE_ENV = "COPILOT_INSIGHT_SECRET_FILE"  # noqa: S105 - a variable name
 SECRET_BYTES = 32
-DATA_FOLDER_SECRET = "credential-secret"  # the file the no-keyring choice creates in the data folder
+DATA_FOLDER_SECRET = "credential-secret"  # noqa: S105 - a file name; the file the no-keyring choice creates in the data folder
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 SECRET_FORMAT = (f"It must hold one line: {SECRET_BYTES} random bytes written as base64 (44 characters, e.g. from "
                  f"`openssl rand -base64 {SECRET_BYTES}`) or as {SECRET_BYTES * 2} hex digits (`openssl rand -hex "

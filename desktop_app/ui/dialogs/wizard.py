@@ -444,7 +444,7 @@ class FirstRunWizard(QWizard):
 
     completed = Signal(object)  # WizardResult
 
-    def __init__(self, defaults: Settings, lan_addresses: Sequence[str], host_name: str,  # noqa: PLR0917 - the documented call
+    def __init__(self, defaults: Settings, lan_addresses: Sequence[str], host_name: str,
                  password_for: PasswordSource, parent: QWidget | None = None, *,
                  bind_check: BindCheck = bind_problem) -> None:
         """Build the pages from `defaults`; `password_for` gives each new developer's password."""
