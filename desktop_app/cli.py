@@ -66,7 +66,9 @@ def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: 
                         help="replace developer names by stable aliases (the same name, the same alias)")
     report.add_argument("--include-prompts", action="store_true",
                         help="xlsx/html/pdf: add the recorded prompts and answers (only where recorded)")
-    imports = sub.add_parser("import-logs", parents=[parent], help="ingest logs written by the seed script")
+    imports = sub.add_parser("import-logs", parents=[parent],
+                             help="ingest the per-request JSON logs of copilot-proxy-insight (the mitmproxy script "
+                                  "this app replaces)")
     imports.add_argument("directory", type=Path, metavar="DIR")
     sub.add_parser("status", parents=[parent], help="data locations, developers seen, and anything lost")
     ca = sub.add_parser("ca", parents=[parent], help="the proxy's CA certificate")
