@@ -17,7 +17,7 @@ import pytest
 
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.team.settings import update_settings
-from tests.e2e.served import Served, cli, free_port, start_serve
+from tests.e2e.served import Served, cli, free_port, serve_env, start_serve
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None or shutil.which("curl") is None
                                 or shutil.which("openssl") is None,
@@ -107,29 +107,25 @@ def test_the_other_snippets_name_the_running_proxy_and_setup_page(served):
     assert (fields["Port number"], fields["Password"]) == (str(served.port), served.passwords["alice"])
 
 
-def test_users_snippet_needs_a_known_client(capsys):
-    from desktop_app.app import main
-
-    assert main(["users", "add", "alice", "--password-only"]) == 0
+def test_users_snippet_needs_a_known_client(tmp_path):
+    env = serve_env(tmp_path)
+    assert cli("users", "add", "alice", "--password-only", env=env).returncode == 0
     for argv, said in ((["users", "snippet", "alice"], "users snippet needs --client shell|powershell|vscode"),
                        (["users", "snippet", "alice", "--client", "emacs"], "invalid choice: 'emacs'"),
                        (["users", "show", "alice", "--client", "shell"], "--client goes with users snippet")):
-        with pytest.raises(SystemExit) as stopped:
-            main(argv)
-        assert stopped.value.code == 2
-        assert said in capsys.readouterr().err
+        result = cli(*argv, env=env)
+        assert result.returncode == 2
+        assert said in result.stderr
 
 
-def test_users_add_says_when_only_this_computer_can_connect(capsys, isolated_home):
-    from desktop_app.app import main
-
-    assert main(["users", "add", "alice"]) == 0
-    shown = capsys.readouterr()
-    assert "Setup page: http://127.0.0.1:8081/ (send it to the developer" in shown.out
-    assert "only this computer can use this" in shown.err and "--listen-host 0.0.0.0" in shown.err
-    paths = resolve_paths(isolated_home)
+def test_users_add_says_when_only_this_computer_can_connect(tmp_path):
+    env = serve_env(tmp_path)
+    shown = cli("users", "add", "alice", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "Setup page: http://127.0.0.1:8081/ (send it to the developer" in shown.stdout
+    assert "only this computer can use this" in shown.stderr and "--listen-host 0.0.0.0" in shown.stderr
+    paths = resolve_paths(tmp_path / "data")
     update_settings(paths.settings_file, lambda s: replace(s, proxy=replace(s.proxy, listen_host="0.0.0.0")))
-    assert main(["users", "show", "alice", "--host", "192.0.2.7"]) == 0
-    shown = capsys.readouterr()
-    assert "@192.0.2.7:8080" in shown.out and "http://192.0.2.7:8081/" in shown.out
-    assert "only this computer" not in shown.err
+    shown = cli("users", "show", "alice", "--host", "192.0.2.7", env=env)
+    assert "@192.0.2.7:8080" in shown.stdout and "http://192.0.2.7:8081/" in shown.stdout
+    assert "only this computer" not in shown.stderr
