@@ -10,7 +10,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.guide.ca_guide import CaCertificate
-from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access
+from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access, listens_only_locally
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.diagnostics import describe, for_developer, status_line, unknown_usernames
 from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
@@ -106,6 +106,8 @@ class TeamPresenter(QObject):
         today = self._today()
         self.dialog.set_rows(team_rows(settings, today))
         self.dialog.set_unknown_names(unknown_name_lines(settings, today))
+        local = listens_only_locally(settings.proxy.listen_host)
+        self.dialog.set_local_only(settings.proxy.listen_host if local else None)
         if select and settings.developer(select):
             self.dialog.select(select)
 

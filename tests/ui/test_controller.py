@@ -4,7 +4,7 @@ import logging
 import threading
 
 import pytest
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from desktop_app.core.errors import ProxyStartError
 from desktop_app.core.guide.snippets import DeveloperCa
@@ -185,6 +185,8 @@ def test_team_action_opens_the_team_dialog_with_today(make_app, qtbot, paths):
     access = app.controller.team.access_for("alice")
     assert access is not None
     assert (access.host, access.port) == ("127.0.0.1", 8080)
+    warning = dialog.findChild(QLabel, "local_only_warning")
+    assert warning.isVisible() and "only this computer can use these settings" in warning.text()
     # The snippets fetch the CA from the setup page and check this fingerprint; no path on this computer.
     assert access.ca == DeveloperCa(app.ctx.ca.describe().fingerprint, "http://127.0.0.1:8081/")
     dialog.set_rows([])  # the rows again, now that the secret and the CA are known

@@ -268,6 +268,8 @@ class TeamDialog(QDialog):
             if needs_ca:
                 self._needs_ca.append(button)
         self.copy_status = _label("copy_status")
+        self.local_only = _label("local_only_warning")
+        self.local_only.setVisible(False)
         self.connection_details = _label("connection_details")
         self.connection_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         help_text = _label("team_help", self.tr(
@@ -278,6 +280,7 @@ class TeamDialog(QDialog):
             "developer or a new password locks the old one out at once."))
         layout = QVBoxLayout(box)
         layout.addWidget(self.summary)
+        layout.addWidget(self.local_only)
         layout.addWidget(self.url)
         layout.addWidget(self.show_password)
         layout.addLayout(copies)
@@ -298,6 +301,14 @@ class TeamDialog(QDialog):
             self.select(rows[0].name)
         self._show_selected(refresh=True)
         self._on_name_edited(self.new_name.text())
+
+    def set_local_only(self, listen_host: str | None) -> None:
+        """Warn that these settings work only on this computer (the proxy listens on `listen_host`), or not."""
+        self.local_only.setVisible(listen_host is not None)
+        self.local_only.setText(self.tr(
+            "The proxy listens on {host}: only this computer can use these settings. For developers on other "
+            "computers, choose this computer's network address in Settings.").format(host=listen_host)
+            if listen_host is not None else "")
 
     def set_unknown_names(self, lines: Sequence[str]) -> None:
         """Show attempts with names that are not developers here (one sentence each), or hide the note."""
