@@ -372,6 +372,7 @@ def test_settings_that_only_this_computer_can_use_are_flagged(dialog):
     warning = child(dialog, QLabel, "local_only_warning")
     assert not warning.isVisibleTo(dialog)
     dialog.set_local_only("127.0.0.1")
-    assert warning.isVisibleTo(dialog) and warning.text().startswith("The proxy listens on 127.0.0.1: only this computer")
+    assert warning.isVisibleTo(dialog)
+    assert warning.text().startswith("The proxy listens on 127.0.0.1: only this computer")
     dialog.set_local_only(None)
     assert not warning.isVisibleTo(dialog)
