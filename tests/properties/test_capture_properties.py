@@ -210,7 +210,7 @@ PATHS = ["/chat/completions", "/v1/engines/gpt-4o-copilot/completions", "/respon
 HEADER_NAMES = ["editor-version", "editor-plugin-version", "copilot-integration-id", "openai-intent", "x-initiator",
                 "user-agent", "x-interaction-type", "content-type", "x-request-id", "x-github-api-version",
                 "copilot-language-server-version", "x-onbehalf-extension-id", "x-interaction-id", "vscode-sessionid"]
-KINDS = {value for name, value in vars(m).items() if name.startswith("KIND_")}
+KINDS = set(m.KIND_TITLES)  # every kind has its title there
 
 
 def prop_classify(host: str, method: str, path: str, headers: dict[str, str], body: object) -> None:
