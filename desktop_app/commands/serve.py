@@ -42,6 +42,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         record=getattr(args, "record", None),
         setup_page=getattr(args, "setup_page", None),
         setup_port=getattr(args, "setup_port", None),
+        otlp_port=getattr(args, "otlp_port", None),
     )
 
 
@@ -55,6 +56,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     host, port = service.start()
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
                 host, port, len(settings.developers), service.record, paths.data_dir)
+    if service.otlp.address is not None:
+        logger.info("OpenTelemetry receiver for developers without the CA on %s:%d (/v1/traces, /v1/metrics).",
+                    *service.otlp.address)
     if not settings.developers:
         logger.warning("No developers yet: every request gets 407. Add one with "
                        "`copilot-insight users add NAME`.")
@@ -65,5 +69,10 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
         recording = service.recording
         logger.info("Stopped. %d request(s) recorded, %d dropped, %d unparsed, %d unrecorded.",
                     recording.stored, service.stats.dropped, recording.unparsed, recording.unrecorded)
+        otlp = service.otlp.intake.stats
+        if otlp.exports or otlp.refused:
+            logger.info("OpenTelemetry: %d export(s) with %d model call(s) and %d tool call(s); %d refused, "
+                        "%d deferred while busy.", otlp.exports, otlp.model_calls, otlp.tool_calls, otlp.refused,
+                        otlp.busy)
     return 0
 

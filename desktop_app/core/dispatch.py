@@ -42,6 +42,7 @@ class EventDispatcher[T]:
         self._consumers = list(consumers)
         self._linger = linger
         self._on_stop = on_stop
+        self._capacity = capacity
         self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
         self._batch = batch
         self._thread: threading.Thread | None = None
@@ -51,6 +52,11 @@ class EventDispatcher[T]:
         """Start the worker thread."""
         self._thread = threading.Thread(target=self._run, name="usage-dispatch", daemon=True)
         self._thread.start()
+
+    @property
+    def backlog(self) -> float:
+        """How full the queue is, from 0.0 (empty) to 1.0 (full: new items are dropped)."""
+        return self._queue.qsize() / self._capacity
 
     def submit(self, item: T) -> None:
         """Queue `item` without blocking; count it as dropped if the queue is full."""

@@ -1,13 +1,14 @@
 """The proxy as the product runs it, with everything around it.
 
-Authentication, the connection check, policy, capture, diagnostics, recording, the runner and the
-developers' setup page.
+Authentication, the connection check, policy, capture, diagnostics, recording, the runner, the
+developers' setup page and the OpenTelemetry receiver (for developers who cannot install the CA).
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
 to the recorded usage (log lines, the GUI bridge).
 """
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,20 +18,23 @@ from desktop_app.capture.exchange import Exchange
 from desktop_app.capture.hosts import HostPolicy, intercept_patterns
 from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
-from desktop_app.core.models import ConnectionEvent, UsageEvent
+from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.team.credentials import AuthResult
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
-from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
+from desktop_app.otlp.intake import OtlpIntake
+from desktop_app.otlp.service import OtlpService
+from desktop_app.proxy.auth import AuthFailure, FailureThrottle, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
-from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
+from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner, start_error
 from desktop_app.proxy.setup_service import SetupPageService
 
 request_log = logging.getLogger("desktop_app.requests")
@@ -47,6 +51,7 @@ class ServiceOptions:
     record: RecordingLevel | None = None  # None: as the settings say
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
+    otlp_port: int | None = None  # None: as the settings say; 0: no OpenTelemetry receiver
 
 
 def log_request_lines(events: Sequence[UsageEvent]) -> None:
@@ -73,7 +78,7 @@ class ProxyService:
             partial(UsageStore.open, paths.database, settings.time_zone), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [log_request_lines, *listeners], dropped=lambda: self.dispatcher.stats.dropped)
-        self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(
+        self.dispatcher: EventDispatcher[Exchange | ConnectionEvent | RecordBatch] = EventDispatcher(
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
         authenticator = ProxyAuthenticator(self.directory.check, on_failure=self._refused)
@@ -95,6 +100,12 @@ class ProxyService:
             confdir, settings, (options.listen_host, options.listen_port), record=self.record,
             enabled=settings.proxy.setup_page if options.setup_page is None else options.setup_page,
             port=settings.proxy.setup_port if options.setup_port is None else options.setup_port)
+        intake = OtlpIntake(self.directory.check, self.dispatcher.submit, lambda: self.dispatcher.backlog,
+                            FailureThrottle(), record_content=self.record == "content", on_refused=self._otlp_refused)
+        # Like the setup page: when the proxy was asked for any free port (as tests do), so is the receiver.
+        self.otlp = OtlpService(intake, options.listen_host,
+                                settings.proxy.otlp_port if options.otlp_port is None else options.otlp_port,
+                                start_error, any_free_port=options.listen_port == 0 and options.otlp_port is None)
 
     @property
     def stats(self) -> DispatchStats:
@@ -109,11 +120,14 @@ class ProxyService:
     def _refused(self, failure: AuthFailure) -> None:
         self.dispatcher.submit(refusal_event(failure))
 
-    def start(self, timeout: float = 10.0) -> Address:
-        """Start the writer thread, the proxy and the setup page.
+    def _otlp_refused(self, username: str | None, result: AuthResult | None, source: str) -> None:
+        self._refused(AuthFailure(username, result, source, "OpenTelemetry receiver", time.time()))
 
-        Raises `ProxyStartError` if the proxy cannot listen; a setup page that cannot is reported in
-        `setup_page.problem` instead.
+    def start(self, timeout: float = 10.0) -> Address:
+        """Start the writer thread, the proxy, the setup page and the OpenTelemetry receiver.
+
+        Raises `ProxyStartError` if the proxy cannot listen; a setup page or receiver that cannot is
+        reported in `setup_page.problem` or `otlp.problem` instead.
         """
         self.dispatcher.start()
         try:
@@ -122,10 +136,12 @@ class ProxyService:
             self.dispatcher.stop()
             raise
         self.setup_page.start(address)
+        self.otlp.start()
         return address
 
     def stop(self) -> None:
-        """Stop the setup page and the proxy, then record what is still queued and close the store."""
+        """Stop the receiver, the setup page and the proxy, then record what is still queued and close the store."""
+        self.otlp.stop()
         self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread

@@ -39,12 +39,14 @@ from desktop_app.core.fileio import PRIVATE_FILE_MODE
 from desktop_app.core.models import RecordBatch
 from desktop_app.core.paths import ensure_private_dir
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
+from desktop_app.core.store.otel_merge import insert_usage
 from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
     CREATE_VERSION_TABLE,
+    INSERT_METRIC,
     INSERT_TELEMETRY,
-    INSERT_USAGE,
+    INSERT_TOOL_CALL,
     META_TIME_ZONE,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -54,11 +56,13 @@ from desktop_app.core.store.schema import (
     UPSERT_DEVELOPER,
     UPSERT_QUOTA,
     connection_row,
+    metric_row,
     quota_row,
     refuse_newer,
     seen_rows,
     stored_version,
     telemetry_row,
+    tool_call_row,
     usage_row,
 )
 
@@ -270,6 +274,8 @@ class UsageStore:
                      (text, low, high, text))
         conn.execute("UPDATE telemetry_events SET day = ? WHERE occurred_at >= ? AND occurred_at < ? AND day <> ?",
                      (text, low, high, text))
+        conn.execute("UPDATE otel_tool_calls SET day = ? WHERE started_at >= ? AND started_at < ? AND day <> ?",
+                     (text, low, high, text))
 
     # Writing -------------------------------------------------------------------------------------
 
@@ -291,12 +297,16 @@ class UsageStore:
         telemetry = [telemetry_row(e, zone) for b in batches for e in b.telemetry]
         quotas = [quota_row(q) for b in batches for q in b.quotas]
         connections = [connection_row(c) for b in batches for c in b.connections]
-        days = {str(row[2]) for row in usage} | {str(row[2]) for row in telemetry}
-        if not (usage or telemetry or quotas or connections):
+        tools = [tool_call_row(t, zone) for b in batches for t in b.tool_calls]
+        metrics = [metric_row(p) for b in batches for p in b.metric_points]
+        days = {str(row[2]) for rows in (usage, telemetry, tools) for row in rows}
+        if not (usage or telemetry or quotas or connections or tools or metrics):
             return
         with self._writing("written") as conn:
-            conn.executemany(INSERT_USAGE, usage)
+            insert_usage(conn, usage)
             conn.executemany(INSERT_TELEMETRY, telemetry)
+            conn.executemany(INSERT_TOOL_CALL, tools)
+            conn.executemany(INSERT_METRIC, metrics)
             conn.executemany(UPSERT_QUOTA, quotas)
             conn.executemany(UPSERT_DEVELOPER, seen_rows(usage, telemetry))
             conn.executemany(MARK_DIRTY, [(day,) for day in days])
@@ -336,7 +346,9 @@ class UsageStore:
             conn.execute(ADD_COUNTER, (name, delta))
 
     def purge(self, events_before: datetime) -> int:
-        """Delete usage and telemetry events older than `events_before`; return how many went.
+        """Delete usage and telemetry events, OpenTelemetry tool calls and metric points older than `events_before`.
+
+        Returns how many usage and telemetry events went.
 
         Summaries of the removed days and older connection diagnostics go too; the day of the cut-off is
         summarised again. Quota
@@ -348,6 +360,8 @@ class UsageStore:
             usage = conn.execute("DELETE FROM usage_events WHERE started_at < ?", (cutoff,)).rowcount
             telemetry = conn.execute("DELETE FROM telemetry_events WHERE occurred_at < ?", (cutoff,)).rowcount
             conn.execute("DELETE FROM connection_events WHERE last_at < ?", (cutoff,))
+            conn.execute("DELETE FROM otel_tool_calls WHERE started_at < ?", (cutoff,))
+            conn.execute("DELETE FROM otel_metric_points WHERE observed_at < ?", (cutoff,))
             for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff_day,))  # noqa: S608 - constant names
             refresh_days(conn, [cutoff_day])

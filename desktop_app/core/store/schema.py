@@ -3,9 +3,9 @@
 Owns the DDL and its ordered `MIGRATIONS` (`SCHEMA_VERSION`, the `schema_version` table, and the
 check that refuses a database written by a newer version), the `meta` keys, the column order of
 the event tables with the INSERT/UPSERT statements that write them, and the conversion of
-`UsageEvent`, `TelemetryEvent`, `QuotaSnapshot` and `ConnectionEvent` into those rows (each event's local `day`
-computed in a `DayZone`). The daily-summary tables are created here; their contents belong to
-`rollup`.
+`UsageEvent`, `TelemetryEvent`, `QuotaSnapshot`, `ConnectionEvent`, `ToolCall` and `MetricPoint`
+into those rows (each event's local `day` computed in a `DayZone`). The daily-summary tables are
+created here; their contents belong to `rollup`.
 
 The SQL stays portable to PostgreSQL (TEXT/INTEGER/REAL columns, `ON CONFLICT`, no SQLite-only
 functions); only `stored_version` (the bootstrap check) reads SQLite's catalogue.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.models import ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
+from desktop_app.core.models import ConnectionEvent, MetricPoint, QuotaSnapshot, TelemetryEvent, ToolCall, UsageEvent
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds
 
 Row = tuple[object, ...]
@@ -34,10 +34,17 @@ _USAGE_COLUMNS: Final = (
     "editor", "editor_version", "plugin", "plugin_version", "integration_id", "speculative",
     "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "nano_aiu",
     "finish_reason", "has_text", "lines_suggested", "cancelled", "parse_status", "source_id",
+    "source", "turn_id", "otel_span",
 )
 _TELEMETRY_COLUMNS: Final = (
     "developer", "occurred_at", "day", "event", "suggestion_key", "language", "model", "editor",
     "chars", "lines", "comp_type", "source_id",
+)
+_TOOL_CALL_COLUMNS: Final = (
+    "developer", "started_at", "day", "tool", "mcp_server", "duration_ms", "failed", "interaction_id", "source_id",
+)
+_METRIC_COLUMNS: Final = (
+    "developer", "observed_at", "service", "name", "unit", "kind", "temporality", "attributes", "value", "data",
 )
 _QUOTA_COLUMNS: Final = (
     "developer", "quota", "observed_at", "entitlement", "remaining_percent", "overage",
@@ -121,7 +128,32 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """Receive Copilot's own OpenTelemetry: each model call's source, turn and merged span; tools; raw metrics.
+
+    Every day is summarised again, for the new counts by source, tool and MCP server.
+    """
+    conn.execute("ALTER TABLE usage_events ADD COLUMN source TEXT NOT NULL DEFAULT 'proxy'")
+    conn.execute("ALTER TABLE usage_events ADD COLUMN turn_id TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE usage_events ADD COLUMN otel_span TEXT")  # the span merged into a proxy row
+    conn.execute("CREATE INDEX usage_events_otel_span ON usage_events (otel_span)")
+    conn.execute("""CREATE TABLE otel_tool_calls (
+        developer TEXT NOT NULL, started_at REAL NOT NULL, day TEXT NOT NULL, tool TEXT NOT NULL,
+        mcp_server TEXT NOT NULL, duration_ms REAL NOT NULL, failed INTEGER NOT NULL, interaction_id TEXT NOT NULL,
+        source_id TEXT NOT NULL UNIQUE
+    )""")
+    conn.execute("CREATE INDEX otel_tool_calls_day_developer ON otel_tool_calls (day, developer)")
+    conn.execute("""CREATE TABLE otel_metric_points (
+        developer TEXT NOT NULL, observed_at REAL NOT NULL, service TEXT NOT NULL, name TEXT NOT NULL,
+        unit TEXT NOT NULL, kind TEXT NOT NULL, temporality TEXT NOT NULL, attributes TEXT NOT NULL, value REAL,
+        data TEXT NOT NULL, PRIMARY KEY (developer, service, name, observed_at, attributes)
+    )""")
+    conn.execute("CREATE INDEX otel_metric_points_observed_at ON otel_metric_points (observed_at)")
+    conn.execute("INSERT INTO rollup_dirty (day) SELECT DISTINCT day FROM usage_events "
+                 "WHERE day NOT IN (SELECT day FROM rollup_dirty)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -140,6 +172,16 @@ INSERT_USAGE: Final = (
     f"INSERT INTO usage_events ({', '.join(_USAGE_COLUMNS)}) "  # noqa: S608 - constant column names
     f"VALUES ({placeholders(len(_USAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
 )
+INSERT_TOOL_CALL: Final = (
+    f"INSERT INTO otel_tool_calls ({', '.join(_TOOL_CALL_COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({placeholders(len(_TOOL_CALL_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+INSERT_METRIC: Final = (
+    f"INSERT INTO otel_metric_points ({', '.join(_METRIC_COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({placeholders(len(_METRIC_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+USAGE_COLUMN: Final = {name: index for index, name in enumerate(_USAGE_COLUMNS)}
+"""Each `usage_row` column's position, for code that reads prepared rows (the OpenTelemetry merge)."""
 INSERT_TELEMETRY: Final = (
     f"INSERT INTO telemetry_events ({', '.join(_TELEMETRY_COLUMNS)}) "  # noqa: S608 - constant column names
     f"VALUES ({placeholders(len(_TELEMETRY_COLUMNS))}) ON CONFLICT DO NOTHING"
@@ -200,8 +242,23 @@ def usage_row(event: UsageEvent, zone: DayZone) -> Row:
         e.intent, e.model, e.language, e.editor, e.editor_version, e.plugin, e.plugin_version,
         e.integration_id, int(e.speculative), e.prompt_tokens, e.completion_tokens, e.cached_tokens,
         e.reasoning_tokens, e.nano_aiu, e.finish_reason, _flag(e.has_text), e.lines_suggested,
-        int(e.cancelled), e.parse_status, e.source_id or None,
+        int(e.cancelled), e.parse_status, e.source_id or None, e.source, e.turn_id, None,
     )
+
+
+def tool_call_row(call: ToolCall, zone: DayZone) -> Row:
+    """Return `call` as an `INSERT_TOOL_CALL` row, its `day` computed in `zone`."""
+    started = epoch_seconds(call.started_at)
+    c = call
+    return (c.developer, started, zone.day_of(started), c.tool, c.mcp_server, c.duration_ms, int(c.failed),
+            c.interaction_id, c.source_id)
+
+
+def metric_row(point: MetricPoint) -> Row:
+    """Return `point` as an `INSERT_METRIC` row."""
+    p = point
+    return (p.developer, epoch_seconds(p.observed_at), p.service, p.name, p.unit, p.kind, p.temporality,
+            p.attributes, p.value, p.data)
 
 
 def telemetry_row(event: TelemetryEvent, zone: DayZone) -> Row:

@@ -20,7 +20,8 @@ from desktop_app.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
-          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events"}
+          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events",
+          "otel_tool_calls", "otel_metric_points"}
 
 
 def usage(at=T0, developer="alice", **fields):
@@ -165,7 +166,8 @@ def test_every_usage_field_is_stored(store, db_path):
                   editor="vscode", editor_version="1.109.0", plugin="copilot-chat", plugin_version="0.37.2",
                   integration_id="vscode-chat", speculative=True, prompt_tokens=1, completion_tokens=2,
                   cached_tokens=3, reasoning_tokens=4, nano_aiu=5, finish_reason="stop", has_text=False,
-                  lines_suggested=0, cancelled=True, parse_status="truncated", source_id="import:1")
+                  lines_suggested=0, cancelled=True, parse_status="truncated", source_id="import:1",
+                  source="otel", turn_id="3")
     store.write(RecordBatch(usage=(event,)))
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
@@ -173,6 +175,7 @@ def test_every_usage_field_is_stored(store, db_path):
     conn.close()
     assert row.pop("started_at") == T0.timestamp()
     assert row.pop("day") == "2026-03-10"
+    assert row.pop("otel_span") is None  # set only when a span is merged into a proxy row
     flags = {"streamed", "speculative", "has_text", "cancelled"}
     expected = {name: int(getattr(event, name)) if name in flags else getattr(event, name) for name in row}
     assert row == expected
