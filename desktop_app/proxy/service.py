@@ -135,8 +135,8 @@ class ProxyService:
         except BaseException:
             self.dispatcher.stop()
             raise
-        self.setup_page.start(address)
         self.otlp.start()
+        self.setup_page.start(address, self.otlp.address[1] if self.otlp.address else None)
         return address
 
     def stop(self) -> None:

@@ -91,7 +91,8 @@ class TeamPresenter(QObject):
         services = self._ctx.services
         host = advertised_host(proxy.listen_host, services.lan_addresses(), services.host_name())
         password = derive_password(self._ctx.secret(), developer.name, developer.generation)
-        return ProxyAccess(host, proxy.listen_port, developer.name, password, self._ctx.paths.ca_certificate)
+        return ProxyAccess(host, proxy.listen_port, developer.name, password, self._ctx.paths.ca_certificate,
+                           otlp_port=proxy.otlp_port)
 
     def _show(self, settings: Settings, select: str | None) -> None:
         self.settings = settings

@@ -5,6 +5,7 @@ a `ProxyAccess` (where the proxy is reachable, who connects, where the CA certif
 returns text; nothing here reads files, the network or the secret.
 """
 
+import base64
 import ipaddress
 import json
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ class ProxyAccess:
     name: str
     password: str
     ca_file: PurePath
+    otlp_port: int = 0  # the OpenTelemetry receiver's port on `host`; 0: it is off
 
     @property
     def url(self) -> str:
@@ -122,3 +124,64 @@ def shell_exports(access: ProxyAccess) -> str:
 def powershell_exports(access: ProxyAccess) -> str:
     """`$env:NAME = 'value'` lines for PowerShell."""
     return "\n".join(f"$env:{name} = '{value.replace("'", "''")}'" for name, value in cli_environment(access).items())
+
+
+# --- without the CA: Copilot's own OpenTelemetry ---------------------------------------------------------
+
+OTEL_NOT_COVERED = ("Copilot's OpenTelemetry does not report inline completions or next edit suggestions: "
+                    "for those, the proxy with the CA is needed.")
+
+
+def otel_endpoint(access: ProxyAccess) -> str:
+    """The receiver's base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT` and VS Code's `otlpEndpoint` take it."""
+    host = f"[{access.host}]" if ":" in access.host else access.host
+    return f"http://{host}:{access.otlp_port}"
+
+
+def otel_authorization(access: ProxyAccess) -> str:
+    """The `Authorization` value: Basic with the developer's proxy name and password."""
+    return "Basic " + base64.b64encode(f"{access.name}:{access.password}".encode()).decode()
+
+
+def otel_environment(access: ProxyAccess) -> dict[str, str]:
+    """The variables that make the Copilot CLI (and the shared Copilot runtime) export to the receiver."""
+    return {
+        "COPILOT_OTEL_ENABLED": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otel_endpoint(access),
+        "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization={otel_authorization(access)}",
+    }
+
+
+def otel_vscode_settings(access: ProxyAccess) -> str:
+    """The lines to merge into VS Code's `settings.json` for Copilot Chat's OpenTelemetry export."""
+    settings = {
+        "github.copilot.chat.otel.enabled": True,
+        "github.copilot.chat.otel.exporterType": "otlp-http",
+        "github.copilot.chat.otel.otlpEndpoint": otel_endpoint(access),
+        "github.copilot.chat.otel.headers": {"Authorization": otel_authorization(access)},
+        "github.copilot.chat.otel.captureContent": False,
+        "http.noProxy": [access.host],
+    }
+    return json.dumps(settings, indent=2).removeprefix("{\n").removesuffix("\n}") + ","
+
+
+def otel_snippet(access: ProxyAccess) -> str:
+    """Everything a developer without the CA pastes: CLI variables (POSIX and PowerShell) and VS Code settings.
+
+    `NO_PROXY` keeps the export off any proxy the developer has set (the CLI honours `HTTPS_PROXY`).
+    """
+    if not access.otlp_port:
+        return "# The OpenTelemetry receiver is off: turn it on in Settings (OpenTelemetry port) first."
+    variables = otel_environment(access)
+    posix = [f"export {name}={_posix_quote(value)}" for name, value in variables.items()]
+    posix.append(f'export NO_PROXY="{access.host}${{NO_PROXY:+,$NO_PROXY}}"')
+    pwsh = [f"$env:{name} = '{value.replace("'", "''")}'" for name, value in variables.items()]
+    pwsh.append(f"$env:NO_PROXY = '{access.host}' + $(if ($env:NO_PROXY) {{ ',' + $env:NO_PROXY }})")
+    return "\n".join((
+        "# Copilot usage without the CA: Copilot's own OpenTelemetry, sent to Copilot Insight.",
+        f"# {OTEL_NOT_COVERED}",
+        "", "# Copilot CLI, bash or zsh (e.g. in ~/.bashrc or ~/.zshrc):", *posix,
+        "", "# Copilot CLI, PowerShell (e.g. in $PROFILE):", *pwsh,
+        "", "# VS Code (Copilot Chat): add inside the braces of your user settings.json:",
+        otel_vscode_settings(access),
+    ))

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.guide.snippets import (
     ProxyAccess,
     jetbrains_text,
+    otel_snippet,
     powershell_exports,
     shell_exports,
     vscode_settings,
@@ -257,6 +258,8 @@ class TeamDialog(QDialog):
             ("copy_env_shell", self.tr("Shell variables"), self.tr("the shell variables"), shell_exports),
             ("copy_env_powershell", self.tr("PowerShell variables"), self.tr("the PowerShell variables"),
              powershell_exports),
+            ("copy_otel", self.tr("Without the CA (OpenTelemetry)"),
+             self.tr("the OpenTelemetry settings for a computer without the CA"), otel_snippet),
         ]
 
     def _build_details(self) -> QGroupBox:
@@ -279,7 +282,9 @@ class TeamDialog(QDialog):
         help_text = _label("team_help", self.tr(
             "To give a developer access: select them, copy the settings for their tools and send them "
             "privately; the password is part of the proxy URL. They also install the CA certificate, as "
-            "the CA guide explains. A disabled developer or a new password locks the old one out at once."))
+            "the CA guide explains; one who cannot install it uses the OpenTelemetry settings instead "
+            "(Copilot's own telemetry: no inline completions). A disabled developer or a new password locks "
+            "the old one out at once."))
         layout = QVBoxLayout(box)
         layout.addWidget(self.summary)
         layout.addWidget(self.url)
