@@ -4,8 +4,10 @@ import base64
 import gzip
 import json
 import socket
+import subprocess
 import time
 from contextlib import closing
+from pathlib import PurePath
 
 import httpx
 import pytest
@@ -19,6 +21,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from desktop_app.capture.otlp import MAX_BODY_BYTES
+from desktop_app.core.guide.model import NAME_PLACEHOLDER, PASSWORD_PLACEHOLDER, GuideContext
+from desktop_app.core.guide.otel_guide import opentelemetry_section
+from desktop_app.core.guide.snippets import ProxyAccess, otel_environment, otel_snippet
 from desktop_app.core.store.database import UsageStore
 from tests.e2e.harness import COPILOT_API, chat_body
 from tests.fixtures.otel_cli import CliRun
@@ -193,3 +198,46 @@ def test_a_call_seen_by_the_proxy_and_by_opentelemetry_is_one_row(proxy):
                         "WHERE kind = 'model_call' ORDER BY started_at")
     # The span of the proxied call merged into its row; the CLI's agent follow-up was only seen by OpenTelemetry.
     assert sorted(rows) == [("otel", 0, "github-copilot", "1"), ("proxy", 1, "api.githubcopilot.com", "0")]
+
+
+def _exported_with_environment(proxy, monkeypatch, environment) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"):
+        monkeypatch.setenv(name, environment[name])
+    exporter = OTLPSpanExporter()  # configured from the environment alone, as the CLI's exporter is
+    provider = TracerProvider(resource=Resource.create({"service.name": "github-copilot"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span("chat gpt-4.1", attributes={
+            "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4.1", "github.copilot.initiator": "user"}):
+        pass
+    provider.shutdown()
+    flush(proxy)
+
+
+def test_the_team_dialogs_snippet_configures_a_real_exporter(proxy, monkeypatch):
+    host, port = proxy.service.otlp.address
+    access = ProxyAccess(host, proxy.port, "bob", proxy.team.passwords["bob"], PurePath("ca.pem"), otlp_port=port)
+    assert otel_environment(access)["COPILOT_OTEL_ENABLED"] == "true"
+    assert f"NO_PROXY=\"{host}" in otel_snippet(access)
+    _exported_with_environment(proxy, monkeypatch, otel_environment(access))
+    assert query(proxy, "SELECT developer, source FROM usage_events") == [("bob", "otel")]
+
+
+def test_the_guides_shell_lines_and_check_work_with_real_credentials(proxy, monkeypatch):
+    host, port = proxy.service.otlp.address
+    section = opentelemetry_section(GuideContext(host, proxy.port, "CA", "AB", otlp_port=port))
+    fill = {NAME_PLACEHOLDER: "alice", PASSWORD_PLACEHOLDER: proxy.team.passwords["alice"]}
+
+    def filled(command: str) -> str:
+        for placeholder, value in fill.items():
+            command = command.replace(placeholder, value)
+        return command
+
+    posix = next(step.command for step in section.steps if step.language == "shell" and "export" in step.command)
+    printed = subprocess.run(["bash", "-c", filled(posix) + "\nenv"], capture_output=True, text=True, check=True,
+                             env={"PATH": "/usr/bin:/bin", "NO_PROXY": "example.com"}).stdout
+    environment = dict(line.split("=", 1) for line in printed.splitlines() if "=" in line)
+    assert environment["NO_PROXY"] == f"{host},example.com"
+    _exported_with_environment(proxy, monkeypatch, environment)
+    assert query(proxy, "SELECT developer FROM usage_events") == [("alice",)]
+    check = filled(next(step.command for step in section.check if step.command))
+    assert subprocess.run(["bash", "-c", check], capture_output=True, text=True, check=True).stdout == "{}"
