@@ -213,6 +213,11 @@ def _daily_columns() -> list[Column[DailyUsage]]:
         c(tr(CONTEXT, "Models"), lambda r: counts_text(r.models), str, numeric=False),
         c(tr(CONTEXT, "Languages"), lambda r: counts_text(r.languages), str, numeric=False),
         c(tr(CONTEXT, "Editors"), lambda r: counts_text(r.editors), str, numeric=False),
+        c(tr(CONTEXT, "Seen via"), lambda r: counts_text(r.model_call_sources), str, numeric=False,
+          tip=tr(CONTEXT, "Model calls by source: proxy, otel (Copilot's own OpenTelemetry, for developers without "
+                          "the CA) or proxy+otel (seen both ways, counted once)")),
+        c(tr(CONTEXT, "Tools"), lambda r: counts_text(r.tools), str, numeric=False,
+          tip=tr(CONTEXT, "Tool calls by tool, from Copilot's own OpenTelemetry")),
     ]
 
 

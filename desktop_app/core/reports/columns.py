@@ -71,6 +71,7 @@ _SPEC: Final[tuple[tuple[str, str, ValueKind], ...]] = (
     ("models", "Model calls by model", "counts"),
     ("languages", "Completions by language", "counts"),
     ("editors", "Requests by editor", "counts"),
+    ("model_call_sources", "Model calls by source", "counts"),
 )
 
 DAILY_COLUMNS: Final = tuple(DailyColumn(key, title, kind) for key, title, kind in _SPEC)

@@ -11,12 +11,22 @@ The definitions of the underlying sums live in the daily summary, `rollup.comput
 import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from desktop_app.core.errors import StoreError
 from desktop_app.core.models import QuotaSnapshot
-from desktop_app.core.store.rollup import DIM_EDITOR, DIM_LANGUAGE, DIM_MODE, DIM_MODEL, DayTotals, read_day_totals
+from desktop_app.core.store.rollup import (
+    DIM_EDITOR,
+    DIM_LANGUAGE,
+    DIM_MCP_SERVER,
+    DIM_MODE,
+    DIM_MODEL,
+    DIM_SOURCE,
+    DIM_TOOL,
+    DayTotals,
+    read_day_totals,
+)
 from desktop_app.core.store.schema import META_TIME_ZONE
 
 NANO_AIU_PER_CREDIT = 1e9
@@ -61,6 +71,10 @@ class DailyUsage:
         latency_p50_ms: Median duration of model calls and completions that got a response and were
             not cancelled (nearest rank); None without any.
         latency_p95_ms: The 95th percentile of the same.
+        model_call_sources: Model calls by where they were seen: "proxy", "otel" (the client's own
+            OpenTelemetry, for developers without the CA) or "proxy+otel" (both; counted once).
+        tools: Tool calls by tool, from OpenTelemetry `execute_tool` spans.
+        mcp_servers: The same by MCP server (names as the client sent them: hashed).
     """
 
     day: date
@@ -92,6 +106,9 @@ class DailyUsage:
     errors: int
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    model_call_sources: dict[str, int] = field(default_factory=dict)
+    tools: dict[str, int] = field(default_factory=dict)
+    mcp_servers: dict[str, int] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -122,6 +139,8 @@ def _daily_usage(totals: DayTotals) -> DailyUsage:
         completion_tokens=totals.completion_tokens, cached_tokens=totals.cached_tokens,
         reasoning_tokens=totals.reasoning_tokens, ai_credits=totals.nano_aiu / NANO_AIU_PER_CREDIT,
         errors=totals.errors, latency_p50_ms=totals.latency_p50_ms, latency_p95_ms=totals.latency_p95_ms,
+        model_call_sources=dict(totals.counts.get(DIM_SOURCE, {})), tools=dict(totals.counts.get(DIM_TOOL, {})),
+        mcp_servers=dict(totals.counts.get(DIM_MCP_SERVER, {})),
     )
 
 
