@@ -17,6 +17,7 @@ BASE64_PLACEHOLDER: Final = "YOUR-BASE64"
 CLI_REFERENCE: Final = "https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-command-reference"
 VSCODE_MONITORING: Final = "https://github.com/microsoft/vscode/tree/main/extensions/copilot/docs/monitoring"
 OTLP_EXPORTER_SPEC: Final = "https://opentelemetry.io/docs/specs/otel/protocol/exporter/"
+_BASE64: Final = "base64 | tr -d '\\n'"  # GNU base64 wraps at 76 characters; a header is one line
 
 
 def _endpoint(ctx: GuideContext) -> str:
@@ -28,7 +29,7 @@ def _posix(ctx: GuideContext) -> str:
     credentials = sh(f"{NAME_PLACEHOLDER}:{PASSWORD_PLACEHOLDER}")
     return ("export COPILOT_OTEL_ENABLED=true\n"
             f"export OTEL_EXPORTER_OTLP_ENDPOINT={sh(_endpoint(ctx))}\n"
-            f'export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Basic $(printf %s {credentials} | base64)"\n'
+            f'export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Basic $(printf %s {credentials} | {_BASE64})"\n'
             f'export NO_PROXY="{ctx.host}${{NO_PROXY:+,$NO_PROXY}}"')
 
 
@@ -66,7 +67,7 @@ def _steps(ctx: GuideContext) -> tuple[Step, ...]:
         Step("VS Code (Copilot Chat): print the Authorization value with the command below (your name and "
              f"password instead of the placeholders), then add the lines after it inside the braces of your user "
              f"settings.json, with the printed text instead of {BASE64_PLACEHOLDER}.",
-             f"printf %s {sh(f'{NAME_PLACEHOLDER}:{PASSWORD_PLACEHOLDER}')} | base64", "shell"),
+             f"printf %s {sh(f'{NAME_PLACEHOLDER}:{PASSWORD_PLACEHOLDER}')} | {_BASE64}", "shell"),
         Step("The VS Code settings:", _vscode(ctx), "json"),
         Step("What this does not cover: " + OTEL_NOT_COVERED + " JetBrains IDEs, Visual Studio, Vim, Neovim and "
              "Xcode do not export OpenTelemetry. Your prompts and Copilot's answers stay off "
