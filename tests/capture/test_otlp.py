@@ -5,7 +5,10 @@ import json
 
 import pytest
 from google.protobuf import json_format
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from desktop_app.capture.otlp import MAX_BODY_BYTES, OtlpError, Rejected, decode_request, encode_response
 from desktop_app.capture.otlp_metrics import metric_points
@@ -130,4 +133,5 @@ def test_json_ids_are_hex_as_otlp_json_writes_them():
     assert isinstance(message, ExportTraceServiceRequest)
     span = message.resource_spans[0].scope_spans[0].spans[0]
     assert span.trace_id.hex() == RUN.trace_id
-    assert json_format.MessageToDict(message)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"] != RUN.trace_id
+    as_protobuf_json = json_format.MessageToDict(message)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    assert as_protobuf_json["traceId"] != RUN.trace_id  # protobuf's own JSON mapping writes base64

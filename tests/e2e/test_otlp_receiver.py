@@ -2,7 +2,6 @@
 
 import base64
 import gzip
-import json
 import socket
 import subprocess
 import time
@@ -183,7 +182,8 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(proxy):
 
 
 def test_a_call_seen_by_the_proxy_and_by_opentelemetry_is_one_row(proxy):
-    headers = {"X-Interaction-Id": INTERACTION, "X-Initiator": "user", "Copilot-Integration-Id": "copilot-developer-cli"}
+    headers = {"X-Interaction-Id": INTERACTION, "X-Initiator": "user",
+               "Copilot-Integration-Id": "copilot-developer-cli"}
     with proxy.client("alice") as client:
         assert client.post(f"{COPILOT_API}/chat/completions", json=chat_body(model="gpt-4o"),
                            headers=headers).status_code == 200

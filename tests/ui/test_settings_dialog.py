@@ -436,3 +436,17 @@ def test_saved_setup_settings_are_shown(make_dialog):
     assert child(dialog, QSpinBox, "setup_port").value() == 8765
     assert not child(dialog, QSpinBox, "setup_port").isEnabled()
     assert dialog.current_settings() == settings
+
+
+def test_the_opentelemetry_port_is_edited_checked_and_0_is_off(make_dialog):
+    dialog = make_dialog()
+    port = child(dialog, QSpinBox, "otlp_port")
+    assert port.value() == ORIGINAL.proxy.otlp_port
+    port.setValue(ORIGINAL.proxy.listen_port)
+    proxy_port = ORIGINAL.proxy.listen_port
+    assert dialog.problems() == [f"The OpenTelemetry port must differ from the proxy's port {proxy_port}."]
+    assert not ok_button(dialog).isEnabled()
+    port.setValue(0)
+    assert port.text() == "off"
+    assert dialog.problems() == [] and ok_button(dialog).isEnabled()
+    assert dialog.current_settings().proxy.otlp_port == 0
