@@ -15,22 +15,18 @@ say only what the sender needs to fix.
 import contextlib
 import json
 import logging
-import os
 import socket
-import socketserver
-import sys
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from desktop_app.capture.otlp import JSON_TYPE, MAX_BODY_BYTES, SIGNAL_PATHS, OtlpError
+from desktop_app.core.lan_http import Address, LanHTTPServer, LanRequestHandler
 from desktop_app.otlp.intake import OtlpIntake
 
 logger = logging.getLogger(__name__)
 
-Address = tuple[str, int]
 MAX_CONNECTIONS: Final = 32
 CONNECTION_TIMEOUT: Final = 30.0
 RETRY_AFTER_BUSY: Final = 5  # seconds, when the writer is behind
@@ -41,51 +37,32 @@ _SERVER_NAME: Final = "Copilot-Insight-OTLP"
 _MAX_CHUNK_LINE: Final = 1024
 
 
-class _Server(ThreadingHTTPServer):
-    """A `ThreadingHTTPServer` with bounded connections, IPv6 support and no reverse DNS lookup."""
+class _Server(LanHTTPServer):
+    """The receiver's server: at most `MAX_CONNECTIONS` connections; one more gets 429 and is closed."""
 
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = os.name != "nt"
-    request_queue_size = 64
+    label = "OTLP receiver"
 
     def __init__(self, address: Address, intake: OtlpIntake) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.intake = intake
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.open_sockets: set[socket.socket] = set()
         self.lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def server_bind(self) -> None:
-        """Bind without `HTTPServer`'s `getfqdn()`, which can stall on a reverse DNS lookup."""
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    def process_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - socketserver's types
-        """Serve on a thread while a slot is free; else answer 429 right away and close."""
+    def admit(self, request: socket.socket) -> bool:
+        """Take a slot if one is free (no waiting)."""
         if not self.slots.acquire(blocking=False):
-            _refuse_full(request)
-            self.shutdown_request(request)
-            return
+            return False
         with self.lock:
             self.open_sockets.add(request)
-        try:
-            super().process_request(request, client_address)
-        except Exception:
-            self._release(request)
-            self.shutdown_request(request)
-            raise
+        return True
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
-        """Handle one connection, then give its slot back."""
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._release(request)
+    def refuse(self, request: socket.socket) -> None:
+        """Answer 429 with Retry-After, so the exporter tries again shortly."""
+        _refuse_full(request)
 
-    def _release(self, request: socket.socket) -> None:
+    def release(self, request: socket.socket) -> None:
+        """Give the slot back (once)."""
         with self.lock:
             if request not in self.open_sockets:
                 return
@@ -99,10 +76,6 @@ class _Server(ThreadingHTTPServer):
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
-        """Log a failed connection at DEBUG (the stdlib prints a traceback to stderr)."""
-        logger.debug("OTLP receiver: the connection from %s failed: %r", client_address[0], sys.exc_info()[1])
 
 
 def _refuse_full(request: socket.socket) -> None:
@@ -123,18 +96,13 @@ class BodyError(Exception):
         self.status, self.message = status, message
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LanRequestHandler):
     """POST of the three OTLP paths; anything else is a 404 or 405."""
 
     server: _Server
     protocol_version = "HTTP/1.1"  # exporters keep the connection alive between exports
     server_version = _SERVER_NAME
-    sys_version = ""
     timeout = CONNECTION_TIMEOUT
-
-    def version_string(self) -> str:
-        """The `Server` header: the product only, no Python version."""
-        return _SERVER_NAME
 
     def do_GET(self) -> None:
         """OTLP has no GET: say which method and paths to use."""
@@ -180,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "The export could not be recorded.")
             return
         content_type = self.headers.get("Content-Type", JSON_TYPE).split(";", 1)[0].strip()
-        self._send(HTTPStatus.OK, content_type, answer)
+        self.send_body(HTTPStatus.OK, content_type, answer)
 
     def _body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -221,26 +189,12 @@ class _Handler(BaseHTTPRequestHandler):
         """An error in OTLP's shape for JSON senders (a `Status` object), as text for the others."""
         if self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() == JSON_TYPE:
             body = json.dumps({"code": 3 if status < 500 else 13, "message": message}).encode()
-            self._send(status, JSON_TYPE, body, close=True)
+            self.send_body(status, JSON_TYPE, body, close=True)
         else:
             self._text(status, message + "\n", close=True)
 
     def _text(self, status: int, text: str, headers: dict[str, str] | None = None, *, close: bool = False) -> None:
-        self._send(status, "text/plain; charset=utf-8", text.encode(), headers, close=close)
-
-    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None, *,
-              close: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if close:  # the body may be unread: the connection cannot carry another request
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.send_body(status, "text/plain; charset=utf-8", text.encode(), headers, close=close)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log method, path and status (never a header)."""

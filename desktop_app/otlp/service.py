@@ -8,8 +8,9 @@ import logging
 from collections.abc import Callable
 
 from desktop_app.core.errors import AppError
+from desktop_app.core.lan_http import Address
 from desktop_app.otlp.intake import OtlpIntake
-from desktop_app.otlp.receiver import Address, OtlpReceiver
+from desktop_app.otlp.receiver import OtlpReceiver
 
 logger = logging.getLogger(__name__)
 
