@@ -171,7 +171,12 @@ class TrayController(QObject):
 
     def _on_started(self, status: EngineStatus) -> None:
         self._start_error = ""
-        self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(address=self._address(status)))
+        running = self.tr("The proxy is running on {address}.").format(address=self._address(status))
+        if status.otlp_problem:  # the receiver is an extra: the proxy runs, the lead learns why it does not
+            self.tray.notify(APP_NAME, running + " " + self.tr("The OpenTelemetry receiver could not start: {why}")
+                             .format(why=status.otlp_problem), warning=True)
+        else:
+            self.tray.notify(APP_NAME, running)
         self.activity.refresh()
 
     def _on_start_failed(self, error: BaseException) -> None:
