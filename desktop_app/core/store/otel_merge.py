@@ -27,7 +27,7 @@ MATCH_WINDOW: Final = 60.0
 _C = USAGE_COLUMN
 _SAME_CALL: Final = "developer = ? AND kind = ? AND model = ? AND started_at >= ? AND started_at <= ?"
 _FIND_OTEL: Final = (
-    f"SELECT source_id, turn_id FROM usage_events WHERE {_SAME_CALL} AND source = ? AND "  # noqa: S608 - constants
+    f"SELECT source_id, turn_id FROM usage_events WHERE {_SAME_CALL} AND source = '{SOURCE_OTEL}' AND "  # noqa: S608
     "((interaction_id <> '' AND interaction_id = ?) OR (interaction_id = '' AND prompt_tokens = ?)) "
     "ORDER BY started_at LIMIT 1"
 )
@@ -40,6 +40,8 @@ _MERGE_INTO_PROXY: Final = (
     "AND otel_span IS NULL AND kind = ? AND model = ?"
 )
 _SEEN: Final = "SELECT 1 FROM usage_events WHERE source_id = ? OR otel_span = ?"
+_ANY_OTEL: Final = (f"SELECT 1 FROM usage_events WHERE source = '{SOURCE_OTEL}' "  # noqa: S608 - a constant
+                    "AND started_at >= ? AND started_at <= ? LIMIT 1")
 
 
 def _window(row: Row) -> tuple[object, ...]:
@@ -54,8 +56,7 @@ def _mergeable(row: Row) -> bool:
 def _insert_proxy(conn: sqlite3.Connection, row: Row) -> None:
     """Insert a proxy row, taking over the span of the same call if it was stored first."""
     execute = conn.execute
-    found = execute(_FIND_OTEL, (*_window(row), SOURCE_OTEL, row[_C["interaction_id"]],
-                                 row[_C["prompt_tokens"]])).fetchone()
+    found = execute(_FIND_OTEL, (*_window(row), row[_C["interaction_id"]], row[_C["prompt_tokens"]])).fetchone()
     if found is not None:
         span, turn = found
         execute("DELETE FROM usage_events WHERE source_id = ?", (span,))
@@ -80,11 +81,21 @@ def _insert_otel(conn: sqlite3.Connection, row: Row) -> None:
                                 KIND_MODEL_CALL, row[_C["model"]]))
 
 
+def _may_merge(conn: sqlite3.Connection, calls: Sequence[Row]) -> bool:
+    """Whether any of `calls` (sorted by start) is a span, or a span is stored near their times."""
+    if any(row[_C["source"]] == SOURCE_OTEL for row in calls):
+        return True
+    first, last = (float(str(calls[i][_C["started_at"]])) for i in (0, -1))
+    return conn.execute(_ANY_OTEL, (first - MATCH_WINDOW, last + MATCH_WINDOW)).fetchone() is not None
+
+
 def insert_usage(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
     """Insert prepared `usage_row`s inside the caller's transaction, merging calls seen both ways."""
-    plain = [row for row in rows if not _mergeable(row)]
     calls = sorted((row for row in rows if _mergeable(row)), key=lambda row: float(str(row[_C["started_at"]])))
-    conn.executemany(INSERT_USAGE, plain)
+    if not calls or not _may_merge(conn, calls):  # the usual case: nothing from OpenTelemetry near these calls
+        conn.executemany(INSERT_USAGE, rows)
+        return
+    conn.executemany(INSERT_USAGE, [row for row in rows if not _mergeable(row)])
     for row in calls:
         if row[_C["source"]] == SOURCE_OTEL:
             _insert_otel(conn, row)

@@ -137,6 +137,8 @@ def _migrate_to_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE usage_events ADD COLUMN turn_id TEXT NOT NULL DEFAULT ''")
     conn.execute("ALTER TABLE usage_events ADD COLUMN otel_span TEXT")  # the span merged into a proxy row
     conn.execute("CREATE INDEX usage_events_otel_span ON usage_events (otel_span)")
+    # Spans waiting for the proxy's row of the same call: few, so the merge can skip the lookup cheaply.
+    conn.execute("CREATE INDEX usage_events_otel_started_at ON usage_events (started_at) WHERE source = 'otel'")
     conn.execute("""CREATE TABLE otel_tool_calls (
         developer TEXT NOT NULL, started_at REAL NOT NULL, day TEXT NOT NULL, tool TEXT NOT NULL,
         mcp_server TEXT NOT NULL, duration_ms REAL NOT NULL, failed INTEGER NOT NULL, interaction_id TEXT NOT NULL,
