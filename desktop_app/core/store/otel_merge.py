@@ -44,8 +44,12 @@ _ANY_OTEL: Final = (f"SELECT 1 FROM usage_events WHERE source = '{SOURCE_OTEL}' 
                     "AND started_at >= ? AND started_at <= ? LIMIT 1")
 
 
+def _started(row: Row) -> float:
+    return float(str(row[_C["started_at"]]))
+
+
 def _window(row: Row) -> tuple[object, ...]:
-    started = float(str(row[_C["started_at"]]))
+    started = _started(row)
     return (row[_C["developer"]], KIND_MODEL_CALL, row[_C["model"]], started - MATCH_WINDOW, started + MATCH_WINDOW)
 
 
@@ -82,19 +86,21 @@ def _insert_otel(conn: sqlite3.Connection, row: Row) -> None:
 
 
 def _may_merge(conn: sqlite3.Connection, calls: Sequence[Row]) -> bool:
-    """Whether any of `calls` (sorted by start) is a span, or a span is stored near their times."""
+    """Whether any of `calls` is a span, or a span is stored near their times."""
     if any(row[_C["source"]] == SOURCE_OTEL for row in calls):
         return True
-    first, last = (float(str(calls[i][_C["started_at"]])) for i in (0, -1))
+    starts = [_started(row) for row in calls]
+    first, last = min(starts), max(starts)
     return conn.execute(_ANY_OTEL, (first - MATCH_WINDOW, last + MATCH_WINDOW)).fetchone() is not None
 
 
 def insert_usage(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
     """Insert prepared `usage_row`s inside the caller's transaction, merging calls seen both ways."""
-    calls = sorted((row for row in rows if _mergeable(row)), key=lambda row: float(str(row[_C["started_at"]])))
+    calls = [row for row in rows if _mergeable(row)]
     if not calls or not _may_merge(conn, calls):  # the usual case: nothing from OpenTelemetry near these calls
         conn.executemany(INSERT_USAGE, rows)
         return
+    calls.sort(key=_started)
     conn.executemany(INSERT_USAGE, [row for row in rows if not _mergeable(row)])
     for row in calls:
         if row[_C["source"]] == SOURCE_OTEL:

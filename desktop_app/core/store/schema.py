@@ -136,7 +136,7 @@ def _migrate_to_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE usage_events ADD COLUMN source TEXT NOT NULL DEFAULT 'proxy'")
     conn.execute("ALTER TABLE usage_events ADD COLUMN turn_id TEXT NOT NULL DEFAULT ''")
     conn.execute("ALTER TABLE usage_events ADD COLUMN otel_span TEXT")  # the span merged into a proxy row
-    conn.execute("CREATE INDEX usage_events_otel_span ON usage_events (otel_span)")
+    conn.execute("CREATE INDEX usage_events_otel_span ON usage_events (otel_span) WHERE otel_span IS NOT NULL")
     # Spans waiting for the proxy's row of the same call: few, so the merge can skip the lookup cheaply.
     conn.execute("CREATE INDEX usage_events_otel_started_at ON usage_events (started_at) WHERE source = 'otel'")
     conn.execute("""CREATE TABLE otel_tool_calls (
