@@ -95,6 +95,7 @@ class DashboardPresenter(QObject):
 
     def _create_window(self) -> DashboardWindow:
         window = DashboardWindow()
+        window.destroyed.connect(self._forget_window)  # its timers must not reach a deleted window
         window.filter_changed.connect(self.refresh)
         window.refresh_requested.connect(self._refresh_all)
         window.team_requested.connect(self.team_requested)
@@ -127,6 +128,11 @@ class DashboardPresenter(QObject):
         if self._zone is None:
             self._zone = resolve_zone(self.settings.time_zone)
         return date.fromisoformat(self._zone.day_of(self._clock()))
+
+    def _forget_window(self) -> None:
+        self.window = None
+        self._day_watch.stop()
+        self._timer.stop()
 
     def _check_day(self) -> None:
         window, query = self.window, self.query
