@@ -67,7 +67,7 @@ def option_name(spec: str) -> str:
 
 
 def lean_defaults(option_names: Iterable[str]) -> list[object]:
-    """mitmproxy's default addons the product uses, plus those owning any of `option_names`, in default order."""
+    """Mitmproxy's default addons the product uses, plus those owning any of `option_names`, in default order."""
     addons = default_addons()
     owners = option_owners(a for a in addons if type(a).__name__ not in LEAN)
     wanted = LEAN | {owners[name] for name in option_names if name in owners}

@@ -18,7 +18,7 @@ from desktop_app.capture.hosts import HostPolicy, intercept_patterns
 from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, UsageEvent
-from desktop_app.core.netinfo import host_name
+from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
@@ -30,8 +30,8 @@ from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
-from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
-from desktop_app.proxy.setup_service import SetupPageService
+from desktop_app.proxy.runner import ErrorCallback, ProxyOptions, ProxyRunner
+from desktop_app.setup_page.service import SetupPageService
 
 request_log = logging.getLogger("desktop_app.requests")
 
