@@ -15,7 +15,8 @@ from desktop_app.capture.classify import Classification, RequestFacts, classify
 from desktop_app.capture.decoding import decode_body, parse_json
 from desktop_app.capture.exchange import Exchange
 from desktop_app.capture.hosts import host_family
-from desktop_app.capture.streams import ResponseFacts, parse_quota_headers, parse_response
+from desktop_app.capture.quotas import parse_quota_headers, parse_quota_object
+from desktop_app.capture.responses import ResponseFacts, parse_response
 from desktop_app.capture.telemetry import parse_telemetry
 from desktop_app.core import models as m
 from desktop_app.core.redaction import redact_headers, redact_json
@@ -89,8 +90,8 @@ def quota_snapshots(exchange: Exchange, response: ResponseFacts,
                     headers: Mapping[str, str]) -> tuple[m.QuotaSnapshot, ...]:
     """The quotas a response reported (`x-quota-snapshot-*` headers, WebSocket snapshots)."""
     observed = _utc(exchange.ended)
-    quotas = (*parse_quota_headers(headers), *response.quotas)
-    return tuple(q.to_snapshot(exchange.developer, observed) for q in quotas)
+    return (*parse_quota_headers(headers, exchange.developer, observed),
+            *parse_quota_object(response.quota_snapshots, exchange.developer, observed))
 
 
 def content_record(exchange: Exchange, c: Classification, request_json: object,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desktop_app.capture.analysis import analysed_fields
 from desktop_app.capture.classify import RequestFacts, classify
-from desktop_app.capture.streams import ResponseFacts, parse_response
+from desktop_app.capture.responses import ResponseFacts, parse_response
 from desktop_app.core import models as m
 from desktop_app.core.store.database import UsageStore
 

@@ -73,7 +73,8 @@ class ProxyService:
         self.pipeline = RecordingPipeline(
             partial(UsageStore.open, paths.database, settings.time_zone), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
-            [*([log_request_lines] if options.log_requests else []), *listeners], dropped=lambda: self.dispatcher.stats.dropped)
+            [*([log_request_lines] if options.log_requests else []), *listeners],
+            dropped=lambda: self.dispatcher.stats.dropped)
         self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)

@@ -1,9 +1,9 @@
-"""The dashboard's and the reports' charts, drawn with pyqtgraph: requests per day and the breakdowns.
+"""The dashboard's charts, drawn with pyqtgraph: requests per day and the breakdowns.
 
 Owns the chart widgets (`StackedDailyChart`: one stacked bar per day, a colour per developer;
-`BreakdownChart`: horizontal bars of a `Breakdown`), their colours (`ChartTheme`, from the widget's
-palette so light and dark desktops both read well) and `render_chart`, which draws a chart into an
-image without showing it (the reports save these as PNG). The charts are passive: they show the
+`BreakdownChart`: horizontal bars of a `Breakdown`) and their colours (`ChartTheme`, from the widget's
+palette so light and dark desktops both read well). The reports draw their own charts without Qt
+(`core.reports.svg_charts`). The charts are passive: they show the
 `DailySeries`/`Breakdown` they are given, take no mouse interaction except tooltips, and re-colour
 themselves when their palette changes.
 
@@ -20,12 +20,11 @@ from typing import Final, Self
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
-from PySide6.QtCore import QCoreApplication, QDate, QEvent, QLocale, QObject, QPoint, Qt
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, QPoint, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
-    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -348,8 +347,8 @@ class _Chart(QWidget):
     def _fit_left_axis(self, labels: Sequence[str]) -> None:
         """Make the left axis just wide enough for `labels` and its title, before the first paint.
 
-        pyqtgraph widens an axis only after drawing labels that do not fit, which a one-pass
-        `render_chart` would show cut off.
+        pyqtgraph widens an axis only after drawing labels that do not fit, which a chart drawn once
+        (a first paint, a grab) would show cut off.
         """
         axis = self._item.getAxis("left")
         metrics = QFontMetricsF(axis.style["tickFont"] or QFont())
@@ -569,43 +568,3 @@ class BreakdownChart(_Chart):
         self._item.setXRange(0, end, padding=0)
         self._item.setYRange(-0.5, rows - 0.5, padding=0)
         self._stack.setCurrentWidget(self._plot)
-
-
-def render_chart(chart: QWidget, width: int, height: int, device_pixel_ratio: float = 1.0) -> QImage:
-    """Draw `chart` at `width` x `height` into an image, without showing a window on screen.
-
-    A chart that is not inside a window is laid out as an invisible window for the drawing (this
-    works on every platform, `offscreen` included); a chart inside a window is just resized, so its
-    window's layout takes it back at the next change.
-
-    Args:
-        chart: A chart (any widget works).
-        width: The image's width in device-independent pixels.
-        height: The image's height in device-independent pixels.
-        device_pixel_ratio: Pixels per device-independent pixel (2 for sharp images on HiDPI screens).
-
-    Returns:
-        The image (width x height times `device_pixel_ratio` pixels), ready to save as PNG.
-    """
-    chart.resize(width, height)
-    standalone = chart.isWindow() and not chart.isVisible()
-    if standalone:
-        had_attribute = chart.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-        chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        chart.show()
-    try:
-        chart.ensurePolished()
-        if (layout := chart.layout()) is not None:
-            layout.activate()
-        for _ in range(3):  # resizes post layout requests inside the plot's scene, which post more
-            QCoreApplication.sendPostedEvents()
-        image = QImage(round(width * device_pixel_ratio), round(height * device_pixel_ratio),
-                       QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(device_pixel_ratio)
-        image.fill(Qt.GlobalColor.transparent)
-        chart.render(image)
-    finally:
-        if standalone:
-            chart.hide()
-            chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, had_attribute)
-    return image
