@@ -1,10 +1,12 @@
 """The proxy as the product runs it, with everything around it.
 
 Authentication, the connection check, policy, capture, diagnostics, recording, the runner and the
-developers' setup page.
+developers' setup page. The list of hook objects handed to the runner is the order in which they
+run on every event (the runner folds them into one mitmproxy addon, see `chain`): authentication
+first, so nothing else ever sees an unauthenticated request.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
-to the recorded usage (log lines, the GUI bridge).
+to the recorded usage (log lines in `serve`, the GUI bridge).
 """
 
 import logging
