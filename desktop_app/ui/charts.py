@@ -34,10 +34,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
-from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
-from desktop_app.core.reports.svg_charts import merge_breakdown as merge_items
-from desktop_app.core.reports.svg_charts import merge_developers as merge_series
-from desktop_app.core.reports.svg_charts import nice_ticks as report_nice_ticks
+from desktop_app.core.charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
+from desktop_app.core.charts import merge_breakdown as merge_items
+from desktop_app.core.charts import merge_developers as merge_series
+from desktop_app.core.charts import nice_ticks as report_nice_ticks
 from desktop_app.core.store.dashboard import Breakdown, DailySeries
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
@@ -111,7 +111,7 @@ def _elide(name: str) -> str:
 
 
 def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySeries:
-    """The series as drawn (`svg_charts.merge_developers`, the same rules as the reports), "others" translated.
+    """The series as drawn (`core.charts.merge_developers`, the same rules as the reports), "others" translated.
 
     Raises:
         ValueError: `series.values` does not match its developers and days.
@@ -120,12 +120,12 @@ def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySer
 
 
 def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
-    """The breakdown as drawn (`svg_charts.merge_breakdown`, as in the reports), "other" translated."""
+    """The breakdown as drawn (`core.charts.merge_breakdown`, as in the reports), "other" translated."""
     return merge_items(items, limit, lambda count: tr(CONTEXT, "other ({count})").format(count=count))
 
 
 def nice_ticks(maximum: float, target: int = 6) -> tuple[int, int]:
-    """(top, step) for the dashboard's count axis: `svg_charts.nice_ticks` with up to six steps."""
+    """(top, step) for the dashboard's count axis: `core.charts.nice_ticks` with up to six steps."""
     return report_nice_ticks(maximum, target)
 
 
