@@ -50,7 +50,7 @@ def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT,
     Raises:
         ValueError: `series.values` does not match its developers and days.
     """
-    if len(series.values) != len(series.developers) or any(len(v) != len(series.days) for v in series.values):
+    if len(series.values) != len(series.developers) or any(len(v) != series.slots for v in series.values):
         raise ValueError("A daily series needs one value per day for every developer.")
     rows = [(name, values) for name, values in zip(series.developers, series.values, strict=True) if any(values)]
     rows.sort(key=lambda row: -sum(row[1]))  # stable: equal totals keep the given order
@@ -58,7 +58,7 @@ def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT,
         rest = rows[limit:]
         merged = tuple(sum(day) for day in zip(*(values for _, values in rest), strict=True))
         rows = [*rows[:limit], (others(len(rest)), merged)]
-    return DailySeries(series.days, tuple(name for name, _ in rows), tuple(values for _, values in rows))
+    return DailySeries(series.days, tuple(name for name, _ in rows), tuple(values for _, values in rows), series.hours)
 
 
 def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT, other: Callable[[int], str] = _other) -> Breakdown:
@@ -112,3 +112,20 @@ def series_colour(index: int, merged: bool) -> str:
     if merged and index == LEGEND_LIMIT:
         return OTHERS_COLOUR
     return SERIES_COLOURS[index % len(SERIES_COLOURS)]
+
+
+SPARK_BARS: Final = "▁▂▃▄▅▆▇█"
+"""The eight heights of a text sparkline (a per-developer trend in tables)."""
+SPARK_WIDTH: Final = 20
+"""A sparkline shows at most this many bars: longer periods add up neighbouring days."""
+
+
+def sparkline(values: Sequence[int], width: int = SPARK_WIDTH) -> str:
+    """`values` (oldest first) as a row of bar characters, at most `width` long ('' when all are 0)."""
+    if not any(values):
+        return ""
+    size = max(1, math.ceil(len(values) / max(width, 1)))
+    buckets = [sum(values[i:i + size]) for i in range(0, len(values), size)]
+    top = max(buckets)
+    return "".join(SPARK_BARS[min(len(SPARK_BARS) - 1, round(v / top * (len(SPARK_BARS) - 1)))] if v else " "
+                   for v in buckets)

@@ -56,6 +56,7 @@ class DashboardPresenter(QObject):
 
     team_requested = Signal()
     ca_guide_requested = Signal()
+    export_requested = Signal(object, object)  # the DayRange shown, and the developer filter (None: everyone)
 
     def __init__(self, ctx: UiContext, parent: QObject | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
@@ -99,6 +100,7 @@ class DashboardPresenter(QObject):
         window.refresh_requested.connect(self._refresh_all)
         window.team_requested.connect(self.team_requested)
         window.ca_guide_requested.connect(self.ca_guide_requested)
+        window.export_requested.connect(self.export_requested)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
         return window
