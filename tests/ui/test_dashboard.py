@@ -84,6 +84,55 @@ def test_the_thirty_day_view_shows_every_developer_and_day(dashboard):
     assert window.quota_model.rowCount() == 4  # one premium_interactions snapshot per developer
 
 
+def test_the_first_table_is_per_developer_and_the_daily_table_pins_day_and_developer(dashboard, qtbot):
+    _app, window = dashboard
+    assert window.tabs.currentWidget() is window.developer_table
+    model = window.developer_model
+    assert model.rowCount() == 4
+    requests = [c.title for c in model.columns].index("Requests")
+    counts = [model.index(n, requests).data(SORT_ROLE) for n in range(4)]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == SPEC.usage_events  # the busiest first
+    pinned = window.daily_table.pinned
+    assert [pinned.isColumnHidden(n) for n in range(4)] == [False, False, True, True]
+    window.tabs.setCurrentWidget(window.daily_table)
+    window.daily_table.horizontalScrollBar().setValue(window.daily_table.horizontalScrollBar().maximum())
+    qtbot.waitUntil(lambda: pinned.isVisible())
+    assert pinned.geometry().left() < window.daily_table.columnWidth(0)  # Day stays at the left edge
+
+
+def test_the_errors_card_opens_the_failures_by_status_host_and_developer(dashboard, qtbot):
+    _app, window = dashboard
+    assert window.data.summary.errors > 0  # the synthetic traffic has failures
+    qtbot.mouseClick(window.cards.cards["errors"], Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.errors_page
+    total = sum(window.error_model.index(n, 0).data(SORT_ROLE) for n in range(window.error_model.rowCount()))
+    assert total == window.data.summary.errors
+    assert "failed requests" in window.error_note.text()
+
+
+def test_export_opens_with_the_dashboards_days_and_developer(dashboard, qtbot):
+    app, window = dashboard
+    choose(window.filters.developer, "dev02")
+    qtbot.waitUntil(lambda: window.data.query.developers == ("dev02",), timeout=3000)
+    window.filters.export.click()
+    export = app.controller.export.window
+    assert export is not None and export.isVisible()
+    qtbot.addWidget(export)
+    days = window.data.query.days
+    assert export.period.currentData() == "custom"
+    assert (export.first_day.date().toString("yyyy-MM-dd"), export.last_day.date().toString("yyyy-MM-dd")) == (
+        days.first.isoformat(), days.last.isoformat())
+    assert export.developer.currentData() == "dev02"
+
+
+def test_today_is_charted_by_hour(dashboard, qtbot):
+    _app, window = dashboard
+    choose(window.filters.preset, RangePreset.TODAY.value)
+    qtbot.waitUntil(lambda: window.data.query.days.length == 1, timeout=3000)
+    assert window.data.daily.hours == tuple(range(24))
+    assert sum(map(sum, window.data.daily.values)) == window.data.summary.requests
+
+
 def test_filters_change_the_query(dashboard, qtbot):
     app, window = dashboard
     presenter = app.controller.dashboard
@@ -130,7 +179,7 @@ def test_the_daily_table_sorts_in_place(dashboard):
     window.daily_table.sortByColumn(requests, Qt.SortOrder.DescendingOrder)
     values = [model.index(n, requests).data(SORT_ROLE) for n in range(model.rowCount())]
     assert values == sorted(values, reverse=True)
-    rate = [c.title for c in model.columns].index("Acceptance")
+    rate = [c.title for c in model.columns].index("Acceptance rate")
     window.daily_table.sortByColumn(rate, Qt.SortOrder.AscendingOrder)
     rates = [model.index(n, rate).data(SORT_ROLE) for n in range(model.rowCount())]
     known = [r for r in rates if r is not None]

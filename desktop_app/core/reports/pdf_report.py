@@ -27,6 +27,7 @@ from fpdf.fonts import TTFFont
 from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.html_report import (
+    DEVELOPER_FIGURES,
     DEVELOPER_HEADINGS,
     NUMERIC_KINDS,
     REPORT_TITLE,
@@ -389,7 +390,8 @@ def _table(pdf: ReportPdf, headings: Sequence[str], rows: Sequence[Sequence[str]
 
 def _developers(pdf: ReportPdf, data: ReportData) -> None:
     _heading(pdf, "Per developer")
-    widths = (2.0, *([1.0] * (len(DEVELOPER_HEADINGS) - 1)))
+    wide = {"developer": 2.0, "last_active": 1.5}
+    widths = (*(wide.get(f.key, 1.0) for f in DEVELOPER_FIGURES), 1.8)
     aligns: list[Align] = ["LEFT" if n == 0 else "RIGHT" for n in range(len(DEVELOPER_HEADINGS))]
     _table(pdf, DEVELOPER_HEADINGS, [developer_row(t) for t in data.developers], _TableStyle(widths, aligns, 8))
 
@@ -497,7 +499,7 @@ def _pages(pdf: ReportPdf, data: ReportData, progress: Progress) -> None:
     _heading(pdf, "Trends")
     _daily_chart(pdf, data)
     _breakdown_charts(pdf, data)
-    progress.step(0.35, "Daily figures")
+    progress.step(0.35, "Appendix")
     _daily_tables(pdf, data, progress)
     if data.prompts:
         _prompts(pdf, data, progress)

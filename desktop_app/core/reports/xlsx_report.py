@@ -219,7 +219,7 @@ def _bar_chart(title: str, value_title: str, *, column: bool) -> BarChart:
 
 
 _DAILY_WIDTHS: Final[dict[ValueKind, float]] = {
-    "date": 11, "text": 14, "count": 11, "ratio": 11, "credits": 11, "millis": 11, "counts": 36,
+    "date": 12, "text": 14, "count": 11, "ratio": 11, "credits": 11, "millis": 11, "counts": 36,
 }
 
 
@@ -230,7 +230,7 @@ def write_daily(ws: Worksheet, data: ReportData, progress: Progress) -> None:
         if r % ROWS_PER_STEP == 0:
             progress.step(0.1 + 0.5 * r / (len(data.rows) + 1), "Writing the Daily sheet")
         for c, column in enumerate(DAILY_COLUMNS, start=1):
-            value = column.value(usage)
+            value = column.value(usage) if column.kind in ("text", "counts") else getattr(usage, column.key)
             if column.key == "day":
                 put_date(ws, r, c, usage.day)
             elif isinstance(value, str):

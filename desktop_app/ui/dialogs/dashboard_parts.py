@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -74,13 +75,14 @@ class FilterBar(QWidget):
         self.export = named(QPushButton(tr(CONTEXT, "Export…")), "export_button")
         self.export.setToolTip(tr(CONTEXT, "Export a report of these days and this developer filter"))
         self.status = named(QLabel(), "dashboard_status")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel(tr(CONTEXT, "Days:")), self.preset, self.first, QLabel(RANGE_DASH), self.last,
                        QLabel(tr(CONTEXT, "Developer:")), self.developer, self.refresh, self.export):
             layout.addWidget(widget)
-        layout.addStretch(1)
-        layout.addWidget(self.status)
+        layout.addWidget(self.status, 1)
         self.preset.currentIndexChanged.connect(self._on_preset)
         self.first.dateChanged.connect(self._on_custom_date)
         self.last.dateChanged.connect(self._on_custom_date)
