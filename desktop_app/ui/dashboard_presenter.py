@@ -101,9 +101,16 @@ class DashboardPresenter(QObject):
         window.team_requested.connect(self.team_requested)
         window.ca_guide_requested.connect(self.ca_guide_requested)
         window.export_requested.connect(self.export_requested)
+        window.destroyed.connect(self._forget_window)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
         return window
+
+    def _forget_window(self) -> None:
+        """The window is gone (closed for good): stop following the clock and the traffic for it."""
+        self.window = None
+        self._day_watch.stop()
+        self._timer.stop()
 
     def follow(self, settings: Settings) -> None:
         """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""
