@@ -87,7 +87,7 @@ WRAP_TITLES_FROM: Final = 13
 
 
 def two_lines(title: str) -> str:
-    """`title` broken at the space nearest its middle when it is long ('Completions\nshown')."""
+    """`title` on two lines, broken at the space nearest its middle, when it is long."""
     if len(title) <= WRAP_TITLES_FROM or " " not in title:
         return title
     middle = len(title) / 2

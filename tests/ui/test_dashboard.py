@@ -96,7 +96,7 @@ def test_the_first_table_is_per_developer_and_the_daily_table_pins_day_and_devel
     assert [pinned.isColumnHidden(n) for n in range(4)] == [False, False, True, True]
     window.tabs.setCurrentWidget(window.daily_table)
     window.daily_table.horizontalScrollBar().setValue(window.daily_table.horizontalScrollBar().maximum())
-    qtbot.waitUntil(lambda: pinned.isVisible())
+    qtbot.waitUntil(pinned.isVisible)
     assert pinned.geometry().left() < window.daily_table.columnWidth(0)  # Day stays at the left edge
 
 

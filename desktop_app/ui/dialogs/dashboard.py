@@ -54,6 +54,7 @@ MIN_COLUMN_WIDTH = 64
 HEADER_PADDING = 28  # the sort indicator and margins
 TIMESTAMP_SAMPLE = "2026-12-31 23:59:59"
 TEXT_SAMPLE = "claude-sonnet-4.6"
+HOST_SAMPLE = "proxy.business.githubcopilot.com"
 
 
 def _table(name: str, frozen: int = 0) -> QTableView:
@@ -125,8 +126,9 @@ class DashboardWindow(QDialog):
         self.developer_table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # the busiest first
         fit_headers(self.daily_table, "2026-12-31")
         fit_headers(self.error_table, "12,345")
-        self.error_table.setColumnWidth(3, self.fontMetrics().horizontalAdvance("proxy.business.githubcopilot.com") + 16)
-        self.error_table.setColumnWidth(5, self.fontMetrics().horizontalAdvance(TIMESTAMP_SAMPLE) + 16)
+        metrics = self.fontMetrics()
+        self.error_table.setColumnWidth(3, metrics.horizontalAdvance(HOST_SAMPLE) + HEADER_PADDING)
+        self.error_table.setColumnWidth(5, metrics.horizontalAdvance(TIMESTAMP_SAMPLE) + HEADER_PADDING)
         fit_headers(self.quota_table)
         self.requests = RequestsPane()
         fit_headers(self.requests.tree, TIMESTAMP_SAMPLE + "    ")
