@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from desktop_app.core.charts import sparkline
+from desktop_app.core.charts import SPARK_WIDTH, sparkline
 from desktop_app.core.figures import (
     DEVELOPER_KEYS,
     NO_TELEMETRY,
@@ -66,8 +66,9 @@ th, td { border: 1px solid #d6d6d6; padding: 3px 6px; text-align: left; vertical
 th { background: #f0f0f0; position: sticky; top: 0; }
 td { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.daily { font-size: 11px; }
-table.daily th { font-weight: 600; vertical-align: bottom; max-width: 7em; }
+table.daily { font-size: 10.5px; }
+table.daily th, table.daily td { padding: 2px 4px; }
+table.daily th { font-weight: 600; vertical-align: bottom; max-width: 6.5em; }
 table.developers td:last-child { font-family: "DejaVu Sans Mono", monospace; letter-spacing: -1px; }
 .daily-wrap { max-height: 85vh; overflow: auto; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; border: 1px solid #e0e0e0;
@@ -154,14 +155,14 @@ def developer_cell(fig: Figure, totals: DeveloperTotals) -> str:
     return display_text(totals.value(fig.key), fig)
 
 
-def developer_row(totals: DeveloperTotals) -> tuple[str, ...]:
-    """One developer's period figures, in `DEVELOPER_HEADINGS` order (the last is the trend)."""
-    return (*(developer_cell(fig, totals) for fig in DEVELOPER_FIGURES), sparkline(totals.trend))
+def developer_row(totals: DeveloperTotals, trend_width: int = SPARK_WIDTH) -> tuple[str, ...]:
+    """One developer's period figures, in `DEVELOPER_HEADINGS` order (the last is the trend, at most `trend_width`)."""
+    return (*(developer_cell(fig, totals) for fig in DEVELOPER_FIGURES), sparkline(totals.trend, trend_width))
 
 
-def daily_cell(column: DailyColumn, row: DailyUsage) -> str:
-    """The text of `column` in the daily table for `row` (in full; unknown as "—")."""
-    return display_text(getattr(row, column.key), column.figure, compact=False)
+def daily_cell(column: DailyColumn, row: DailyUsage, *, compact: bool = False) -> str:
+    """The text of `column` in the daily table for `row` (unknown as "—"; tokens rounded when `compact`)."""
+    return display_text(getattr(row, column.key), column.figure, compact=compact)
 
 
 def prompt_heading(entry: PromptEntry, time_zone: str) -> str:
@@ -244,8 +245,10 @@ def _developers(data: ReportData) -> str:
 def _daily(data: ReportData) -> str:
     headings = [column.title for column in APPENDIX_COLUMNS]
     numeric = [column.kind in NUMERIC_KINDS for column in APPENDIX_COLUMNS]
-    rows = ([daily_cell(column, row) for column in APPENDIX_COLUMNS] for row in data.rows)
-    table = _table(headings, rows, numeric, "daily", tips=[column.figure.help for column in APPENDIX_COLUMNS])
+    rows = ([daily_cell(column, row, compact=True) for column in APPENDIX_COLUMNS] for row in data.rows)
+    exact = ([daily_cell(column, row) for column in APPENDIX_COLUMNS] for row in data.rows)
+    table = _table(headings, rows, numeric, "daily", tips=[column.figure.help for column in APPENDIX_COLUMNS],
+                   titles=exact)
     return (f'<section id="daily" class="page-break">\n<h2>Appendix: per developer per day</h2>\n'
             f'<p class="note">Breakdowns by mode, model, language and editor are in the CSV and the workbook.</p>\n'
             f"{table}\n</section>")

@@ -111,6 +111,8 @@ HEADING_FILL: Final = "#e8e8e8"
 STRIPE_FILL: Final = "#f6f6f6"
 MARGIN: Final = 12.0
 FIGURES_PER_BLOCK: Final = 13
+PDF_TREND_WIDTH: Final = 12
+"""The per-developer trend has at most this many bars in the PDF (its column is narrow)."""
 APPENDIX_MAX_DAYS: Final = 93
 """A PDF of a longer period leaves the day-by-day appendix out (a year of a team is thousands of pages)."""
 APPENDIX_LEFT_OUT: Final = ("The day-by-day figures of periods longer than {days} days are left out of the PDF. "
@@ -322,8 +324,9 @@ def draw_chart(pdf: ReportPdf, chart: Chart, x: float, y: float, width: float) -
 def _daily_chart(pdf: ReportPdf, data: ReportData) -> None:
     chart = daily_chart(data.daily)
     height = chart.height * pdf.epw / chart.width
-    if pdf.will_page_break(height):
+    if pdf.will_page_break(height + 12):  # the heading stays with its chart
         pdf.add_page()
+    _heading(pdf, "Trends")
     top = pdf.get_y()
     pdf.set_xy(MARGIN, top + draw_chart(pdf, chart, MARGIN, top, pdf.epw) + 4)
 
@@ -357,7 +360,7 @@ class _TableStyle:
 def _table_part(pdf: ReportPdf, headings: Sequence[str], rows: Sequence[Sequence[str]], style: _TableStyle) -> None:
     """One table of `rows` under `headings`, the headings repeated on every page it spans."""
     pdf.use(style.size)
-    heading_style = FontFace(emphasis="BOLD", size_pt=style.size * 0.9, fill_color=HEADING_FILL, color=TEXT)
+    heading_style = FontFace(emphasis="BOLD", size_pt=style.size * 0.8, fill_color=HEADING_FILL, color=TEXT)
     pdf.set_draw_color(RULE)
     pdf.set_fill_color(BACKGROUND)  # fpdf2 fills the unstriped rows with the current fill colour
     pdf.set_line_width(0.2)
@@ -391,9 +394,10 @@ def _table(pdf: ReportPdf, headings: Sequence[str], rows: Sequence[Sequence[str]
 def _developers(pdf: ReportPdf, data: ReportData) -> None:
     _heading(pdf, "Per developer")
     wide = {"developer": 2.0, "last_active": 1.5}
-    widths = (*(wide.get(f.key, 1.0) for f in DEVELOPER_FIGURES), 1.8)
+    widths = (*(wide.get(f.key, 1.0) for f in DEVELOPER_FIGURES), 2.0)
     aligns: list[Align] = ["LEFT" if n == 0 else "RIGHT" for n in range(len(DEVELOPER_HEADINGS))]
-    _table(pdf, DEVELOPER_HEADINGS, [developer_row(t) for t in data.developers], _TableStyle(widths, aligns, 8))
+    rows = [developer_row(t, trend_width=PDF_TREND_WIDTH) for t in data.developers]
+    _table(pdf, DEVELOPER_HEADINGS, rows, _TableStyle(widths, aligns, 7))
 
 
 def daily_blocks(columns: Sequence[DailyColumn] = DAILY_COLUMNS) -> tuple[tuple[DailyColumn, ...], ...]:
@@ -496,7 +500,6 @@ def _pages(pdf: ReportPdf, data: ReportData, progress: Progress) -> None:
     progress.step(0.1, "Developers")
     _developers(pdf, data)
     progress.step(0.2, "Charts")
-    _heading(pdf, "Trends")
     _daily_chart(pdf, data)
     _breakdown_charts(pdf, data)
     progress.step(0.35, "Appendix")
