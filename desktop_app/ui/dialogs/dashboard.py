@@ -35,6 +35,7 @@ from desktop_app.core.store.dashboard import DashboardData, DayRange
 from desktop_app.ui.dashboard_models import (
     FIGURES_CONTEXT,
     FROZEN_COLUMNS,
+    KIND_COLUMN,
     DailyTableModel,
     DeveloperTableModel,
     ErrorTableModel,
@@ -55,6 +56,7 @@ HEADER_PADDING = 28  # the sort indicator and margins
 TIMESTAMP_SAMPLE = "2026-12-31 23:59:59"
 TEXT_SAMPLE = "claude-sonnet-4.6"
 HOST_SAMPLE = "proxy.business.githubcopilot.com"
+KIND_SAMPLE = "proxy chat other"  # the longest kind, as the drill-down writes it
 
 
 def _table(name: str, frozen: int = 0) -> QTableView:
@@ -132,6 +134,9 @@ class DashboardWindow(QDialog):
         fit_headers(self.quota_table)
         self.requests = RequestsPane()
         fit_headers(self.requests.tree, TIMESTAMP_SAMPLE + "    ")
+        kind = self.fontMetrics().horizontalAdvance(tr(CONTEXT, "{kind} · {count} follow-ups").format(
+            kind=KIND_SAMPLE, count=999))
+        self.requests.tree.header().resizeSection(KIND_COLUMN, kind + HEADER_PADDING)  # the kind is never cut
         self.empty = EmptyState()
         self.charts: dict[str, QWidget] = {}
         self._chart_queue: list[tuple[str, type[QWidget], tuple[int, int, int, int]]] = []
