@@ -139,6 +139,7 @@ ACTIVE_DEVELOPERS: Final = _f("active_developers", "Active developers", "count",
 ACTIVE_DAYS: Final = _f("active_days", "Active days", "count", "days", "Days with any request.")
 LAST_ACTIVE: Final = _f("last_active", "Last active", "date", "", "The last day with any request in the period.")
 
+_TOKEN_PARTS: Final = ("prompt_tokens", "completion_tokens")
 BY_KEY: Final[Mapping[str, Figure]] = {f.key: f for f in (*FIGURES, TOKENS, ACTIVE_DEVELOPERS, ACTIVE_DAYS,
                                                           LAST_ACTIVE)}
 
@@ -192,21 +193,28 @@ def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _rate(rows: Sequence[Mapping[str, Value]], numerator: str, denominator: str) -> float | None:
-    covered = [row for row in rows if row.get(numerator) is not None]
-    top = sum(_number(row.get(numerator)) for row in covered)
-    bottom = sum(_number(row.get(denominator)) for row in covered)
+def _rate(rows: Sequence[object], numerator: str, denominator: str) -> float | None:
+    top = bottom = 0.0
+    for row in rows:
+        known = getattr(row, numerator)
+        if known is not None:
+            top += _number(known)
+            bottom += _number(getattr(row, denominator))
     return top / bottom if bottom else None
 
 
-def period_totals(rows: Sequence[Mapping[str, Value]]) -> dict[str, Value]:
-    """Add up daily rows (each a mapping of `DAILY_KEYS`) by every figure's `total` rule.
+def period_totals(rows: Sequence[object], keys: Iterable[str] | None = None) -> dict[str, Value]:
+    """Add up daily rows (each with one attribute per `DAILY_KEYS` entry) by every figure's `total` rule.
 
-    Keys (`day`, `developer`) and non-additive figures (`none`) are left out; `tokens` is added.
+    Only `keys` are added up when given (else every figure); keys (`day`, `developer`) and
+    non-additive figures (`none`) are left out; `tokens` is the prompt and output tokens together.
     """
+    wanted = set(keys) if keys is not None else None
     totals: dict[str, Value] = {}
     for fig in FIGURES:
-        column = [row.get(fig.key) for row in rows]
+        if wanted is not None and fig.key not in wanted and not (fig.key in _TOKEN_PARTS and TOKENS.key in wanted):
+            continue
+        column = [getattr(row, fig.key) for row in rows]
         match fig.total:
             case "sum":
                 totals[fig.key] = sum(v for v in column if isinstance(v, int | float))
@@ -221,7 +229,8 @@ def period_totals(rows: Sequence[Mapping[str, Value]]) -> dict[str, Value]:
                 totals[fig.key] = _rate(rows, numerator, denominator)
             case "key" | "none":
                 pass
-    totals[TOKENS.key] = int(_number(totals["prompt_tokens"]) + _number(totals["completion_tokens"]))
+    if wanted is None or TOKENS.key in wanted:
+        totals[TOKENS.key] = int(sum(_number(totals.get(part)) for part in _TOKEN_PARTS))
     return totals
 
 

@@ -148,7 +148,7 @@ _SUMMED: Final = tuple(f.name for f in fields(Summary) if f.name not in ("active
 def summarize(rows: Iterable[DailyUsage]) -> Summary:
     """Add up `rows` by each figure's rule; rates only over the developer-days telemetry covered."""
     rows = list(rows)
-    totals = period_totals([r.values() for r in rows])
+    totals = period_totals(rows, _SUMMED)
     return Summary(
         active_developers=len({r.developer for r in rows if r.requests}),
         developer_days=len(rows), telemetry_days=sum(1 for r in rows if r.telemetry),

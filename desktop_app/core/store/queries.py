@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.figures import DAILY_KEYS, Value, daily_rate
+from desktop_app.core.figures import DAILY_KEYS, daily_rate
 from desktop_app.core.models import QuotaSnapshot
 from desktop_app.core.store.rollup import (
     DIM_EDITOR,
@@ -80,10 +80,6 @@ class DailyUsage:
     def tokens(self) -> int:
         """Prompt and output tokens together."""
         return self.prompt_tokens + self.completion_tokens
-
-    def values(self) -> dict[str, Value]:
-        """Every daily figure by key."""
-        return {key: getattr(self, key) for key in DAILY_KEYS}
 
 
 if tuple(f.name for f in fields(DailyUsage)) != DAILY_KEYS:  # pragma: no cover - a programming error
