@@ -127,5 +127,5 @@ def sparkline(values: Sequence[int], width: int = SPARK_WIDTH) -> str:
     size = max(1, math.ceil(len(values) / max(width, 1)))
     buckets = [sum(values[i:i + size]) for i in range(0, len(values), size)]
     top = max(buckets)
-    return "".join(SPARK_BARS[min(len(SPARK_BARS) - 1, round(v / top * (len(SPARK_BARS) - 1)))] if v else " "
-                   for v in buckets)
+    levels = len(SPARK_BARS)
+    return "".join(SPARK_BARS[max(0, math.ceil(v / top * levels) - 1)] if v else " " for v in buckets)

@@ -214,16 +214,15 @@ def period_totals(rows: Sequence[object], keys: Iterable[str] | None = None) -> 
     for fig in FIGURES:
         if wanted is not None and fig.key not in wanted and not (fig.key in _TOKEN_PARTS and TOKENS.key in wanted):
             continue
-        column = [getattr(row, fig.key) for row in rows]
         match fig.total:
             case "sum":
-                totals[fig.key] = sum(v for v in column if isinstance(v, int | float))
+                totals[fig.key] = sum(v for row in rows if isinstance(v := getattr(row, fig.key), int | float))
             case "known_sum":
-                totals[fig.key] = _known_sum(column)
+                totals[fig.key] = _known_sum(getattr(row, fig.key) for row in rows)
             case "merge":
-                totals[fig.key] = _merge(column)
+                totals[fig.key] = _merge(getattr(row, fig.key) for row in rows)
             case "source":
-                totals[fig.key] = _source(column)
+                totals[fig.key] = _source(getattr(row, fig.key) for row in rows)
             case "rate":
                 numerator, denominator = RATES[fig.key]
                 totals[fig.key] = _rate(rows, numerator, denominator)
