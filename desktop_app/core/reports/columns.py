@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from desktop_app.core.figures import FIGURES, Figure, Kind, exact_text, machine_value
+from desktop_app.core.figures import FIGURES, Figure, Kind, machine_value
 from desktop_app.core.store.queries import DailyUsage
 
 ValueKind = Kind
@@ -67,7 +67,3 @@ DAILY_COLUMNS: Final = tuple(DailyColumn(f) for f in FIGURES)
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 """How a cell a spreadsheet would run as a formula starts (CSV/XLSX injection): such text is defused."""
 
-
-def format_value(value: Value, kind: ValueKind) -> str:
-    """A figure written out in full for HTML and PDF tables (empty when unknown)."""
-    return exact_text(value, kind)
