@@ -213,6 +213,8 @@ def _daily_columns() -> list[Column[DailyUsage]]:
     return [figure_column(figure(key), _daily_value(key)) for key in DAILY_KEYS]
 
 
+TREND_BARS: Final = 15
+"""The per-developer table's trend has at most this many bars (it fits its column)."""
 FROZEN_COLUMNS: Final = 2
 """The daily table's Day and Developer columns stay in view when it scrolls sideways."""
 
@@ -238,7 +240,7 @@ def _developer_value(key: str) -> Callable[[DeveloperTotals], Value]:
 
 def _developer_columns() -> list[Column[DeveloperTotals]]:
     columns = [figure_column(figure(key), _developer_value(key)) for key in DEVELOPER_KEYS]
-    columns.append(Column(tr(CONTEXT, "Trend"), lambda t: sparkline(t.trend), numeric=False,
+    columns.append(Column(tr(CONTEXT, "Trend"), lambda t: sparkline(t.trend, TREND_BARS), numeric=False,
                           tooltip=tr(CONTEXT, "Requests per day over the chosen days")))
     return columns
 

@@ -395,3 +395,21 @@ def test_a_window_deleted_while_its_charts_are_being_built_stops_building(qtbot)
     window.build_charts(charts)
     shiboken6.delete(window)
     qtbot.wait(50)  # the pending chart steps must not touch the deleted layout
+
+
+def test_cards_mark_acceptance_counted_on_some_days_and_say_why_it_is_unknown(qtbot):
+    from desktop_app.core.figures import NO_TELEMETRY, UNKNOWN
+    from desktop_app.core.store.dashboard import Summary
+    from desktop_app.ui.dialogs.dashboard_parts import SummaryCards
+
+    cards = SummaryCards()
+    qtbot.addWidget(cards)
+    cards.show_summary(Summary(requests=50, completions_shown=40, completions_accepted=4, acceptance_rate=0.4,
+                               prompt_tokens=320_093_395, developer_days=2, telemetry_days=1))
+    assert cards.values["acceptance_rate"].text() == "40.0% *"
+    assert "1 of 2 developer-days" in cards.cards["acceptance_rate"].toolTip()
+    assert cards.values["tokens"].text() == "320 M"
+    assert cards.cards["tokens"].toolTip().startswith("320,093,395")
+    cards.show_summary(Summary(requests=50, completions_shown=40, developer_days=2, telemetry_days=0))
+    assert cards.values["completions_accepted"].text() == cards.values["acceptance_rate"].text() == UNKNOWN
+    assert NO_TELEMETRY in cards.cards["acceptance_rate"].toolTip()

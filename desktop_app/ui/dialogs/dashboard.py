@@ -36,6 +36,7 @@ from desktop_app.ui.dashboard_models import (
     FIGURES_CONTEXT,
     FROZEN_COLUMNS,
     KIND_COLUMN,
+    TREND_BARS,
     DailyTableModel,
     DeveloperTableModel,
     ErrorTableModel,
@@ -126,6 +127,9 @@ class DashboardWindow(QDialog):
         self.quota_table.setModel(self.quota_model)
         fit_headers(self.developer_table, TEXT_SAMPLE)
         self.developer_table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # the busiest first
+        trend = self.developer_model.columnCount() - 1
+        self.developer_table.setColumnWidth(trend, self.fontMetrics().horizontalAdvance("█" * TREND_BARS)
+                                            + HEADER_PADDING)
         fit_headers(self.daily_table, "2026-12-31")
         fit_headers(self.error_table, "12,345")
         metrics = self.fontMetrics()

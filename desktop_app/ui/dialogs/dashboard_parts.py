@@ -36,6 +36,8 @@ EVERYONE = ""
 RANGE_DASH = "\N{EN DASH}"
 NO_FIGURE = UNKNOWN
 ERRORS_CARD = "errors"
+PARTIAL_MARK = " *"
+"""After a figure telemetry covered on only some developer-days (the card's tooltip says how many)."""
 
 
 def _qdate(day: date) -> QDate:
@@ -205,10 +207,11 @@ class SummaryCards(QWidget):
         """Show `summary`'s figures: rounded where the figure says so, unknown as a dash, details on hover."""
         for key in SUMMARY_KEYS:
             fig, value = figure(key), summary.value(key)
-            self.values[key].setText(display_text(value, fig) or NO_FIGURE)
+            partial = fig.needs_telemetry and value is not None and bool(summary.acceptance_note)
+            self.values[key].setText((display_text(value, fig) or NO_FIGURE) + (PARTIAL_MARK if partial else ""))
             tips = [tr(FIGURES_CONTEXT, fig.help)]
             exact = exact_text(value, fig.kind)
-            if exact and exact != self.values[key].text():
+            if exact and exact != display_text(value, fig):
                 tips.insert(0, exact)
             if fig.needs_telemetry and summary.acceptance_note:
                 tips.append(tr(FIGURES_CONTEXT, summary.acceptance_note))
