@@ -85,9 +85,9 @@ FIGURES: Final = (
     _f("completions_shown", "Completions shown", "count", "suggestions",
        "Distinct suggestions the IDE showed (its telemetry); the proxy's suggestions returned when the IDE "
        "sent no telemetry."),
-    _f("shown_source", "Shown from", "text", "",
-       "Where 'Completions shown' comes from: 'telemetry' (the IDE's), 'proxy' (suggestions returned) or "
-       "'mixed'.", "source"),
+    _f("shown_source", "Shown counted from", "text", "",
+       "Where 'Completions shown' comes from: the editor's telemetry, or the proxy's responses (suggestions "
+       "returned) when the editor sent none.", "source"),
     _f("completions_accepted", "Completions accepted", "count", "suggestions",
        "Distinct suggestions accepted (partial accepts of one count once), from the IDE's telemetry.",
        "known_sum", telemetry=True),
@@ -101,10 +101,10 @@ FIGURES: Final = (
        telemetry=True),
     _f("chat_acceptances", "Chat code used", "count", "code blocks", "Chat code blocks inserted, copied or applied.",
        "known_sum", telemetry=True),
-    _f("nes_shown", "NES shown", "count", "suggestions", "Next-edit suggestions shown.", "known_sum",
-       telemetry=True),
-    _f("nes_accepted", "NES accepted", "count", "suggestions", "Next-edit suggestions accepted.", "known_sum",
-       telemetry=True),
+    _f("nes_shown", "Next edit suggestions shown", "count", "suggestions", "Next edit suggestions shown.",
+       "known_sum", telemetry=True),
+    _f("nes_accepted", "Next edit suggestions accepted", "count", "suggestions", "Next edit suggestions accepted.",
+       "known_sum", telemetry=True),
     _f("user_interactions", "Interactions", "count", "interactions",
        "Prompts a developer sent (chat, edit, agent, CLI): distinct interactions with a user-initiated model call."),
     _f("interactions_by_mode", "Interactions by mode", "counts", "interactions",
@@ -142,6 +142,12 @@ LAST_ACTIVE: Final = _f("last_active", "Last active", "date", "", "The last day 
 _TOKEN_PARTS: Final = ("prompt_tokens", "completion_tokens")
 BY_KEY: Final[Mapping[str, Figure]] = {f.key: f for f in (*FIGURES, TOKENS, ACTIVE_DEVELOPERS, ACTIVE_DAYS,
                                                           LAST_ACTIVE)}
+
+SHOWN_SOURCE_WORDS: Final[Mapping[str, str]] = {
+    "telemetry": "editor telemetry", "proxy": "proxy responses", "mixed": "editor telemetry and proxy responses"}
+"""How a `shown_source` value reads for people (files keep the value itself)."""
+WORDS: Final[Mapping[str, Mapping[str, str]]] = {"shown_source": SHOWN_SOURCE_WORDS}
+"""Coded text figures and how their values read for people."""
 
 RATES: Final[Mapping[str, tuple[str, str]]] = {"acceptance_rate": ("completions_accepted", "completions_shown")}
 """A rate's (numerator, denominator): over a period, both summed over the rows where the numerator is known."""
@@ -282,6 +288,8 @@ def display_text(value: Value, fig: Figure, *, compact: bool = True) -> str:
     """A figure as people read it: rounded when `fig.compact` (and `compact`), `UNKNOWN` when it cannot be known."""
     if value is None:
         return UNKNOWN if fig.needs_telemetry else ""
+    if isinstance(value, str) and fig.key in WORDS:
+        return WORDS[fig.key].get(value, value)
     if compact and fig.compact and isinstance(value, int | float) and not isinstance(value, bool):
         return compact_number(float(value))
     return exact_text(value, fig.kind)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex,
 from desktop_app.core.charts import sparkline
 from desktop_app.core.figures import DAILY_KEYS, DEVELOPER_KEYS, Figure, Value, display_text, exact_text, figure
 from desktop_app.core.figures import counts_text as figure_counts_text
-from desktop_app.core.models import QuotaSnapshot
+from desktop_app.core.models import QuotaSnapshot, kind_title
 from desktop_app.core.store.dashboard import DeveloperTotals
 from desktop_app.core.store.drilldown import Interaction, RequestRecord
 from desktop_app.core.store.errors import ErrorCount
@@ -303,7 +303,7 @@ def _status_text(record: RequestRecord) -> str:
 def _request_columns() -> list[Column[RequestRecord]]:
     return [
         Column(tr(CONTEXT, "Time"), lambda r: r.started_at, local_moment, numeric=False),
-        Column(tr(CONTEXT, "Kind"), lambda r: r.kind.replace("_", " "), numeric=False),
+        Column(tr(CONTEXT, "Kind"), lambda r: kind_title(r.kind), numeric=False),
         Column(tr(CONTEXT, "Mode"), lambda r: r.mode, numeric=False),
         Column(tr(CONTEXT, "Model"), lambda r: r.model, numeric=False),
         Column(tr(CONTEXT, "Initiator"), lambda r: r.initiator, numeric=False),

@@ -101,9 +101,9 @@ class DashboardPresenter(QObject):
         window.team_requested.connect(self.team_requested)
         window.ca_guide_requested.connect(self.ca_guide_requested)
         window.export_requested.connect(self.export_requested)
-        window.destroyed.connect(self._forget_window)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
+        window.destroyed.connect(self._forget_window)
         return window
 
     def _forget_window(self) -> None:

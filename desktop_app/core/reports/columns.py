@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from desktop_app.core.figures import FIGURES, Figure, Kind, machine_value
+from desktop_app.core.figures import FIGURES, WORDS, Figure, Kind, machine_value
 from desktop_app.core.store.queries import DailyUsage
 
 ValueKind = Kind
@@ -54,6 +54,12 @@ class DailyColumn:
         if raw is None or isinstance(raw, str | int):
             return raw
         raise TypeError(f"{self.key} is not a report value")
+
+    def readable(self, row: DailyUsage) -> Value:
+        """`value` as people read it (workbook, HTML, PDF): coded text in words; the CSV keeps the code."""
+        value = self.value(row)
+        words = WORDS.get(self.key)
+        return words.get(value, value) if words is not None and isinstance(value, str) else value
 
 
 def counts_json(counts: Mapping[str, int]) -> str:

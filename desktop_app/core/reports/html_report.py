@@ -34,9 +34,9 @@ from desktop_app.core.reports.prompts import MAX_PROMPTS, PromptEntry
 from desktop_app.core.reports.svg_charts import breakdown_chart_svg, daily_chart_svg
 from desktop_app.core.store.dashboard import Breakdown, DeveloperTotals, Summary
 from desktop_app.core.store.queries import DailyUsage
+from desktop_app.core.team.settings import recording_text
 
 REPORT_TITLE: Final = "Copilot usage report"
-RECORDING_LEVELS: Final = {"metadata": "usage only", "content": "usage, prompts and answers"}
 NUMERIC_KINDS: Final[frozenset[ValueKind]] = frozenset({"count", "ratio", "credits", "millis"})
 DEVELOPER_FIGURES: Final = tuple(figure(key) for key in DEVELOPER_KEYS)
 TREND_HEADING: Final = "Trend (requests)"
@@ -88,11 +88,6 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; borde
 
 
 # --- what both documents say ---------------------------------------------------------------------
-
-def recording_text(level: str) -> str:
-    """'usage only' or 'usage, prompts and answers' (an unknown level as it is)."""
-    return RECORDING_LEVELS.get(level, level or "unknown")
-
 
 def moment_text(moment: datetime) -> str:
     """'2026-12-04 18:59 CET' (the offset when the zone has no abbreviation)."""

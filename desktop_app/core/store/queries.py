@@ -11,9 +11,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from typing import Final
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.figures import DAILY_KEYS, daily_rate
+from desktop_app.core.figures import DAILY_KEYS, SHOWN_SOURCE_WORDS, daily_rate
 from desktop_app.core.models import QuotaSnapshot
 from desktop_app.core.store.rollup import (
     DIM_EDITOR,
@@ -29,6 +30,8 @@ from desktop_app.core.store.schema import META_TIME_ZONE
 NANO_AIU_PER_CREDIT = 1e9
 SHOWN_FROM_TELEMETRY = "telemetry"
 SHOWN_FROM_PROXY = "proxy"
+SHOWN_SOURCE_TEXT: Final = SHOWN_SOURCE_WORDS
+"""How `shown_source` reads for people, under the heading "Shown counted from" (`figures.SHOWN_SOURCE_WORDS`)."""
 
 
 @dataclass(frozen=True)

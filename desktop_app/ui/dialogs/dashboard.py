@@ -57,7 +57,7 @@ HEADER_PADDING = 28  # the sort indicator and margins
 TIMESTAMP_SAMPLE = "2026-12-31 23:59:59"
 TEXT_SAMPLE = "claude-sonnet-4.6"
 HOST_SAMPLE = "proxy.business.githubcopilot.com"
-KIND_SAMPLE = "proxy chat other"  # the longest kind, as the drill-down writes it
+KIND_SAMPLE = "next edit suggestion"  # the longest kind title, as the drill-down writes it
 
 
 def _table(name: str, frozen: int = 0) -> QTableView:
