@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from desktop_app.core.ca import CaCertificate, CaFormat
 from desktop_app.core.errors import AppError
-from desktop_app.core.guide.ca_guide import CaCertificate, CaFormat
 
 CA_BASENAME = "mitmproxy"  # the file names mitmproxy loads the CA from
 CA_ORGANIZATION = "Copilot Insight"

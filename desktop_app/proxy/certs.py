@@ -11,7 +11,7 @@ from pathlib import Path
 from mitmproxy.certs import CertStore
 
 from desktop_app.ca.certificate import CA_BASENAME, CA_ORGANIZATION, ca_cert_path, ca_key_path, describe_ca, export_ca
-from desktop_app.core.guide.ca_guide import CaCertificate, CaFormat
+from desktop_app.core.ca import CaCertificate, CaFormat
 
 CA_KEY_SIZE = 2048
 _MAX_COMMON_NAME = 64  # X.520 upper bound

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from mitmproxy import connection, http
 from mitmproxy.proxy import server_hooks
 
-from desktop_app.core.guide.ca_guide import CHECK_HOST
+from desktop_app.core.ca import CHECK_HOST
 from desktop_app.core.models import ConnectionEvent
 from desktop_app.proxy.auth import developer_of
 

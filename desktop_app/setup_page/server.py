@@ -31,7 +31,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from desktop_app.ca.certificate import certificate_bytes, load_ca
-from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, CaFormat, detect_os, url_host
+from desktop_app.core.ca import CaFormat
+from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, detect_os, url_host
 from desktop_app.core.guide.setup_page import CA_FORMATS, LINUX, SetupPage, ca_download_path, render_setup_page
 from desktop_app.core.netinfo import Address, listen_error
 

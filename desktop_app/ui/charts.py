@@ -33,10 +33,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
-from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
-from desktop_app.core.reports.svg_charts import merge_breakdown as merge_items
-from desktop_app.core.reports.svg_charts import merge_developers as merge_series
-from desktop_app.core.reports.svg_charts import nice_ticks as report_nice_ticks
+from desktop_app.core.charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
+from desktop_app.core.charts import merge_breakdown as merge_items
+from desktop_app.core.charts import merge_developers as merge_series
+from desktop_app.core.charts import nice_ticks as report_nice_ticks
 from desktop_app.core.store.dashboard import Breakdown, DailySeries
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
@@ -110,7 +110,7 @@ def _elide(name: str) -> str:
 
 
 def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySeries:
-    """The series as drawn (`svg_charts.merge_developers`, the same rules as the reports), "others" translated.
+    """The series as drawn (`core.charts.merge_developers`, the same rules as the reports), "others" translated.
 
     Raises:
         ValueError: `series.values` does not match its developers and days.
@@ -119,12 +119,12 @@ def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySer
 
 
 def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
-    """The breakdown as drawn (`svg_charts.merge_breakdown`, as in the reports), "other" translated."""
+    """The breakdown as drawn (`core.charts.merge_breakdown`, as in the reports), "other" translated."""
     return merge_items(items, limit, lambda count: tr(CONTEXT, "other ({count})").format(count=count))
 
 
 def nice_ticks(maximum: float, target: int = 6) -> tuple[int, int]:
-    """(top, step) for the dashboard's count axis: `svg_charts.nice_ticks` with up to six steps."""
+    """(top, step) for the dashboard's count axis: `core.charts.nice_ticks` with up to six steps."""
     return report_nice_ticks(maximum, target)
 
 
@@ -139,26 +139,34 @@ class _DayAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type info
     def __init__(self) -> None:
         super().__init__("bottom")
         self._days: tuple[date, ...] = ()
+        self._hours: tuple[int, ...] = ()
         self._by_month = False
 
-    def set_days(self, days: tuple[date, ...]) -> None:
-        """Label `days` from now on."""
-        self._days = days
+    def set_days(self, days: tuple[date, ...], hours: tuple[int, ...] = ()) -> None:
+        """Label `days` (or, with `hours`, those hours of the one day) from now on."""
+        self._days, self._hours = days, hours
         self.picture = None
         self.update()
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
-        """The labelled days that fit into `size` pixels (pyqtgraph calls this when drawing)."""
+        """The labelled days (or hours) that fit into `size` pixels (pyqtgraph calls this when drawing)."""
         font = self.style["tickFont"] or QFont()
+        if self._hours:
+            fit = max(1, int(size / (QFontMetricsF(font).horizontalAdvance("00:00") + 14)))
+            step = next(n for n in (1, 2, 3, 4, 6, 12, 24) if len(self._hours) / n <= fit)
+            return [(1.0, [float(i) for i in range(0, len(self._hours), step)])]
         label_width = QFontMetricsF(font).horizontalAdvance("Sep 2026") + 14
         ticks, self._by_month = day_ticks(self._days, int(size / label_width))  # the view shows every day
         return [(1.0, [float(i) for i in ticks])]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        """The date labels of the ticks at `values`."""
+        """The date (or hour) labels of the ticks at `values`."""
         labels = []
         for value in values:
             index = round(value)
+            if self._hours:
+                labels.append(f"{self._hours[index]:02d}:00" if 0 <= index < len(self._hours) else "")
+                continue
             labels.append(_day_label(self._days[index], self._by_month) if 0 <= index < len(self._days) else "")
         return labels
 
@@ -436,13 +444,13 @@ class StackedDailyChart(_Chart):
             The day, developer and value of the segment there; '' outside the bars.
         """
         day = round(x)
-        if self.is_empty or not 0 <= day < len(self._shown.days) or abs(x - day) > BAR_WIDTH / 2 or y < 0:
+        if self.is_empty or not 0 <= day < self._shown.slots or abs(x - day) > BAR_WIDTH / 2 or y < 0:
             return ""
         for index, (bottom, top) in enumerate(zip(self._bottoms[:, day], self._tops[:, day], strict=True)):
             if bottom <= y < top:
                 value = self._shown.values[index][day]
                 name = self._shown.developers[index]
-                return f"{self._shown.days[day].isoformat()} · {name}: {value:,} {self._unit}"
+                return f"{self._shown.slot_label(day)} · {name}: {value:,} {self._unit}"
         return ""
 
     def _draw(self) -> None:
@@ -457,7 +465,7 @@ class StackedDailyChart(_Chart):
         values = np.array(shown.values, dtype=np.float64)
         self._tops = np.cumsum(values, axis=0)
         self._bottoms = self._tops - values
-        x = np.arange(len(shown.days), dtype=np.float64)
+        x = np.arange(shown.slots, dtype=np.float64)
         merged = len(shown.developers) > LEGEND_LIMIT
         no_pen = pg.mkPen(None)
         self._legend.setLabelTextColor(QColor(self._theme.foreground))  # before adding: labels take it when made
@@ -471,10 +479,10 @@ class StackedDailyChart(_Chart):
             sample.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._fit_legend()
 
-        self._days_axis.set_days(shown.days)
+        self._days_axis.set_days(shown.days, shown.hours)
         self._item.setLabel("left", self._unit, color=self._theme.foreground)
-        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, len(shown.days) - 0.5))
-        self._item.setXRange(-0.5, len(shown.days) - 0.5, padding=0)
+        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, shown.slots - 0.5))
+        self._item.setXRange(-0.5, shown.slots - 0.5, padding=0)
         self._item.setYRange(0, top, padding=0)
         self._stack.setCurrentWidget(self._plot)
 

@@ -32,7 +32,7 @@ from desktop_app.core.models import (
     NES_ACCEPTED,
     NES_SHOWN,
 )
-from desktop_app.core.store.schema import placeholders
+from desktop_app.core.store.schema import FAILED, placeholders
 
 DIM_MODE: Final = "mode"
 DIM_MODEL: Final = "model"
@@ -43,6 +43,8 @@ INITIATOR_AGENT: Final = "agent"
 MODE_UTILITY: Final = "other"
 REFRESH_DAYS_PER_TRANSACTION: Final = 7
 CHAT_ACCEPTANCES: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
+TELEMETRY_SUMS: Final = ("telemetry_shown", "completions_accepted", "chat_acceptances", "nes_shown", "nes_accepted")
+"""The DayTotals sums counted from IDE telemetry: a day where all are 0 had no telemetry (its figures are unknown)."""
 
 
 @dataclass
@@ -138,7 +140,7 @@ _USAGE_PARTS: Final[tuple[_Part, ...]] = (
     ("cached_tokens", "COALESCE(SUM(cached_tokens), 0)", ()),
     ("reasoning_tokens", "COALESCE(SUM(reasoning_tokens), 0)", ()),
     ("nano_aiu", "COALESCE(SUM(nano_aiu), 0)", ()),
-    ("errors", "SUM(CASE WHEN status >= 400 OR error IS NOT NULL THEN 1 ELSE 0 END)", ()),
+    ("errors", f"SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)", ()),
     ("user_interactions", _USER_INTERACTIONS, USER_CALL_PARAMS * 2),
 )
 _DISTINCT_SUGGESTIONS: Final = (
