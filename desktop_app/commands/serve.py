@@ -8,7 +8,7 @@ from types import FrameType
 
 from desktop_app.commands.common import secret_for
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.team.settings import load_settings
+from desktop_app.core.team.settings import load_settings, recording_text
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         setup_page=getattr(args, "setup_page", None),
         setup_port=getattr(args, "setup_port", None),
         otlp_port=getattr(args, "otlp_port", None),
+        log_requests=True,  # the administrator's view of the traffic
     )
 
 
@@ -50,12 +51,12 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
     stop = _stop_on_signal()
     settings = load_settings(paths.settings_file)
-    service = ProxyService(paths, settings, secret_for(args),
-                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
-                           on_error=lambda message: logger.error("mitmproxy: %s", message))
+    # mitmproxy's error records reach the log by themselves: no forwarding callback, so each appears once.
+    service = ProxyService(paths, settings, secret_for(args, paths),
+                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port))
     host, port = service.start()
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), service.record, paths.data_dir)
+                host, port, len(settings.developers), recording_text(service.record), paths.data_dir)
     if service.otlp.address is not None:
         logger.info("OpenTelemetry receiver for developers without the CA on %s:%d (/v1/traces, /v1/metrics).",
                     *service.otlp.address)

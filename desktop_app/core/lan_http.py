@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from desktop_app.core.netinfo import Address
 
-Address = tuple[str, int]
+logger = logging.getLogger(__name__)
 
 
 class LanHTTPServer(ThreadingHTTPServer):

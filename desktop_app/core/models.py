@@ -7,7 +7,7 @@ no Authorization value, cookie, bearer token or proxy password.
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 Milliseconds = float
 
@@ -29,6 +29,27 @@ KIND_OTHER = "other"
 SOURCE_PROXY = "proxy"
 SOURCE_OTEL = "otel"
 
+KIND_TITLES = {
+    KIND_COMPLETION: "code completion",
+    KIND_NES: "next edit suggestion",
+    KIND_INSTANT_APPLY: "apply in editor",
+    KIND_PROXY_CHAT: "other chat request",
+    KIND_MODEL_CALL: "model call",
+    KIND_CODE_REVIEW: "code review",
+    KIND_CLOUD_AGENT: "coding agent",
+    KIND_EXTENSION: "Copilot extension",
+    KIND_MCP: "MCP server",
+    KIND_INFRA: "Copilot service call",
+    KIND_TELEMETRY: "editor telemetry",
+    KIND_OTHER: "other",
+}
+"""What people read for each kind (the dashboard, reports); the stored value stays the machine name."""
+
+
+def kind_title(kind: str) -> str:
+    """`kind` in words a lead knows (an unknown kind as it is, without underscores)."""
+    return KIND_TITLES.get(kind, kind.replace("_", " "))
+
 CLI_INTEGRATION = "copilot-developer-cli"
 """The `Copilot-Integration-Id` of the Copilot CLI (§2.2)."""
 
@@ -42,28 +63,18 @@ NES_SHOWN = "nes_shown"
 NES_ACCEPTED = "nes_accepted"
 
 
-@dataclass(frozen=True, slots=True)
-class UsageEvent:
-    """One finished (or failed) request to a Copilot host, attributed to a developer."""
+NULL_WHEN_EMPTY: Final = "null_when_empty"
+"""Field metadata: the store keeps '' as NULL (an imported record's id: NULL is never a duplicate)."""
 
-    developer: str
-    started_at: datetime  # UTC, when the request began
-    method: str
-    host: str
-    path: str  # without the query string
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The request-side fields of a `UsageEvent`: what the classifier (`capture.classify`) says a request is."""
+
     host_family: str  # api / proxy / telemetry / identity / other
     kind: str  # KIND_* above
-    status: int | None  # HTTP status, None when no response arrived
-    duration_ms: Milliseconds
-    ttfb_ms: Milliseconds | None  # request start to first response byte
-    request_bytes: int
-    response_bytes: int
-    http_version: str
-    streamed: bool
-    error: str | None = None  # why the exchange failed, when it did
-    # Classification (request side).
-    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
     api: str = ""  # chat_completions, responses, responses_ws, messages, completions
+    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
     initiator: str = ""  # user / agent / "" (not a model call)
     initiator_source: str = ""  # header, body, heuristic
     interaction_id: str = ""
@@ -76,6 +87,30 @@ class UsageEvent:
     plugin_version: str = ""
     integration_id: str = ""
     speculative: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageEvent(Classification):
+    """One finished (or failed) request to a Copilot host, attributed to a developer: its classification plus these.
+
+    This is the one definition of a request's fields: the store's `usage_events` columns, its DDL
+    check and its rows follow from it (`store.schema.USAGE_TABLE`). Adding a field: declare it here
+    (with a default) and add `add_columns(conn, USAGE_TABLE, "name")` as the next migration.
+    """
+
+    developer: str
+    started_at: datetime  # UTC, when the request began
+    method: str
+    host: str
+    path: str  # without the query string
+    status: int | None  # HTTP status, None when no response arrived
+    duration_ms: Milliseconds
+    ttfb_ms: Milliseconds | None  # request start to first response byte
+    request_bytes: int
+    response_bytes: int
+    http_version: str
+    streamed: bool
+    error: str | None = None  # why the exchange failed, when it did
     # Response side (parsed from the stream).
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -87,11 +122,12 @@ class UsageEvent:
     lines_suggested: int | None = None
     cancelled: bool = False
     parse_status: str = "ok"  # ok, unparsed (body not understood), truncated (capture limit)
-    source_id: str = ""  # stable id of an imported record, for idempotent imports
+    source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # an imported record's stable id
     # Where the row came from: SOURCE_PROXY (observed in the proxy) or SOURCE_OTEL (the client's own
     # OpenTelemetry, for developers without the CA); a call seen both ways is one proxy row (`otel_span` set).
     source: str = SOURCE_PROXY
     turn_id: str = ""  # github.copilot.turn_id (OpenTelemetry only)
+    otel_span: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # the span merged into this proxy row
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +174,7 @@ class TelemetryEvent:
     chars: int | None = None
     lines: int | None = None
     comp_type: str = ""  # full / partial
-    source_id: str = ""
+    source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})
 
 
 @dataclass(frozen=True, slots=True)

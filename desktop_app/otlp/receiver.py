@@ -22,7 +22,8 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from desktop_app.capture.otlp import JSON_TYPE, MAX_BODY_BYTES, SIGNAL_PATHS, OtlpError
-from desktop_app.core.lan_http import Address, LanHTTPServer, LanRequestHandler
+from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler
+from desktop_app.core.netinfo import Address
 from desktop_app.otlp.intake import OtlpIntake
 
 logger = logging.getLogger(__name__)

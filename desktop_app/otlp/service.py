@@ -5,27 +5,22 @@ proxy runs all the same, the reason is logged and kept in `problem` for the GUI 
 """
 
 import logging
-from collections.abc import Callable
 
-from desktop_app.core.errors import AppError
-from desktop_app.core.lan_http import Address
+from desktop_app.core.netinfo import Address, listen_error
 from desktop_app.otlp.intake import OtlpIntake
 from desktop_app.otlp.receiver import OtlpReceiver
 
 logger = logging.getLogger(__name__)
 
-DescribeError = Callable[[BaseException, str, int], AppError]
-"""Turns a bind failure (exception, host, port) into an error a person understands."""
 
 
 class OtlpService:
     """Starts and stops the receiver for one proxy run."""
 
-    def __init__(self, intake: OtlpIntake, listen_host: str, port: int, describe: DescribeError, *,
-                 any_free_port: bool = False) -> None:
+    def __init__(self, intake: OtlpIntake, listen_host: str, port: int, *, any_free_port: bool = False) -> None:
         """Serve on `listen_host:port`; `port` 0 means off; `any_free_port` binds any free port instead."""
         self.intake = intake
-        self._host, self._port, self._describe, self._any = listen_host, port, describe, any_free_port
+        self._host, self._port, self._any = listen_host, port, any_free_port
         self._receiver: OtlpReceiver | None = None
         self.address: Address | None = None
         self.problem = ""
@@ -44,7 +39,7 @@ class OtlpService:
         try:
             self.address = receiver.start()
         except (OSError, OverflowError, ValueError) as exc:
-            self.problem = self._describe(exc, self._host or "0.0.0.0", port).user_message  # noqa: S104
+            self.problem = listen_error(exc, self._host or "0.0.0.0", port).user_message  # noqa: S104
             logger.warning("The OpenTelemetry receiver could not start: %s The proxy runs without it.", self.problem)
             return
         self._receiver = receiver

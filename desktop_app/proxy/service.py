@@ -2,9 +2,12 @@
 
 Authentication, the connection check, policy, capture, diagnostics, recording, the runner, the
 developers' setup page and the OpenTelemetry receiver (for developers who cannot install the CA).
+The list of hook objects handed to the runner is the order in which they run on every event (the
+runner folds them into one mitmproxy addon, see `chain`): authentication first, so nothing else
+ever sees an unauthenticated request.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
-to the recorded usage (log lines, the GUI bridge).
+to the recorded usage (log lines in `serve`, the GUI bridge).
 """
 
 import logging
@@ -19,7 +22,7 @@ from desktop_app.capture.hosts import HostPolicy, intercept_patterns
 from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
-from desktop_app.core.netinfo import host_name
+from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
@@ -34,8 +37,8 @@ from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
-from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner, start_error
-from desktop_app.proxy.setup_service import SetupPageService
+from desktop_app.proxy.runner import ErrorCallback, ProxyOptions, ProxyRunner
+from desktop_app.setup_page.service import SetupPageService
 
 request_log = logging.getLogger("desktop_app.requests")
 
@@ -52,6 +55,7 @@ class ServiceOptions:
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
     otlp_port: int | None = None  # None: as the settings say; 0: no OpenTelemetry receiver
+    log_requests: bool = False  # one log line per Copilot request (`serve` shows them; ~40 µs each)
 
 
 def log_request_lines(events: Sequence[UsageEvent]) -> None:
@@ -77,7 +81,8 @@ class ProxyService:
         self.pipeline = RecordingPipeline(
             partial(UsageStore.open, paths.database, settings.time_zone), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
-            [log_request_lines, *listeners], dropped=lambda: self.dispatcher.stats.dropped)
+            [*([log_request_lines] if options.log_requests else []), *listeners],
+            dropped=lambda: self.dispatcher.stats.dropped)
         self.dispatcher: EventDispatcher[Exchange | ConnectionEvent | RecordBatch] = EventDispatcher(
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
@@ -105,7 +110,7 @@ class ProxyService:
         # Like the setup page: when the proxy was asked for any free port (as tests do), so is the receiver.
         self.otlp = OtlpService(intake, options.listen_host,
                                 settings.proxy.otlp_port if options.otlp_port is None else options.otlp_port,
-                                start_error, any_free_port=options.listen_port == 0 and options.otlp_port is None)
+                                any_free_port=options.listen_port == 0 and options.otlp_port is None)
 
     @property
     def stats(self) -> DispatchStats:

@@ -19,7 +19,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from desktop_app.core.figures import UNKNOWN, figure
 from desktop_app.core.reports.formats import REPORT_FORMATS
+from desktop_app.core.reports.pdf_report import daily_blocks
+from desktop_app.core.store.queries import SHOWN_SOURCE_TEXT
 from tests.e2e.served import start_serve
 from tests.e2e.test_scripted_day import alice_day, bob_day
 
@@ -58,13 +61,17 @@ def reports(scripted_day, tmp_path_factory):
     return written
 
 
+def number(text: str) -> int | None:
+    """A count as a file writes it; an empty cell (CSV) or a dash (HTML, PDF) is unknown."""
+    return None if text in ("", UNKNOWN) else int(text.replace(",", ""))
+
+
 def csv_figures(path):
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    return {row["developer"]: {key: int(row[key]) for key in FIGURES} for row in rows}
+    return {row["developer"]: {key: number(row[key]) for key in FIGURES} for row in rows}
 
 
-XLSX_TITLES = {"requests": "Requests", "user_interactions": "Interactions", "completions_shown": "Shown",
-               "completions_accepted": "Accepted", "agent_requests": "Agent requests", "prompt_tokens": "Prompt tokens"}
+XLSX_TITLES = {key: figure(key).title for key in FIGURES}
 
 
 def xlsx_figures(path):
@@ -81,6 +88,7 @@ def test_csv_and_xlsx_hold_the_same_figures_as_the_store(reports):
                                 "completions_shown": 3, "completions_accepted": 2, "agent_requests": 6,
                                 "prompt_tokens": 88}
     assert figures["bob"]["user_interactions"] == 3
+    assert figures["bob"]["completions_accepted"] is None  # bob's client sent no telemetry: unknown, not 0
     assert xlsx_figures(reports["xlsx"]) == figures
 
 
@@ -134,12 +142,24 @@ def html_figures(path):
     (daily,) = [table for table in parser.tables if table and table[0][:3] == ["Day", "Developer", "Requests"]]
     header = daily[0]
     at = {key: header.index(title) for key, title in XLSX_TITLES.items()}
-    return {row[1]: {key: int(row[at[key]].replace(",", "")) for key in FIGURES} for row in daily[1:]}
+    return {row[1]: {key: number(row[at[key]]) for key in FIGURES} for row in daily[1:]}
 
 
 def test_html_shows_the_same_figures(reports):
     assert html_figures(reports["html"]) == csv_figures(reports["csv"])
     assert html_figures(reports["html-prompts"]) == csv_figures(reports["csv"])
+
+
+def pdf_rows(text: str, start: str, today: str) -> list[str]:
+    """Each table row that begins with `start`, its wrapped cells joined back onto one line."""
+    lines = text.splitlines()
+    rows = []
+    for i, line in enumerate(lines):
+        if line.startswith(start):
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith((today, "Per developer"))),
+                       len(lines))
+            rows.append(" ".join(lines[i:end]))
+    return rows
 
 
 def test_pdf_shows_the_same_figures(reports):
@@ -148,12 +168,15 @@ def test_pdf_shows_the_same_figures(reports):
     assert f"Period: {today}" in text
     assert "usage, prompts and answers" in text  # recorded with content, whatever the settings say now
     for name, figures in csv_figures(reports["csv"]).items():
-        rows = [line for line in text.splitlines() if line.startswith(f"{today} {name} ")]
-        assert len(rows) == 3  # the wide table is printed in three column blocks, each row led by day and name
-        cells = rows[0].split()
-        assert int(cells[2].replace(",", "")) == figures["requests"]
-        assert int(cells[5].replace(",", "")) == figures["completions_shown"]
-        assert int(cells[7].replace(",", "")) == figures["completions_accepted"]
+        rows = pdf_rows(text, f"{today} {name} ", today)
+        assert len(rows) == len(daily_blocks())  # the wide table in column blocks, each row led by day and name
+        for key in ("requests", "completions_shown", "completions_accepted"):
+            block, position = next((b, [c.key for c in columns].index(key))
+                                   for b, columns in enumerate(daily_blocks()) if key in [c.key for c in columns])
+            cells = rows[block]
+            for words in SHOWN_SOURCE_TEXT.values():  # a text cell of several words (wrapped in the PDF)
+                cells = cells.replace(words, "source")
+            assert number(cells.split()[position]) == figures[key], key
 
 
 def test_prompts_appear_only_when_asked_for(reports):

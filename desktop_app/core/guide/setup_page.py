@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
+from desktop_app.core.ca import CHECK_HOST, CaFormat
 from desktop_app.core.guide.ca_guide import (
-    CHECK_HOST,
     SYSTEM_KEYS,
-    CaFormat,
     GuideContext,
     GuideSection,
     Step,
@@ -173,9 +172,10 @@ def _download_item(ctx: GuideContext, fmt: CaFormat, recommended: bool) -> str:
 def _notice(page: SetupPage) -> str:
     sentences = visibility_notice(page.recording_level, page.content_retention_days)
     items = "\n".join(f"<li>{_text(sentence)}</li>" for sentence in sentences)
-    level = _text(page.recording_level)
+    headline = ("Only usage is recorded: never your code, prompts or Copilot's answers."
+                if page.recording_level == "metadata" else "Prompts and answers are recorded.")
     return ('<section class="box notice" id="visibility">\n<h2>What your team lead can see</h2>\n'
-            f"<p>Recording level: <strong>{level}</strong>.</p>\n"
+            f"<p><strong>{_text(headline)}</strong></p>\n"
             + (f"<ul>\n{items}\n</ul>\n" if items else "")
             + "</section>")
 

@@ -48,21 +48,21 @@ from desktop_app.core.store.schema import (
     INSERT_TELEMETRY,
     INSERT_TOOL_CALL,
     META_TIME_ZONE,
+    METRIC_TABLE,
     MIGRATIONS,
     SCHEMA_VERSION,
     SET_META,
+    TOOL_CALL_TABLE,
     TRIM_CONNECTIONS,
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
     UPSERT_QUOTA,
     connection_row,
-    metric_row,
     quota_row,
     refuse_newer,
     seen_rows,
     stored_version,
     telemetry_row,
-    tool_call_row,
     usage_row,
 )
 
@@ -114,6 +114,14 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _finished_days(conn: sqlite3.Connection, written: set[str]) -> list[str]:
+    """Dirty days older than the newest day just written and not written to now."""
+    if not written:
+        return []
+    dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day < ?", (max(written),))]
+    return sorted(day for day in dirty if day not in written)
 
 
 def open_reader(path: Path) -> sqlite3.Connection:
@@ -297,8 +305,8 @@ class UsageStore:
         telemetry = [telemetry_row(e, zone) for b in batches for e in b.telemetry]
         quotas = [quota_row(q) for b in batches for q in b.quotas]
         connections = [connection_row(c) for b in batches for c in b.connections]
-        tools = [tool_call_row(t, zone) for b in batches for t in b.tool_calls]
-        metrics = [metric_row(p) for b in batches for p in b.metric_points]
+        tools = [TOOL_CALL_TABLE.row(t, zone) for b in batches for t in b.tool_calls]
+        metrics = [METRIC_TABLE.row(p, zone) for b in batches for p in b.metric_points]
         days = {str(row[2]) for rows in (usage, telemetry, tools) for row in rows}
         if not (usage or telemetry or quotas or connections or tools or metrics):
             return
@@ -313,16 +321,17 @@ class UsageStore:
             if connections:
                 conn.executemany(UPSERT_CONNECTION, connections)
                 conn.execute(TRIM_CONNECTIONS)
-        if days:
-            self._summarise_finished_days(days)
+            # Looked up in the same transaction: a batch costs a second one only on the rare write
+            # after a day ended (normally every batch goes to today, which stays dirty).
+            finished = _finished_days(conn, days)
+        if finished:
+            self._summarise_finished_days(finished)
 
-    def _summarise_finished_days(self, written: set[str]) -> None:
-        """Summarise dirty days older than the newest day just written and not written to now."""
+    def _summarise_finished_days(self, finished: list[str]) -> None:
+        """Summarise `finished` days, which stopped receiving events."""
         try:
             with self._writing("summarised") as conn:
-                dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day < ?",
-                                                        (max(written),))]
-                refresh_days(conn, sorted(day for day in dirty if day not in written))
+                refresh_days(conn, finished)
         except StoreError as exc:
             logger.warning("Could not summarise finished days in %s: %s", self.path, exc.details)
 
