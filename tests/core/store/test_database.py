@@ -198,18 +198,18 @@ def test_a_migrated_database_has_exactly_the_event_dataclass_columns(store, db_p
 def test_a_new_event_field_becomes_a_column_by_one_migration_step(db_path):
     @dataclass(frozen=True, kw_only=True)
     class Wider(UsageEvent):
-        source: str = "proxy"
+        channel: str = "stable"
         weight: float | None = None
 
     wider = EventTable("usage_events", Wider, "started_at")
     with UsageStore.open(db_path, "UTC") as opened:
         opened.write(RecordBatch(usage=(usage(),)))
     conn = sqlite3.connect(db_path)
-    add_columns(conn, wider, "source", "weight")
-    conn.execute(wider.insert, wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), source="otel",
+    add_columns(conn, wider, "channel", "weight")
+    conn.execute(wider.insert, wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), channel="beta",
                                                weight=0.5), resolve_zone("UTC")))
-    assert conn.execute("SELECT source, weight FROM usage_events ORDER BY started_at").fetchall() == [
-        ("proxy", None), ("otel", 0.5)]
+    assert conn.execute("SELECT channel, weight FROM usage_events ORDER BY started_at").fetchall() == [
+        ("stable", None), ("beta", 0.5)]
     conn.close()
 
 
