@@ -7,7 +7,6 @@ arrives; new developers of the day are announced once each.
 
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop_app.core.errors import StoreError
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import (
     ConnectionSummary,
     DayActivity,
@@ -61,7 +61,7 @@ def read_today(database: Path, time_zone: str, now: Callable[[], float] = time.t
         return TodayActivity(day, activity_on(conn, day), dict(developers_seen(conn)), _connections(conn, now()))
 
 
-def _connections(conn: sqlite3.Connection, now: float) -> tuple[ConnectionSummary, ...]:
+def _connections(conn: Connection, now: float) -> tuple[ConnectionSummary, ...]:
     since = datetime.fromtimestamp(now, UTC) - timedelta(days=DIAGNOSTIC_DAYS)
     try:
         return tuple(connection_summaries(conn, since))

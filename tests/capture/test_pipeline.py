@@ -17,7 +17,7 @@ from desktop_app.capture.exchange import Exchange
 from desktop_app.capture.pipeline import RecordingPipeline, Retention
 from desktop_app.core import models as m
 from desktop_app.core.errors import StoreError
-from desktop_app.core.store import database as store_module
+from desktop_app.core.store import engine as store_module
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.queries import counters

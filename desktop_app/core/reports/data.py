@@ -8,7 +8,6 @@ With `pseudonymize`, every developer name is replaced by its stable alias before
 
 import contextlib
 import dataclasses
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from desktop_app.core.store.dashboard import (
     summarize,
 )
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import DailyUsage, daily_usage, reading_store, store_time_zone
 from desktop_app.core.store.rollup import snapshot
 
@@ -161,7 +161,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
                                prompts_unreadable=selection.unreadable)
 
 
-def _read_report(conn: sqlite3.Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
+def _read_report(conn: Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
                  alias_key: bytes | None, per_ide: bool, seed_shape: bool) -> ReportData:
     """Every read but the prompts, inside the caller's snapshot."""
     days = options.days

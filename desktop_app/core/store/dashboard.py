@@ -6,17 +6,16 @@ arithmetic over `DailyUsage` rows. Days are the store's local days.
 """
 
 import contextlib
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Final
 
 from desktop_app.core.models import QuotaSnapshot
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.queries import DailyUsage, daily_usage, developers_seen, latest_quotas
 
 MAX_RANGE_DAYS: Final = 3 * 366
@@ -197,7 +196,7 @@ def dashboard_data(query: DashboardQuery, rows: Sequence[DailyUsage], quotas: Se
     )
 
 
-def load_dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardData:
+def load_dashboard(conn: Connection, query: DashboardQuery) -> DashboardData:
     """Read and build `query`'s dashboard (blocking: run it on a worker).
 
     Raises:
@@ -209,13 +208,13 @@ def load_dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> Dashboard
     return dashboard_data(query, rows, quotas, known)
 
 
-def load_dashboard_file(database: Path, query: DashboardQuery) -> DashboardData:
+def load_dashboard_file(database: Target, query: DashboardQuery) -> DashboardData:
     """`load_dashboard` on the store at `database`; an empty dashboard when nothing was recorded yet.
 
     Raises:
         StoreError: The database exists but could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         return DashboardData(query)
     with contextlib.closing(UsageStore.reader(database)) as conn:
         return load_dashboard(conn, query)

@@ -8,17 +8,16 @@ computed in a `DayZone`). The daily-summary tables are created here; their conte
 `rollup`.
 
 The SQL stays portable to PostgreSQL (TEXT/INTEGER/REAL columns, `ON CONFLICT`, no SQLite-only
-functions); only `stored_version` (the bootstrap check) reads SQLite's catalogue.
+functions): `engine` runs it on SQLite and PostgreSQL alike.
 """
 
-import sqlite3
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Final
 
 from desktop_app.core.errors import StoreError
 from desktop_app.core.models import ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds
+from desktop_app.core.store.engine import Connection
 
 Row = tuple[object, ...]
 
@@ -100,13 +99,13 @@ _SCHEMA_V1: Final = (
 )
 
 
-def _migrate_to_1(conn: sqlite3.Connection) -> None:
+def _migrate_to_1(conn: Connection) -> None:
     """Create every table and index of the first schema."""
     for statement in _SCHEMA_V1:
         conn.execute(statement)
 
 
-def _migrate_to_2(conn: sqlite3.Connection) -> None:
+def _migrate_to_2(conn: Connection) -> None:
     """Add the per-developer connection diagnostics (refused logins, failed TLS handshakes, checks)."""
     conn.execute("""CREATE TABLE connection_events (
         kind TEXT NOT NULL, username TEXT NOT NULL, source TEXT NOT NULL, host TEXT NOT NULL,
@@ -116,12 +115,12 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX connection_events_last_at ON connection_events (last_at)")
 
 
-def _migrate_to_3(conn: sqlite3.Connection) -> None:
+def _migrate_to_3(conn: Connection) -> None:
     """Index each developer's requests by time, for the dashboard's drill-down (newest first, any range)."""
     conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+MIGRATIONS: list[Callable[[Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -243,19 +242,8 @@ def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
 # --- schema version ---------------------------------------------------------------------------------
 
 
-def stored_version(conn: sqlite3.Connection) -> int:
-    """Return the schema version of `conn`'s database (0 for a brand-new file)."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "schema_version" not in tables:
-        if tables:
-            raise sqlite3.DatabaseError("file is not a Copilot Insight database (no schema_version table)")
-        return 0
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
-
-
-def refuse_newer(path: Path, version: int) -> None:
-    """Raise StoreError if schema `version` (of the database at `path`) is newer than this code knows.
+def refuse_newer(path: object, version: int) -> None:
+    """Raise StoreError if schema `version` (of the database `path` names) is newer than this code knows.
 
     Raises:
         StoreError: `version` is above `SCHEMA_VERSION`.
