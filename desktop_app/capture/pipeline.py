@@ -8,8 +8,9 @@ database costs a counted record, never the proxy: the store is retried with the 
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from desktop_app.capture.analysis import analyze, unparsed_batch
@@ -43,6 +44,17 @@ class Retention:
 
     content_days: int
     event_days: int
+
+
+def with_event_ids(batch: RecordBatch) -> RecordBatch:
+    """Give each event without a source id a globally unique one, once, before the first attempt to store it.
+
+    Writes are upserts by that id, so a batch retried after a lost connection, or replayed from the
+    spool into a shared database, adds nothing it already added.
+    """
+    usage = tuple(e if e.source_id else replace(e, source_id=uuid.uuid4().hex) for e in batch.usage)
+    telemetry = tuple(e if e.source_id else replace(e, source_id=uuid.uuid4().hex) for e in batch.telemetry)
+    return replace(batch, usage=usage, telemetry=telemetry)
 
 
 class RecordingPipeline:
@@ -92,7 +104,7 @@ class RecordingPipeline:
             batch = unparsed_batch(exchange)
         if not batch.usage or batch.usage[0].parse_status != "ok":
             self.stats.unparsed += 1
-        return batch
+        return with_event_ids(batch)
 
     def _write(self, batches: list[RecordBatch]) -> None:
         if self._open_store is None:

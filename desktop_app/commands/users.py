@@ -10,7 +10,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from desktop_app.commands.common import out, secret_for
 from desktop_app.core.errors import StoreError
@@ -18,6 +17,7 @@ from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import Database, database_of
 from desktop_app.core.store.queries import ConnectionSummary, connection_summaries, developers_seen
 from desktop_app.core.team.credentials import derive_password, proxy_url
 from desktop_app.core.team.diagnostics import describe, for_developer, local_time, unknown_usernames
@@ -56,7 +56,7 @@ def _print_credentials(args: argparse.Namespace, secret: CachedSecret, settings:
     out(f"Password:  {password}")
 
 
-def _connections(database: Path) -> tuple[list[ConnectionSummary], dict[str, datetime]]:
+def _connections(database: Database) -> tuple[list[ConnectionSummary], dict[str, datetime]]:
     """The recent connection diagnostics and everyone's last request, if the proxy has recorded any."""
     if not database.exists():
         return [], {}
@@ -69,7 +69,7 @@ def _connections(database: Path) -> tuple[list[ConnectionSummary], dict[str, dat
         return [], {}
 
 
-def _list(settings: Settings, database: Path) -> None:
+def _list(settings: Settings, database: Database) -> None:
     if not settings.developers:
         out("No developers yet. Add one with: copilot-insight users add NAME")
     summaries, last_seen = _connections(database)
@@ -102,7 +102,7 @@ def users(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run one `users` action; print credentials after add, rotate and show."""
     secret = secret_for(args)
     if args.action == "list":
-        _list(load_settings(paths.settings_file), paths.database)
+        _list(load_settings(paths.settings_file), database_of(paths))
         return 0
     if args.action == "show":
         settings = load_settings(paths.settings_file)

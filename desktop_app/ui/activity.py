@@ -11,14 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.core.errors import StoreError
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
-from desktop_app.core.store.engine import Connection
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.queries import (
     ConnectionSummary,
     DayActivity,
@@ -52,10 +51,10 @@ class TodayActivity:
         return sum(a.requests for a in self.developers.values())
 
 
-def read_today(database: Path, time_zone: str, now: Callable[[], float] = time.time) -> TodayActivity:
+def read_today(database: Target, time_zone: str, now: Callable[[], float] = time.time) -> TodayActivity:
     """Query today's activity (blocking: run it on a worker)."""
     day = resolve_zone(time_zone).day_of(now())
-    if not database.exists():
+    if not as_database(database).exists():
         return TodayActivity(day)
     with contextlib.closing(UsageStore.reader(database)) as conn:
         return TodayActivity(day, activity_on(conn, day), dict(developers_seen(conn)), _connections(conn, now()))
@@ -75,7 +74,7 @@ class ActivityMonitor(QObject):
     changed = Signal(object)  # TodayActivity
     first_request_today = Signal(str)  # a developer's name
 
-    def __init__(self, database: Path, time_zone: str, tasks: TaskRunner, parent: QObject | None = None) -> None:
+    def __init__(self, database: Target, time_zone: str, tasks: TaskRunner, parent: QObject | None = None) -> None:
         """Watch `database`, with days in `time_zone`; nothing is read until `refresh()`."""
         super().__init__(parent)
         self._database, self.time_zone, self._tasks = database, time_zone, tasks

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
 from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
@@ -45,7 +46,7 @@ class TrayController(QObject):
         super().__init__(parent)
         self._ctx, self.tray, self.proxy = ctx, tray, proxy
         self.settings = Settings()
-        self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
+        self.activity = ActivityMonitor(database_of(ctx.paths), "", ctx.tasks, self)
         self.team = TeamPresenter(ctx, lambda: self.activity.today, self)
         self.setup = SetupPresenter(ctx, self)
         self.ca_guide = CaGuidePresenter(ctx, self)

@@ -29,7 +29,7 @@ from desktop_app.core.store.dashboard import (
     summarize,
 )
 from desktop_app.core.store.database import UsageStore
-from desktop_app.core.store.engine import Connection
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.queries import DailyUsage, daily_usage, reading_store, store_time_zone
 from desktop_app.core.store.rollup import snapshot
 
@@ -129,7 +129,7 @@ def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: 
     )
 
 
-def load_report(database: Path, content_dir: Path, options: ReportOptions, *, recording_level: str,
+def load_report(database: Target, content_dir: Path, options: ReportOptions, *, recording_level: str,
                 alias_key: bytes | None = None, per_ide: bool = False, seed_shape: bool = False) -> ReportData:
     """Read the period's report from the store at `database` (blocking: run it on a worker).
 
@@ -142,7 +142,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
             none was recorded.
         StoreError: The database could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         raise AppError("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
                        "IDE at the proxy first (Team & credentials, CA certificate guide).")
     days = options.days

@@ -50,6 +50,7 @@ from desktop_app.core.store.schema import (
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
     UPSERT_QUOTA,
+    Rows,
     connection_row,
     quota_row,
     refuse_newer,
@@ -96,9 +97,10 @@ def open_reader(target: Target) -> Connection:
 class UsageStore:
     """The usage database, written by one writer thread; see the module docstring for threads."""
 
-    def __init__(self, database: Database, conn: Connection, zone: DayZone) -> None:
+    def __init__(self, database: Database, conn: Connection, zone: DayZone, instance: str = "") -> None:
         """Wrap an open write connection; use `UsageStore.open` instead."""
         self.database = database
+        self.instance = instance
         self.path = database.label  # how messages name the store
         self.zone = zone
         self._conn: Connection | None = conn
@@ -107,7 +109,7 @@ class UsageStore:
     # Opening -------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, target: Target, time_zone: str = "", progress: Progress | None = None) -> Self:
+    def open(cls, target: Target, time_zone: str = "", progress: Progress | None = None, instance: str = "") -> Self:
         """Open (creating and migrating as needed) the store `target`.
 
         Args:
@@ -116,13 +118,14 @@ class UsageStore:
             progress: Called as `progress(done, total)` (in days) during long maintenance at open:
                 recomputing days after a time-zone change, then summarising them. Each phase counts
                 from 0 again.
+            instance: The name the rows this store writes carry (which proxy recorded them).
 
         Raises:
             StoreError: Unknown zone, damaged file, or a database from a newer version.
         """
         zone = resolve_zone(time_zone)
         database = as_database(target)
-        store = cls(database, database.open_writer(), zone)
+        store = cls(database, database.open_writer(), zone, instance)
         try:
             store._prepare(progress)
         except DATABASE_ERRORS as exc:
@@ -230,13 +233,23 @@ class UsageStore:
         Raises:
             StoreError: The database could not be written (disk full, damaged file, ...).
         """
-        zone = self.zone
-        usage = [usage_row(e, zone) for b in batches for e in b.usage]
-        telemetry = [telemetry_row(e, zone) for b in batches for e in b.telemetry]
-        quotas = [quota_row(q) for b in batches for q in b.quotas]
-        connections = [connection_row(c) for b in batches for c in b.connections]
-        days = {str(row[2]) for row in usage} | {str(row[2]) for row in telemetry}
-        if not (usage or telemetry or quotas or connections):
+        self.write_rows(self.prepare(batches))
+
+    def prepare(self, batches: Sequence[RecordBatch]) -> Rows:
+        """Return `batches` as the rows `write_rows` stores (days in this store's zone, rows naming its instance)."""
+        zone, instance = self.zone, (self.instance,)
+        return Rows(
+            usage=[(*usage_row(e, zone), *instance) for b in batches for e in b.usage],
+            telemetry=[(*telemetry_row(e, zone), *instance) for b in batches for e in b.telemetry],
+            quotas=[quota_row(q) for b in batches for q in b.quotas],
+            connections=[connection_row(c) for b in batches for c in b.connections],
+        )
+
+    def write_rows(self, rows: Rows) -> None:
+        """Store prepared `rows` in one transaction (see `write_many`); the spool replays them through here."""
+        usage, telemetry, quotas, connections = rows.usage, rows.telemetry, rows.quotas, rows.connections
+        days = rows.days()
+        if rows.empty:
             return
         with self._writing("written") as conn:
             conn.executemany(INSERT_USAGE, usage)
@@ -247,6 +260,7 @@ class UsageStore:
             if connections:
                 conn.executemany(UPSERT_CONNECTION, connections)
                 conn.execute(TRIM_CONNECTIONS)
+            conn.executemany(ADD_COUNTER, rows.counters)
         if days:
             self._summarise_finished_days(days)
 

@@ -7,8 +7,8 @@ IMMEDIATE` for a write transaction, TEXT/INTEGER/REAL columns), and runs unchang
 PostgreSQL connection (`postgres.PgConnection`) translates it as it goes. Everything above this module
 works on the `Connection` protocol and catches `DATABASE_ERRORS`; nothing else knows which engine runs.
 
-`database_for` turns what a person configured (`--database URL`, `$COPILOT_INSIGHT_DATABASE`, the
-Settings field) into a `Database`; without a URL it is the SQLite file of the data folder.
+`database_of` turns what a person configured (`--database URL`, `$COPILOT_INSIGHT_DATABASE`, the
+settings' `database` field) into a `Database`; without a URL it is the SQLite file of the data folder.
 """
 
 import contextlib
@@ -16,7 +16,7 @@ import logging
 import os
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -24,7 +24,6 @@ from desktop_app.core.errors import StoreError
 from desktop_app.core.fileio import PRIVATE_FILE_MODE
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 
-DATABASE_ENV: Final = "COPILOT_INSIGHT_DATABASE"
 POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
 BUSY_TIMEOUT_MS: Final = 10_000
 _READ_CACHE_KIB: Final = 65_536
@@ -267,17 +266,16 @@ def database_for(url: str, default: Path) -> Database:
     return PostgresDatabase(url)
 
 
-def configured_url(given: str | None, settings_url: str = "", environ: Mapping[str, str] | None = None) -> str:
-    """The database a person chose: `--database`, else `$COPILOT_INSIGHT_DATABASE`, else the settings field."""
-    env = os.environ if environ is None else environ
-    if given:
-        return given
-    return env.get(DATABASE_ENV, "") or settings_url
+def database_of(paths: AppPaths) -> Database:
+    """The store of an installation: `paths.database_url`, else the SQLite file in its data folder.
 
+    The URL is `--database`, else $COPILOT_INSIGHT_DATABASE, else the settings' `database` field
+    (`app` fills it in at start).
 
-def database_of(paths: AppPaths, url: str = "") -> Database:
-    """The store of an installation: `url` (see `configured_url`) or the SQLite file in its data folder."""
-    return database_for(url, paths.database)
+    Raises:
+        StoreError: The URL is not a PostgreSQL URL, or psycopg is not installed.
+    """
+    return database_for(paths.database_url, paths.database)
 
 
 type Target = Database | Path

@@ -11,7 +11,9 @@ The SQL stays portable to PostgreSQL (TEXT/INTEGER/REAL columns, `ON CONFLICT`, 
 functions): `engine` runs it on SQLite and PostgreSQL alike.
 """
 
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from desktop_app.core.errors import StoreError
@@ -120,7 +122,13 @@ def _migrate_to_3(conn: Connection) -> None:
     conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+def _migrate_to_4(conn: Connection) -> None:
+    """Say which instance (proxy) recorded each event, so a shared database can be read per office."""
+    for table in ("usage_events", "telemetry_events"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -135,13 +143,15 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
+INSTANCE_COLUMN: Final = "instance"
+"""Which proxy recorded an event: the store appends it to every `usage_row` and `telemetry_row`."""
 INSERT_USAGE: Final = (
-    f"INSERT INTO usage_events ({', '.join(_USAGE_COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({placeholders(len(_USAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
+    f"INSERT INTO usage_events ({', '.join(_USAGE_COLUMNS)}, {INSTANCE_COLUMN}) "  # noqa: S608 - constant columns
+    f"VALUES ({placeholders(len(_USAGE_COLUMNS) + 1)}) ON CONFLICT DO NOTHING"
 )
 INSERT_TELEMETRY: Final = (
-    f"INSERT INTO telemetry_events ({', '.join(_TELEMETRY_COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({placeholders(len(_TELEMETRY_COLUMNS))}) ON CONFLICT DO NOTHING"
+    f"INSERT INTO telemetry_events ({', '.join(_TELEMETRY_COLUMNS)}, {INSTANCE_COLUMN}) "  # noqa: S608 - constants
+    f"VALUES ({placeholders(len(_TELEMETRY_COLUMNS) + 1)}) ON CONFLICT DO NOTHING"
 )
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
@@ -182,6 +192,44 @@ TRIM_CONNECTIONS: Final = (
 
 
 # --- rows -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rows:
+    """Records as rows, ready for the INSERT/UPSERT statements above (plain values: JSON can hold them)."""
+
+    usage: list[Row] = field(default_factory=list)  # usage_row + instance
+    telemetry: list[Row] = field(default_factory=list)  # telemetry_row + instance
+    quotas: list[Row] = field(default_factory=list)
+    connections: list[Row] = field(default_factory=list)
+    counters: list[Row] = field(default_factory=list)  # (name, delta) for ADD_COUNTER
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to write."""
+        return not (self.usage or self.telemetry or self.quotas or self.connections or self.counters)
+
+    @property
+    def events(self) -> int:
+        """Usage and telemetry events held."""
+        return len(self.usage) + len(self.telemetry)
+
+    def days(self) -> set[str]:
+        """The local days the events fall on."""
+        return {str(row[2]) for row in self.usage} | {str(row[2]) for row in self.telemetry}
+
+    def to_json(self) -> str:
+        """Serialise (floats round-trip exactly)."""
+        return json.dumps({name: [list(row) for row in getattr(self, name)] for name in _ROW_KINDS})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Rows":
+        """The inverse of `to_json`."""
+        data = json.loads(text)
+        return cls(**{name: [tuple(row) for row in data.get(name, [])] for name in _ROW_KINDS})
+
+
+_ROW_KINDS: Final = ("usage", "telemetry", "quotas", "connections", "counters")
 
 
 def _flag(value: bool | None) -> int | None:

@@ -165,9 +165,19 @@ def test_every_usage_field_is_stored(store, target):
     (row,) = dict_rows(target, "SELECT * FROM usage_events")
     assert row.pop("started_at") == T0.timestamp()
     assert row.pop("day") == "2026-03-10"
+    assert row.pop("instance") == ""  # this store was opened without an instance name
     flags = {"streamed", "speculative", "has_text", "cancelled"}
     expected = {name: int(getattr(event, name)) if name in flags else getattr(event, name) for name in row}
     assert row == expected
+
+
+def test_rows_name_the_instance_that_recorded_them(target):
+    with UsageStore.open(target, "UTC", instance="office-a") as store:
+        store.write(RecordBatch(usage=(usage(),), telemetry=(shown(),)))
+    with UsageStore.open(target, "UTC", instance="office-b") as store:
+        store.write(RecordBatch(usage=(usage(),)))
+    assert rows(target, "SELECT instance FROM usage_events ORDER BY instance") == [("office-a",), ("office-b",)]
+    assert rows(target, "SELECT instance FROM telemetry_events") == [("office-a",)]
 
 
 def test_empty_source_ids_are_stored_as_null_and_never_collide(store, target):
