@@ -17,7 +17,7 @@ from desktop_app.capture.analysis import analyze, unparsed_batch
 from desktop_app.capture.exchange import Exchange
 from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.spool import RecordingStore
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def with_event_ids(batch: RecordBatch) -> RecordBatch:
 class RecordingPipeline:
     """Consumer of exchange batches, running on the dispatcher's thread."""
 
-    def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
+    def __init__(self, open_store: Callable[[], RecordingStore] | None, content: ContentLog | None,
                  retention: Retention, listeners: Sequence[UsageListener] = (),
                  dropped: Callable[[], int] = lambda: 0) -> None:
         """Open the store lazily, on the writer thread that will own its connection.
@@ -71,7 +71,7 @@ class RecordingPipeline:
         self._open_store = open_store
         self._dropped = dropped
         self._saved_counts = {"unparsed": 0, "unrecorded": 0, "dropped": 0}
-        self._store: UsageStore | None = None
+        self._store: RecordingStore | None = None
         self._content = content
         self._retention = retention
         self._listeners = list(listeners)

@@ -21,7 +21,8 @@ from desktop_app.core.models import ConnectionEvent, UsageEvent
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import database_of
+from desktop_app.core.store.spool import open_recording_store
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
@@ -70,7 +71,8 @@ class ProxyService:
         self.record: RecordingLevel = options.record or settings.recording.level
         content = ContentLog(paths.content_dir) if self.record == "content" else None
         self.pipeline = RecordingPipeline(
-            partial(UsageStore.open, paths.database, settings.time_zone), content,
+            partial(open_recording_store, database_of(paths), paths.data_dir, settings.time_zone,
+                    settings.instance or host_name()), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [log_request_lines, *listeners], dropped=lambda: self.dispatcher.stats.dropped)
         self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(

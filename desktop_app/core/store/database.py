@@ -49,6 +49,7 @@ from desktop_app.core.store.schema import (
     TRIM_CONNECTIONS,
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
+    UPSERT_INSTANCE,
     UPSERT_QUOTA,
     Rows,
     connection_row,
@@ -89,6 +90,16 @@ def open_reader(target: Target) -> Connection:
         StoreError: There is no database there, it is damaged or unreachable, or it is from a newer version.
     """
     return as_database(target).open_reader()
+
+
+def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -> Rows:
+    """Return `batches` as the rows `UsageStore.write_rows` stores: days in `zone`, events naming `instance`."""
+    return Rows(
+        usage=[(*usage_row(e, zone), instance) for b in batches for e in b.usage],
+        telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
+        quotas=[quota_row(q) for b in batches for q in b.quotas],
+        connections=[connection_row(c) for b in batches for c in b.connections],
+    )
 
 
 # --- the store --------------------------------------------------------------------------------------
@@ -236,14 +247,8 @@ class UsageStore:
         self.write_rows(self.prepare(batches))
 
     def prepare(self, batches: Sequence[RecordBatch]) -> Rows:
-        """Return `batches` as the rows `write_rows` stores (days in this store's zone, rows naming its instance)."""
-        zone, instance = self.zone, (self.instance,)
-        return Rows(
-            usage=[(*usage_row(e, zone), *instance) for b in batches for e in b.usage],
-            telemetry=[(*telemetry_row(e, zone), *instance) for b in batches for e in b.telemetry],
-            quotas=[quota_row(q) for b in batches for q in b.quotas],
-            connections=[connection_row(c) for b in batches for c in b.connections],
-        )
+        """Return `batches` as the rows `write_rows` stores (see `prepare_rows`)."""
+        return prepare_rows(batches, self.zone, self.instance)
 
     def write_rows(self, rows: Rows) -> None:
         """Store prepared `rows` in one transaction (see `write_many`); the spool replays them through here."""
@@ -256,6 +261,7 @@ class UsageStore:
             conn.executemany(INSERT_TELEMETRY, telemetry)
             conn.executemany(UPSERT_QUOTA, quotas)
             conn.executemany(UPSERT_DEVELOPER, seen_rows(usage, telemetry))
+            conn.executemany(UPSERT_INSTANCE, seen_rows(usage, telemetry, key=-1))
             conn.executemany(MARK_DIRTY, [(day,) for day in days])
             if connections:
                 conn.executemany(UPSERT_CONNECTION, connections)

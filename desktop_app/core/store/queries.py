@@ -207,6 +207,17 @@ def developers_seen(conn: Connection) -> list[tuple[str, datetime]]:
     return [(developer, _from_epoch(last_seen)) for developer, last_seen in rows]
 
 
+def instances_seen(conn: Connection) -> list[tuple[str, datetime]]:
+    """Return (instance, last event, UTC) for every proxy that recorded into this store, sorted by name.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        rows = conn.execute("SELECT instance, last_seen FROM instances ORDER BY instance").fetchall()
+    return [(instance, _from_epoch(last_seen)) for instance, last_seen in rows]
+
+
 @dataclass(frozen=True)
 class DayActivity:
     """How much one developer used Copilot on one day, for the tray and the team dialog."""

@@ -126,6 +126,8 @@ def _migrate_to_4(conn: Connection) -> None:
     """Say which instance (proxy) recorded each event, so a shared database can be read per office."""
     for table in ("usage_events", "telemetry_events"):
         conn.execute(f"ALTER TABLE {table} ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE TABLE instances (instance TEXT PRIMARY KEY, first_seen REAL NOT NULL, "
+                 "last_seen REAL NOT NULL)")
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4]
@@ -168,6 +170,8 @@ UPSERT_DEVELOPER: Final = (
     "last_seen = CASE WHEN excluded.last_seen > developers.last_seen "
     "THEN excluded.last_seen ELSE developers.last_seen END"
 )
+UPSERT_INSTANCE: Final = UPSERT_DEVELOPER.replace("developers", "instances").replace("developer", "instance")
+"""Remember when each instance (proxy) first and last recorded an event: `seen_rows` keyed by instance."""
 ADD_COUNTER: Final = (
     "INSERT INTO counters (name, value) VALUES (?, ?) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value"
@@ -276,11 +280,14 @@ def connection_row(event: ConnectionEvent) -> Row:
     return (event.kind, event.username, event.source, event.host, at, at, event.detail)
 
 
-def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
-    """Return (developer, first_seen, last_seen) for each developer in the prepared rows."""
+def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row], key: int = 0) -> list[Row]:
+    """Return (developer, first_seen, last_seen) for each developer in the prepared rows.
+
+    With `key=-1`, the same for each instance (the last value of a prepared row).
+    """
     seen: dict[str, tuple[float, float]] = {}
     for row in (*usage, *telemetry):
-        developer, moment = row[0], row[1]
+        developer, moment = row[key], row[1]
         if isinstance(developer, str) and isinstance(moment, float):
             first, last = seen.get(developer, (moment, moment))
             seen[developer] = (min(first, moment), max(last, moment))
