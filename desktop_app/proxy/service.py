@@ -21,10 +21,11 @@ from desktop_app.core.models import ConnectionEvent, UsageEvent
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.engine import database_of
+from desktop_app.core.store.engine import SqliteDatabase, database_of
 from desktop_app.core.store.spool import open_recording_store
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
+from desktop_app.core.team.shared_team import SharedTeam, SharedTeamDirectory
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
@@ -66,12 +67,15 @@ class ProxyService:
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
                  on_error: ErrorCallback | None = None) -> None:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
-        self.directory = TeamDirectory(paths.settings_file, load_secret)
+        database = database_of(paths)
+        self.directory: TeamDirectory | SharedTeamDirectory = (
+            TeamDirectory(paths.settings_file, load_secret) if isinstance(database, SqliteDatabase)
+            else SharedTeamDirectory(SharedTeam(database, paths.settings_file), load_secret))
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
         self.record: RecordingLevel = options.record or settings.recording.level
         content = ContentLog(paths.content_dir) if self.record == "content" else None
         self.pipeline = RecordingPipeline(
-            partial(open_recording_store, database_of(paths), paths.data_dir, settings.time_zone,
+            partial(open_recording_store, database, paths.data_dir, settings.time_zone,
                     settings.instance or host_name()), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [log_request_lines, *listeners], dropped=lambda: self.dispatcher.stats.dropped)
@@ -131,3 +135,5 @@ class ProxyService:
         self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread
+        if isinstance(self.directory, SharedTeamDirectory):
+            self.directory.close()

@@ -102,6 +102,29 @@ def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -
     )
 
 
+def migrate(database: Database, conn: Connection) -> None:
+    """Bring the store on the write connection `conn` to `SCHEMA_VERSION`, in one write transaction.
+
+    The transaction takes the write lock first (on PostgreSQL every instance's), and the version is
+    read again under it: instances starting together migrate once.
+    """
+    with _transaction(conn):
+        version = database.stored_version(conn)
+        refuse_newer(database.label, version)
+        conn.execute(CREATE_VERSION_TABLE)
+        if 0 < version < SCHEMA_VERSION:
+            logger.info("Upgrading the usage database %s from schema %d to %d (a few seconds per million "
+                        "requests)", database.label, version, SCHEMA_VERSION)
+        for number in range(version, SCHEMA_VERSION):
+            MIGRATIONS[number](conn)
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (number + 1, time.time()))
+            logger.info("Usage database %s migrated to schema %d", database.label, number + 1)
+
+
+write_transaction = _transaction
+"""One write transaction on a write connection, taking the (on PostgreSQL every instance's) write lock first."""
+
+
 # --- the store --------------------------------------------------------------------------------------
 
 
@@ -165,19 +188,7 @@ class UsageStore:
         self.refresh_rollups(progress)
 
     def _migrate(self) -> None:
-        conn = self._connection()
-        with _transaction(conn):
-            version = self.database.stored_version(conn)  # again, under the write lock (every instance's)
-            refuse_newer(self.path, version)
-            conn.execute(CREATE_VERSION_TABLE)
-            if 0 < version < SCHEMA_VERSION:
-                logger.info("Upgrading the usage database %s from schema %d to %d (a few seconds per million "
-                            "requests)", self.path, version, SCHEMA_VERSION)
-            for number in range(version, SCHEMA_VERSION):
-                MIGRATIONS[number](conn)
-                conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                             (number + 1, time.time()))
-                logger.info("Usage database %s migrated to schema %d", self.path, number + 1)
+        migrate(self.database, self._connection())
 
     # Time zone -----------------------------------------------------------------------------------
 

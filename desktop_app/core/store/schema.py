@@ -130,7 +130,17 @@ def _migrate_to_4(conn: Connection) -> None:
                  "last_seen REAL NOT NULL)")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4]
+def _migrate_to_5(conn: Connection) -> None:
+    """Keep the team in the database, for instances sharing one (the `meta` table holds its version)."""
+    conn.execute("""CREATE TABLE team_developers (
+        name TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE, created TEXT NOT NULL,
+        generation INTEGER NOT NULL, enabled INTEGER NOT NULL
+    )""")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5,
+]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -22,7 +22,8 @@ from tests.helpers.stores import dict_rows, execute, rows
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
-          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events", "instances"}
+          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events", "instances",
+          "team_developers"}
 
 
 def usage(at=T0, developer="alice", **fields):
