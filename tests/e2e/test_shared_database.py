@@ -52,8 +52,7 @@ def status_code(served, name, password):
             return client.post(f"{COPILOT_API}/chat/completions", json=chat_body(stream=False),
                                headers={"Authorization": f"Bearer {BEARER}"}).status_code
     except httpx.ProxyError as refused:  # the CONNECT was answered 407: not (yet) a developer there
-        assert "407" in str(refused)
-        return 407
+        return 407 if "407" in str(refused) else 0
 
 
 def wait_until(condition, timeout=30.0, what="the condition"):
