@@ -197,7 +197,10 @@ class PostgresDatabase(Database):
 
     def stored_version(self, conn: Any) -> int:  # noqa: ANN401 - any Connection
         """The highest applied migration, 0 before the first."""
-        found = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]
+        # pg_tables, not to_regclass: a plain query sees what committed before the write lock was taken,
+        # while to_regclass may answer from the catalogue as it was when the transaction began.
+        found = conn.execute("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                             "AND tablename = 'schema_version'").fetchone()[0]
         if not found:
             return 0
         return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
