@@ -2,7 +2,6 @@
 
 import threading
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
@@ -45,7 +44,8 @@ def test_an_unreachable_server_is_said_in_words():
 
 
 def test_statements_are_translated_once_for_postgresql():
-    assert translate("SELECT a FROM t WHERE b = ? AND c LIKE '%x'") == ("SELECT a FROM t WHERE b = %s AND c LIKE '%%x'",)
+    assert translate("SELECT a FROM t WHERE b = ? AND c LIKE '%x'") == (
+        "SELECT a FROM t WHERE b = %s AND c LIKE '%%x'",)
     assert translate("BEGIN IMMEDIATE")[0] == "BEGIN"
     assert "pg_advisory_xact_lock" in translate("BEGIN IMMEDIATE")[1]
     assert translate("CREATE TABLE t (a REAL, b INTEGER, c TEXT)") == (
