@@ -111,3 +111,4 @@ def test_a_full_spool_refuses_counts_and_says_so(database, server, tmp_path):
         server.resume()
     backlog = spool_backlog(spool_path)
     assert (backlog.events, backlog.refused_events) == (2, 2)
+
