@@ -108,8 +108,23 @@ class Database(ABC):
         """Create (if needed) and open the store for writing, in autocommit mode; set up for the store."""
 
     @abstractmethod
+    def connect_reader(self) -> Connection:
+        """Connect read-only (set up, not yet checked); raise StoreError when that fails."""
+
     def open_reader(self) -> Connection:
-        """Open a read-only connection for the calling thread (schema version checked)."""
+        """Open a read-only connection for the calling thread, refusing a store from a newer version."""
+        from desktop_app.core.store.schema import refuse_newer  # noqa: PLC0415 - schema imports this module
+
+        conn = self.connect_reader()
+        try:
+            refuse_newer(self.label, self.stored_version(conn))
+        except DATABASE_ERRORS as exc:
+            conn.close()
+            raise self.describe(exc, "read") from exc
+        except StoreError:
+            conn.close()
+            raise
+        return conn
 
     @abstractmethod
     def stored_version(self, conn: Connection) -> int:
@@ -200,10 +215,8 @@ class SqliteDatabase(Database):
             conn.execute("PRAGMA optimize")
         conn.close()
 
-    def open_reader(self) -> sqlite3.Connection:
+    def connect_reader(self) -> sqlite3.Connection:
         """Open the file read-only (a missing file is an error: nothing was recorded yet)."""
-        from desktop_app.core.store.schema import refuse_newer  # noqa: PLC0415 - schema imports this module
-
         if not self.path.exists():
             raise StoreError(f"There is no usage database at {self.path} yet: start the proxy first.")
         try:
@@ -215,13 +228,9 @@ class SqliteDatabase(Database):
             conn.execute(f"PRAGMA cache_size = -{_READ_CACHE_KIB}")
             conn.execute(f"PRAGMA mmap_size = {_READ_MMAP_BYTES}")
             conn.execute("PRAGMA temp_store = MEMORY")
-            refuse_newer(self.label, sqlite_version(conn))
         except sqlite3.Error as exc:
             conn.close()
             raise self.describe(exc, "read") from exc
-        except StoreError:
-            conn.close()
-            raise
         return conn
 
     def stored_version(self, conn: Connection) -> int:

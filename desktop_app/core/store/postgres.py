@@ -177,23 +177,12 @@ class PostgresDatabase(Database):
         except DatabaseError as exc:
             raise self.describe(exc, "opened") from exc
 
-    def open_reader(self) -> PgConnection:
-        """Connect read-only, refusing a store migrated by a newer version."""
-        from desktop_app.core.store.schema import refuse_newer  # noqa: PLC0415 - schema imports engine
-
+    def connect_reader(self) -> PgConnection:
+        """Connect read-only (every transaction of the session read-only)."""
         try:
-            conn = PgConnection(_connect(self.url, read_only=True))
+            return PgConnection(_connect(self.url, read_only=True))
         except DatabaseError as exc:
             raise self.describe(exc, "opened") from exc
-        try:
-            refuse_newer(self.label, self.stored_version(conn))
-        except DatabaseError as exc:
-            conn.close()
-            raise self.describe(exc, "read") from exc
-        except StoreError:
-            conn.close()
-            raise
-        return conn
 
     def stored_version(self, conn: Any) -> int:  # noqa: ANN401 - any Connection
         """The highest applied migration, 0 before the first."""

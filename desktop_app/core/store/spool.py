@@ -17,7 +17,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -278,29 +278,25 @@ class SpooledStore:
         """Add `delta` to the counter `name` (through the spool while the database is away)."""
         self._write(Rows(counters=[(name, delta)]))
 
-    def refresh_rollups(self, progress: Progress | None = None) -> int:
-        """Summarise unsummarised days in the database (nothing while it is away)."""
+    def _maintain(self, work: Callable[[UsageStore], int]) -> int:
+        """Run database-only upkeep; while the database is away there is nothing to do (0)."""
         with self._lock:
             primary = self._connected()
             if primary is None:
                 return 0
             try:
-                return primary.refresh_rollups(progress)
+                return work(primary)
             except StoreUnavailableError as exc:
                 self._lost(exc)
                 return 0
 
+    def refresh_rollups(self, progress: Progress | None = None) -> int:
+        """Summarise unsummarised days in the database (nothing while it is away)."""
+        return self._maintain(lambda primary: primary.refresh_rollups(progress))
+
     def purge(self, events_before: datetime) -> int:
         """Apply the retention period in the database (nothing while it is away)."""
-        with self._lock:
-            primary = self._connected()
-            if primary is None:
-                return 0
-            try:
-                return primary.purge(events_before)
-            except StoreUnavailableError as exc:
-                self._lost(exc)
-                return 0
+        return self._maintain(lambda primary: primary.purge(events_before))
 
     def close(self) -> None:
         """Stop the drain thread, try a last replay, and close the database and the spool (idempotent)."""
