@@ -53,8 +53,8 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
                            on_error=lambda message: logger.error("mitmproxy: %s", message))
     host, port = service.start()
-    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), service.record, paths.data_dir)
+    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s into %s; data in %s.",
+                host, port, len(settings.developers), service.record, service.database.label, paths.data_dir)
     if not settings.developers:
         logger.warning("No developers yet: every request gets 407. Add one with "
                        "`copilot-insight users add NAME`.")

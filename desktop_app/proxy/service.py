@@ -67,7 +67,7 @@ class ProxyService:
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
                  on_error: ErrorCallback | None = None) -> None:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
-        database = database_of(paths)
+        self.database = database = database_of(paths)
         self.directory: TeamDirectory | SharedTeamDirectory = (
             TeamDirectory(paths.settings_file, load_secret) if isinstance(database, SqliteDatabase)
             else SharedTeamDirectory(SharedTeam(database, paths.settings_file), load_secret))

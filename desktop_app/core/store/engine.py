@@ -265,8 +265,6 @@ def database_for(url: str, default: Path) -> Database:
     url = url.strip()
     if not url:
         return SqliteDatabase(default)
-    if url.startswith("sqlite:///"):
-        return SqliteDatabase(Path(url.removeprefix("sqlite://")))
     if not is_postgres_url(url):
         raise StoreError(f"The database {url!r} is not a PostgreSQL URL: use postgresql://user:password@host:port/"
                          "dbname (or leave it out for the SQLite file in the data folder).")

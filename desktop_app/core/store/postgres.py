@@ -31,7 +31,7 @@ try:
     from psycopg.adapt import Loader
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
     from psycopg.pq import TransactionStatus
-except ImportError as missing:  # pragma: no cover - depends on the installation
+except ImportError as missing:  # the `postgresql` extra is not installed
     raise StoreError(
         "A PostgreSQL database needs the psycopg driver, which is not installed. Install it with "
         "`pip install 'copilot-insight[postgresql]'` (in the environment Copilot Insight runs from).",

@@ -1,5 +1,7 @@
 """PostgreSQL specifics: choosing it, its messages, and several instances opening one database at once."""
 
+import re
+import sys
 import threading
 from contextlib import closing
 
@@ -82,3 +84,10 @@ def test_sums_read_back_as_numbers_not_decimals(postgres_url):
     assert (type(total), type(fraction)) == (int, float)
 
 
+
+
+def test_without_the_driver_the_error_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the `postgresql` extra were not installed
+    monkeypatch.delitem(sys.modules, "desktop_app.core.store.postgres")
+    with pytest.raises(StoreError, match=re.escape("pip install 'copilot-insight[postgresql]'")):
+        database_of(resolve_paths(tmp_path, environ={}, database="postgresql://insight@db/insight"))
