@@ -17,7 +17,7 @@ from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.store.database import UsageStore
-from desktop_app.core.store.engine import Database, SqliteDatabase, database_of
+from desktop_app.core.store.engine import Database, database_of
 from desktop_app.core.store.queries import ConnectionSummary, connection_summaries, developers_seen
 from desktop_app.core.team.credentials import derive_password, proxy_url
 from desktop_app.core.team.diagnostics import describe, for_developer, local_time, unknown_usernames
@@ -29,8 +29,8 @@ from desktop_app.core.team.directory import (
     set_enabled,
 )
 from desktop_app.core.team.secrets import CachedSecret
-from desktop_app.core.team.settings import Developer, Settings, load_settings, update_settings
-from desktop_app.core.team.shared_team import SharedTeam, secret_mismatch_message
+from desktop_app.core.team.settings import Developer, Settings
+from desktop_app.core.team.shared_team import SharedTeam, secret_mismatch_message, team_for
 
 logger = logging.getLogger(__name__)
 DIAGNOSTIC_DAYS = 30
@@ -111,20 +111,20 @@ def users(args: argparse.Namespace, paths: AppPaths) -> int:
     """
     secret = secret_for(args)
     database = database_of(paths)
-    team = None if isinstance(database, SqliteDatabase) else SharedTeam(database, paths.settings_file)
-    current = load_settings if team is None else (lambda _file: team.settings())
+    team = team_for(database, paths.settings_file)
+    shared = team if isinstance(team, SharedTeam) else None
     if args.action == "list":
-        _list(current(paths.settings_file), database)
+        _list(team.settings(), database)
         return 0
     if args.action == "show":
-        settings = current(paths.settings_file)
-        _warn_on_secret_mismatch(team, secret)
+        settings = team.settings()
+        _warn_on_secret_mismatch(shared, secret)
         _print_credentials(args, secret, settings, require_developer(settings, args.name))
         return 0
     if args.action in ("add", "rotate"):
         secret()  # fail before changing anything if the secret is unusable
-        _warn_on_secret_mismatch(team, secret)
-    settings = update_settings(paths.settings_file, _change(args)) if team is None else team.update(_change(args))
+        _warn_on_secret_mismatch(shared, secret)
+    settings = team.update(_change(args))
     if not args.password_only:
         out(f"Developer '{args.name}' {DONE[args.action]}.")
     if args.action in ("add", "rotate"):

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.core.store.content_view import Conversation, find_content, read_conversation
@@ -131,7 +132,7 @@ class DashboardPresenter(QObject):
 
     def _check_day(self) -> None:
         window, query = self.window, self.query
-        if window is None or not window.isVisible():
+        if window is None or not shiboken6.isValid(window) or not window.isVisible():  # closed, or deleted
             self._day_watch.stop()
         elif query is not None and window.filters.selected_preset() is not RangePreset.CUSTOM \
                 and preset_range(window.filters.selected_preset(), self.today()) != query.days:

@@ -25,7 +25,7 @@ from typing import Final
 
 from desktop_app.core.errors import AppError, StoreError
 from desktop_app.core.store.database import migrate, write_transaction
-from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database
+from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database, SqliteDatabase
 from desktop_app.core.team.credentials import AuthResult, CredentialChecker
 from desktop_app.core.team.settings import Developer, Settings, load_settings, update_settings, with_developers
 
@@ -149,6 +149,27 @@ class SharedTeam:
         if local.developers == developers:
             return local
         return update_settings(self._file, lambda s: replace(s, developers=developers))
+
+
+class LocalTeam:
+    """The team in the settings file (no shared database): the same calls as `SharedTeam`."""
+
+    def __init__(self, settings_file: Path) -> None:
+        """Use the team in `settings_file`."""
+        self._file = settings_file
+
+    def settings(self) -> Settings:
+        """The settings, team included."""
+        return load_settings(self._file)
+
+    def update(self, change: Callable[[Settings], Settings]) -> Settings:
+        """Apply `change` under the settings file's lock; return the new settings."""
+        return update_settings(self._file, change)
+
+
+def team_for(database: Database, settings_file: Path) -> LocalTeam | SharedTeam:
+    """Where the team of an installation lives: the shared database's, else its settings file's."""
+    return LocalTeam(settings_file) if isinstance(database, SqliteDatabase) else SharedTeam(database, settings_file)
 
 
 def version_of(conn: Connection) -> str:
