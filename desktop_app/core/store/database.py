@@ -255,11 +255,7 @@ class UsageStore:
         Raises:
             StoreError: The database could not be written (disk full, damaged file, ...).
         """
-        self.write_rows(self.prepare(batches))
-
-    def prepare(self, batches: Sequence[RecordBatch]) -> Rows:
-        """Return `batches` as the rows `write_rows` stores (see `prepare_rows`)."""
-        return prepare_rows(batches, self.zone, self.instance)
+        self.write_rows(prepare_rows(batches, self.zone, self.instance))
 
     def write_rows(self, rows: Rows) -> None:
         """Store prepared `rows` in one transaction (see `write_many`); the spool replays them through here."""
