@@ -61,7 +61,7 @@ def status(_args: argparse.Namespace, paths: AppPaths) -> int:
     for developer, last in seen:
         out(f"  {developer:24} last seen {_when(last)}")
     if len(instances) > 1 or not isinstance(database, SqliteDatabase):
-        out("Instances (proxies recording here):")
+        out("Instances (proxies recording here):" + ("" if instances else " none yet"))
         for instance, last in instances:
             out(f"  {instance or '(unnamed)':24} last event {_when(last)}")
     for name, meaning in LOSS_COUNTERS.items():

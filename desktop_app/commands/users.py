@@ -17,7 +17,7 @@ from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.store.database import UsageStore
-from desktop_app.core.store.engine import Database, database_of
+from desktop_app.core.store.engine import Database, StoreUnavailableError, database_of
 from desktop_app.core.store.queries import ConnectionSummary, connection_summaries, developers_seen
 from desktop_app.core.team.credentials import derive_password, proxy_url
 from desktop_app.core.team.diagnostics import describe, for_developer, local_time, unknown_usernames
@@ -30,7 +30,7 @@ from desktop_app.core.team.directory import (
 )
 from desktop_app.core.team.secrets import CachedSecret
 from desktop_app.core.team.settings import Developer, Settings
-from desktop_app.core.team.shared_team import SharedTeam, secret_mismatch_message, team_for
+from desktop_app.core.team.shared_team import LocalTeam, SharedTeam, secret_mismatch_message, team_for
 
 logger = logging.getLogger(__name__)
 DIAGNOSTIC_DAYS = 30
@@ -100,8 +100,24 @@ def _change(args: argparse.Namespace) -> Callable[[Settings], Settings]:
 
 
 def _warn_on_secret_mismatch(team: SharedTeam | None, secret: CachedSecret) -> None:
-    if team is not None and not team.check_secret(secret()):
+    if team is None:
+        return
+    try:
+        matches = team.check_secret(secret())
+    except StoreUnavailableError:
+        return  # said already, or about to be: the change itself needs the database
+    if not matches:
         logger.warning(secret_mismatch_message(team.database))
+
+
+def _readable(team: LocalTeam | SharedTeam, paths: AppPaths) -> Settings:
+    """The team to show: the shared one, or this computer's copy of it while the database is away."""
+    try:
+        return team.settings()
+    except StoreUnavailableError as exc:
+        logger.warning("%s Showing this computer's copy of the team (changing it needs the database).",
+                       exc.user_message)
+        return LocalTeam(paths.settings_file).settings()
 
 
 def users(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -114,10 +130,10 @@ def users(args: argparse.Namespace, paths: AppPaths) -> int:
     team = team_for(database, paths.settings_file)
     shared = team if isinstance(team, SharedTeam) else None
     if args.action == "list":
-        _list(team.settings(), database)
+        _list(_readable(team, paths), database)
         return 0
     if args.action == "show":
-        settings = team.settings()
+        settings = _readable(team, paths)
         _warn_on_secret_mismatch(shared, secret)
         _print_credentials(args, secret, settings, require_developer(settings, args.name))
         return 0

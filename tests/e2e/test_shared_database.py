@@ -117,3 +117,21 @@ def test_two_proxies_one_database_nothing_lost_nothing_twice(tmp_path, pki, upst
     status = cli("status", env=env_b).stdout
     assert "office-a" in status
     assert "office-b" in status
+
+
+def test_users_show_works_from_the_local_copy_while_the_database_is_away(tmp_path, server):
+    url = server.new_database()
+    env = instance_env(tmp_path, "office-a", url)
+    password = add(env, "alice")
+    server.stop()
+    try:
+        shown = cli("users", "show", "alice", "--password-only", env=env)
+        changed = cli("users", "add", "bob", env=env)
+    finally:
+        server.resume()
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == password
+    assert "Showing this computer's copy of the team" in shown.stderr
+    assert changed.returncode == 1
+    assert "cannot be reached" in changed.stderr
+    assert "Is the server running" not in changed.stderr  # libpq's hint lines are left out

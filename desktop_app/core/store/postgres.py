@@ -76,8 +76,8 @@ def _connect(url: str, *, read_only: bool) -> "psycopg.Connection[Any]":
         params.setdefault(key, value)
     try:
         conn = psycopg.connect(make_conninfo("", **params), autocommit=True)
-    except psycopg.Error as exc:
-        raise UnreachableError(str(exc).strip()) from exc
+    except psycopg.Error as exc:  # libpq's first line says it all; its hints follow on further lines
+        raise UnreachableError(str(exc).strip().splitlines()[0].rstrip(".")) from exc
     conn.adapters.register_loader("numeric", _NumberLoader)
     if read_only:
         conn.execute("SET default_transaction_read_only = on")
