@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
-import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.core.store.content_view import Conversation, find_content, read_conversation
@@ -103,7 +102,13 @@ class DashboardPresenter(QObject):
         window.ca_guide_requested.connect(self.ca_guide_requested)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
+        window.destroyed.connect(self._forget_window)
         return window
+
+    def _forget_window(self) -> None:
+        """The window was deleted (by its owner, or a test): stop watching the day for it."""
+        self.window = None
+        self._day_watch.stop()
 
     def follow(self, settings: Settings) -> None:
         """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""
@@ -132,7 +137,7 @@ class DashboardPresenter(QObject):
 
     def _check_day(self) -> None:
         window, query = self.window, self.query
-        if window is None or not shiboken6.isValid(window) or not window.isVisible():  # closed, or deleted
+        if window is None or not window.isVisible():
             self._day_watch.stop()
         elif query is not None and window.filters.selected_preset() is not RangePreset.CUSTOM \
                 and preset_range(window.filters.selected_preset(), self.today()) != query.days:

@@ -86,15 +86,15 @@ class Served:
         return self.process.wait(timeout=15)
 
 
-def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), env=None) -> Served:
-    """Add the developers with the CLI, then start `serve` on a free loopback port routed to the fake."""
+def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None, env=None) -> Served:
+    """Add the developers with the CLI, then start `serve` on loopback (`port`, else a free one) routed to the fake."""
     env = env or serve_env(tmp_path)
     passwords = {}
     for name in developers:
         added = cli("users", "add", name, "--password-only", env=env)
         assert added.returncode == 0, added.stderr
         passwords[name] = added.stdout.strip()
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop_app", "serve", "--listen-host", "127.0.0.1", "--listen-port", str(port),
          "-s", str(REDIRECT_SCRIPT), "--set", f"fake_upstream=127.0.0.1:{upstream.port}",
