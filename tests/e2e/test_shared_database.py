@@ -20,9 +20,9 @@ from tests.e2e.served import cli, serve_env, start_serve
 from tests.helpers.postgres import PostgresServer
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server():
-    """A server of this test's own: it is stopped and started again."""
+    """A server of this module's own: the tests stop it and start it again."""
     running = PostgresServer().start()
     yield running
     running.cleanup()
