@@ -2,12 +2,13 @@
 
 import argparse
 
+from desktop_app.ca.certificate import describe_ca, export_ca
 from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
 from desktop_app.core.fileio import export_bytes
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
-from desktop_app.proxy.certs import describe_ca, ensure_ca, export_ca
+from desktop_app.proxy.certs import ensure_ca
 
 FORMAT_NAMES = {"pem": "PEM", "cer": "DER (.cer)", "p12": "PKCS#12, certificate only"}
 
@@ -16,7 +17,8 @@ def _export(args: argparse.Namespace, paths: AppPaths) -> None:
     if args.output is None:
         raise AppError("`ca export` needs the file to write: -o FILE (for example -o copilot-insight-ca.pem).")
     confdir = ensure_private_dir(paths.confdir)
-    data = export_ca(confdir, args.format, host_name())
+    ensure_ca(confdir, host_name())
+    data = export_ca(confdir, args.format)
     try:
         export_bytes(args.output, data)
     except OSError as exc:

@@ -42,6 +42,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         record=getattr(args, "record", None),
         setup_page=getattr(args, "setup_page", None),
         setup_port=getattr(args, "setup_port", None),
+        log_requests=True,  # the administrator's view of the traffic
     )
 
 
@@ -49,9 +50,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
     stop = _stop_on_signal()
     settings = load_settings(paths.settings_file)
+    # mitmproxy's error records reach the log by themselves: no forwarding callback, so each appears once.
     service = ProxyService(paths, settings, secret_for(args, paths),
-                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
-                           on_error=lambda message: logger.error("mitmproxy: %s", message))
+                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port))
     host, port = service.start()
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s into %s; data in %s.",
                 host, port, len(settings.developers), recording_text(service.record), service.database.label,
