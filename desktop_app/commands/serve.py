@@ -55,8 +55,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     service = ProxyService(paths, settings, secret_for(args, paths),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port))
     host, port = service.start()
-    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), recording_text(service.record), paths.data_dir)
+    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s into %s; data in %s.",
+                host, port, len(settings.developers), recording_text(service.record), service.database.label,
+                paths.data_dir)
     if service.otlp.address is not None:
         logger.info("OpenTelemetry receiver for developers without the CA on %s:%d (/v1/traces, /v1/metrics).",
                     *service.otlp.address)

@@ -25,10 +25,12 @@ from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
 from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import SqliteDatabase, database_of
+from desktop_app.core.store.spool import open_recording_store
 from desktop_app.core.team.credentials import AuthResult
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
+from desktop_app.core.team.shared_team import SharedTeam, SharedTeamDirectory
 from desktop_app.otlp.intake import OtlpIntake
 from desktop_app.otlp.service import OtlpService
 from desktop_app.proxy.auth import AuthFailure, FailureThrottle, ProxyAuthenticator
@@ -74,12 +76,16 @@ class ProxyService:
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
                  on_error: ErrorCallback | None = None) -> None:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
-        self.directory = TeamDirectory(paths.settings_file, load_secret)
+        self.database = database = database_of(paths)
+        self.directory: TeamDirectory | SharedTeamDirectory = (
+            TeamDirectory(paths.settings_file, load_secret) if isinstance(database, SqliteDatabase)
+            else SharedTeamDirectory(SharedTeam(database, paths.settings_file), load_secret))
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
         self.record: RecordingLevel = options.record or settings.recording.level
         content = ContentLog(paths.content_dir) if self.record == "content" else None
         self.pipeline = RecordingPipeline(
-            partial(UsageStore.open, paths.database, settings.time_zone), content,
+            partial(open_recording_store, database, paths.data_dir, settings.time_zone,
+                    settings.instance or host_name()), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [*([log_request_lines] if options.log_requests else []), *listeners],
             dropped=lambda: self.dispatcher.stats.dropped)
@@ -150,3 +156,5 @@ class ProxyService:
         self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread
+        if isinstance(self.directory, SharedTeamDirectory):
+            self.directory.close()

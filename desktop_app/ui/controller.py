@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
 from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.store.engine import SqliteDatabase, database_of
+from desktop_app.core.store.spool import SPOOL_FILE
 from desktop_app.core.team.secrets import NoKeyringError
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
@@ -48,7 +50,9 @@ class TrayController(QObject):
         super().__init__(parent)
         self._ctx, self.tray, self.proxy = ctx, tray, proxy
         self.settings = Settings()
-        self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
+        database = database_of(ctx.paths)
+        spool = None if isinstance(database, SqliteDatabase) else ctx.paths.data_dir / SPOOL_FILE
+        self.activity = ActivityMonitor(database, "", ctx.tasks, self, spool=spool)
         self.secret = SecretPresenter(ctx, self)
         self.team = TeamPresenter(ctx, lambda: self.activity.today, self.secret, self)
         self.setup = SetupPresenter(ctx, self.secret, self)
@@ -268,8 +272,16 @@ class TrayController(QObject):
         """The menu's status line for the current state."""
         state, today = self.proxy.state, self.activity.today
         if state is TrayState.RUNNING and self.proxy.status is not None:
-            return self.tr("Running on {address} · {active} active · {requests} requests today").format(
-                address=self._address(self.proxy.status), active=len(today.developers), requests=today.requests)
+            address = self._address(self.proxy.status)
+            waiting = today.backlog.events if today.backlog is not None else 0
+            if today.database_problem:
+                return self.tr("Running on {address} · database unreachable · {waiting} events wait in the spool"
+                               ).format(address=address, waiting=waiting)
+            line = self.tr("Running on {address} · {active} active · {requests} requests today").format(
+                address=address, active=len(today.developers), requests=today.requests)
+            if waiting:
+                line += self.tr(" · {waiting} events wait for the database").format(waiting=waiting)
+            return line
         if state is TrayState.ERROR or (state is TrayState.STOPPED and self._start_error):
             reason = (self._start_error.splitlines() or [self.tr("see the error message")])[0]
             return self.tr("Not running: {reason}").format(reason=reason[:80])
@@ -282,6 +294,8 @@ class TrayController(QObject):
         lines = [APP_NAME, status]
         if recording:
             lines.append(self.tr("Recording prompts and answers"))
+        if self.activity.today.database_problem:
+            lines.append(self.activity.today.database_problem[:160])
         if self.last_engine_error and self.proxy.running:
             lines.append(self.tr("Last problem: {message}").format(message=self.last_engine_error[:100]))
         self.tray.set_state(self.proxy.state, recording_content=recording, status=status, tooltip="\n".join(lines))

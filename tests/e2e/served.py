@@ -86,9 +86,9 @@ class Served:
         return self.process.wait(timeout=15)
 
 
-def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None) -> Served:
+def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None, env=None) -> Served:
     """Add the developers with the CLI, then start `serve` on loopback (`port`, else a free one) routed to the fake."""
-    env = serve_env(tmp_path)
+    env = env or serve_env(tmp_path)
     passwords = {}
     for name in developers:
         added = cli("users", "add", name, "--password-only", env=env)

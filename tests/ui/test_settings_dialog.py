@@ -450,3 +450,18 @@ def test_the_opentelemetry_port_is_edited_checked_and_0_is_off(make_dialog):
     assert port.text() == "off"
     assert dialog.problems() == [] and ok_button(dialog).isEnabled()
     assert dialog.current_settings().proxy.otlp_port == 0
+
+
+def test_the_shared_database_is_a_postgresql_url_taken_at_the_next_start(make_dialog):
+    dialog = make_dialog()
+    field = child(dialog, QLineEdit, "database")
+    note = child(dialog, QLabel, "database_note")
+    assert field.text() == ""
+    assert not note.isVisible()
+    field.setText("mysql://db/insight")
+    assert "PostgreSQL URL" in problems_text(dialog)
+    assert not ok_button(dialog).isEnabled()
+    field.setText(" postgresql://insight@db.example.com:5432/insight ")
+    assert problems_text(dialog) == ""
+    assert note.isVisible()
+    assert dialog.current_settings().database == "postgresql://insight@db.example.com:5432/insight"

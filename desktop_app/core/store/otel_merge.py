@@ -14,11 +14,11 @@ unmatched one is taken, so calls pair in order even when the developer's clock i
 Runs inside the writer's transaction on the caller's connection; portable SQL.
 """
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
 from desktop_app.core.models import KIND_MODEL_CALL, SOURCE_OTEL, SOURCE_PROXY
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.schema import INSERT_USAGE, USAGE_COLUMN, Row
 
 MATCH_WINDOW: Final = 60.0
@@ -57,7 +57,7 @@ def _mergeable(row: Row) -> bool:
     return row[_C["kind"]] == KIND_MODEL_CALL and bool(row[_C["model"]])
 
 
-def _insert_proxy(conn: sqlite3.Connection, row: Row) -> None:
+def _insert_proxy(conn: Connection, row: Row) -> None:
     """Insert a proxy row, taking over the span of the same call if it was stored first."""
     execute = conn.execute
     found = execute(_FIND_OTEL, (*_window(row), row[_C["interaction_id"]], row[_C["prompt_tokens"]])).fetchone()
@@ -69,7 +69,7 @@ def _insert_proxy(conn: sqlite3.Connection, row: Row) -> None:
     execute(INSERT_USAGE, row)
 
 
-def _insert_otel(conn: sqlite3.Connection, row: Row) -> None:
+def _insert_otel(conn: Connection, row: Row) -> None:
     """Insert a span's row unless it is already stored or the proxy saw the same call."""
     execute = conn.execute
     span = row[_C["source_id"]]
@@ -85,7 +85,7 @@ def _insert_otel(conn: sqlite3.Connection, row: Row) -> None:
                                 KIND_MODEL_CALL, row[_C["model"]]))
 
 
-def _may_merge(conn: sqlite3.Connection, calls: Sequence[Row]) -> bool:
+def _may_merge(conn: Connection, calls: Sequence[Row]) -> bool:
     """Whether any of `calls` is a span, or a span is stored near their times."""
     if any(row[_C["source"]] == SOURCE_OTEL for row in calls):
         return True
@@ -94,7 +94,7 @@ def _may_merge(conn: sqlite3.Connection, calls: Sequence[Row]) -> bool:
     return conn.execute(_ANY_OTEL, (first - MATCH_WINDOW, last + MATCH_WINDOW)).fetchone() is not None
 
 
-def insert_usage(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
+def insert_usage(conn: Connection, rows: Sequence[Row]) -> None:
     """Insert prepared `usage_row`s inside the caller's transaction, merging calls seen both ways."""
     calls = [row for row in rows if _mergeable(row)]
     if not calls or not _may_merge(conn, calls):  # the usual case: nothing from OpenTelemetry near these calls
