@@ -32,6 +32,7 @@ from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
 from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
 from desktop_app.proxy.setup_service import SetupPageService
+from desktop_app.proxy.upstream import UpstreamWatch
 
 request_log = logging.getLogger("desktop_app.requests")
 
@@ -83,6 +84,7 @@ class ProxyService:
             CopilotOnly(self.hosts, settings.proxy.copilot_only),
             self.recorder,
             HandshakeFailures(authenticator.developer_for, self.dispatcher.submit),
+            UpstreamWatch(authenticator.developer_for, self.dispatcher.submit, watched=self.hosts.is_copilot_service),
         ]
         confdir = ensure_private_dir(paths.confdir)
         ensure_ca(confdir, host_name())  # ours, named after this computer, before mitmproxy would make one
