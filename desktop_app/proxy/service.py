@@ -8,8 +8,10 @@ to the recorded usage (log lines, the GUI bridge).
 """
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, UsageEvent
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
+from desktop_app.core.proxy_state import ProxyClaim, RunningProxy
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.team.directory import TeamDirectory
@@ -48,6 +51,7 @@ class ServiceOptions:
     record: RecordingLevel | None = None  # None: as the settings say
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
+    program: str = "copilot-insight serve"  # who runs it, as other processes on the data folder read it
 
 
 def log_request_lines(events: Sequence[UsageEvent]) -> None:
@@ -66,6 +70,8 @@ class ProxyService:
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
                  on_error: ErrorCallback | None = None) -> None:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
+        self._data_dir, self._program = paths.data_dir, options.program
+        self._claim: ProxyClaim | None = None
         self.directory = TeamDirectory(paths.settings_file, load_secret)
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
         self.record: RecordingLevel = options.record or settings.recording.level
@@ -114,16 +120,21 @@ class ProxyService:
     def start(self, timeout: float = 10.0) -> Address:
         """Start the writer thread, the proxy and the setup page.
 
-        Raises `ProxyStartError` if the proxy cannot listen; a setup page that cannot is reported in
-        `setup_page.problem` instead.
+        Raises `ProxyStartError` if the proxy cannot listen or another one runs on this data folder; a
+        setup page that cannot is reported in `setup_page.problem` instead.
         """
+        self._claim = ProxyClaim(self._data_dir)
         self.dispatcher.start()
         try:
             address = self.runner.start(timeout)
         except BaseException:
             self.dispatcher.stop()
+            self._claim.release()
             raise
         self.setup_page.start(address)
+        setup = self.setup_page.address
+        self._claim.publish(RunningProxy(os.getpid(), self._program, address[0], address[1], datetime.now(UTC),
+                                         setup[1] if setup else None, self.record == "content"))
         return address
 
     def stop(self) -> None:
@@ -131,3 +142,5 @@ class ProxyService:
         self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread
+        if self._claim is not None:
+            self._claim.release()

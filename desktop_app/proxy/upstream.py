@@ -28,6 +28,7 @@ from mitmproxy.proxy import server_hooks
 
 from desktop_app.core.models import ConnectionEvent
 from desktop_app.core.redaction import redact
+from desktop_app.core.team.diagnostics import REASONS
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +36,6 @@ Report = Callable[[ConnectionEvent], None]
 STALL_SECONDS = 20.0
 """How long a connection or TLS handshake to Copilot may take before it is reported as a timeout."""
 DETAIL_LIMIT: Final = 200
-
-REASONS: Final = {
-    "dns": "its name could not be resolved (DNS)",
-    "refused": "the connection was refused",
-    "tls": "its TLS certificate was not accepted",
-    "timeout": "it did not answer in time",
-    "closed": "it closed the connection",
-    "proxy": "the company proxy refused the connection",
-    "other": "the connection failed",
-}
-"""Why a host could not be reached, keyed by the short word `classify` returns."""
 
 _PATTERNS: Final = (
     ("dns", re.compile(r"name or service not known|temporary failure in name resolution|nodename nor servname"
@@ -59,7 +49,7 @@ _PATTERNS: Final = (
 
 
 def classify(error: str) -> str:
-    """The reason word (a `REASONS` key) for an error as mitmproxy or the OS words it."""
+    """The reason word (a `diagnostics.REASONS` key) for an error as mitmproxy or the OS words it."""
     if re.search(r"upstream proxy .* refused|proxy authentication required", error, re.IGNORECASE):
         return "proxy"  # the company proxy answered CONNECT with an error (say 407 or 502)
     return next((reason for reason, pattern in _PATTERNS if pattern.search(error)), "other")

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
 from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.store.queries import ConnectionSummary
+from desktop_app.core.team.diagnostics import upstream_problem, upstream_reason, upstream_short
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
@@ -24,6 +26,7 @@ from desktop_app.ui.engine import EngineStatus
 from desktop_app.ui.errors import describe
 from desktop_app.ui.export_presenter import ExportPresenter
 from desktop_app.ui.icons import TrayState
+from desktop_app.ui.other_proxy import OtherProxyWatch
 from desktop_app.ui.proxy_control import ProxyControl
 from desktop_app.ui.setup_presenter import SetupPresenter
 from desktop_app.ui.team_presenter import TeamPresenter
@@ -51,10 +54,13 @@ class TrayController(QObject):
         self.ca_guide = CaGuidePresenter(ctx, self)
         self.dashboard = DashboardPresenter(ctx, self)
         self.export = ExportPresenter(ctx, self)
+        self.other_proxy = OtherProxyWatch(ctx.paths.data_dir, ctx.paths.database, ctx.tasks, self)
         self.windows: dict[str, InfoWindow] = {}
         self.last_engine_error = ""
         self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
         self._start_error = ""
+        self._other_ended = ""  # who ran the proxy the tray showed, once that process stopped it
+        self._unreachable: tuple[str, str] | None = None  # (host, reason) told to the lead, until it clears
         self.exit_application = QApplication.quit  # tests replace it: pytest-qt's application must live on
         self._connect_tray()
         self._connect_engine(bridge)
@@ -80,6 +86,8 @@ class TrayController(QObject):
         self.proxy.started.connect(self._on_started)
         self.proxy.start_failed.connect(self._on_start_failed)
         self.proxy.stopped.connect(self._on_stopped)
+        self.other_proxy.store_changed.connect(lambda: self._on_usage_recorded(()))
+        self.other_proxy.ended.connect(self._on_other_proxy_ended)
         self.activity.changed.connect(self._on_activity)
         self.activity.first_request_today.connect(self._on_first_request)
         self.team.secret_rotated.connect(self._on_secret_rotated)
@@ -171,8 +179,19 @@ class TrayController(QObject):
 
     def _on_started(self, status: EngineStatus) -> None:
         self._start_error = ""
-        self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(address=self._address(status)))
+        if status.run_by:
+            self.other_proxy.start()
+            self.tray.notify(APP_NAME, self.tr("{who} already runs the proxy on {address} for this data folder; "
+                                               "the tray shows it.").format(who=status.run_by,
+                                                                            address=self._address(status)))
+        else:
+            self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(
+                address=self._address(status)))
         self.activity.refresh()
+
+    def _on_other_proxy_ended(self) -> None:
+        self._other_ended = self.proxy.status.run_by if self.proxy.status else "?"
+        self.proxy.stop()  # nothing of ours to stop: the tray's state follows
 
     def _on_start_failed(self, error: BaseException) -> None:
         self._start_error = describe(error)[0]
@@ -181,6 +200,14 @@ class TrayController(QObject):
         self._ctx.errors.report(error, self.tr("The proxy could not start"))
 
     def _on_stopped(self) -> None:
+        if self.other_proxy.active:
+            self.other_proxy.stop()
+            return  # the other process's proxy goes on; only the tray stops showing it
+        if self._other_ended:
+            who, self._other_ended = self._other_ended, ""
+            self.tray.notify(APP_NAME, self.tr("{who} stopped its proxy. Developers' Copilot requests fail until "
+                                               "a proxy runs: start one from this menu.").format(who=who), warning=True)
+            return
         self.tray.notify(APP_NAME, self.tr("The proxy stopped. Developers' Copilot requests fail until it runs."))
 
     def _on_usage_recorded(self, _events: object) -> None:
@@ -197,8 +224,30 @@ class TrayController(QObject):
         self._show_state()
 
     def _on_activity(self, _today: TodayActivity) -> None:
+        self._tell_upstream()
         self._show_state()
         self.team.refresh_activity()
+
+    def upstream_problem(self) -> ConnectionSummary | None:
+        """The proxy's current failure to reach Copilot, while it runs (from the store, whoever records)."""
+        if self.proxy.state is not TrayState.RUNNING:
+            return None
+        return upstream_problem(self.activity.today.connections)
+
+    def _tell_upstream(self) -> None:
+        """Notify once when Copilot becomes unreachable (or unreachable for another reason), and when it is back."""
+        problem = self.upstream_problem()
+        key = (problem.host, problem.detail) if problem is not None else None
+        if key == self._unreachable:
+            return
+        previous, self._unreachable = self._unreachable, key
+        if problem is not None:
+            self.tray.notify(self.tr("Cannot reach Copilot"), self.tr(
+                "The proxy cannot reach {host}: {reason}. Developers' Copilot requests fail; check this "
+                "computer's network, DNS or company proxy.").format(host=problem.host, reason=upstream_reason(problem)),
+                warning=True)
+        elif previous is not None:
+            self.tray.notify(APP_NAME, self.tr("Copilot is reachable again ({host}).").format(host=previous[0]))
 
     def _on_first_request(self, name: str) -> None:
         if self.settings.desktop.notify_first_request:
@@ -231,9 +280,14 @@ class TrayController(QObject):
     def status_text(self) -> str:
         """The menu's status line for the current state."""
         state, today = self.proxy.state, self.activity.today
+        problem = self.upstream_problem()
+        if problem is not None:
+            return self.tr("Cannot reach Copilot: {reason}").format(reason=upstream_short(problem))
         if state is TrayState.RUNNING and self.proxy.status is not None:
-            return self.tr("Running on {address} · {active} active · {requests} requests today").format(
-                address=self._address(self.proxy.status), active=len(today.developers), requests=today.requests)
+            where = self.tr("Run by {who} on {address}") if self.proxy.status.run_by else self.tr("Running on {address}")
+            return (where + self.tr(" · {active} active · {requests} requests today")).format(
+                who=self.proxy.status.run_by.split(" (")[0], address=self._address(self.proxy.status),
+                active=len(today.developers), requests=today.requests)
         if state is TrayState.ERROR or (state is TrayState.STOPPED and self._start_error):
             reason = (self._start_error.splitlines() or [self.tr("see the error message")])[0]
             return self.tr("Not running: {reason}").format(reason=reason[:80])
@@ -246,7 +300,16 @@ class TrayController(QObject):
         lines = [APP_NAME, status]
         if recording:
             lines.append(self.tr("Recording prompts and answers"))
-        if self.last_engine_error and self.proxy.running:
+        problem = self.upstream_problem()
+        if problem is not None:
+            lines.append(self.tr("{host}: {reason} (since {time})").format(
+                host=problem.host, reason=upstream_reason(problem), time=problem.first_at.astimezone().strftime("%H:%M")))
+        elif self.last_engine_error and self.proxy.running:
             lines.append(self.tr("Last problem: {message}").format(message=self.last_engine_error[:100]))
-        self.tray.set_state(self.proxy.state, recording_content=recording, status=status, tooltip="\n".join(lines))
+        state = TrayState.UNREACHABLE if problem is not None else self.proxy.state
+        run_by = self.proxy.status.run_by if self.proxy.status else ""
+        if run_by:
+            lines.append(self.tr("The proxy is {who}'s; the tray shows what it records.").format(who=run_by))
+        self.tray.set_state(state, recording_content=recording, status=status, tooltip="\n".join(lines),
+                            run_by=run_by)
         self.ca_guide.follow(self.settings, self.proxy.status)

@@ -11,7 +11,16 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.guide.snippets import ProxyAccess, advertised_host
 from desktop_app.core.team.credentials import derive_password
-from desktop_app.core.team.diagnostics import describe, for_developer, status_line, unknown_usernames
+from desktop_app.core.team.diagnostics import (
+    current_problem,
+    describe,
+    for_developer,
+    local_time,
+    status_line,
+    unknown_usernames,
+    upstream_problem,
+    upstream_reason,
+)
 from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
 from desktop_app.core.team.settings import Settings, load_settings, update_settings
 from desktop_app.ui.activity import TodayActivity
@@ -31,8 +40,19 @@ def team_rows(settings: Settings, today: TodayActivity) -> list[TeamRow]:
         rows.append(TeamRow(name=developer.name, enabled=developer.enabled, created=developer.created,
                             requests_today=seen.requests if seen else 0, last_seen=last_seen,
                             connection=status_line(connections, last_seen),
-                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS])))
+                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS]),
+                            warning=current_problem(connections, last_seen) is not None))
     return rows
+
+
+def upstream_banner(today: TodayActivity) -> str:
+    """The note above the table while the proxy cannot reach Copilot, else ''."""
+    problem = upstream_problem(today.connections)
+    if problem is None:
+        return ""
+    return (f"The proxy cannot reach {problem.host}: {upstream_reason(problem)} (since {local_time(problem.first_at)}, "
+            f"last tried {local_time(problem.last_at)[-5:]}). Every developer's Copilot requests fail until it can: "
+            "check this computer's network, DNS and firewall, or set the company proxy in Settings.")
 
 
 def unknown_name_lines(settings: Settings, today: TodayActivity) -> list[str]:
@@ -100,6 +120,7 @@ class TeamPresenter(QObject):
         today = self._today()
         self.dialog.set_rows(team_rows(settings, today))
         self.dialog.set_unknown_names(unknown_name_lines(settings, today))
+        self.dialog.set_upstream_problem(upstream_banner(today))
         if select and settings.developer(select):
             self.dialog.select(select)
 

@@ -79,15 +79,22 @@ class Tray(QObject):
         """Take the icon out of the tray (before quitting)."""
         self.icon.hide()
 
-    def set_state(self, state: TrayState, *, recording_content: bool, status: str, tooltip: str) -> None:
-        """Show `state` in the icon, the status line, the tooltip and the start/stop action."""
+    def set_state(self, state: TrayState, *, recording_content: bool, status: str, tooltip: str,
+                  run_by: str = "") -> None:
+        """Show `state` in the icon, the status line, the tooltip and the start/stop action.
+
+        `run_by` names another process whose proxy the tray shows: it cannot be stopped from here.
+        """
         self.icon.setIcon(state_icon(state, recording_content=recording_content))
         self.status_line.setText(status)
         self.icon.setToolTip(tooltip)
         busy = state in (TrayState.STARTING, TrayState.STOPPING)
         self.toggle_proxy.setEnabled(not busy)
-        running = state in (TrayState.RUNNING, TrayState.STARTING)
+        running = state in (TrayState.RUNNING, TrayState.UNREACHABLE, TrayState.STARTING)
         self.toggle_proxy.setText(self.tr("Stop proxy") if running else self.tr("Start proxy"))
+        if run_by and running:
+            self.toggle_proxy.setEnabled(False)
+            self.toggle_proxy.setText(self.tr("Proxy run by {who}").format(who=run_by))
 
     def notify(self, title: str, message: str, *, warning: bool = False) -> None:
         """Show a desktop notification from the tray icon."""

@@ -6,9 +6,7 @@ DNS failures cannot be produced here without relying on DNS, so their classifica
 mitmproxy's own words in tests/proxy/test_upstream.py.
 """
 
-import base64
 import logging
-import socket
 import time
 from contextlib import closing
 
@@ -21,7 +19,7 @@ from desktop_app.core.store.queries import ConnectionSummary, connection_summari
 from desktop_app.proxy import upstream as upstream_module
 from tests.e2e.harness import COPILOT_API, chat_body, make_team, start_proxy
 from tests.fakes.certs import make_test_pki
-from tests.fakes.sockets import StallingServer, UntrustedTlsServer, closed_port
+from tests.fakes.sockets import StallingServer, UntrustedTlsServer, closed_port, raw_connect
 
 
 def stored(team) -> list[ConnectionSummary]:
@@ -40,23 +38,6 @@ def wait_for(team, kind: str, timeout: float = 15.0) -> ConnectionSummary:
             return found[0]
         time.sleep(0.05)
     raise AssertionError(f"no {kind} event stored within {timeout} s: {stored(team)}")
-
-
-def raw_connect(port: int, name: str, password: str, host: str = "api.githubcopilot.com") -> str:
-    """Send one CONNECT and return the proxy's whole answer (headers and body) as text."""
-    token = base64.b64encode(f"{name}:{password}".encode()).decode()
-    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
-        sock.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n"
-                     f"Proxy-Authorization: Basic {token}\r\n\r\n".encode())
-        chunks = []
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if b"team lead" in b"".join(chunks) or b"200 Connection established" in b"".join(chunks):
-                break
-    return b"".join(chunks).decode("utf-8", "replace")
 
 
 @pytest.fixture

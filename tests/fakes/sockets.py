@@ -2,11 +2,13 @@
 
 - `closed_port()`: a loopback port with nothing listening (the connection is refused);
 - `StallingServer`: accepts TCP connections and never says a word (a timeout);
-- `UntrustedTlsServer`: completes TLS with a certificate from a CA nobody trusts (a TLS failure).
+- `UntrustedTlsServer`: completes TLS with a certificate from a CA nobody trusts (a TLS failure);
+- `raw_connect()`: one CONNECT through a proxy, answered in full (what curl would show with -v).
 
 Each runs on a daemon thread, listens on 127.0.0.1 only, and stops (closing every socket) on exit.
 """
 
+import base64
 import contextlib
 import socket
 import ssl
@@ -75,3 +77,23 @@ class UntrustedTlsServer(_Acceptor):
         conn.settimeout(5)
         with contextlib.suppress(OSError):
             self._context.wrap_socket(conn, server_side=True).close()
+
+
+def raw_connect(port: int, name: str, password: str, host: str = "api.githubcopilot.com") -> str:
+    """Send one CONNECT through the proxy on loopback `port`; return its answer (headers and body) as text."""
+    token = base64.b64encode(f"{name}:{password}".encode()).decode()
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n"
+                     f"Proxy-Authorization: Basic {token}\r\n\r\n".encode())
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            head, separator, body = b"".join(chunks).partition(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            if separator and len(body) >= length:
+                break
+    return b"".join(chunks).decode("utf-8", "replace")

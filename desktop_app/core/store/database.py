@@ -49,11 +49,13 @@ from desktop_app.core.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SET_META,
+    CLEAR_UPSTREAM_FAILURES,
     TRIM_CONNECTIONS,
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
     UPSERT_QUOTA,
     connection_row,
+    recoveries,
     quota_row,
     refuse_newer,
     seen_rows,
@@ -302,6 +304,7 @@ class UsageStore:
             conn.executemany(MARK_DIRTY, [(day,) for day in days])
             if connections:
                 conn.executemany(UPSERT_CONNECTION, connections)
+                conn.executemany(CLEAR_UPSTREAM_FAILURES, recoveries(connections))
                 conn.execute(TRIM_CONNECTIONS)
         if days:
             self._summarise_finished_days(days)
