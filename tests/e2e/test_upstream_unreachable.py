@@ -9,6 +9,7 @@ mitmproxy's own words in tests/proxy/test_upstream.py.
 import logging
 import time
 from contextlib import closing
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.queries import ConnectionSummary, connection_summaries
 from desktop_app.proxy import upstream as upstream_module
 from tests.e2e.harness import COPILOT_API, chat_body, make_team, start_proxy
+from tests.e2e.served import cli, start_serve
 from tests.fakes.certs import make_test_pki
 from tests.fakes.sockets import StallingServer, UntrustedTlsServer, closed_port, raw_connect
 
@@ -114,3 +116,30 @@ def test_a_working_connection_after_a_failure_is_recorded_as_recovery(failing_te
         working.service.stop()
     assert recovered.host == failed.host == "api.githubcopilot.com"
     assert recovered.last_at >= failed.last_at
+
+
+def test_serve_logs_it_once_and_status_says_what_runs_and_what_failed(tmp_path, pki):
+    served = start_serve(tmp_path, pki, SimpleNamespace(port=closed_port()))
+    try:
+        for _ in range(2):
+            assert raw_connect(served.port, "alice", served.passwords["alice"]).startswith("HTTP/1.1 502")
+        served.log.wait_for("could not reach api.githubcopilot.com: the connection was refused")
+        deadline = time.monotonic() + 15
+        report = cli("status", env=served.env)
+        while "2 failed connection(s)" not in report.stdout and time.monotonic() < deadline:
+            time.sleep(0.2)
+            report = cli("status", env=served.env)
+    finally:
+        assert served.stop() == 0
+    log = served.log.drain()
+    assert log.count("could not reach api.githubcopilot.com") == 1
+    assert "connection_strategy" not in log
+    assert report.returncode == 0, report.stderr
+    lines = report.stdout.splitlines()
+    running = next(line for line in lines if line.startswith("Running:"))
+    assert "copilot-insight serve (process" in running and f"127.0.0.1:{served.port} since " in running
+    assert any(line.startswith("Today:     0 request(s)") for line in lines)
+    failure = next(line for line in lines if "api.githubcopilot.com" in line)
+    assert "2 failed connection(s)" in failure and failure.endswith("the connection was refused")
+    after = cli("status", env=served.env)
+    assert "Running:   no proxy runs on this data folder" in after.stdout
