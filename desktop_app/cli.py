@@ -37,6 +37,11 @@ def _serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: a
                        help="port of the developers' setup page (default: from settings, the proxy port + 1)")
     serve.add_argument("--no-setup-page", dest="setup_page", action="store_false", default=None,
                        help="do not serve the developers' setup page")
+    serve.add_argument("--upstream-proxy", metavar="URL",
+                       help="send all upstream traffic through this company proxy: http://[user:password@]host:port "
+                            "(default: from settings; '' for a direct connection)")
+    serve.add_argument("--upstream-ca", type=Path, metavar="FILE",
+                       help="also trust this CA (PEM) upstream, e.g. a TLS-inspecting company proxy's")
     serve.add_argument("--set", dest="set_options", action="append", default=[], metavar="NAME=VALUE",
                        help="set any mitmproxy option, as mitmdump --set does (repeatable)")
     serve.add_argument("-s", "--script", dest="scripts", action="append", default=[], type=Path,

@@ -27,9 +27,11 @@ from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
+from desktop_app.core.upstream_proxy import UpstreamProxy, parse_upstream_proxy
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
+from desktop_app.proxy.company_proxy import company_proxy_setup
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
@@ -52,6 +54,19 @@ class ServiceOptions:
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
     program: str = "copilot-insight serve"  # who runs it, as other processes on the data folder read it
+    upstream_proxy: str | None = None  # None: as the settings say ('' there: connect directly)
+    upstream_ca: Path | None = None  # None: as the settings say
+
+
+def _company_proxy(options: ServiceOptions, settings: Settings) -> UpstreamProxy | None:
+    url = settings.proxy.upstream_proxy if options.upstream_proxy is None else options.upstream_proxy
+    return parse_upstream_proxy(url) if url else None
+
+
+def _upstream_ca(options: ServiceOptions, settings: Settings) -> Path | None:
+    if options.upstream_ca is not None:
+        return options.upstream_ca
+    return Path(settings.proxy.upstream_ca).expanduser() if settings.proxy.upstream_ca else None
 
 
 def log_request_lines(events: Sequence[UsageEvent]) -> None:
@@ -84,20 +99,25 @@ class ProxyService:
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
         authenticator = ProxyAuthenticator(self.directory.check, on_failure=self._refused)
+        self.company_proxy = _company_proxy(options, settings)
         addons = [
             authenticator,
             ConnectionCheck(self.dispatcher.submit),
             CopilotOnly(self.hosts, settings.proxy.copilot_only),
             self.recorder,
             HandshakeFailures(authenticator.developer_for, self.dispatcher.submit),
-            UpstreamWatch(authenticator.developer_for, self.dispatcher.submit, watched=self.hosts.is_copilot_service),
+            UpstreamWatch(authenticator.developer_for, self.dispatcher.submit, watched=self.hosts.is_copilot_service,
+                          company_proxy=self.company_proxy.address if self.company_proxy else None),
         ]
         confdir = ensure_private_dir(paths.confdir)
         ensure_ca(confdir, host_name())  # ours, named after this computer, before mitmproxy would make one
+        company = company_proxy_setup(self.company_proxy, _upstream_ca(options, settings), confdir)
+        addons.extend(company.addons)
         self.runner = ProxyRunner(ProxyOptions(
             listen_host=options.listen_host, listen_port=options.listen_port, confdir=confdir,
             allow_hosts=(*intercept_patterns(settings.proxy.extra_hosts), CHECK_PATTERN),
             set_options=options.set_options, scripts=options.scripts,
+            defaults={"onboarding": False, **company.options},
         ), addons, on_error=on_error)
         self.setup_page = SetupPageService(
             confdir, settings, (options.listen_host, options.listen_port), record=self.record,

@@ -59,7 +59,7 @@ def _host_port(address: connection.Address | None) -> str:
     if address is None:
         return "an unknown host"
     host, port = str(address[0]), int(address[1])
-    return host if port == 443 else f"{host}:{port}"  # noqa: PLR2004 - HTTPS, the usual port, goes unsaid
+    return host if port == 443 else f"{host}:{port}"
 
 
 def failure_text(target: str, via: str | None, reason: str) -> str:
@@ -97,6 +97,9 @@ class UpstreamWatch:
         self._wanted: weakref.WeakKeyDictionary[connection.Server, tuple[str, str | None]] = (
             weakref.WeakKeyDictionary())
         self._broken: weakref.WeakKeyDictionary[connection.Server, str] = weakref.WeakKeyDictionary()
+        # Developers' connections whose tunnel through the company proxy just failed: (reason, company proxy).
+        self._company_failed: weakref.WeakKeyDictionary[connection.Client, tuple[str, str]] = (
+            weakref.WeakKeyDictionary())
 
     # --- hooks ---------------------------------------------------------------------------------
 
@@ -147,16 +150,21 @@ class UpstreamWatch:
 
     def request(self, flow: http.HTTPFlow) -> None:
         """Answer a request on a tunnel whose upstream already failed with our words, not mitmproxy's."""
+        if flow.response is not None:
+            return
         server = flow.server_conn
-        reason = self._broken.get(server) if server is not None else None
-        if flow.response is None and reason is not None:
+        reason = self._broken.get(server)
+        if reason is not None:
             target, via = self._wanted.get(server, (_host_port(server.address), None))
             flow.response = _bad_gateway(target, via, reason)
+        elif (company := self._company_failed.pop(flow.client_conn, None)) is not None:
+            # This tunnel's connection through the company proxy failed a moment ago (when TLS began).
+            flow.response = _bad_gateway(_host_port(server.address), company[1], company[0])
 
     def http_connect_error(self, flow: http.HTTPFlow) -> None:
         """Replace mitmproxy's 502 for a tunnel that could not be opened with our words."""
         response = flow.response
-        if response is None or response.status_code != 502:  # noqa: PLR2004 - Bad Gateway
+        if response is None or response.status_code != 502:
             return
         server = flow.server_conn
         target, via = self._wanted.get(server, (_host_port((flow.request.host, flow.request.port)), _via(server)))
@@ -204,6 +212,8 @@ class UpstreamWatch:
             return  # not a connection this addon watches, or one whose failure was told already
         self._broken[server] = reason
         target, via = wanted
+        if via is not None and target == "Copilot":
+            self._company_failed[client] = (reason, via)
         host = target if via is None else f"{target} via {via}"
         if self._failing.get(host) != reason:
             logger.warning("%s Developers' Copilot requests to it fail until it is reachable again (%s).",

@@ -284,7 +284,8 @@ class TrayController(QObject):
         if problem is not None:
             return self.tr("Cannot reach Copilot: {reason}").format(reason=upstream_short(problem))
         if state is TrayState.RUNNING and self.proxy.status is not None:
-            where = self.tr("Run by {who} on {address}") if self.proxy.status.run_by else self.tr("Running on {address}")
+            run_by = self.proxy.status.run_by
+            where = self.tr("Run by {who} on {address}") if run_by else self.tr("Running on {address}")
             return (where + self.tr(" · {active} active · {requests} requests today")).format(
                 who=self.proxy.status.run_by.split(" (")[0], address=self._address(self.proxy.status),
                 active=len(today.developers), requests=today.requests)
@@ -303,7 +304,8 @@ class TrayController(QObject):
         problem = self.upstream_problem()
         if problem is not None:
             lines.append(self.tr("{host}: {reason} (since {time})").format(
-                host=problem.host, reason=upstream_reason(problem), time=problem.first_at.astimezone().strftime("%H:%M")))
+                host=problem.host, reason=upstream_reason(problem),
+                time=problem.first_at.astimezone().strftime("%H:%M")))
         elif self.last_engine_error and self.proxy.running:
             lines.append(self.tr("Last problem: {message}").format(message=self.last_engine_error[:100]))
         state = TrayState.UNREACHABLE if problem is not None else self.proxy.state

@@ -6,7 +6,6 @@ process still holds the data folder's proxy lock and whether the store changed s
 and says so with signals, so the tray's figures and the dashboard follow the other process's traffic.
 """
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -23,7 +22,7 @@ def store_signature(database: Path) -> Signature:
     signature = []
     for path in (database, database.with_name(database.name + "-wal")):
         try:
-            info = os.stat(path)
+            info = path.stat()
         except OSError:
             signature.append((0, 0))
         else:

@@ -44,7 +44,7 @@ def wait_for(team, kind: str, timeout: float = 15.0) -> ConnectionSummary:
 
 @pytest.fixture
 def failing_team(isolated_home):
-    from desktop_app.core.paths import resolve_paths  # noqa: PLC0415
+    from desktop_app.core.paths import resolve_paths
 
     return make_team(resolve_paths(isolated_home))
 

@@ -6,7 +6,6 @@ Real engine, real mitmproxy, a real CONNECT: the upstream is a loopback port wit
 import socket
 from datetime import UTC, datetime
 
-
 from desktop_app.commands.tray import ServiceEngine
 from desktop_app.core.models import ConnectionEvent, RecordBatch
 from desktop_app.core.store.database import UsageStore

@@ -42,6 +42,7 @@ from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
 from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
+    CLEAR_UPSTREAM_FAILURES,
     CREATE_VERSION_TABLE,
     INSERT_TELEMETRY,
     INSERT_USAGE,
@@ -49,14 +50,13 @@ from desktop_app.core.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SET_META,
-    CLEAR_UPSTREAM_FAILURES,
     TRIM_CONNECTIONS,
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
     UPSERT_QUOTA,
     connection_row,
-    recoveries,
     quota_row,
+    recoveries,
     refuse_newer,
     seen_rows,
     stored_version,

@@ -65,12 +65,16 @@ def describe(s: ConnectionSummary) -> str:
         return f"{name}: {_times(s.count, 'attempt', 'attempts')} ({where})"
     if s.kind == "check_passed":
         return f"connection check over HTTPS passed ({where})"
-    if s.kind == "upstream_failed":
-        return (f"the proxy could not reach {s.host} for them {_times(s.count, 'time', 'times')}: "
-                f"{upstream_reason(s)} ({where})")
+    if s.kind.startswith("upstream_"):
+        return _describe_upstream(s, where)
+    return f"{s.kind}: {s.count} ({where})"
+
+
+def _describe_upstream(s: ConnectionSummary, where: str) -> str:
     if s.kind == "upstream_ok":
         return f"the proxy reached {s.host} ({where})"
-    return f"{s.kind}: {s.count} ({where})"
+    times = _times(s.count, "time", "times")
+    return f"the proxy could not reach {s.host} for them {times}: {upstream_reason(s)} ({where})"
 
 
 def for_developer(name: str, summaries: Iterable[ConnectionSummary]) -> list[ConnectionSummary]:
