@@ -436,3 +436,26 @@ def test_saved_setup_settings_are_shown(make_dialog):
     assert child(dialog, QSpinBox, "setup_port").value() == 8765
     assert not child(dialog, QSpinBox, "setup_port").isEnabled()
     assert dialog.current_settings() == settings
+
+
+# --- the company proxy ----------------------------------------------------------------------------
+
+
+def test_a_company_proxy_and_its_ca_are_edited_checked_and_saved(make_dialog, tmp_path, qtbot):
+    dialog = make_dialog()
+    url, ca = child(dialog, QLineEdit, "upstream_proxy"), child(dialog, QLineEdit, "upstream_ca")
+    assert url.text() == "" and ca.text() == ""
+    url.setText("socks5://proxy.corp:1080")
+    assert "must start with http:// or https://" in problems_text(dialog)
+    assert not ok_button(dialog).isEnabled()
+    url.setText("http://svc:secret@proxy.corp:3128")
+    ca.setText(str(tmp_path / "missing.pem"))
+    assert "missing.pem does not exist" in problems_text(dialog)
+    (tmp_path / "corp.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    ca.setText(str(tmp_path / "corp.pem"))
+    assert problems_text(dialog) == ""
+    assert child(dialog, QLabel, "restart_note").isVisible()
+    with qtbot.waitSignal(dialog.settings_accepted) as accepted:
+        ok_button(dialog).click()
+    proxy = accepted.args[0].proxy
+    assert (proxy.upstream_proxy, proxy.upstream_ca) == ("http://svc:secret@proxy.corp:3128", str(tmp_path / "corp.pem"))
