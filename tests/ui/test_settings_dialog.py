@@ -458,4 +458,5 @@ def test_a_company_proxy_and_its_ca_are_edited_checked_and_saved(make_dialog, tm
     with qtbot.waitSignal(dialog.settings_accepted) as accepted:
         ok_button(dialog).click()
     proxy = accepted.args[0].proxy
-    assert (proxy.upstream_proxy, proxy.upstream_ca) == ("http://svc:secret@proxy.corp:3128", str(tmp_path / "corp.pem"))
+    assert proxy.upstream_proxy == "http://svc:secret@proxy.corp:3128"
+    assert proxy.upstream_ca == str(tmp_path / "corp.pem")

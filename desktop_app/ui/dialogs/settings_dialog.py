@@ -1,4 +1,4 @@
-"""The settings dialog: the listen address, a company proxy, the setup page, what is recorded, the time zone and the tray.
+"""The settings dialog: listen address, company proxy, setup page, what is recorded, time zone and tray.
 
 `SettingsDialog` only edits a copy: OK emits `settings_accepted` with the new `Settings` (the
 developer list copied unchanged from the settings it was opened with) and the caller saves it,
