@@ -57,6 +57,8 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     host, port = service.start()
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
                 host, port, len(settings.developers), service.record, paths.data_dir)
+    if getattr(args, "secret_file", None) is not None:
+        logger.info("Developers' passwords derive from the secret file %s (not the system keyring).", args.secret_file)
     if service.company_proxy is not None:
         logger.info("Upstream traffic goes through the company proxy %s.", service.company_proxy.display)
     if not settings.developers:

@@ -61,8 +61,8 @@ def start_error(exc: BaseException, host: str, port: int) -> ProxyStartError:
             "0.0.0.0 (every network interface).", details)
     if isinstance(exc, OSError) and exc.errno in _ADDR_IN_USE:
         return ProxyStartError(
-            f"Port {port} on {host} is already in use by another program (or another Copilot Insight). "
-            "Choose another port in the settings, or stop the program that uses it.", details)
+            f"Port {port} on {host} is already in use by another program. Choose another port (in Settings; "
+            "for `serve`, use `--listen-port`), or stop the program that uses it.", details)
     # Python 3.13+ reports an address that is not this computer's as "could not bind on any address".
     if isinstance(exc, OSError) and (exc.errno in _ADDR_NOT_AVAILABLE or "could not bind on any address" in str(exc)):
         return ProxyStartError(
@@ -88,6 +88,17 @@ class _ErrorForwarder(logging.Handler):
             self._callback(redact(record.getMessage()))
         except Exception:  # noqa: BLE001 - a failing callback must not break logging
             self.handleError(record)
+
+
+class _BindFailureFilter(logging.Filter):
+    """Drops mitmproxy's "failed to listen … use `--mode regular@…`" record: `start()` says it in our words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "failed to listen" not in record.getMessage()
+
+
+_BIND_FAILURES = _BindFailureFilter()
+_PROXYSERVER_LOG = logging.getLogger("mitmproxy.addons.proxyserver")
 
 
 class _Lifecycle:
@@ -173,6 +184,7 @@ class ProxyRunner:
 
     def _main(self) -> None:
         forwarder = _ErrorForwarder(self._on_error) if self._on_error else None
+        _PROXYSERVER_LOG.addFilter(_BIND_FAILURES)
         try:
             asyncio.run(self._amain(forwarder))
         except BaseException as exc:
@@ -181,6 +193,7 @@ class ProxyRunner:
         finally:
             if forwarder is not None:
                 logging.getLogger("mitmproxy").removeHandler(forwarder)
+            _PROXYSERVER_LOG.removeFilter(_BIND_FAILURES)
             self._master = self._loop = None
             self.ready.set()
 

@@ -221,7 +221,9 @@ class UsageStore:
                 MIGRATIONS[number](conn)
                 conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                              (number + 1, time.time()))
-                logger.info("Usage database %s migrated to schema %d", self.path, number + 1)
+                # A new database goes through every migration: that is news only when upgrading one.
+                logger.log(logging.INFO if version else logging.DEBUG, "Usage database %s migrated to schema %d",
+                           self.path, number + 1)
 
     # Time zone -----------------------------------------------------------------------------------
 

@@ -129,7 +129,8 @@ class FileSecretStore:
 def open_secret_store(secret_file: Path | None) -> SecretStore:
     """Return the file store when the user opted in to one, else the keyring store."""
     if secret_file is not None:
-        logger.warning("Using the secret file %s instead of the system keyring (explicit opt-in).", secret_file)
+        # Every command would say it: `serve` and the tray say it once, where the proxy starts.
+        logger.debug("Using the secret file %s instead of the system keyring (explicit opt-in).", secret_file)
         return FileSecretStore(secret_file)
     return KeyringSecretStore()
 
