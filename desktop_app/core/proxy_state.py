@@ -10,6 +10,7 @@ second one on the same data; `copilot-insight status` reads it; a second proxy i
 import contextlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from desktop_app.core.paths import create_dirs_privately
 
 LOCK_FILE: Final = "proxy.lock"
 STATE_FILE: Final = "proxy-running.json"
+STARTING_SECONDS: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,20 @@ def _read_state(data_dir: Path) -> RunningProxy | None:
         return None  # being written, or left by a crash: the lock decides whether anyone runs
 
 
-def running_proxy(data_dir: Path) -> RunningProxy | None:
-    """The proxy another process runs on `data_dir`, or None when none does."""
+def running_proxy(data_dir: Path, wait: float = STARTING_SECONDS) -> RunningProxy | None:
+    """The proxy another process runs on `data_dir`, or None when none does.
+
+    A proxy that is still starting holds the lock before it knows its address: its description is
+    waited for, at most `wait` seconds.
+    """
     if not (data_dir / LOCK_FILE).exists():
         return None
     with _open_lock(data_dir) as handle:
         if _try_lock(handle):
             return None  # nobody holds it (closing the file lets go of it again)
-    state = _read_state(data_dir)
+    deadline = time.monotonic() + wait
+    while (state := _read_state(data_dir)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     if state is None:
         return RunningProxy(pid=0, program="another Copilot Insight", host="?", port=0, started_at=datetime.now(UTC))
     return state
@@ -107,6 +115,8 @@ class ProxyClaim:
                 f"A Copilot Insight proxy already runs on this data folder: {who}. Two proxies on one data "
                 "folder would record separately; stop that one first, or use another --data-dir.",
                 details=f"lock held: {data_dir / LOCK_FILE}")
+        with contextlib.suppress(OSError):
+            (data_dir / STATE_FILE).unlink(missing_ok=True)  # left by a process that crashed
 
     def publish(self, state: RunningProxy) -> None:
         """Tell other processes where this proxy listens."""

@@ -23,7 +23,7 @@ from desktop_app.ui.context import UiContext
 from desktop_app.ui.dashboard_presenter import DashboardPresenter
 from desktop_app.ui.dialogs.info import InfoWindow, about_window
 from desktop_app.ui.engine import EngineStatus
-from desktop_app.ui.errors import describe
+from desktop_app.ui.errors import short_reason
 from desktop_app.ui.export_presenter import ExportPresenter
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.other_proxy import OtherProxyWatch
@@ -59,6 +59,7 @@ class TrayController(QObject):
         self.last_engine_error = ""
         self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
         self._start_error = ""
+        self._start_failure: tuple[BaseException, str] | None = None  # the error and its dialog's title
         self._other_ended = ""  # who ran the proxy the tray showed, once that process stopped it
         self._unreachable: tuple[str, str] | None = None  # (host, reason) told to the lead, until it clears
         self.exit_application = QApplication.quit  # tests replace it: pytest-qt's application must live on
@@ -78,6 +79,7 @@ class TrayController(QObject):
         tray.open_data_folder_requested.connect(self.setup.open_data_folder)
         tray.about_requested.connect(lambda: self.show_window("about"))
         tray.quit_requested.connect(self.quit)
+        tray.status_details_requested.connect(self.show_start_failure)
 
     def _connect_engine(self, bridge: EngineBridge) -> None:
         bridge.usage_recorded.connect(self._on_usage_recorded)
@@ -117,7 +119,8 @@ class TrayController(QObject):
             self.proxy.start()
 
     def _on_settings_unreadable(self, error: BaseException) -> None:
-        self._start_error = describe(error)[0]
+        self._start_error = short_reason(error)
+        self._start_failure = (error, self.tr("The settings cannot be used"))
         self._ctx.errors.report(error, self.tr("The settings cannot be used"))
         self._show_state()
 
@@ -161,6 +164,11 @@ class TrayController(QObject):
         window.activateWindow()
         return window
 
+    def show_start_failure(self) -> None:
+        """Show again why the proxy is not running (the status line's "open for details")."""
+        if self._start_failure is not None:
+            self._ctx.errors.report(*self._start_failure)
+
     def bring_forward(self) -> None:
         """Another launch asked for this instance: show the wizard if unfinished, else the team."""
         if self.setup.wizard is not None:
@@ -178,7 +186,7 @@ class TrayController(QObject):
         self._show_state()
 
     def _on_started(self, status: EngineStatus) -> None:
-        self._start_error = ""
+        self._start_error, self._start_failure = "", None
         if status.run_by:
             self.other_proxy.start()
             self.tray.notify(APP_NAME, self.tr("{who} already runs the proxy on {address} for this data folder; "
@@ -194,9 +202,11 @@ class TrayController(QObject):
         self.proxy.stop()  # nothing of ours to stop: the tray's state follows
 
     def _on_start_failed(self, error: BaseException) -> None:
-        self._start_error = describe(error)[0]
+        self._start_error = short_reason(error)
+        self._start_failure = (error, self.tr("The proxy could not start"))
         self._show_state()
-        self.tray.notify(APP_NAME, self.tr("The proxy could not start."), warning=True)
+        self.tray.notify(APP_NAME, self.tr("The proxy could not start: {reason}.").format(reason=self._start_error),
+                         warning=True)
         self._ctx.errors.report(error, self.tr("The proxy could not start"))
 
     def _on_stopped(self) -> None:
@@ -290,8 +300,7 @@ class TrayController(QObject):
                 who=self.proxy.status.run_by.split(" (")[0], address=self._address(self.proxy.status),
                 active=len(today.developers), requests=today.requests)
         if state is TrayState.ERROR or (state is TrayState.STOPPED and self._start_error):
-            reason = (self._start_error.splitlines() or [self.tr("see the error message")])[0]
-            return self.tr("Not running: {reason}").format(reason=reason[:80])
+            return self.tr("Not running: {reason} — open for details").format(reason=self._start_error)
         return {TrayState.STARTING: self.tr("Starting the proxy…"), TrayState.STOPPING: self.tr("Stopping…")}.get(
             state, self.tr("Proxy stopped"))
 
@@ -313,5 +322,5 @@ class TrayController(QObject):
         if run_by:
             lines.append(self.tr("The proxy is {who}'s; the tray shows what it records.").format(who=run_by))
         self.tray.set_state(state, recording_content=recording, status=status, tooltip="\n".join(lines),
-                            run_by=run_by)
+                            run_by=run_by, details=self._start_failure is not None and not self.proxy.running)
         self.ca_guide.follow(self.settings, self.proxy.status)

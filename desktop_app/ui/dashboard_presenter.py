@@ -101,7 +101,14 @@ class DashboardPresenter(QObject):
         window.ca_guide_requested.connect(self.ca_guide_requested)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
+        window.destroyed.connect(self._forget_window)
         return window
+
+    def _forget_window(self) -> None:
+        """The window was deleted (its owner closed it for good): stop the timers that would ask it."""
+        self.window = None
+        self._day_watch.stop()
+        self._timer.stop()
 
     def follow(self, settings: Settings) -> None:
         """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""

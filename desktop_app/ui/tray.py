@@ -26,6 +26,7 @@ class Tray(QObject):
     settings_requested = Signal()
     open_data_folder_requested = Signal()
     about_requested = Signal()
+    status_details_requested = Signal()  # the status line clicked while it says why the proxy is not running
     quit_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -38,7 +39,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         self.toggle_proxy = self._action("toggle_proxy", self.tr("Start proxy"), self.toggle_proxy_requested)
-        self.status_line = self._action("status_line", self.tr("Proxy stopped"))
+        self.status_line = self._action("status_line", self.tr("Proxy stopped"), self.status_details_requested)
         self.status_line.setEnabled(False)
         self.menu.addSeparator()
         self._action("open_dashboard", self.tr("Dashboard…"), self.dashboard_requested)
@@ -80,13 +81,15 @@ class Tray(QObject):
         self.icon.hide()
 
     def set_state(self, state: TrayState, *, recording_content: bool, status: str, tooltip: str,
-                  run_by: str = "") -> None:
+                  run_by: str = "", details: bool = False) -> None:
         """Show `state` in the icon, the status line, the tooltip and the start/stop action.
 
         `run_by` names another process whose proxy the tray shows: it cannot be stopped from here.
+        `details`: the status line says why the proxy is not running, and clicking it shows the error.
         """
         self.icon.setIcon(state_icon(state, recording_content=recording_content))
         self.status_line.setText(status)
+        self.status_line.setEnabled(details)
         self.icon.setToolTip(tooltip)
         busy = state in (TrayState.STARTING, TrayState.STOPPING)
         self.toggle_proxy.setEnabled(not busy)

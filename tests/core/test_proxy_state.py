@@ -41,4 +41,15 @@ def test_a_crashed_process_leaves_nothing_that_looks_alive(tmp_path):
     assert done.returncode == 3
     assert (tmp_path / STATE_FILE).exists()  # the crash left the file behind...
     assert running_proxy(tmp_path) is None  # ...but nobody holds the lock
-    ProxyClaim(tmp_path).release()
+    claim = ProxyClaim(tmp_path)
+    assert not (tmp_path / STATE_FILE).exists()  # and the next proxy clears it before it starts
+    claim.release()
+
+
+def test_a_proxy_still_starting_is_waited_for_briefly(tmp_path):
+    claim = ProxyClaim(tmp_path)
+    try:
+        other = running_proxy(tmp_path, wait=0.2)  # locked, nothing published yet
+        assert other is not None and other.program == "another Copilot Insight"
+    finally:
+        claim.release()
