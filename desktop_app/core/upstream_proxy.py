@@ -8,7 +8,7 @@ shown or logged uses `display`, which never contains it.
 
 import base64
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from desktop_app.core.errors import ConfigError
 
@@ -74,3 +74,24 @@ def parse_upstream_proxy(url: str) -> UpstreamProxy:
         raise ConfigError("The company proxy address is just http://host:port, without a path.")
     return UpstreamProxy(scheme, parts.hostname, port or DEFAULT_PORTS[scheme], unquote(parts.username or ""),
                          unquote(parts.password or ""))
+
+
+def split_password(url: str) -> tuple[str, str]:
+    """(`url` without its password, the password): for a form that masks the password in a field of its own."""
+    parts = urlsplit(url.strip())
+    if parts.password is None or "@" not in parts.netloc:
+        return url.strip(), ""
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@{hostport}")), unquote(parts.password)
+
+
+def join_password(url: str, password: str) -> str:
+    """`url` (with a user name, without a password) with `password` put back, URL-encoded."""
+    text = url.strip()
+    if not password or "@" not in text:
+        return text
+    parts = urlsplit(text if "://" in text else f"http://{text}")
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))

@@ -6,7 +6,7 @@ import pytest
 
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.team.settings import ProxySettings, Settings, load_settings, save_settings
-from desktop_app.core.upstream_proxy import parse_upstream_proxy
+from desktop_app.core.upstream_proxy import join_password, parse_upstream_proxy, split_password
 
 
 def test_a_url_with_credentials():
@@ -52,3 +52,12 @@ def test_the_settings_keep_it_and_refuse_a_bad_one(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     assert "'proxy.upstream_proxy': The company proxy address must start with http://" in caught.value.user_message
+
+
+def test_the_password_splits_off_and_joins_back():
+    url = "http://svc:p%40ss%3Aw0rd@proxy.corp:3128"
+    bare, password = split_password(url)
+    assert (bare, password) == ("http://svc@proxy.corp:3128", "p@ss:w0rd")
+    assert join_password(bare, password) == url
+    assert parse_upstream_proxy(join_password(bare, password)).password == "p@ss:w0rd"
+    assert split_password("http://proxy.corp:3128") == ("http://proxy.corp:3128", "")

@@ -448,7 +448,10 @@ def test_a_company_proxy_and_its_ca_are_edited_checked_and_saved(make_dialog, tm
     url.setText("socks5://proxy.corp:1080")
     assert "must start with http:// or https://" in problems_text(dialog)
     assert not ok_button(dialog).isEnabled()
-    url.setText("http://svc:secret@proxy.corp:3128")
+    url.setText("http://svc@proxy.corp:3128")
+    password = child(dialog, QLineEdit, "upstream_password")
+    assert password.echoMode() == QLineEdit.EchoMode.Password
+    password.setText("s3cret/:@")
     ca.setText(str(tmp_path / "missing.pem"))
     assert "missing.pem does not exist" in problems_text(dialog)
     (tmp_path / "corp.pem").write_text("-----BEGIN CERTIFICATE-----\n")
@@ -458,5 +461,8 @@ def test_a_company_proxy_and_its_ca_are_edited_checked_and_saved(make_dialog, tm
     with qtbot.waitSignal(dialog.settings_accepted) as accepted:
         ok_button(dialog).click()
     proxy = accepted.args[0].proxy
-    assert proxy.upstream_proxy == "http://svc:secret@proxy.corp:3128"
+    assert proxy.upstream_proxy == "http://svc:s3cret%2F%3A%40@proxy.corp:3128"
+    reopened = make_dialog(accepted.args[0])
+    assert child(reopened, QLineEdit, "upstream_proxy").text() == "http://svc@proxy.corp:3128"
+    assert child(reopened, QLineEdit, "upstream_password").text() == "s3cret/:@"
     assert proxy.upstream_ca == str(tmp_path / "corp.pem")

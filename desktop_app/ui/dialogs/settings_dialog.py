@@ -48,7 +48,7 @@ from desktop_app.core.team.settings import (
     Settings,
     validate_listen_host,
 )
-from desktop_app.core.upstream_proxy import parse_upstream_proxy
+from desktop_app.core.upstream_proxy import join_password, parse_upstream_proxy, split_password
 from desktop_app.ui.widgets import named
 
 LOCAL_ONLY_HOST = "127.0.0.1"
@@ -156,11 +156,15 @@ class SettingsDialog(QDialog):
         return group
 
     def _company_proxy_rows(self, form: QFormLayout, proxy: ProxySettings) -> None:
-        self.upstream_proxy = named(QLineEdit(proxy.upstream_proxy), "upstream_proxy")
+        url, password = split_password(proxy.upstream_proxy)
+        self.upstream_proxy = named(QLineEdit(url), "upstream_proxy")
         self.upstream_proxy.setPlaceholderText(self.tr("none: connect to Copilot directly"))
         self.upstream_proxy.setToolTip(self.tr(
             "If this computer reaches the internet only through your company's proxy: "
-            "http://proxy.example.com:3128, with user:password@ before the host if it needs a login."))
+            "http://proxy.example.com:3128, with user@ before the host if it needs a login."))
+        self.upstream_password = named(QLineEdit(password), "upstream_password")
+        self.upstream_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.upstream_password.setPlaceholderText(self.tr("only if the company proxy needs a login"))
         self.upstream_ca = named(QLineEdit(proxy.upstream_ca), "upstream_ca")
         self.upstream_ca.setPlaceholderText(self.tr("optional: the company proxy's CA (PEM file)"))
         self.upstream_ca.setToolTip(self.tr(
@@ -171,6 +175,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.upstream_ca, 1)
         row.addWidget(browse)
         form.addRow(self.tr("Company proxy:"), self.upstream_proxy)
+        form.addRow(self.tr("Its password:"), self.upstream_password)
         form.addRow(self.tr("Company proxy CA:"), row)
 
     def _setup_page_rows(self, form: QFormLayout, proxy: ProxySettings) -> None:
@@ -272,7 +277,7 @@ class SettingsDialog(QDialog):
         for box in (self.copilot_only, self.setup_page, self.record_content, self.start_proxy_on_launch,
                     self.launch_at_login, self.notify_first_request):
             box.toggled.connect(self._on_changed)
-        for line in (self.extra_hosts, self.upstream_proxy, self.upstream_ca):
+        for line in (self.extra_hosts, self.upstream_proxy, self.upstream_password, self.upstream_ca):
             line.textChanged.connect(self._on_changed)
 
     # --- reading the form -----------------------------------------------------------------------
@@ -298,7 +303,7 @@ class SettingsDialog(QDialog):
                 extra_hosts=split_hosts(self.extra_hosts.text()),
                 setup_page=self.setup_page.isChecked(),
                 setup_port=self.setup_port.value(),
-                upstream_proxy=self.upstream_proxy.text().strip(),
+                upstream_proxy=join_password(self.upstream_proxy.text(), self.upstream_password.text()),
                 upstream_ca=self.upstream_ca.text().strip(),
             ),
             recording=RecordingSettings(
@@ -338,6 +343,8 @@ class SettingsDialog(QDialog):
 
     def _company_proxy_problems(self, proxy: ProxySettings) -> list[str]:
         found = []
+        if self.upstream_password.text() and "@" not in self.upstream_proxy.text():
+            found.append(self.tr("A password for the company proxy needs its user name: http://user@host:port."))
         if proxy.upstream_proxy:
             try:
                 parse_upstream_proxy(proxy.upstream_proxy)
