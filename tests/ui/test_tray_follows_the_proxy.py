@@ -3,7 +3,6 @@
 Real engine, real mitmproxy, a real CONNECT: the upstream is a loopback port with nothing listening.
 """
 
-import socket
 from datetime import UTC, datetime
 
 from desktop_app.commands.tray import ServiceEngine
@@ -15,14 +14,9 @@ from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore
 from desktop_app.core.team.settings import ProxySettings, Settings, save_settings
 from desktop_app.ui.icons import TrayState
 from tests.e2e.harness import REDIRECT_SCRIPT
+from tests.e2e.served import free_port
 from tests.fakes.sockets import closed_port, raw_connect
 from tests.ui.driving import action
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_copilot_unreachable_turns_the_tray_amber_and_shows_in_the_team_dialog(make_app, qtbot, paths, pki):

@@ -3,7 +3,6 @@
 A real `copilot-insight serve` process on loopback and the tray application on its data folder.
 """
 
-import socket
 
 import httpx
 import pytest
@@ -13,14 +12,8 @@ from desktop_app.core.paths import resolve_paths
 from desktop_app.core.team.secrets import CachedSecret, KeyringSecretStore
 from desktop_app.ui.icons import TrayState
 from tests.e2e.harness import COPILOT_API, chat_body
-from tests.e2e.served import cli, start_serve
+from tests.e2e.served import cli, free_port, start_serve
 from tests.ui.driving import action
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
