@@ -55,7 +55,7 @@ def _check_suffix(fmt: ReportFormat, output: Path) -> None:
 
 
 def _check_developers(database: Path, names: tuple[str, ...] | None) -> None:
-    """Say which named developers have no data at all (a typo, usually); refuse when none has."""
+    """Say which named developers have no data at all (a typo, usually), and who has."""
     if not names or not database.exists():
         return
     with contextlib.closing(UsageStore.reader(database)) as conn:
@@ -63,11 +63,8 @@ def _check_developers(database: Path, names: tuple[str, ...] | None) -> None:
     missing = [name for name in names if name not in known]
     if not missing:
         return
-    listed = ", ".join(known) or "nobody yet"
-    if len(missing) == len(names):
-        raise AppError(f"No request was ever recorded for {', '.join(missing)}. Developers with data: {listed}.")
-    logger.warning("No request was ever recorded for %s: left out of the report (developers with data: %s).",
-                   ", ".join(missing), listed)
+    logger.warning("No request was ever recorded for %s (developers with data: %s).", ", ".join(missing),
+                   ", ".join(known) or "nobody yet")
 
 
 def _terminal_progress() -> Progress:

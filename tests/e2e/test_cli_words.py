@@ -81,11 +81,12 @@ def test_report_says_which_named_developers_have_no_data(env, tmp_path):
     typo = cli("report", "--from", "2024-06-01", "--to", "2025-05-31", "--format", "csv", "-o",
                str(tmp_path / "r.csv"), "--developers", "satomik", env=env)
     assert typo.returncode == 1
-    assert "No request was ever recorded for satomik. Developers with data: " in typo.stderr
+    assert "No request was ever recorded for satomik (developers with data: " in typo.stderr
+    assert "No Copilot traffic was recorded between" in typo.stderr
     some = cli("report", "--from", "2024-06-01", "--to", "2025-05-31", "--format", "csv", "-o",
                str(tmp_path / "r.csv"), "--developers", "satomic,satomik", env=env)
     assert some.returncode == 0, some.stderr
-    assert "No request was ever recorded for satomik: left out of the report" in some.stderr
+    assert "No request was ever recorded for satomik (developers with data: satomic, xuefeng)" in some.stderr
 
 
 def test_the_data_folder_made_by_data_dir_is_private(tmp_path):
