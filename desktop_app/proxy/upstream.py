@@ -12,12 +12,16 @@ mitmproxy users ("…consider setting `connection_strategy` to `lazy`…") and t
 - logs one warning per host and reason until the host is reachable again (never per request).
 
 Through a company proxy (`--upstream-proxy`) the connection that fails is the one to that proxy, and
-the words say so. Nothing here knows any credential: mitmproxy formats addresses without them.
+the words say so; a refused tunnel (say a 407 for a wrong login) surfaces only in the `error` hook,
+after mitmproxy already chose its own page, so for `COMPANY_RETRY_SECONDS` after such a failure
+requests through the company proxy get our 502 at once. Nothing here knows any credential: mitmproxy
+formats addresses without them.
 """
 
 import asyncio
 import logging
 import re
+import time
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,6 +40,8 @@ Report = Callable[[ConnectionEvent], None]
 STALL_SECONDS = 20.0
 """How long a connection or TLS handshake to Copilot may take before it is reported as a timeout."""
 DETAIL_LIMIT: Final = 200
+COMPANY_RETRY_SECONDS: Final = 15.0
+"""After the company proxy failed, requests through it get the 502 at once for this long, then it is tried again."""
 
 _PATTERNS: Final = (
     ("dns", re.compile(r"name or service not known|temporary failure in name resolution|nodename nor servname"
@@ -97,9 +103,8 @@ class UpstreamWatch:
         self._wanted: weakref.WeakKeyDictionary[connection.Server, tuple[str, str | None]] = (
             weakref.WeakKeyDictionary())
         self._broken: weakref.WeakKeyDictionary[connection.Server, str] = weakref.WeakKeyDictionary()
-        # Developers' connections whose tunnel through the company proxy just failed: (reason, company proxy).
-        self._company_failed: weakref.WeakKeyDictionary[connection.Client, tuple[str, str]] = (
-            weakref.WeakKeyDictionary())
+        # The company proxy failed a moment ago: (reason, its address, until when requests get our 502 at once).
+        self._company_down: tuple[str, str, float] | None = None
 
     # --- hooks ---------------------------------------------------------------------------------
 
@@ -150,16 +155,21 @@ class UpstreamWatch:
 
     def request(self, flow: http.HTTPFlow) -> None:
         """Answer a request on a tunnel whose upstream already failed with our words, not mitmproxy's."""
-        if flow.response is not None:
-            return
+        if flow.response is not None or not (self._broken or self._company_down):
+            return  # nearly every request: nothing has failed
         server = flow.server_conn
         reason = self._broken.get(server)
         if reason is not None:
             target, via = self._wanted.get(server, (_host_port(server.address), None))
             flow.response = _bad_gateway(target, via, reason)
-        elif (company := self._company_failed.pop(flow.client_conn, None)) is not None:
-            # This tunnel's connection through the company proxy failed a moment ago (when TLS began).
-            flow.response = _bad_gateway(_host_port(server.address), company[1], company[0])
+        elif server.via is not None and self._company_down is not None:
+            # Through the company proxy, which failed a moment ago: mitmproxy would answer a second failure
+            # with its own page (no hook can change that one), so answer now; one attempt per window goes on.
+            reason, via, until = self._company_down
+            if time.monotonic() < until:
+                flow.response = _bad_gateway(_host_port(server.address), via, reason)
+            else:
+                self._company_down = None
 
     def http_connect_error(self, flow: http.HTTPFlow) -> None:
         """Replace mitmproxy's 502 for a tunnel that could not be opened with our words."""
@@ -169,6 +179,16 @@ class UpstreamWatch:
         server = flow.server_conn
         target, via = self._wanted.get(server, (_host_port((flow.request.host, flow.request.port)), _via(server)))
         flow.response = _bad_gateway(target, via, self._broken.get(server) or classify(response.get_text() or ""))
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """A request whose tunnel the company proxy refused (no connection hook sees that: the TCP part worked)."""
+        message = flow.error.msg if flow.error else ""
+        server = flow.server_conn
+        if flow.response is not None or server.via is None or classify(message) != "proxy":
+            return
+        target, via = _host_port((flow.request.host, flow.request.port)), _host_port(server.via[1])
+        self._company_down = ("proxy", via, time.monotonic() + COMPANY_RETRY_SECONDS)
+        self._tell(target, via, flow.client_conn, "proxy", message)
 
     def done(self) -> None:
         """Cancel the stall timers (the loop is going away)."""
@@ -213,7 +233,11 @@ class UpstreamWatch:
         self._broken[server] = reason
         target, via = wanted
         if via is not None and target == "Copilot":
-            self._company_failed[client] = (reason, via)
+            self._company_down = (reason, via, time.monotonic() + COMPANY_RETRY_SECONDS)
+        self._tell(target, via, client, reason, error)
+
+    def _tell(self, target: str, via: str | None, client: connection.Client, reason: str, error: str) -> None:
+        """Log (once per host and reason) and report one failure to reach `target` (through `via`)."""
         host = target if via is None else f"{target} via {via}"
         if self._failing.get(host) != reason:
             logger.warning("%s Developers' Copilot requests to it fail until it is reachable again (%s).",
@@ -233,6 +257,8 @@ class UpstreamWatch:
         if host in self._confirmed:
             return
         self._confirmed.add(host)
+        if via is not None:
+            self._company_down = None
         if self._failing.pop(host, None) is not None:
             logger.info("%s is reachable again.", host)
         self._report(ConnectionEvent("upstream_ok", self._developer_for(client) or "", _peer(client), host[:255],
