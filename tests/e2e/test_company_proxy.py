@@ -96,8 +96,9 @@ def test_a_bad_company_proxy_url_is_refused_in_words(tmp_path, pki, upstream):
 def test_a_company_proxy_that_refuses_the_login_is_reported(tmp_path, pki, upstream):
     routes = {"api.githubcopilot.com": ("127.0.0.1", upstream.port)}
     with FakeCompanyProxy(routes, credentials=(CORP_USER, CORP_PASSWORD)) as company:
-        served = start_serve(tmp_path, pki, upstream, redirect=False, extra_args=(
-            "--upstream-proxy", f"http://{CORP_USER}:wrong@127.0.0.1:{company.port}", "--upstream-ca", str(pki.ca_cert)))
+        wrong = f"http://{CORP_USER}:wrong@127.0.0.1:{company.port}"
+        served = start_serve(tmp_path, pki, upstream, redirect=False,
+                             extra_args=("--upstream-proxy", wrong, "--upstream-ca", str(pki.ca_cert)))
         try:
             with httpx.Client(proxy=served.proxy_url("alice"), verify=served.trust(), timeout=10) as client:
                 first = client.post(f"{COPILOT_API}/chat/completions", json=chat_body(stream=False))
