@@ -53,7 +53,8 @@ def import_logs(args: argparse.Namespace, paths: AppPaths) -> int:
                        "copilot-proxy-insight, usage/<developer>/<kind>/*.json and metrics/copilot-usage_<day>.json.")
     out(f"Read {result.files} file(s) in {seconds:.1f} s: {result.requests} request(s) and "
         f"{result.summaries} daily summary(ies) of days without request files.")
-    out(f"Added {added} new record(s)." if added else "Added nothing new: these logs were imported before.")
+    out(f"Added {added} new usage record(s) (a daily summary stands in with one per request it counts)." if added
+        else "Added nothing new: these logs were imported before.")
     for problem in result.skipped[:20]:
         out(f"  skipped {problem}")
     if len(result.skipped) > 20:
