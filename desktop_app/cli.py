@@ -8,12 +8,13 @@ import os
 from pathlib import Path
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.core.guide.snippets import CLIENTS
 from desktop_app.core.paths import HOME_ENV
 from desktop_app.core.reports.formats import REPORT_FORMATS
 from desktop_app.core.team.secrets import SECRET_FILE_ENV
 from desktop_app.core.team.settings import RECORDING_LEVELS
 
-USER_ACTIONS = ("add", "remove", "disable", "enable", "rotate", "list", "show")
+USER_ACTIONS = ("add", "remove", "disable", "enable", "rotate", "list", "show", "snippet")
 PORT_RANGE = (1, 65535)
 
 
@@ -67,7 +68,10 @@ def _users(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: a
     users.add_argument("action", choices=USER_ACTIONS)
     users.add_argument("name", nargs="?", help="the developer (all actions but list)")
     users.add_argument("--password-only", action="store_true", help="show: print only the password")
-    users.add_argument("--host", help="show/add: the host name developers use to reach the proxy")
+    users.add_argument("--host", help="show/add/rotate/snippet: the host name or address developers use to "
+                                      "reach this computer (default: its network address)")
+    users.add_argument("--client", choices=tuple(CLIENTS),
+                       help="snippet: the text to paste for this client, as the team window copies it")
 
 
 def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: argparse.ArgumentParser) -> None:
@@ -81,7 +85,9 @@ def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: 
                         help="replace developer names by stable aliases (the same name, the same alias)")
     report.add_argument("--include-prompts", action="store_true",
                         help="xlsx/html/pdf: add the recorded prompts and answers (only where recorded)")
-    imports = sub.add_parser("import-logs", parents=[parent], help="ingest logs written by the seed script")
+    imports = sub.add_parser("import-logs", parents=[parent],
+                             help="ingest the per-request JSON logs of copilot-proxy-insight (the mitmproxy script "
+                                  "this app replaces)")
     imports.add_argument("directory", type=Path, metavar="DIR")
     sub.add_parser("status", parents=[parent], help="data locations, developers seen, and anything lost")
     ca = sub.add_parser("ca", parents=[parent], help="the proxy's CA certificate")
@@ -124,4 +130,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         build_parser().error("ca export needs -o FILE (or -o FOLDER), e.g. -o copilot-insight-ca.pem")
     if args.command == "users" and args.action != "list" and not args.name:
         build_parser().error(f"users {args.action} needs a developer NAME")
+    if args.command == "users" and (args.action == "snippet") != (args.client is not None):
+        build_parser().error("users snippet needs --client " + "|".join(CLIENTS) if args.action == "snippet"
+                             else "--client goes with users snippet")
     return args

@@ -8,7 +8,7 @@ from types import FrameType
 
 from desktop_app.commands.common import secret_for
 from desktop_app.core.paths import AppPaths
-from desktop_app.core.team.settings import load_settings
+from desktop_app.core.team.settings import load_settings, recording_text
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,12 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
     stop = _stop_on_signal()
     settings = load_settings(paths.settings_file)
-    service = ProxyService(paths, settings, secret_for(args),
+    service = ProxyService(paths, settings, secret_for(args, paths),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
                            on_error=lambda message: logger.error("mitmproxy: %s", message))
     host, port = service.start()
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), service.record, paths.data_dir)
+                host, port, len(settings.developers), recording_text(service.record), paths.data_dir)
     if getattr(args, "secret_file", None) is not None:
         logger.info("Developers' passwords derive from the secret file %s (not the system keyring).", args.secret_file)
     if service.company_proxy is not None:

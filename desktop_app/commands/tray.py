@@ -17,7 +17,7 @@ from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.proxy_state import running_proxy
 from desktop_app.core.team.secrets import CachedSecret
-from desktop_app.core.team.settings import load_settings
+from desktop_app.core.team.settings import load_settings, recording_text
 from desktop_app.proxy.certs import InstallationCa
 from desktop_app.proxy.service import ProxyService, ServiceOptions
 from desktop_app.system import autostart
@@ -54,7 +54,7 @@ class ServiceEngine:
         host, port = service.start()
         self._service = service
         logger.info("Proxy on %s:%d for %d developer(s); recording %s.", host, port, len(settings.developers),
-                    service.record)
+                    recording_text(service.record))
         setup = service.setup_page
         return EngineStatus(host, port, records_content=service.record == "content",
                             setup_port=setup.address[1] if setup.address else None, setup_problem=setup.problem)
@@ -108,7 +108,7 @@ def tray(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the tray application until the user quits."""
     from desktop_app.ui.application import run_tray  # noqa: PLC0415 - Qt loads only for the GUI
 
-    secret = secret_for(args)
+    secret = secret_for(args, paths)
     return run_tray(paths, secret, lambda bridge: ServiceEngine(paths, secret, bridge),
                     desktop_services(paths, args.data_dir is not None),
                     ca=InstallationCa(ensure_private_dir(paths.confdir), host_name()),

@@ -1,5 +1,7 @@
-"""`copilot-insight users add|remove|disable|enable|rotate|list|show NAME`.
+"""`copilot-insight users add|remove|disable|enable|rotate|list|show|snippet NAME`.
 
+`snippet NAME --client CLIENT` prints what that developer pastes into their tool, the same text as
+the team window's copy buttons (`core.guide.snippets.CLIENTS`).
 `list` also shows, per developer, when they were last seen and what recently went wrong when they
 connected (a client that does not trust the CA, wrong passwords), and names that are not developers
 here with their source address, so the lead can help.
@@ -12,11 +14,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from desktop_app.commands.common import out, secret_for
+from desktop_app.commands.common import note, out, secret_for
 from desktop_app.core.errors import StoreError
-from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.guide.snippets import (
+    CLIENTS,
+    advertised_host,
+    configured_setup_url,
+    developer_access,
+    listens_only_locally,
+)
 from desktop_app.core.netinfo import host_name, lan_addresses
-from desktop_app.core.paths import AppPaths
+from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.queries import ConnectionSummary, connection_summaries, developers_seen
 from desktop_app.core.team.credentials import derive_password, proxy_url
@@ -41,7 +49,13 @@ DONE = {"add": "added", "remove": "removed", "disable": "disabled", "enable": "e
 
 
 def _reachable_host(settings: Settings, override: str | None) -> str:
-    return override or advertised_host(settings.proxy.listen_host, lan_addresses(), host_name())
+    host = override or advertised_host(settings.proxy.listen_host, lan_addresses(), host_name())
+    if override is None and listens_only_locally(settings.proxy.listen_host):
+        note(f"Note: the proxy listens on {settings.proxy.listen_host}, so only this computer can use this. "
+             "For developers on other computers, let it listen on the network: choose this computer's network "
+             "address in the tray's Settings, or run `copilot-insight serve --listen-host 0.0.0.0`; then "
+             "give them these settings again.")
+    return host
 
 
 def _print_credentials(args: argparse.Namespace, secret: CachedSecret, settings: Settings,
@@ -54,6 +68,19 @@ def _print_credentials(args: argparse.Namespace, secret: CachedSecret, settings:
     out(f"Developer: {developer.name}{'' if developer.enabled else ' (disabled: the proxy refuses them)'}")
     out(f"Proxy URL: {proxy_url(host, settings.proxy.listen_port, developer.name, password)}")
     out(f"Password:  {password}")
+    if (setup := configured_setup_url(settings.proxy, host)) is not None:
+        out(f"Setup page: {setup} (send it to the developer: the CA certificate and the steps)")
+
+
+def _print_snippet(args: argparse.Namespace, secret: CachedSecret, paths: AppPaths, developer: Developer) -> None:
+    from desktop_app.proxy.certs import describe_ca  # noqa: PLC0415 - only this action needs the CA (and mitmproxy)
+
+    settings = load_settings(paths.settings_file)
+    password = derive_password(secret(), developer.name, developer.generation)
+    ca = describe_ca(ensure_private_dir(paths.confdir), host_name())
+    access = developer_access(settings.proxy, _reachable_host(settings, args.host), developer.name, password,
+                              ca.fingerprint)
+    out(CLIENTS[args.client].build(access))
 
 
 def _connections(database: Path) -> tuple[list[ConnectionSummary], dict[str, datetime]]:
@@ -100,13 +127,16 @@ def _change(args: argparse.Namespace) -> Callable[[Settings], Settings]:
 
 def users(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run one `users` action; print credentials after add, rotate and show."""
-    secret = secret_for(args)
+    secret = secret_for(args, paths)
     if args.action == "list":
         _list(load_settings(paths.settings_file), paths.database)
         return 0
     if args.action == "show":
         settings = load_settings(paths.settings_file)
         _print_credentials(args, secret, settings, require_developer(settings, args.name))
+        return 0
+    if args.action == "snippet":
+        _print_snippet(args, secret, paths, require_developer(load_settings(paths.settings_file), args.name))
         return 0
     if args.action in ("add", "rotate"):
         secret()  # fail before changing anything if the secret is unusable

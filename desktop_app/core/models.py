@@ -25,6 +25,27 @@ KIND_INFRA = "infra"
 KIND_TELEMETRY = "telemetry"
 KIND_OTHER = "other"
 
+KIND_TITLES = {
+    KIND_COMPLETION: "code completion",
+    KIND_NES: "next edit suggestion",
+    KIND_INSTANT_APPLY: "apply in editor",
+    KIND_PROXY_CHAT: "other chat request",
+    KIND_MODEL_CALL: "model call",
+    KIND_CODE_REVIEW: "code review",
+    KIND_CLOUD_AGENT: "coding agent",
+    KIND_EXTENSION: "Copilot extension",
+    KIND_MCP: "MCP server",
+    KIND_INFRA: "Copilot service call",
+    KIND_TELEMETRY: "editor telemetry",
+    KIND_OTHER: "other",
+}
+"""What people read for each kind (the dashboard, reports); the stored value stays the machine name."""
+
+
+def kind_title(kind: str) -> str:
+    """`kind` in words a lead knows (an unknown kind as it is, without underscores)."""
+    return KIND_TITLES.get(kind, kind.replace("_", " "))
+
 CLI_INTEGRATION = "copilot-developer-cli"
 """The `Copilot-Integration-Id` of the Copilot CLI (§2.2)."""
 

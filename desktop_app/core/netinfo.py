@@ -1,8 +1,17 @@
-"""This computer's network addresses, as developers on the LAN would reach it (no Qt, no packets sent)."""
+"""This computer's network addresses, as developers on the LAN would reach it, and whether a port is free.
+
+No Qt, no packets sent: addresses come from the routing table and the resolver, and a port is tested
+by binding it for a moment.
+"""
 
 import contextlib
+import errno
 import ipaddress
+import os
 import socket
+
+ADDR_IN_USE = frozenset({errno.EADDRINUSE, 10048})  # 10048: WSAEADDRINUSE
+ADDR_NOT_AVAILABLE = frozenset({errno.EADDRNOTAVAIL, 10049})  # 10049: WSAEADDRNOTAVAIL
 
 # Connecting a UDP socket sends nothing; it only asks the OS which local address routes there.
 _ROUTE_PROBES = (("10.255.255.255", 1), ("fd00::1", 1))
@@ -40,3 +49,27 @@ def lan_addresses() -> list[str]:
 def host_name() -> str:
     """Return this computer's name."""
     return socket.gethostname()
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Why the proxy could not listen on `host:port` right now (a sentence), or None when it could.
+
+    Binds a socket for a moment, as the proxy will (with SO_REUSEADDR off Windows, so a port left in
+    TIME_WAIT by a previous run counts as free, and a listening program does not).
+    """
+    address = host or "0.0.0.0"  # noqa: S104 - tested, not kept
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            if os.name != "nt":
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((address, port))
+    except OSError as exc:
+        if exc.errno in ADDR_IN_USE:
+            return f"Port {port} is already in use by another program on this computer. Choose another port."
+        if exc.errno in ADDR_NOT_AVAILABLE:
+            return f"{address} is not an address of this computer."
+        if exc.errno == errno.EACCES:
+            return f"Port {port} needs administrator rights. Choose a port above 1023."
+        return f"Port {port} on {address} cannot be used: {exc.strerror or exc}."
+    return None

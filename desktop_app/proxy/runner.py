@@ -29,14 +29,14 @@ from mitmproxy.addons import default_addons
 from mitmproxy.addons.proxyserver import Proxyserver
 
 from desktop_app.core.errors import ProxyStartError
+from desktop_app.core.netinfo import ADDR_IN_USE as _ADDR_IN_USE
+from desktop_app.core.netinfo import ADDR_NOT_AVAILABLE as _ADDR_NOT_AVAILABLE
 from desktop_app.core.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 ErrorCallback = Callable[[str], None]
-_ADDR_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE
-_ADDR_NOT_AVAILABLE = {errno.EADDRNOTAVAIL, 10049}
 
 
 @dataclass(frozen=True)

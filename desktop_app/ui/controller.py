@@ -15,6 +15,7 @@ from desktop_app import APP_NAME
 from desktop_app.core.guide.snippets import advertised_host
 from desktop_app.core.store.queries import ConnectionSummary
 from desktop_app.core.team.diagnostics import upstream_problem, upstream_reason, upstream_short
+from desktop_app.core.team.secrets import NoKeyringError
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
@@ -22,12 +23,14 @@ from desktop_app.ui.ca_guide_presenter import CaGuidePresenter
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dashboard_presenter import DashboardPresenter
 from desktop_app.ui.dialogs.info import InfoWindow, about_window
+from desktop_app.ui.dialogs.wizard import WizardResult
 from desktop_app.ui.engine import EngineStatus
 from desktop_app.ui.errors import short_reason
 from desktop_app.ui.export_presenter import ExportPresenter
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.other_proxy import OtherProxyWatch
 from desktop_app.ui.proxy_control import ProxyControl
+from desktop_app.ui.secret_presenter import SecretPresenter
 from desktop_app.ui.setup_presenter import SetupPresenter
 from desktop_app.ui.team_presenter import TeamPresenter
 from desktop_app.ui.tray import Tray
@@ -49,8 +52,9 @@ class TrayController(QObject):
         self._ctx, self.tray, self.proxy = ctx, tray, proxy
         self.settings = Settings()
         self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
-        self.team = TeamPresenter(ctx, lambda: self.activity.today, self)
-        self.setup = SetupPresenter(ctx, self)
+        self.secret = SecretPresenter(ctx, self)
+        self.team = TeamPresenter(ctx, lambda: self.activity.today, self.secret, self)
+        self.setup = SetupPresenter(ctx, self.secret, self)
         self.ca_guide = CaGuidePresenter(ctx, self)
         self.dashboard = DashboardPresenter(ctx, self)
         self.export = ExportPresenter(ctx, self)
@@ -76,6 +80,7 @@ class TrayController(QObject):
         tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.export_requested.connect(lambda period: self.export.open(period, self.settings))
         tray.settings_requested.connect(self.setup.open_settings)
+        tray.setup_requested.connect(self.setup.open_wizard)
         tray.open_data_folder_requested.connect(self.setup.open_data_folder)
         tray.about_requested.connect(lambda: self.show_window("about"))
         tray.quit_requested.connect(self.quit)
@@ -100,12 +105,16 @@ class TrayController(QObject):
     # --- launch and quit ---------------------------------------------------------------------------
 
     def launch(self) -> None:
-        """Show the tray; run the first-run wizard or start the proxy as the settings say."""
+        """Show the tray, read the secret (offering a file if no keyring works), then run the wizard or start."""
         self.tray.show()
         self._show_state()
         # The first read of the LAN addresses may wait on a resolver: do it off the GUI thread.
         self._ctx.tasks.submit(self._ctx.services.lan_addresses, name="read network addresses")
+        self.secret.ensure(self._continue_launch)
+
+    def _continue_launch(self) -> None:
         if not self._ctx.paths.settings_file.exists():
+            self.tray.show_setup(True)  # also after Cancel: "Set up…" stays in the menu until Finish
             self.setup.open_wizard()
             return
         path = self._ctx.paths.settings_file
@@ -145,6 +154,7 @@ class TrayController(QObject):
         if self.proxy.state in (TrayState.RUNNING, TrayState.STARTING):
             self.proxy.stop()
         else:
+            self.secret.declined = False  # the lead asks: offer the secret file again if need be
             self.proxy.start()
 
     def show_window(self, name: str) -> QDialog:
@@ -166,8 +176,13 @@ class TrayController(QObject):
 
     def show_start_failure(self) -> None:
         """Show again why the proxy is not running (the status line's "open for details")."""
-        if self._start_failure is not None:
-            self._ctx.errors.report(*self._start_failure)
+        if self._start_failure is None:
+            return
+        error, title = self._start_failure
+        if isinstance(error, NoKeyringError):
+            self.secret.offer(error, self._start_if_secret)
+        else:
+            self._ctx.errors.report(error, title)
 
     def bring_forward(self) -> None:
         """Another launch asked for this instance: show the wizard if unfinished, else the team."""
@@ -202,12 +217,26 @@ class TrayController(QObject):
         self.proxy.stop()  # nothing of ours to stop: the tray's state follows
 
     def _on_start_failed(self, error: BaseException) -> None:
+        if isinstance(error, NoKeyringError):  # the choice, not the keyring library's text
+            self._start_error = self.tr("no keyring for the secret")
+            self._start_failure = (error, "")  # "open for details" offers the choice again
+            self._show_state()
+            if self.secret.declined:
+                self.tray.notify(APP_NAME, self.tr("The proxy could not start: no keyring works here. Start it "
+                                                   "again to keep the secret in a file instead."), warning=True)
+            else:
+                self.secret.offer(error, self._start_if_secret)
+            return
         self._start_error = short_reason(error)
         self._start_failure = (error, self.tr("The proxy could not start"))
         self._show_state()
         self.tray.notify(APP_NAME, self.tr("The proxy could not start: {reason}.").format(reason=self._start_error),
                          warning=True)
         self._ctx.errors.report(error, self.tr("The proxy could not start"))
+
+    def _start_if_secret(self) -> None:
+        if self._ctx.secret.loaded:
+            self.proxy.start()
 
     def _on_stopped(self) -> None:
         if self.other_proxy.active:
@@ -275,10 +304,16 @@ class TrayController(QObject):
         if restart and self.proxy.state in (TrayState.RUNNING, TrayState.STARTING):
             self.proxy.restart()
 
-    def _on_wizard_finished(self, settings: Settings, start: bool) -> None:
+    def _on_wizard_finished(self, settings: Settings, result: WizardResult) -> None:
         self._use_settings(settings)
-        if start:
+        self.tray.show_setup(False)
+        if result.start_proxy:
+            self.secret.declined = False
             self.proxy.start()
+        if result.then_open == "ca_guide":
+            self.show_window("ca_guide")
+        else:
+            self.team.open()
 
     # --- what the tray shows -----------------------------------------------------------------------
 

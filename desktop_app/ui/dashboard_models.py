@@ -13,7 +13,7 @@ from typing import Final, override
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from desktop_app.core.models import QuotaSnapshot
+from desktop_app.core.models import QuotaSnapshot, kind_title
 from desktop_app.core.store.drilldown import Interaction, RequestRecord
 from desktop_app.core.store.queries import SHOWN_FROM_PROXY, DailyUsage
 from desktop_app.ui.i18n import tr
@@ -194,8 +194,9 @@ def _daily_columns() -> list[Column[DailyUsage]]:
         c(tr(CONTEXT, "Lines accepted"), lambda r: r.lines_accepted),
         c(tr(CONTEXT, "Chat code used"), lambda r: r.chat_acceptances,
           tip=tr(CONTEXT, "Chat code blocks inserted, copied or applied")),
-        c(tr(CONTEXT, "NES shown"), lambda r: r.nes_shown, tip=tr(CONTEXT, "Next-edit suggestions shown")),
-        c(tr(CONTEXT, "NES accepted"), lambda r: r.nes_accepted),
+        c(tr(CONTEXT, "Next edits shown"), lambda r: r.nes_shown, tip=tr(CONTEXT, "Next edit suggestions shown")),
+        c(tr(CONTEXT, "Next edits accepted"), lambda r: r.nes_accepted,
+          tip=tr(CONTEXT, "Next edit suggestions accepted")),
         c(tr(CONTEXT, "Interactions"), lambda r: r.user_interactions,
           tip=tr(CONTEXT, "Prompts a developer sent (chat, edit, agent, CLI)")),
         c(tr(CONTEXT, "Agent requests"), lambda r: r.agent_requests,
@@ -262,7 +263,7 @@ def _status_text(record: RequestRecord) -> str:
 def _request_columns() -> list[Column[RequestRecord]]:
     return [
         Column(tr(CONTEXT, "Time"), lambda r: r.started_at, local_moment, numeric=False),
-        Column(tr(CONTEXT, "Kind"), lambda r: r.kind.replace("_", " "), numeric=False),
+        Column(tr(CONTEXT, "Kind"), lambda r: kind_title(r.kind), numeric=False),
         Column(tr(CONTEXT, "Mode"), lambda r: r.mode, numeric=False),
         Column(tr(CONTEXT, "Model"), lambda r: r.model, numeric=False),
         Column(tr(CONTEXT, "Initiator"), lambda r: r.initiator, numeric=False),

@@ -105,10 +105,9 @@ class DashboardPresenter(QObject):
         return window
 
     def _forget_window(self) -> None:
-        """The window was deleted (its owner closed it for good): stop the timers that would ask it."""
+        """The window was deleted (by its owner, or a test): stop watching the day for it."""
         self.window = None
         self._day_watch.stop()
-        self._timer.stop()
 
     def follow(self, settings: Settings) -> None:
         """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""

@@ -10,12 +10,14 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, QUrl, Signal
 
 from desktop_app.core.errors import AppError
+from desktop_app.core.guide.snippets import proposed_listen_host
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.directory import add_developer
 from desktop_app.core.team.settings import Settings, load_settings, update_settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.settings_dialog import SettingsDialog, proxy_restart_needed
 from desktop_app.ui.dialogs.wizard import FirstRunWizard, WizardResult
+from desktop_app.ui.secret_presenter import SecretPresenter
 
 
 def apply_wizard(settings: Settings, result: WizardResult) -> Settings:
@@ -40,12 +42,12 @@ class SetupPresenter(QObject):
     """Opens the wizard and the settings dialog and saves what they return."""
 
     settings_saved = Signal(object, bool)  # the new Settings, whether the proxy must restart
-    wizard_finished = Signal(object, bool)  # the new Settings, whether to start the proxy now
+    wizard_finished = Signal(object, object)  # the new Settings, the WizardResult
 
-    def __init__(self, ctx: UiContext, parent: QObject | None = None) -> None:
-        """Present the settings of `ctx.paths`."""
+    def __init__(self, ctx: UiContext, secret: SecretPresenter, parent: QObject | None = None) -> None:
+        """Present the settings of `ctx.paths`; `secret` reads the secret (or offers a file) for the wizard."""
         super().__init__(parent)
-        self._ctx = ctx
+        self._ctx, self._secret = ctx, secret
         self.settings_dialog: SettingsDialog | None = None
         self.wizard: FirstRunWizard | None = None
 
@@ -53,11 +55,13 @@ class SetupPresenter(QObject):
         """Show the first-run wizard (loading the secret meanwhile, for the credentials page)."""
         if self.wizard is None:
             services = self._ctx.services
-            self.wizard = FirstRunWizard(Settings(), services.lan_addresses(), services.host_name(),
-                                         self._ctx.paths.ca_certificate, self._password_for)
+            addresses = services.lan_addresses()
+            defaults = Settings()
+            defaults = replace(defaults, proxy=replace(defaults.proxy, listen_host=proposed_listen_host(addresses)))
+            self.wizard = FirstRunWizard(defaults, addresses, services.host_name(), self._password_for)
             self.wizard.completed.connect(self._on_wizard_completed)
             self.wizard.finished.connect(self._forget_wizard)
-            self._ctx.tasks.submit(self._ctx.secret, None, self._ctx.errors.report, name="load secret")
+            self._secret.ensure(lambda: None)
         self.wizard.show()
         self.wizard.raise_()
         return self.wizard
@@ -108,7 +112,7 @@ class SetupPresenter(QObject):
     def _on_wizard_completed(self, result: WizardResult) -> None:
         path = self._ctx.paths.settings_file
         self._ctx.tasks.submit(lambda: update_settings(path, lambda s: apply_wizard(s, result)),
-                               lambda saved: self.wizard_finished.emit(saved, result.start_proxy),
+                               lambda saved: self.wizard_finished.emit(saved, result),
                                self._ctx.errors.report, name="save first-run settings")
 
     def _forget_wizard(self) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.guide.snippets import ProxyAccess, advertised_host
+from desktop_app.core.guide.ca_guide import CaCertificate
+from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access, listens_only_locally
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.diagnostics import (
     current_problem,
@@ -26,6 +27,7 @@ from desktop_app.core.team.settings import Settings, load_settings, update_setti
 from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow
+from desktop_app.ui.secret_presenter import SecretPresenter
 
 MAX_DETAILS = 8
 
@@ -67,12 +69,14 @@ class TeamPresenter(QObject):
     secret_rotated = Signal()
     team_changed = Signal(object)  # the new Settings
 
-    def __init__(self, ctx: UiContext, today: Callable[[], TodayActivity], parent: QObject | None = None) -> None:
+    def __init__(self, ctx: UiContext, today: Callable[[], TodayActivity], secret: SecretPresenter,
+                 parent: QObject | None = None) -> None:
         """Present the team of `ctx.paths`; `today` returns the latest activity figures."""
         super().__init__(parent)
-        self._ctx, self._today = ctx, today
+        self._ctx, self._today, self._secret = ctx, today, secret
         self.settings = Settings()
         self.dialog: TeamDialog | None = None
+        self.certificate: CaCertificate | None = None  # read once, on a worker, for the snippets
 
     def open(self) -> TeamDialog:
         """Show the dialog (creating it on first use) and bring it to the front."""
@@ -90,6 +94,7 @@ class TeamPresenter(QObject):
         self.dialog.raise_()
         self.dialog.activateWindow()
         self._ensure_secret()
+        self._ensure_certificate()
         return self.dialog
 
     def reload(self, select: str | None = None) -> None:
@@ -111,7 +116,8 @@ class TeamPresenter(QObject):
         services = self._ctx.services
         host = advertised_host(proxy.listen_host, services.lan_addresses(), services.host_name())
         password = derive_password(self._ctx.secret(), developer.name, developer.generation)
-        return ProxyAccess(host, proxy.listen_port, developer.name, password, self._ctx.paths.ca_certificate)
+        fingerprint = self.certificate.fingerprint if self.certificate is not None else None
+        return developer_access(proxy, host, developer.name, password, fingerprint)
 
     def _show(self, settings: Settings, select: str | None) -> None:
         self.settings = settings
@@ -121,6 +127,8 @@ class TeamPresenter(QObject):
         self.dialog.set_rows(team_rows(settings, today))
         self.dialog.set_unknown_names(unknown_name_lines(settings, today))
         self.dialog.set_upstream_problem(upstream_banner(today))
+        local = listens_only_locally(settings.proxy.listen_host)
+        self.dialog.set_local_only(settings.proxy.listen_host if local else None)
         if select and settings.developer(select):
             self.dialog.select(select)
 
@@ -139,8 +147,16 @@ class TeamPresenter(QObject):
 
     def _ensure_secret(self) -> None:
         if not self._ctx.secret.loaded:
-            self._ctx.tasks.submit(self._ctx.secret, lambda _s: self._show(self.settings, None),
-                                   self._ctx.errors.report, name="load secret")
+            self._secret.ensure(lambda: self._show(self.settings, None))
+
+    def _ensure_certificate(self) -> None:
+        if self.certificate is None:
+            self._ctx.tasks.submit(self._ctx.ca.describe, self._on_certificate, self._ctx.errors.report,
+                                   name="read the CA certificate")
+
+    def _on_certificate(self, certificate: CaCertificate) -> None:
+        self.certificate = certificate
+        self._show(self.settings, None)
 
     def _rotate_secret(self) -> None:
         def rotated(_secret: bytes) -> None:

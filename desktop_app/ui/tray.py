@@ -24,6 +24,7 @@ class Tray(QObject):
     ca_guide_requested = Signal()
     export_requested = Signal(str)  # one of EXPORT_PERIODS
     settings_requested = Signal()
+    setup_requested = Signal()  # the first-run wizard, until it was finished once
     open_data_folder_requested = Signal()
     about_requested = Signal()
     status_details_requested = Signal()  # the status line clicked while it says why the proxy is not running
@@ -41,6 +42,8 @@ class Tray(QObject):
         self.toggle_proxy = self._action("toggle_proxy", self.tr("Start proxy"), self.toggle_proxy_requested)
         self.status_line = self._action("status_line", self.tr("Proxy stopped"), self.status_details_requested)
         self.status_line.setEnabled(False)
+        self.setup_action = self._action("open_setup", self.tr("Set up…"), self.setup_requested)
+        self.setup_action.setVisible(False)
         self.menu.addSeparator()
         self._action("open_dashboard", self.tr("Dashboard…"), self.dashboard_requested)
         self._action("open_team", self.tr("Team && credentials…"), self.team_requested)
@@ -71,6 +74,10 @@ class Tray(QObject):
             action = self._action(f"export_{period}", label, menu=menu)
             action.triggered.connect(lambda _checked=False, p=period: self.export_requested.emit(p))
         return menu
+
+    def show_setup(self, needed: bool) -> None:
+        """Offer "Set up…" (the first-run wizard) while no setup was finished."""
+        self.setup_action.setVisible(needed)
 
     def show(self) -> None:
         """Put the icon in the tray."""

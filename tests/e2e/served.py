@@ -86,8 +86,9 @@ class Served:
         return self.process.wait(timeout=15)
 
 
-def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), redirect=True) -> Served:
-    """Add the developers with the CLI, then start `serve` on a free loopback port routed to the fake.
+def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None,
+                redirect=True) -> Served:
+    """Add the developers with the CLI, then start `serve` on loopback (`port`, else a free one) routed to the fake.
 
     `redirect=False` leaves the upstream alone (and its trust to `extra_args`): for a company proxy that routes.
     """
@@ -97,7 +98,7 @@ def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args
         added = cli("users", "add", name, "--password-only", env=env)
         assert added.returncode == 0, added.stderr
         passwords[name] = added.stdout.strip()
-    port = free_port()
+    port = port or free_port()
     routed = ("-s", str(REDIRECT_SCRIPT), "--set", f"fake_upstream=127.0.0.1:{upstream.port}",
               "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}") if redirect else ()
     process = subprocess.Popen(

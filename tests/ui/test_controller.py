@@ -4,9 +4,10 @@ import logging
 import threading
 
 import pytest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from desktop_app.core.errors import ProxyStartError, SecretStoreError
+from desktop_app.core.guide.snippets import DeveloperCa
 from desktop_app.core.team.directory import add_developer
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.dialogs.wizard import WizardResult
@@ -19,6 +20,7 @@ from tests.ui.driving import action, configured, record, running_app
 def test_first_launch_opens_the_wizard_and_does_not_start(make_app, qtbot, paths):
     app = make_app()
     app.launch()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is not None, timeout=3000)  # after the secret is read
     wizard = app.controller.setup.wizard
     assert wizard is not None and wizard.isVisible()
     qtbot.addWidget(wizard)
@@ -29,6 +31,7 @@ def test_first_launch_opens_the_wizard_and_does_not_start(make_app, qtbot, paths
 def test_finishing_the_wizard_saves_the_choices_and_starts(make_app, qtbot, paths):
     app = make_app()
     app.launch()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is not None, timeout=3000)
     wizard = app.controller.setup.wizard
     qtbot.addWidget(wizard)
     result = WizardResult("0.0.0.0", 8123, "content", ("alice", "bob"), start_proxy=True)
@@ -37,6 +40,33 @@ def test_finishing_the_wizard_saves_the_choices_and_starts(make_app, qtbot, path
     saved = load_settings(paths.settings_file)
     assert (saved.proxy.listen_host, saved.proxy.listen_port, saved.recording.level) == ("0.0.0.0", 8123, "content")
     assert [d.name for d in saved.developers] == ["alice", "bob"]
+
+
+def test_finish_opens_the_chosen_window_and_cancel_leaves_set_up_in_the_menu(make_app, qtbot, paths, fake_os):
+    app = make_app()
+    app.launch()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is not None, timeout=3000)
+    wizard = app.controller.setup.wizard
+    assert wizard.result_value().listen_host == "192.168.1.20"  # the LAN address is proposed
+    setup = action(app, "open_setup")
+    assert setup.isVisible() and setup.text() == "Set up…"
+    wizard.reject()
+    qtbot.waitUntil(lambda: app.controller.setup.wizard is None, timeout=3000)
+    assert setup.isVisible()  # after Cancel the menu still offers the wizard
+    setup.trigger()
+    wizard = app.controller.setup.wizard
+    assert wizard is not None and wizard.isVisible()
+    qtbot.addWidget(wizard)
+    wizard.completed.emit(WizardResult("127.0.0.1", 8123, "metadata", ("alice",), start_proxy=False))
+    qtbot.waitUntil(lambda: app.controller.team.dialog is not None and app.controller.team.dialog.isVisible(),
+                    timeout=3000)
+    qtbot.addWidget(app.controller.team.dialog)
+    assert not setup.isVisible()
+    app.controller.setup.wizard_finished.emit(load_settings(paths.settings_file),
+                                              WizardResult("127.0.0.1", 8123, "metadata", (), False, "ca_guide"))
+    guide = app.controller.ca_guide.window
+    assert guide is not None and guide.isVisible()
+    qtbot.addWidget(guide)
 
 
 def test_apply_wizard_keeps_existing_developers():
@@ -169,11 +199,17 @@ def test_team_action_opens_the_team_dialog_with_today(make_app, qtbot, paths):
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.findChild(QWidget, "team_table").model().rowCount() == 2, timeout=3000)
     assert dialog.isVisible()
-    qtbot.waitUntil(lambda: app.ctx.secret.loaded, timeout=3000)
+    qtbot.waitUntil(lambda: app.ctx.secret.loaded and app.controller.team.certificate is not None, timeout=3000)
     access = app.controller.team.access_for("alice")
     assert access is not None
     assert (access.host, access.port) == ("127.0.0.1", 8080)
-    assert access.ca_file == paths.ca_certificate
+    warning = dialog.findChild(QLabel, "local_only_warning")
+    assert warning.isVisible() and "only this computer can use these settings" in warning.text()
+    # The snippets fetch the CA from the setup page and check this fingerprint; no path on this computer.
+    assert access.ca == DeveloperCa(app.ctx.ca.describe().fingerprint, "http://127.0.0.1:8081/")
+    dialog.set_rows([])  # the rows again, now that the secret and the CA are known
+    app.controller.team.refresh_activity()
+    assert dialog.findChild(QPushButton, "copy_shell").isEnabled()
 
 
 def test_team_changes_are_saved_and_a_new_secret_restarts_the_proxy(make_app, qtbot, paths):

@@ -2,7 +2,6 @@
 
 import time
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -10,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QTableView
 
 from desktop_app.core.guide.snippets import (
+    DeveloperCa,
     ProxyAccess,
     jetbrains_text,
     powershell_exports,
@@ -23,8 +23,8 @@ SEEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 ALICE = TeamRow("alice", enabled=True, created="2024-04-01T09:00:00+00:00", requests_today=42, last_seen=SEEN)
 BOB = TeamRow("bob", enabled=False, created="2024-04-02T09:00:00+00:00", requests_today=0, last_seen=None)
 CAROL = TeamRow("carol", enabled=True, created="2024-04-03T09:00:00+00:00", requests_today=7, last_seen=SEEN)
-CA_FILE = PurePosixPath("/home/me/.copilot-insight/ca/mitmproxy-ca-cert.pem")
-COPY_BUTTONS = ["copy_proxy_url", "copy_vscode", "copy_jetbrains", "copy_env_shell", "copy_env_powershell"]
+CA = DeveloperCa(":".join(["5E"] * 32), "http://10.0.0.5:8081/")
+COPY_BUTTONS = ["copy_proxy_url", "copy_shell", "copy_powershell", "copy_vscode", "copy_jetbrains"]
 
 
 class Passwords:
@@ -34,12 +34,13 @@ class Passwords:
         self.passwords = {"alice": "pa:ss@word/1", "bob": "bob-secret-2", "carol": "carol-secret-3"}
         self.missing: set[str] = set()
         self.calls: list[str] = []
+        self.ca: DeveloperCa | None = CA
 
     def __call__(self, name: str) -> ProxyAccess | None:
         self.calls.append(name)
         if name in self.missing:
             return None
-        return ProxyAccess("10.0.0.5", 8080, name, self.passwords[name], CA_FILE)
+        return ProxyAccess("10.0.0.5", 8080, name, self.passwords[name], self.ca)
 
 
 class Confirm:
@@ -304,8 +305,8 @@ def test_new_rows_for_the_same_developer_show_their_new_password(dialog, passwor
     ("copy_proxy_url", lambda access: access.url, "the proxy URL"),
     ("copy_vscode", vscode_settings, "the VS Code settings"),
     ("copy_jetbrains", jetbrains_text, "the JetBrains proxy settings"),
-    ("copy_env_shell", shell_exports, "the shell variables"),
-    ("copy_env_powershell", powershell_exports, "the PowerShell variables"),
+    ("copy_shell", shell_exports, "the shell variables"),
+    ("copy_powershell", powershell_exports, "the PowerShell variables"),
 ])
 def test_copy_buttons_put_the_full_text_on_the_clipboard(qtbot, dialog, passwords, name, snippet, what):
     QGuiApplication.clipboard().clear()
@@ -332,6 +333,18 @@ def test_without_the_secret_nothing_can_be_copied(qtbot, passwords):
     assert button(team, "remove_developer").isEnabled()
 
 
+def test_until_the_ca_is_read_only_the_snippets_without_a_ca_file_can_be_copied(qtbot, passwords):
+    passwords.ca = None
+    team = TeamDialog(passwords)
+    qtbot.addWidget(team)
+    team.set_rows([ALICE])
+    enabled = {name for name in COPY_BUTTONS if button(team, name).isEnabled()}
+    assert enabled == {"copy_proxy_url", "copy_vscode", "copy_jetbrains"}
+    passwords.ca = CA
+    team.set_rows([ALICE])
+    assert all(button(team, name).isEnabled() for name in COPY_BUTTONS)
+
+
 # --- set_rows and the selection ----------------------------------------------------------------------
 
 
@@ -353,3 +366,13 @@ def test_select_ignores_unknown_names(dialog):
     dialog.select("bob")
     dialog.select("zoe")
     assert dialog.selected_name() == "bob"
+
+
+def test_settings_that_only_this_computer_can_use_are_flagged(dialog):
+    warning = child(dialog, QLabel, "local_only_warning")
+    assert not warning.isVisibleTo(dialog)
+    dialog.set_local_only("127.0.0.1")
+    assert warning.isVisibleTo(dialog)
+    assert warning.text().startswith("The proxy listens on 127.0.0.1: only this computer")
+    dialog.set_local_only(None)
+    assert not warning.isVisibleTo(dialog)

@@ -12,6 +12,7 @@ PLAIN_ACTIONS = {
     "open_team": "team_requested",
     "open_ca_guide": "ca_guide_requested",
     "open_settings": "settings_requested",
+    "open_setup": "setup_requested",
     "open_data_folder": "open_data_folder_requested",
     "open_about": "about_requested",
     "quit": "quit_requested",
@@ -33,9 +34,12 @@ def action(tray, name) -> QAction:
 
 def test_menu_lists_the_entries_in_order(tray):
     names = [a.objectName() or ("---" if a.isSeparator() else a.text()) for a in tray.menu.actions()]
-    assert names == ["toggle_proxy", "status_line", "---", "open_dashboard", "open_team", "open_ca_guide",
+    assert names == ["toggle_proxy", "status_line", "open_setup", "---", "open_dashboard", "open_team", "open_ca_guide",
                      "Export report", "---", "open_settings", "open_data_folder", "open_about", "---", "quit"]
     assert not action(tray, "status_line").isEnabled()
+    assert not action(tray, "open_setup").isVisible()  # only until the first-run wizard was finished
+    tray.show_setup(True)
+    assert action(tray, "open_setup").isVisible()
 
 
 @pytest.mark.parametrize(("name", "signal"), PLAIN_ACTIONS.items())

@@ -1,7 +1,8 @@
 """The first-run wizard: every page, the result it emits, and the credentials it hands out."""
 
+import platform
+import socket
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -12,17 +13,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
     QWizard,
 )
 
+from desktop_app.core.netinfo import bind_problem
 from desktop_app.core.team.settings import DEFAULT_PORT, Developer, ProxySettings, RecordingSettings, Settings
 from desktop_app.ui.dialogs.wizard import FirstRunWizard, WizardResult
 
 LAN = ("2001:db8::5", "192.168.1.20", "10.0.0.7")
-CA_FILE = Path("/home/lead/.copilot-insight/ca/cert.pem")
 PAGES = ["page_welcome", "page_network", "page_recording", "page_developers", "page_credentials"]
 MASK = "••••••"
 
@@ -31,10 +33,25 @@ def passwords(name):
     return f"pw/{name}"
 
 
+class Ports:
+    """A fake bind check: every address is this computer's, the ports in `taken` are in use."""
+
+    def __init__(self) -> None:
+        self.taken: set[int] = set()
+
+    def __call__(self, host, port):
+        return f"Port {port} is already in use by another program on this computer." if port in self.taken else None
+
+
 @pytest.fixture
-def make_wizard(qtbot):
-    def make(defaults=None, lan=LAN, password_for=passwords):
-        wizard = FirstRunWizard(defaults or Settings(), lan, "leads-laptop", CA_FILE, password_for)
+def ports():
+    return Ports()
+
+
+@pytest.fixture
+def make_wizard(qtbot, ports):
+    def make(defaults=None, lan=LAN, password_for=passwords, bind_check=ports):
+        wizard = FirstRunWizard(defaults or Settings(), lan, "leads-laptop", password_for, bind_check=bind_check)
         qtbot.addWidget(wizard)
         wizard.show()
         return wizard
@@ -102,7 +119,7 @@ def test_finishing_emits_what_each_page_says(make_wizard, qtbot):
     result = finish(wizard, qtbot)
 
     assert result == WizardResult(listen_host="0.0.0.0", listen_port=9443, recording_level="content",
-                                  developers=("alice", "Bob.Smith"), start_proxy=False)
+                                  developers=("alice", "Bob.Smith"), start_proxy=False, then_open="team")
 
 
 def test_pages_start_from_the_given_settings(make_wizard):
@@ -142,7 +159,9 @@ def test_network_page_lists_the_lan_addresses(make_wizard):
     go_to(wizard, "page_network")
     combo = wizard.findChild(QComboBox, "listen_host")
     offered = [combo.itemData(i) for i in range(combo.count())]
-    assert offered == ["127.0.0.1", "0.0.0.0", *LAN]
+    assert offered == [*LAN, "0.0.0.0", "127.0.0.1"]  # the network first, loopback last
+    assert combo.itemText(combo.count() - 1) == "127.0.0.1 — only this computer (nobody else can connect)"
+    assert combo.itemText(1) == "192.168.1.20 — your network: developers' computers connect here"
     label = wizard.findChild(QLabel, "lan_addresses_label").text()
     assert label.startswith("Developers on your network reach this computer at ")
     assert all(address in label for address in LAN)
@@ -162,7 +181,7 @@ def test_local_only_warning_follows_the_host(make_wizard):
     page = go_to(wizard, "page_network")
     combo = wizard.findChild(QComboBox, "listen_host")
     warning = wizard.findChild(QLabel, "local_only_warning")
-    assert "Only this computer can use the proxy" in warning.text()
+    assert "your developers' computers cannot connect" in warning.text()
     assert warning.isVisible()
     combo.setCurrentIndex(combo.findData("0.0.0.0"))
     assert not warning.isVisible()
@@ -403,14 +422,88 @@ def test_unavailable_secret_shows_credentials_problem(make_wizard):
     assert wizard.findChild(QLabel, "credential_url_alice").text() == "unavailable"
 
 
-def test_credentials_page_without_developers_and_the_ca_guide(make_wizard):
+def test_credentials_page_without_developers(make_wizard):
     wizard = make_wizard()
     go_to(wizard, "page_credentials")
     assert wizard.findChild(QLabel, "no_credentials_note").isVisible()
     assert not wizard.findChild(QLabel, "credentials_problem").isVisible()
-    guide = wizard.findChild(QLabel, "ca_guide_label").text()
-    assert "CA certificate guide" in guide
-    assert str(CA_FILE) in guide
+
+
+def test_the_last_page_shows_the_setup_page_to_send_developers(make_wizard):
+    wizard = make_wizard(Settings(proxy=ProxySettings(listen_host="0.0.0.0", listen_port=3128)))
+    to_credentials(wizard, ["alice"])
+    url = wizard.findChild(QLabel, "setup_page_url")
+    assert url.isVisible() and url.text() == "http://192.168.1.20:3129/"
+    assert "Send every developer this page" in wizard.findChild(QLabel, "setup_page_text").text()
+    wizard.findChild(QPushButton, "copy_setup_url").click()
+    assert QGuiApplication.clipboard().text() == "http://192.168.1.20:3129/"
+    assert not wizard.findChild(QLabel, "credential_url_alice").wordWrap()  # never broken inside a password
+    assert not url.wordWrap()
+
+
+def test_the_setup_page_line_says_when_it_is_off_or_local(make_wizard):
+    wizard = make_wizard(Settings(proxy=ProxySettings(setup_page=False)))
+    go_to(wizard, "page_credentials")
+    assert not wizard.findChild(QLabel, "setup_page_url").isVisible()
+    assert "turned off in Settings" in wizard.findChild(QLabel, "setup_page_text").text()
+    local = make_wizard()
+    go_to(local, "page_credentials")
+    assert "only this computer can open it" in local.findChild(QLabel, "setup_page_text").text()
+
+
+def test_finish_says_which_window_opens_next(make_wizard, qtbot):
+    wizard = make_wizard()
+    go_to(wizard, "page_credentials")
+    assert finish(wizard, qtbot).then_open == "team"
+    other = make_wizard()
+    go_to(other, "page_credentials")
+    combo = other.findChild(QComboBox, "then_open")
+    combo.setCurrentIndex(combo.findData("ca_guide"))
+    assert finish(other, qtbot).then_open == "ca_guide"
+
+
+def test_a_taken_port_blocks_next_and_a_taken_setup_port_is_said(make_wizard, ports):
+    ports.taken = {8080}
+    wizard = make_wizard()
+    page = go_to(wizard, "page_network")
+    problem = wizard.findChild(QLabel, "network_problem")
+    assert not page.isComplete()
+    assert problem.text() == "Port 8080 is already in use by another program on this computer."
+    wizard.findChild(QSpinBox, "listen_port").setValue(8079)  # its setup page would be on 8080
+    assert page.isComplete() and not problem.isVisible()
+    note = wizard.findChild(QLabel, "port_note")
+    assert note.isVisible() and "uses port 8080, which is taken" in note.text()
+    wizard.findChild(QSpinBox, "listen_port").setValue(9000)
+    assert not note.isVisible()
+
+
+def test_the_real_port_check_finds_a_listening_program(make_wizard):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        wizard = make_wizard(Settings(proxy=ProxySettings(listen_host="127.0.0.1", listen_port=port)),
+                             bind_check=bind_problem)
+        page = go_to(wizard, "page_network")
+        assert not page.isComplete()
+        assert f"Port {port} is already in use" in wizard.findChild(QLabel, "network_problem").text()
+    page.validatePage()  # checked again on Next: now it is free
+    assert page.isComplete()
+    assert bind_problem("192.0.2.1", port) == "192.0.2.1 is not an address of this computer."
+
+
+def test_the_firewall_note_names_both_ports_with_this_systems_command(make_wizard):
+    wizard = make_wizard()
+    go_to(wizard, "page_network")
+    note, command = wizard.findChild(QLabel, "firewall_note"), wizard.findChild(QPlainTextEdit, "firewall_command")
+    assert not note.isVisible()  # loopback: no firewall in the way
+    combo = wizard.findChild(QComboBox, "listen_host")
+    combo.setCurrentIndex(combo.findData("192.168.1.20"))
+    assert note.isVisible() and "8080, 8081" in note.text()
+    expected = {"Linux": "sudo ufw allow 8080/tcp; sudo ufw allow 8081/tcp", "Windows": "-LocalPort 8080,8081",
+                "Darwin": "socketfilterfw --unblockapp"}[platform.system()]
+    assert expected in command.toPlainText() and command.isVisible()
+    assert command.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
 
 
 def test_result_value_reads_the_pages_now(make_wizard):
@@ -418,3 +511,21 @@ def test_result_value_reads_the_pages_now(make_wizard):
     before = wizard.result_value()
     wizard.findChild(QSpinBox, "listen_port").setValue(1)
     assert wizard.result_value() == replace(before, listen_port=1)
+
+
+def test_screenshots_of_the_network_and_last_pages(make_wizard, tmp_path):
+    """The pages as a lead sees them (`COPILOT_INSIGHT_SCREENSHOTS=DIR` keeps the PNGs)."""
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("COPILOT_INSIGHT_SCREENSHOTS") or tmp_path)
+    wizard = make_wizard()
+    wizard.resize(720, 560)
+    go_to(wizard, "page_network")
+    combo = wizard.findChild(QComboBox, "listen_host")
+    combo.setCurrentIndex(combo.findData("192.168.1.20"))
+    assert wizard.grab().save(str(folder / "wizard-network.png"))
+    to_credentials(wizard, ["alice", "bob.smith"])
+    assert wizard.grab().save(str(folder / "wizard-last-page.png"))
+    wizard.findChild(QCheckBox, "show_passwords").setChecked(True)
+    assert wizard.grab().save(str(folder / "wizard-last-page-passwords.png"))

@@ -163,9 +163,10 @@ def _download_item(ctx: GuideContext, fmt: CaFormat, recommended: bool) -> str:
 def _notice(page: SetupPage) -> str:
     sentences = visibility_notice(page.recording_level, page.content_retention_days)
     items = "\n".join(f"<li>{_text(sentence)}</li>" for sentence in sentences)
-    level = _text(page.recording_level)
+    headline = ("Only usage is recorded: never your code, prompts or Copilot's answers."
+                if page.recording_level == "metadata" else "Prompts and answers are recorded.")
     return ('<section class="box notice" id="visibility">\n<h2>What your team lead can see</h2>\n'
-            f"<p>Recording level: <strong>{level}</strong>.</p>\n"
+            f"<p><strong>{_text(headline)}</strong></p>\n"
             + (f"<ul>\n{items}\n</ul>\n" if items else "")
             + "</section>")
 

@@ -1,32 +1,56 @@
 """What a developer pastes into their tools to use the proxy: URL, IDE settings, environment variables.
 
-Pure text builders shared by the team dialog, the first-run wizard and the command line. Each takes
-a `ProxyAccess` (where the proxy is reachable, who connects, where the CA certificate is) and
-returns text; nothing here reads files, the network or the secret.
+Pure text builders shared by the team dialog, the first-run wizard and the command line
+(`users snippet`). Each takes a `ProxyAccess` (where the proxy is reachable, who connects, where
+their machine gets the CA certificate) and returns text; nothing here reads files, the network or
+the secret. Every snippet works on the *developer's* computer: the shell and PowerShell snippets
+download the CA certificate from the setup page into the developer's own home folder
+(`~/.copilot-insight/ca.pem`), check its SHA-256 fingerprint, and only then set the variables.
+`CLIENTS` is the one list of snippet kinds: the dialog's copy buttons and the command's
+`--client` choices both come from it.
 """
 
 import ipaddress
 import json
-from collections.abc import Iterable
+import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import PurePath
 
+from desktop_app.core.guide.model import CA_FILE_STEM, url_host
 from desktop_app.core.team.credentials import proxy_url
+from desktop_app.core.team.settings import ProxySettings
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - recognised, not bound
 LOOPBACK_NAMES = frozenset({"localhost"})
+LOOPBACK = "127.0.0.1"
 PASSWORD_MASK = "••••••"  # noqa: S105 - what is shown instead of a password
+DEVELOPER_CA_FOLDER = ".copilot-insight"  # in the developer's home folder
+DEVELOPER_CA_FILE = "ca.pem"
+CA_DOWNLOAD_PATH = f"/ca/{CA_FILE_STEM}.pem"  # the setup page's PEM download (see `setup_page`)
+
+
+@dataclass(frozen=True)
+class DeveloperCa:
+    """How a developer's computer gets the CA certificate and checks it is the right one."""
+
+    fingerprint: str  # SHA-256, upper-case hex pairs joined by colons, as `openssl x509 -fingerprint` prints it
+    setup_url: str | None  # the setup page ("http://192.0.2.2:8081/"); None when it is turned off
+
+    @property
+    def download_url(self) -> str | None:
+        """The PEM certificate's address on the setup page, or None when there is no setup page."""
+        return None if self.setup_url is None else urllib.parse.urljoin(self.setup_url, CA_DOWNLOAD_PATH)
 
 
 @dataclass(frozen=True)
 class ProxyAccess:
-    """One developer's way in: the reachable host, the port, their credentials and the CA file."""
+    """One developer's way in: the reachable host, the port, their credentials and their CA download."""
 
     host: str
     port: int
     name: str
     password: str
-    ca_file: PurePath
+    ca: DeveloperCa | None = None  # needed by the snippets that set up the CA file; None where unknown
 
     @property
     def url(self) -> str:
@@ -40,6 +64,18 @@ class ProxyAccess:
         return f"{user.rpartition(':')[0]}:{PASSWORD_MASK}@{host}"
 
 
+def developer_access(proxy: ProxySettings, host: str, name: str, password: str,
+                     fingerprint: str | None) -> ProxyAccess:
+    """`name`'s way into the proxy `proxy` describes, reached at `host`; no CA download without `fingerprint`."""
+    ca = None if fingerprint is None else DeveloperCa(fingerprint, configured_setup_url(proxy, host))
+    return ProxyAccess(host, proxy.listen_port, name, password, ca)
+
+
+def configured_setup_url(proxy: ProxySettings, host: str) -> str | None:
+    """The setup page `proxy` serves, on `host`; None when the settings turn it off."""
+    return setup_page_url(host, proxy.effective_setup_port) if proxy.setup_page else None
+
+
 def _is_loopback(host: str) -> bool:
     if host in LOOPBACK_NAMES:
         return True
@@ -47,6 +83,13 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _lan_candidates(lan_addresses: Iterable[str]) -> list[str]:
+    """Non-loopback addresses, the private IPv4 ones first (where a team's computers usually meet)."""
+    candidates = [a for a in lan_addresses if not _is_loopback(a)]
+    private = [a for a in candidates if ipaddress.ip_address(a).is_private and ":" not in a]
+    return private + [a for a in candidates if a not in private]
 
 
 def advertised_host(listen_host: str, lan_addresses: Iterable[str], host_name: str) -> str:
@@ -57,14 +100,22 @@ def advertised_host(listen_host: str, lan_addresses: Iterable[str], host_name: s
     """
     if listen_host not in ALL_INTERFACES:
         return listen_host
-    candidates = [a for a in lan_addresses if not _is_loopback(a)]
-    private = [a for a in candidates if ipaddress.ip_address(a).is_private and ":" not in a]
-    return (private or candidates or [host_name])[0]
+    return (_lan_candidates(lan_addresses) or [host_name])[0]
+
+
+def proposed_listen_host(lan_addresses: Iterable[str]) -> str:
+    """What a new installation proposes to listen on: the LAN address developers can reach, else loopback."""
+    return (_lan_candidates(lan_addresses) or [LOOPBACK])[0]
 
 
 def listens_only_locally(listen_host: str) -> bool:
     """Whether only this computer can reach a proxy listening on `listen_host`."""
     return _is_loopback(listen_host)
+
+
+def setup_page_url(host: str, port: int) -> str:
+    """The setup page's address on `host` (`http://host:port/`, IPv6 in brackets)."""
+    return f"http://{url_host(host)}:{port}/"
 
 
 def vscode_settings(access: ProxyAccess) -> str:
@@ -101,24 +152,106 @@ def jetbrains_text(access: ProxyAccess) -> str:
     return "\n".join(f"{label}: {value}" for label, value in jetbrains_fields(access))
 
 
-def cli_environment(access: ProxyAccess) -> dict[str, str]:
-    """The environment variables that send CLIs and Node-based tools through the proxy."""
-    return {
-        "HTTPS_PROXY": access.url,
-        "HTTP_PROXY": access.url,
-        "NODE_EXTRA_CA_CERTS": str(access.ca_file),
-    }
+def proxy_environment(access: ProxyAccess) -> dict[str, str]:
+    """The variables that send CLIs and Node-based tools through the proxy (besides the CA file)."""
+    return {"HTTPS_PROXY": access.url, "HTTP_PROXY": access.url}
+
+
+def _required_ca(access: ProxyAccess) -> DeveloperCa:
+    if access.ca is None:
+        raise ValueError("this snippet needs the CA certificate's fingerprint")
+    return access.ca
 
 
 def _posix_quote(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
+def _powershell_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+_SHELL_REFUSAL = ("  echo \"Copilot Insight: $ci_ca is not your team's CA certificate (its fingerprint: "
+                  "${ci_fp:-unreadable; openssl is needed to read it}). Nothing was set; ask your team lead.\" >&2")
+_POWERSHELL_FINGERPRINT = (
+    "try { $ciCert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $ciCa; "
+    "$ciFp = [BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash("
+    "$ciCert.RawData)) -replace '-', ':' } catch { $ciFp = 'unreadable' }")
+_POWERSHELL_REFUSAL = ("  Write-Warning \"Copilot Insight: $ciCa is not your team's CA certificate (its fingerprint: "
+                       "$ciFp). Nothing was set; ask your team lead.\"")
+
+
 def shell_exports(access: ProxyAccess) -> str:
-    """`export NAME='value'` lines for bash, zsh and other POSIX shells."""
-    return "\n".join(f"export {name}={_posix_quote(value)}" for name, value in cli_environment(access).items())
+    """A paste-in block for bash, zsh and other POSIX shells.
+
+    It downloads the CA certificate into `~/.copilot-insight/ca.pem` (past any proxy already set),
+    compares its fingerprint with the one written here, and sets `HTTPS_PROXY`, `HTTP_PROXY` and
+    `NODE_EXTRA_CA_CERTS` only when they match; it never exits the developer's shell.
+    """
+    ca = _required_ca(access)
+    folder = f'"$HOME/{DEVELOPER_CA_FOLDER}"'
+    lines = [f"# Copilot Insight: the proxy for {access.name}. Paste into bash or zsh (this shell only).",
+             f'ci_ca="$HOME/{DEVELOPER_CA_FOLDER}/{DEVELOPER_CA_FILE}"']
+    if ca.download_url is None:
+        lines.append(f"# Save the CA certificate from your team lead ({CA_FILE_STEM}.pem) as $ci_ca first.")
+        lines.append(f"mkdir -p {folder}")
+    else:
+        lines.append(f"mkdir -p {folder} && curl -fsS --noproxy '*' -o \"$ci_ca\" {_posix_quote(ca.download_url)}")
+    lines += [
+        'ci_fp=$(openssl x509 -in "$ci_ca" -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2)',
+        f'if [ "$ci_fp" = {_posix_quote(ca.fingerprint)} ]; then',
+        *(f"  export {name}={_posix_quote(value)}" for name, value in proxy_environment(access).items()),
+        '  export NODE_EXTRA_CA_CERTS="$ci_ca"',
+        "  echo 'Copilot Insight: proxy set for this shell.'",
+        "else",
+        _SHELL_REFUSAL,
+        "fi",
+        "unset ci_ca ci_fp",
+    ]
+    return "\n".join(lines)
 
 
 def powershell_exports(access: ProxyAccess) -> str:
-    """`$env:NAME = 'value'` lines for PowerShell."""
-    return "\n".join(f"$env:{name} = '{value.replace("'", "''")}'" for name, value in cli_environment(access).items())
+    """The same block as `shell_exports`, for Windows PowerShell 5.1 and PowerShell 7 on any system."""
+    ca = _required_ca(access)
+    lines = [f"# Copilot Insight: the proxy for {access.name}. Paste into PowerShell (this window only).",
+             f"$ciCa = Join-Path (Join-Path $HOME '{DEVELOPER_CA_FOLDER}') '{DEVELOPER_CA_FILE}'",
+             "New-Item -ItemType Directory -Force -Path (Split-Path $ciCa) | Out-Null"]
+    if ca.download_url is None:
+        lines.append(f"# Save the CA certificate from your team lead ({CA_FILE_STEM}.pem) as $ciCa first.")
+    else:
+        lines.append("try { $ciWeb = New-Object System.Net.WebClient; $ciWeb.Proxy = $null; "
+                     f"$ciWeb.DownloadFile({_powershell_quote(ca.download_url)}, $ciCa) }} "
+                     "catch { Write-Warning \"Copilot Insight: the download failed: $($_.Exception.Message)\" }")
+    lines += [
+        _POWERSHELL_FINGERPRINT,
+        f"if ($ciFp -eq {_powershell_quote(ca.fingerprint)}) {{",
+        *(f"  $env:{name} = {_powershell_quote(value)}" for name, value in proxy_environment(access).items()),
+        "  $env:NODE_EXTRA_CA_CERTS = $ciCa",
+        "  Write-Host 'Copilot Insight: proxy set for this PowerShell window.'",
+        "} else {",
+        _POWERSHELL_REFUSAL,
+        "}",
+        "Remove-Variable ciCa, ciFp, ciCert, ciWeb -ErrorAction SilentlyContinue",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SnippetClient:
+    """One kind of snippet: the team dialog's copy button and `users snippet --client` share it."""
+
+    button: str  # the copy button's text
+    what: str  # what the dialog says was copied ("Copied the shell variables for alice.")
+    build: Callable[[ProxyAccess], str]
+    needs_ca: bool = False  # whether `build` needs `ProxyAccess.ca`
+
+
+CLIENTS: dict[str, SnippetClient] = {
+    "shell": SnippetClient("Shell variables", "the shell variables", shell_exports, needs_ca=True),
+    "powershell": SnippetClient("PowerShell variables", "the PowerShell variables", powershell_exports,
+                                needs_ca=True),
+    "vscode": SnippetClient("VS Code settings", "the VS Code settings", vscode_settings),
+    "jetbrains": SnippetClient("JetBrains settings", "the JetBrains proxy settings", jetbrains_text),
+}
+"""Client name (`users snippet --client NAME`) → its snippet; a new client is one more entry."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from desktop_app.core.store.queries import DailyUsage
+from desktop_app.core.store.queries import SHOWN_SOURCE_TEXT, DailyUsage
 
 ValueKind = Literal["text", "count", "ratio", "credits", "millis", "counts"]
 Value = str | int | float | None
@@ -35,6 +35,13 @@ class DailyColumn:
             return raw
         raise TypeError(f"{self.key} is not a report value")
 
+    def readable(self, row: DailyUsage) -> Value:
+        """`value` as people read it (workbook, HTML, PDF): coded text in words; the CSV keeps the code."""
+        value = self.value(row)
+        if self.key == "shown_source" and isinstance(value, str):
+            return SHOWN_SOURCE_TEXT.get(value, value)
+        return value
+
 
 def counts_json(counts: Mapping[str, int]) -> str:
     """A breakdown as compact JSON with sorted keys (one cell, machine-readable)."""
@@ -48,14 +55,14 @@ _SPEC: Final[tuple[tuple[str, str, ValueKind], ...]] = (
     ("completions_requested", "Completions", "count"),
     ("completions_returned", "Suggestions", "count"),
     ("completions_shown", "Shown", "count"),
-    ("shown_source", "Shown from", "text"),
+    ("shown_source", "Shown counted from", "text"),
     ("completions_accepted", "Accepted", "count"),
     ("acceptance_rate", "Acceptance rate", "ratio"),
     ("lines_suggested", "Lines suggested", "count"),
     ("lines_accepted", "Lines accepted", "count"),
     ("chat_acceptances", "Chat code used", "count"),
-    ("nes_shown", "NES shown", "count"),
-    ("nes_accepted", "NES accepted", "count"),
+    ("nes_shown", "Next edit suggestions shown", "count"),
+    ("nes_accepted", "Next edit suggestions accepted", "count"),
     ("user_interactions", "Interactions", "count"),
     ("agent_requests", "Agent requests", "count"),
     ("model_calls", "Model calls", "count"),

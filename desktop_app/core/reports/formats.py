@@ -25,7 +25,7 @@ FORMAT_INFO: Final[dict[ReportFormat, FormatInfo]] = {
     "pdf": FormatInfo("PDF document (.pdf)", ".pdf", carries_prompts=True),
     "html": FormatInfo("Web page (.html)", ".html", carries_prompts=True),
     "csv": FormatInfo("CSV, one row per developer per day (.csv)", ".csv", carries_prompts=False),
-    "json": FormatInfo("JSON, the seed script's daily metrics (.json)", ".json", carries_prompts=False),
+    "json": FormatInfo("JSON, the daily layout of copilot-proxy-insight (.json)", ".json", carries_prompts=False),
     "github-ndjson": FormatInfo("NDJSON, GitHub's users-1-day report fields (.ndjson)", ".ndjson",
                                 carries_prompts=False),
 }

@@ -20,9 +20,9 @@ from desktop_app.core.reports.prompts import MAX_PROMPTS, PromptEntry
 from desktop_app.core.reports.svg_charts import breakdown_chart_svg, daily_chart_svg
 from desktop_app.core.store.dashboard import Breakdown, Summary
 from desktop_app.core.store.queries import DailyUsage
+from desktop_app.core.team.settings import recording_text
 
 REPORT_TITLE: Final = "Copilot usage report"
-RECORDING_LEVELS: Final = {"metadata": "usage only", "content": "usage, prompts and answers"}
 NUMERIC_KINDS: Final[frozenset[ValueKind]] = frozenset({"count", "ratio", "credits", "millis"})
 DEVELOPER_HEADINGS: Final = ("Developer", "Active days", "Requests", "Completions shown", "Accepted",
                              "Acceptance rate", "Interactions", "Agent requests", "Tokens", "AI credits", "Errors")
@@ -66,11 +66,6 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; borde
 
 
 # --- what both documents say ---------------------------------------------------------------------
-
-def recording_text(level: str) -> str:
-    """'usage only' or 'usage, prompts and answers' (an unknown level as it is)."""
-    return RECORDING_LEVELS.get(level, level or "unknown")
-
 
 def moment_text(moment: datetime) -> str:
     """'2026-12-04 18:59 CET' (the offset when the zone has no abbreviation)."""
@@ -134,7 +129,7 @@ def counts_text(compact_json: str) -> str:
 
 def daily_cell(column: DailyColumn, row: DailyUsage) -> str:
     """The text of `column` in the daily table for `row`."""
-    value = column.value(row)
+    value = column.readable(row)
     if column.kind == "counts":
         return counts_text(str(value or ""))
     return format_value(value, column.kind)

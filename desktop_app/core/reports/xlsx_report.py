@@ -26,6 +26,7 @@ from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS
 from desktop_app.core.store.dashboard import Breakdown, Summary
+from desktop_app.core.team.settings import recording_text
 
 MAX_CELL_CHARS: Final = 32_767
 """The most characters (UTF-16 code units) an Excel cell holds."""
@@ -49,7 +50,6 @@ _DATE_FORMAT: Final = "yyyy-mm-dd"
 _BOLD: Final = Font(bold=True)
 _TITLE: Final = Font(bold=True, size=14)
 _WRAP: Final = Alignment(wrap_text=True, vertical="top")
-_LEVELS: Final = {"metadata": "usage only", "content": "usage, prompts and answers"}
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _about_lines(data: ReportData) -> list[tuple[str, str]]:
     lines = [
         ("Period", data.period_text),
         ("Time zone", data.time_zone or "(not recorded)"),
-        ("Recording level", _LEVELS.get(data.recording_level, data.recording_level)),
+        ("Recording level", recording_text(data.recording_level)),
         ("Generated at", data.generated_at.isoformat(sep=" ", timespec="seconds")),
         ("Names pseudonymized", "yes" if data.options.pseudonymize else "no"),
     ]
@@ -249,7 +249,7 @@ def write_daily(ws: Worksheet, data: ReportData, progress: Progress) -> None:
         if r % ROWS_PER_STEP == 0:
             progress.step(0.1 + 0.5 * r / (len(data.rows) + 1), "Writing the Daily sheet")
         for c, column in enumerate(DAILY_COLUMNS, start=1):
-            value = column.value(usage)
+            value = column.readable(usage)
             if column.key == "day":
                 put_date(ws, r, c, usage.day)
             elif isinstance(value, str):

@@ -22,6 +22,8 @@ from desktop_app.core.store.schema import META_TIME_ZONE
 NANO_AIU_PER_CREDIT = 1e9
 SHOWN_FROM_TELEMETRY = "telemetry"
 SHOWN_FROM_PROXY = "proxy"
+SHOWN_SOURCE_TEXT = {SHOWN_FROM_TELEMETRY: "editor telemetry", SHOWN_FROM_PROXY: "proxy responses"}
+"""How `shown_source` reads for people, under the heading "Shown counted from"."""
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,15 @@
 
 Every developer password is derived from this secret (see `credentials`), so it is the one thing
 that must stay private. It lives in the OS keyring under service `copilot-insight`, entry
-`credential-secret`. Headless servers without a keyring may opt in to a secret file that only
-its owner can read; there is never a silent plaintext fallback.
+`credential-secret`. Without a working keyring the lead may opt in to a secret file that only its
+owner can read: `--secret-file PATH`, or the file `credential-secret` in the data folder, which the
+tray application offers to create when no keyring works. Once that file exists it *is* the choice:
+every command on that data folder uses it. There is never a silent plaintext fallback.
+
+The file's format (also for one made by hand): one line holding the 32 random bytes, written as
+base64 (44 characters, standard or URL-safe alphabet, e.g. `openssl rand -base64 32`) or as 64 hex
+digits (`openssl rand -hex 32`); surrounding white space is ignored. The file must be private to
+its owner (mode 0600 on POSIX).
 """
 
 import base64
@@ -26,6 +33,11 @@ KEYRING_SERVICE = "copilot-insight"
 KEYRING_ENTRY = "credential-secret"
 SECRET_FILE_ENV = "COPILOT_INSIGHT_SECRET_FILE"  # noqa: S105 - a variable name
 SECRET_BYTES = 32
+DATA_FOLDER_SECRET = "credential-secret"  # noqa: S105 - a file name; the file the no-keyring choice creates in the data folder
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+SECRET_FORMAT = (f"It must hold one line: {SECRET_BYTES} random bytes written as base64 (44 characters, e.g. from "
+                 f"`openssl rand -base64 {SECRET_BYTES}`) or as {SECRET_BYTES * 2} hex digits (`openssl rand -hex "
+                 f"{SECRET_BYTES}`).")
 
 NO_KEYRING_HELP = (
     "Copilot Insight keeps the secret that all developer passwords derive from in the system "
@@ -36,7 +48,8 @@ NO_KEYRING_HELP = (
     "  - on a headless server, run inside a Secret Service session (e.g. gnome-keyring under "
     "dbus-run-session);\n"
     "  - or opt in to a secret file readable only by you: --secret-file PATH "
-    f"(or {SECRET_FILE_ENV}=PATH). Anyone who can read that file can compute every password."
+    f"(or {SECRET_FILE_ENV}=PATH), or start the tray application once and choose to keep the secret in the "
+    "data folder (every command then uses that file). Anyone who can read that file can compute every password."
 )
 
 
@@ -59,13 +72,34 @@ def _encode(secret: bytes) -> str:
 
 
 def _decode(text: str, where: str) -> bytes:
+    """The secret written in `text` (base64 or hex); an error that says what is wrong and what is expected."""
+    value = text.strip()
+    damaged = f"The secret in {where} cannot be used:"
+    if not value:
+        raise SecretStoreError(f"{damaged} it is empty. {SECRET_FORMAT}")
+    if set(value) <= _HEX_DIGITS and len(value) != SECRET_BYTES * 4 // 3 + 1:  # hex (44 would be base64)
+        if len(value) == SECRET_BYTES * 2:
+            return bytes.fromhex(value)
+        raise SecretStoreError(f"{damaged} it holds {len(value)} hex digits, not {SECRET_BYTES * 2}. {SECRET_FORMAT}")
     try:
-        secret = base64.urlsafe_b64decode(text.strip().encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-        raise SecretStoreError(f"The secret in {where} is damaged and cannot be read.", repr(exc)) from exc
+        secret = base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        odd = next((c for c in value if not (c.isascii() and (c.isalnum() or c in "+/-_="))), None)
+        what = f"the character {odd!r} is neither base64 nor hex" if odd else "its base64 is incomplete"
+        raise SecretStoreError(f"{damaged} {what}. {SECRET_FORMAT}", repr(exc)) from exc
     if len(secret) != SECRET_BYTES:
-        raise SecretStoreError(f"The secret in {where} is damaged (wrong length).")
+        raise SecretStoreError(f"{damaged} it holds {len(secret)} bytes ({len(value)} characters), not "
+                               f"{SECRET_BYTES}. {SECRET_FORMAT}")
     return secret
+
+
+class NoKeyringError(SecretStoreError):
+    """No working OS keyring: the tray application offers the secret file in the data folder instead."""
+
+    def __init__(self, reason: str, details: str = "") -> None:
+        """Explain the options; `reason` is the keyring library's own first line."""
+        super().__init__(NO_KEYRING_HELP.format(reason=reason), details)
+        self.reason = reason
 
 
 class KeyringSecretStore:
@@ -92,9 +126,9 @@ class KeyringSecretStore:
             raise _no_keyring(RuntimeError(f"{type(keyring.get_keyring()).__name__} does not keep secrets"))
 
 
-def _no_keyring(exc: BaseException) -> SecretStoreError:
+def _no_keyring(exc: BaseException) -> NoKeyringError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return SecretStoreError(NO_KEYRING_HELP.format(reason=reason), repr(exc))
+    return NoKeyringError(reason, repr(exc))
 
 
 class FileSecretStore:
@@ -114,9 +148,13 @@ class FileSecretStore:
                 f"The secret file {self.path} can be read by other users, so it is not used. "
                 f"Make it private with: chmod 600 '{self.path}'")
         try:
-            return _decode(self.path.read_text(encoding="ascii"), self.description)
+            text = self.path.read_bytes().decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise SecretStoreError(f"The secret in {self.description} cannot be used: it is not plain text. "
+                                   f"{SECRET_FORMAT}", repr(exc)) from exc
         except OSError as exc:
             raise SecretStoreError(f"Cannot read the secret file {self.path}: {exc.strerror}.") from exc
+        return _decode(text, self.description)
 
     def save(self, secret: bytes) -> None:
         """Write the secret atomically with mode 0600."""
@@ -126,12 +164,20 @@ class FileSecretStore:
             raise SecretStoreError(f"Cannot write the secret file {self.path}: {exc.strerror}.") from exc
 
 
-def open_secret_store(secret_file: Path | None) -> SecretStore:
-    """Return the file store when the user opted in to one, else the keyring store."""
+def data_folder_secret(data_dir: Path) -> Path:
+    """Where the no-keyring choice keeps the secret: `credential-secret` in the data folder."""
+    return data_dir / DATA_FOLDER_SECRET
+
+
+def open_secret_store(secret_file: Path | None, data_dir: Path | None = None) -> SecretStore:
+    """Return the file store the user opted in to (`secret_file`, else one in `data_dir`), else the keyring store."""
     if secret_file is not None:
         # Every command would say it: `serve` and the tray say it once, where the proxy starts.
         logger.debug("Using the secret file %s instead of the system keyring (explicit opt-in).", secret_file)
         return FileSecretStore(secret_file)
+    if data_dir is not None and (chosen := data_folder_secret(data_dir)).exists():
+        logger.debug("Using the secret file %s, chosen when no system keyring worked.", chosen)
+        return FileSecretStore(chosen)
     return KeyringSecretStore()
 
 
@@ -178,6 +224,17 @@ class CachedSecret:
     def loaded(self) -> bool:
         """Whether the secret has been read (so calling this object is instant)."""
         return self._secret is not None
+
+    def keep_in_file(self, path: Path) -> bytes:
+        """From now on keep the secret in the private file `path` (the no-keyring choice); return it.
+
+        An existing file at `path` is used as it is; otherwise a new secret is created there.
+        """
+        with self._lock:
+            store = FileSecretStore(path)
+            self._secret = load_or_create_secret(store)
+            self._store = store
+            return self._secret
 
     def rotate(self) -> bytes:
         """Replace the stored secret with a new one and return it (every password changes)."""

@@ -22,6 +22,13 @@ from desktop_app.core.upstream_proxy import parse_upstream_proxy
 SCHEMA_VERSION = 4
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
+RECORDING_TEXT: dict[str, str] = {"metadata": "usage only", "content": "usage, prompts and answers"}
+"""What is recorded at each level, in words a lead knows ("recording: usage only")."""
+
+
+def recording_text(level: str) -> str:
+    """'usage only' or 'usage, prompts and answers' (an unknown level as it is)."""
+    return RECORDING_TEXT.get(level, level or "unknown")
 DEVELOPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HOST_NAME = re.compile(r"(\*\.)?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}")
 DEFAULT_PORT = 8080

@@ -41,13 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.guide.snippets import (
-    ProxyAccess,
-    jetbrains_text,
-    powershell_exports,
-    shell_exports,
-    vscode_settings,
-)
+from desktop_app.core.guide.snippets import CLIENTS, ProxyAccess
 from desktop_app.core.team import diagnostics
 from desktop_app.core.team.settings import validate_developer_name
 from desktop_app.ui.widgets import named
@@ -256,15 +250,12 @@ class TeamDialog(QDialog):
         layout.addLayout(actions)
         return layout
 
-    def _copy_actions(self) -> list[tuple[str, str, str, Snippet]]:
-        """(objectName, button text, what the status line says was copied, text builder) per copy button."""
+    def _copy_actions(self) -> list[tuple[str, str, str, Snippet, bool]]:
+        """(objectName, button text, what the status line says was copied, text builder, needs the CA)."""
         return [
-            ("copy_proxy_url", self.tr("Proxy URL"), self.tr("the proxy URL"), lambda access: access.url),
-            ("copy_vscode", self.tr("VS Code settings"), self.tr("the VS Code settings"), vscode_settings),
-            ("copy_jetbrains", self.tr("JetBrains settings"), self.tr("the JetBrains proxy settings"), jetbrains_text),
-            ("copy_env_shell", self.tr("Shell variables"), self.tr("the shell variables"), shell_exports),
-            ("copy_env_powershell", self.tr("PowerShell variables"), self.tr("the PowerShell variables"),
-             powershell_exports),
+            ("copy_proxy_url", self.tr("Proxy URL"), self.tr("the proxy URL"), lambda access: access.url, False),
+            *((f"copy_{key}", self.tr(client.button), self.tr(client.what), client.build, client.needs_ca)
+              for key, client in CLIENTS.items()),
         ]
 
     def _build_details(self) -> QGroupBox:
@@ -276,20 +267,28 @@ class TeamDialog(QDialog):
         self.show_password.toggled.connect(self._on_show_password)
         copies = QGridLayout()
         self.copy_buttons: list[QPushButton] = []
-        for i, (name, text, what, snippet) in enumerate(self._copy_actions()):
+        self._needs_ca: list[QPushButton] = []
+        for i, (name, text, what, snippet, needs_ca) in enumerate(self._copy_actions()):
             button = _button(text, name, self._copier(what, snippet))
             button.setToolTip(self.tr("Copy {what} (with the password)").format(what=what))
             copies.addWidget(button, i // 2, i % 2)
             self.copy_buttons.append(button)
+            if needs_ca:
+                self._needs_ca.append(button)
         self.copy_status = _label("copy_status")
+        self.local_only = _label("local_only_warning")
+        self.local_only.setVisible(False)
         self.connection_details = _label("connection_details")
         self.connection_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         help_text = _label("team_help", self.tr(
             "To give a developer access: select them, copy the settings for their tools and send them "
-            "privately; the password is part of the proxy URL. They also install the CA certificate, as "
-            "the CA guide explains. A disabled developer or a new password locks the old one out at once."))
+            "privately; the password is part of the proxy URL. The shell and PowerShell variables fetch the "
+            "CA certificate from the setup page and check it before they set anything; for VS Code and "
+            "JetBrains IDEs the developer trusts the CA certificate as the setup page explains. A disabled "
+            "developer or a new password locks the old one out at once."))
         layout = QVBoxLayout(box)
         layout.addWidget(self.summary)
+        layout.addWidget(self.local_only)
         layout.addWidget(self.url)
         layout.addWidget(self.show_password)
         layout.addLayout(copies)
@@ -315,6 +314,14 @@ class TeamDialog(QDialog):
         """Say above the table that the proxy cannot reach Copilot (for everyone), or hide the note ('')."""
         self.upstream_banner.setVisible(bool(text))
         self.upstream_banner.setText(text)
+
+    def set_local_only(self, listen_host: str | None) -> None:
+        """Warn that these settings work only on this computer (the proxy listens on `listen_host`), or not."""
+        self.local_only.setVisible(listen_host is not None)
+        self.local_only.setText(self.tr(
+            "The proxy listens on {host}: only this computer can use these settings. For developers on other "
+            "computers, choose this computer's network address in Settings.").format(host=listen_host)
+            if listen_host is not None else "")
 
     def set_unknown_names(self, lines: Sequence[str]) -> None:
         """Show attempts with names that are not developers here (one sentence each), or hide the note."""
@@ -359,6 +366,8 @@ class TeamDialog(QDialog):
         self.toggle_button.setText(self.tr("Enable") if row is not None and not row.enabled else self.tr("Disable"))
         for widget in (*self.copy_buttons, self.show_password):
             widget.setEnabled(self._access is not None)
+        for button in self._needs_ca:  # until the CA's fingerprint is known
+            button.setEnabled(self._access is not None and self._access.ca is not None)
         self.summary.setText(self._summary(row))
         self.connection_details.setText(self._connection_text(row))
         self._show_url()

@@ -2,14 +2,18 @@
 
 `FirstRunWizard` only collects answers; it saves nothing and starts nothing. When the lead clicks
 Finish it emits `completed` with a `WizardResult`, and the application applies it (settings, team,
-proxy). Cancel emits nothing. Passwords come from a `PasswordSource` the caller provides, so this
-module never touches the secret store.
+proxy) and opens the window the lead chose to continue in. Cancel emits nothing. Passwords come from
+a `PasswordSource` the caller provides, so this module never touches the secret store. The network
+page proposes the LAN address (loopback is a deliberate, clearly worded choice), tests that the
+port is free, and says what the firewall must allow; the last page shows the setup page's address
+to send developers.
 """
 
+import platform
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import override
+from typing import Literal, override
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -33,13 +38,25 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, listens_only_locally
-from desktop_app.core.team.settings import RecordingLevel, Settings, validate_developer_name, validate_listen_host
+from desktop_app.core.guide.firewall import firewall_advice
+from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, listens_only_locally, setup_page_url
+from desktop_app.core.netinfo import bind_problem
+from desktop_app.core.team.settings import (
+    RecordingLevel,
+    Settings,
+    setup_port_for,
+    validate_developer_name,
+    validate_listen_host,
+)
 from desktop_app.ui.widgets import named
 
 PasswordSource = Callable[[str], str | None]
 """Developer name -> the password that name will get (generation 0), or None if the secret is unavailable."""
 
+BindCheck = Callable[[str, int], str | None]
+"""(host, port) -> why the proxy could not listen there now, or None (`netinfo.bind_problem`)."""
+
+NextWindow = Literal["team", "ca_guide"]
 
 
 @dataclass(frozen=True)
@@ -51,12 +68,20 @@ class WizardResult:
     recording_level: RecordingLevel
     developers: tuple[str, ...]
     start_proxy: bool
+    then_open: NextWindow = "team"  # the window Finish opens
 
 
 
-def _label(text: str, name: str) -> QLabel:
-    label = named(QLabel(text, wordWrap=True), name)
+def _label(text: str, name: str, *, wrap: bool = True) -> QLabel:
+    label = named(QLabel(text, wordWrap=wrap), name)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _code(text: str, name: str) -> QLabel:
+    """Text to copy (a command, a URL with a password): monospace, never wrapped mid-string."""
+    label = _label(text, name, wrap=False)
+    label.setStyleSheet("font-family: monospace;")
     return label
 
 
@@ -82,43 +107,53 @@ class _WelcomePage(QWizardPage):
 
 
 class _NetworkPage(QWizardPage):
-    def __init__(self, defaults: Settings, lan_addresses: Sequence[str]) -> None:
+    def __init__(self, defaults: Settings, lan_addresses: Sequence[str], bind_check: BindCheck) -> None:
         super().__init__()
         self.setObjectName("page_network")
         self.setTitle(self.tr("Network"))
         self.setSubTitle(self.tr("Choose where the proxy listens for your developers' IDEs."))
+        self._bind_check, self._setup = bind_check, (defaults.proxy.setup_page, defaults.proxy.setup_port)
         self.host = named(QComboBox(editable=True), "listen_host")
         self.host.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.host.addItem(self.tr("127.0.0.1 — this computer only"), "127.0.0.1")
-        self.host.addItem(self.tr("0.0.0.0 — every network interface"), "0.0.0.0")  # noqa: S104 - offered, not bound
         reachable = [a for a in dict.fromkeys(lan_addresses) if not listens_only_locally(a)]
         for address in reachable:
-            self.host.addItem(address, address)
+            self.host.addItem(self.tr("{0} — your network: developers' computers connect here").format(address),
+                              address)
+        self.host.addItem(self.tr("0.0.0.0 — every network interface of this computer"), "0.0.0.0")  # noqa: S104
+        self.host.addItem(self.tr("127.0.0.1 — only this computer (nobody else can connect)"), "127.0.0.1")
         self.port = named(QSpinBox(minimum=1, maximum=65535), "listen_port")
         self.port.setValue(defaults.proxy.listen_port)
         if reachable:
             lan_text = self.tr("Developers on your network reach this computer at {0}").format(", ".join(reachable))
         else:
             lan_text = self.tr("No network address found: only this computer can connect")
-        self.warning = _label(self.tr("Only this computer can use the proxy; choose 0.0.0.0 or a LAN address "
-                                      "for your team"), "local_only_warning")
+        self.warning = _label(self.tr("Only programs on this computer can use the proxy: your developers' computers "
+                                      "cannot connect. Choose your network address for a team."),
+                              "local_only_warning")
         self.problem = _label("", "network_problem")
+        self.port_note = _label("", "port_note")
+        self.firewall = _label("", "firewall_note")
+        self.firewall_command = named(QPlainTextEdit(readOnly=True), "firewall_command")
+        self.firewall_command.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # commands are copied whole
+        self.firewall_command.setStyleSheet("font-family: monospace;")
+        self.firewall_command.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to fit
         form = QFormLayout()
         form.addRow(self.tr("Listen address:"), self.host)
         form.addRow(self.tr("Port:"), self.port)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(_label(lan_text, "lan_addresses_label"))
-        layout.addWidget(self.warning)
-        layout.addWidget(self.problem)
+        for widget in (self.warning, self.problem, self.port_note, self.firewall, self.firewall_command):
+            layout.addWidget(widget)
         layout.addStretch()
-        self.host.currentTextChanged.connect(self._on_host_changed)
+        self.host.currentTextChanged.connect(self._on_changed)
+        self.port.valueChanged.connect(self._on_changed)
         index = self.host.findData(defaults.proxy.listen_host)
         if index >= 0:
             self.host.setCurrentIndex(index)
         else:
             self.host.setEditText(defaults.proxy.listen_host)
-        self._on_host_changed()
+        self._on_changed()
 
     def listen_host(self) -> str:
         """The address typed or chosen (an item's address, not its description)."""
@@ -126,21 +161,51 @@ class _NetworkPage(QWizardPage):
         index = self.host.findText(text)
         return str(self.host.itemData(index)) if index >= 0 else text.strip()
 
+    def setup_port(self) -> int | None:
+        """The setup page's port for the chosen proxy port, or None when the setup page is off."""
+        enabled, configured = self._setup
+        return setup_port_for(configured, self.port.value()) if enabled else None
+
+    def _problem(self) -> str | None:
+        host = self.listen_host()
+        if (why := validate_listen_host(host)) is not None:
+            return _sentence(why)
+        return self._bind_check(host, self.port.value())
+
     @override
     def isComplete(self) -> bool:
-        return validate_listen_host(self.listen_host()) is None
+        return self._problem() is None
 
     @override
     def validatePage(self) -> bool:
+        self._on_changed()  # the port may have been taken since it was checked
         return self.isComplete()  # also when Next is triggered without its (disabled) button
 
     @Slot()
-    def _on_host_changed(self) -> None:
-        host = self.listen_host()
-        why = validate_listen_host(host)
-        self.problem.setText("" if why is None else _sentence(why))
+    def _on_changed(self) -> None:
+        host, port, setup = self.listen_host(), self.port.value(), self.setup_port()
+        why = self._problem()
+        self.problem.setText(why or "")
         self.problem.setVisible(why is not None)
-        self.warning.setVisible(why is None and listens_only_locally(host))
+        local = listens_only_locally(host)
+        self.warning.setVisible(why is None and local)
+        setup_busy = None if why is not None or setup is None else self._bind_check(host, setup)
+        self.port_note.setText(self.tr("The setup page for developers uses port {0}, which is taken: the proxy "
+                                       "will run without it. Choose another port to have both.").format(setup)
+                               if setup_busy else "")
+        self.port_note.setVisible(bool(setup_busy))
+        ports = [port] if setup is None else [port, setup]
+        advice = firewall_advice(platform.system(), ports, sys.executable)
+        self.firewall.setText(advice.sentence)
+        if self.firewall_command.toPlainText() != advice.command:
+            self.firewall_command.setPlainText(advice.command)
+            lines = advice.command.count("\n") + 1
+            metrics = self.firewall_command.fontMetrics()
+            scrollbar = self.firewall_command.horizontalScrollBar().sizeHint().height()
+            self.firewall_command.setFixedHeight(metrics.lineSpacing() * lines + scrollbar + 16)
+        for widget in (self.firewall, self.firewall_command):
+            widget.setVisible(why is None and not local)
+        self.firewall_command.setVisible(self.firewall.isVisibleTo(self) and bool(advice.command))
         self.completeChanged.emit()
 
 
@@ -269,35 +334,50 @@ class _DevelopersPage(QWizardPage):
 
 class _CredentialsPage(QWizardPage):
     def __init__(self, network: _NetworkPage, developers: _DevelopersPage, where: tuple[Sequence[str], str],
-                 ca_file: Path, password_for: PasswordSource) -> None:
+                 password_for: PasswordSource) -> None:
         super().__init__()
         self.setObjectName("page_credentials")
-        self.setTitle(self.tr("Credentials"))
-        self.setSubTitle(self.tr("Give each developer their proxy URL privately: it contains their password."))
+        self.setTitle(self.tr("Your developers"))
+        self.setSubTitle(self.tr("Send each developer the setup page, and their proxy URL privately: it contains "
+                                 "their password."))
         self._network, self._developers = network, developers
         self._lan_addresses, self._host_name = where
-        self._ca_file, self._password_for = ca_file, password_for
+        self._password_for = password_for
         self._urls: list[tuple[QLabel, ProxyAccess]] = []
+        self._setup_url = ""
+        self.setup_text = _label("", "setup_page_text")
+        self.setup_url = _code("", "setup_page_url")
+        self.copy_setup_url = named(QPushButton(self.tr("Copy"), autoDefault=False), "copy_setup_url")
+        self.copy_setup_url.clicked.connect(lambda: QGuiApplication.clipboard().setText(self._setup_url))
+        setup_row = QHBoxLayout()
+        setup_row.addWidget(self.setup_url, 1)
+        setup_row.addWidget(self.copy_setup_url)
         self.rows = named(QScrollArea(widgetResizable=True), "credential_rows")
         self.show_passwords = named(QCheckBox(self.tr("Show passwords")), "show_passwords")
         self.problem = _label(self.tr("The credential secret is unavailable, so the URLs cannot be shown now. "
                                       "Copy them later from Team & credentials."), "credentials_problem")
-        ca_text = self.tr("Next, each developer needs to trust this computer's CA certificate ({0}): open "
-                          "\"CA certificate guide\" from the tray menu for the steps.").format(ca_file)
         self.start_proxy = named(QCheckBox(self.tr("Start the proxy now")), "start_proxy")
         self.start_proxy.setChecked(True)
+        self.then_open = named(QComboBox(), "then_open")
+        self.then_open.addItem(self.tr("Team & credentials: copy each developer's settings"), "team")
+        self.then_open.addItem(self.tr("CA certificate guide: the steps developers follow"), "ca_guide")
+        then = QFormLayout()
+        then.addRow(self.tr("After Finish, open:"), self.then_open)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.setup_text)
+        layout.addLayout(setup_row)
         layout.addWidget(self.rows, 1)
         layout.addWidget(self.show_passwords)
         layout.addWidget(self.problem)
-        layout.addWidget(_label(ca_text, "ca_guide_label"))
         layout.addWidget(self.start_proxy)
+        layout.addLayout(then)
         self.show_passwords.toggled.connect(self._on_show_passwords)
 
     @override
     def initializePage(self) -> None:
         host = advertised_host(self._network.listen_host(), self._lan_addresses, self._host_name)
         port = self._network.port.value()
+        self._show_setup_page(host, self._network.setup_port())
         content = named(QWidget(), "credential_rows_content")
         grid = QGridLayout(content)
         self._urls = []
@@ -312,8 +392,8 @@ class _CredentialsPage(QWizardPage):
                 grid.addWidget(_label(self.tr("unavailable"), f"credential_url_{name}"), row, 1)
                 copy.setEnabled(False)
             else:
-                access = ProxyAccess(host, port, name, password, self._ca_file)
-                label = _label("", f"credential_url_{name}")
+                access = ProxyAccess(host, port, name, password)
+                label = _code("", f"credential_url_{name}")
                 self._urls.append((label, access))
                 grid.addWidget(label, row, 1)
                 copy.clicked.connect(self._copier(access.url))
@@ -327,6 +407,22 @@ class _CredentialsPage(QWizardPage):
         self.problem.setVisible(unavailable)
         self._on_show_passwords(self.show_passwords.isChecked())
 
+    def _show_setup_page(self, host: str, setup_port: int | None) -> None:
+        self._setup_url = "" if setup_port is None else setup_page_url(host, setup_port)
+        if setup_port is None:
+            text = self.tr("The setup page is turned off in Settings: send developers the CA certificate from the "
+                           "CA certificate guide instead.")
+        elif listens_only_locally(self._network.listen_host()):
+            text = self.tr("The setup page with the CA certificate and the steps for each computer (only this "
+                           "computer can open it while the proxy listens on {0}):").format(self._network.listen_host())
+        else:
+            text = self.tr("Send every developer this page: the CA certificate and the steps for their computer, "
+                           "while the proxy runs. It shows no password.")
+        self.setup_text.setText(text)
+        self.setup_url.setText(self._setup_url)
+        for widget in (self.setup_url, self.copy_setup_url):
+            widget.setVisible(bool(self._setup_url))
+
     @staticmethod
     def _copier(url: str) -> Callable[[], None]:
         def copy() -> None:
@@ -338,25 +434,30 @@ class _CredentialsPage(QWizardPage):
         for label, access in self._urls:
             label.setText(access.url if shown else access.masked_url)
 
+    def next_window(self) -> NextWindow:
+        """The window Finish opens."""
+        return "ca_guide" if self.then_open.currentData() == "ca_guide" else "team"
+
 
 class FirstRunWizard(QWizard):
     """Five pages: welcome, network, recording, developers, credentials; Finish emits `completed`."""
 
     completed = Signal(object)  # WizardResult
 
-    def __init__(self, defaults: Settings, lan_addresses: Sequence[str], host_name: str, ca_file: Path,  # noqa: PLR0917 - the documented call
-                 password_for: PasswordSource, parent: QWidget | None = None) -> None:
+    def __init__(self, defaults: Settings, lan_addresses: Sequence[str], host_name: str,
+                 password_for: PasswordSource, parent: QWidget | None = None, *,
+                 bind_check: BindCheck = bind_problem) -> None:
         """Build the pages from `defaults`; `password_for` gives each new developer's password."""
         super().__init__(parent)
         self.setObjectName("first_run_wizard")
         self.setWindowTitle(self.tr("Welcome to Copilot Insight"))
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
         self.welcome = _WelcomePage()
-        self.network = _NetworkPage(defaults, lan_addresses)
+        self.network = _NetworkPage(defaults, lan_addresses, bind_check)
         self.recording = _RecordingPage(defaults)
         self.developers = _DevelopersPage(defaults)
         self.credentials = _CredentialsPage(self.network, self.developers, (tuple(lan_addresses), host_name),
-                                            ca_file, password_for)
+                                            password_for)
         for page in (self.welcome, self.network, self.recording, self.developers, self.credentials):
             self.addPage(page)
         self.accepted.connect(self._on_accepted)
@@ -369,6 +470,7 @@ class FirstRunWizard(QWizard):
             recording_level=self.recording.level(),
             developers=self.developers.names(),
             start_proxy=self.credentials.start_proxy.isChecked(),
+            then_open=self.credentials.next_window(),
         )
 
     @Slot()

@@ -72,7 +72,7 @@ def expected_cell(column, row) -> str:
     raw = getattr(row, column.key)
     if column.kind == "counts":
         return ", ".join(f"{name} {count:,}" for name, count in sorted(raw.items(), key=lambda p: (-p[1], p[0])))
-    return format_value(column.value(row), column.kind)
+    return format_value(column.readable(row), column.kind)
 
 
 def test_the_page_is_self_contained(week_html, week_page):

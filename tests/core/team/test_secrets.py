@@ -12,8 +12,11 @@ from desktop_app.core.team.secrets import (
     KEYRING_SERVICE,
     SECRET_BYTES,
     SECRET_FILE_ENV,
+    CachedSecret,
     FileSecretStore,
     KeyringSecretStore,
+    NoKeyringError,
+    data_folder_secret,
     load_or_create_secret,
     open_secret_store,
     rotate_secret,
@@ -65,8 +68,9 @@ def test_rotate_secret_replaces_it(memory):
 ], ids=["garbage", "wrong-length", "empty"])
 def test_damaged_keyring_value_is_an_error(memory, stored):
     memory.set_password(KEYRING_SERVICE, KEYRING_ENTRY, stored)
-    with pytest.raises(SecretStoreError, match="damaged"):
+    with pytest.raises(SecretStoreError, match="cannot be used") as caught:
         load_or_create_secret(KeyringSecretStore())
+    assert "It must hold one line: 32 random bytes written as base64" in caught.value.user_message
     assert memory.get_password(KEYRING_SERVICE, KEYRING_ENTRY) == stored  # never silently replaced
 
 
@@ -125,8 +129,75 @@ def test_damaged_secret_file_is_an_error(tmp_path):
     load_or_create_secret(FileSecretStore(path))
     path.write_text("garbage!\n", encoding="ascii")
     path.chmod(0o600)
-    with pytest.raises(SecretStoreError, match="damaged"):
+    with pytest.raises(SecretStoreError, match="the character '!' is neither base64 nor hex"):
         FileSecretStore(path).load()
+
+
+SECRET = bytes(range(32))
+
+
+@pytest.mark.parametrize("written", [
+    base64.urlsafe_b64encode(SECRET).decode(),  # what Copilot Insight writes
+    base64.b64encode(SECRET).decode(),  # `openssl rand -base64 32`
+    SECRET.hex(),  # `openssl rand -hex 32`
+    SECRET.hex().upper(),
+    "  " + base64.b64encode(SECRET).decode() + "\r\n\n",
+], ids=["urlsafe", "standard", "hex", "HEX", "white-space"])
+def test_a_hand_made_secret_file_in_a_documented_format_is_used(tmp_path, written):
+    path = tmp_path / "secret.key"
+    path.write_text(written, encoding="ascii")
+    path.chmod(0o600)
+    assert FileSecretStore(path).load() == SECRET
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("", "it is empty."),
+    (base64.b64encode(SECRET[:24]).decode(), "it holds 24 bytes (32 characters), not 32."),
+    (SECRET.hex()[:63], "it holds 63 hex digits, not 64."),
+    ("QUJD", "it holds 3 bytes (4 characters), not 32."),
+    ("QUJ", "its base64 is incomplete"),
+    ("ça-va", "it is not plain text."),
+    ("a b c", "the character ' ' is neither base64 nor hex"),
+], ids=["empty", "short", "short-hex", "short-base64", "odd", "not-ascii", "spaces"])
+def test_a_wrong_secret_file_says_what_is_wrong_and_what_it_must_hold(tmp_path, written, said):
+    path = tmp_path / "secret.key"
+    path.write_bytes(written.encode())
+    path.chmod(0o600)
+    with pytest.raises(SecretStoreError) as caught:
+        FileSecretStore(path).load()
+    message = caught.value.user_message
+    assert said in message, message
+    assert "`openssl rand -base64 32`" in message and "`openssl rand -hex 32`" in message
+    assert path.read_bytes() == written.encode()  # never replaced
+
+
+def test_the_data_folder_secret_file_is_the_remembered_choice(tmp_path, memory):
+    data = tmp_path / "data"
+    assert isinstance(open_secret_store(None, data), KeyringSecretStore)  # no file: the keyring
+    cached = CachedSecret(KeyringSecretStore())
+    secret = cached.keep_in_file(data_folder_secret(data))
+    assert cached() == secret and memory.entries == {}
+    chosen = open_secret_store(None, data)  # every later start and command
+    assert isinstance(chosen, FileSecretStore) and chosen.path == data / "credential-secret"
+    assert chosen.load() == secret
+    assert isinstance(open_secret_store(tmp_path / "other", data), FileSecretStore)  # --secret-file still wins
+    assert open_secret_store(tmp_path / "other", data).path == tmp_path / "other"
+
+
+def test_keep_in_file_uses_a_file_that_is_already_there(tmp_path):
+    path = tmp_path / "credential-secret"
+    path.write_text(SECRET.hex(), encoding="ascii")
+    path.chmod(0o600)
+    assert CachedSecret(KeyringSecretStore()).keep_in_file(path) == SECRET
+
+
+def test_no_keyring_is_its_own_error_with_the_librarys_reason(use_backend):
+    use_backend(keyring.backends.fail.Keyring())
+    with pytest.raises(NoKeyringError) as caught:
+        KeyringSecretStore().load()
+    assert caught.value.reason.startswith("No recommended backend was available")
+    assert "start the tray application once and choose to keep the secret in the data folder" in \
+        caught.value.user_message
 
 
 def test_open_secret_store_prefers_an_explicit_file(tmp_path, memory):
