@@ -3,12 +3,13 @@
 import argparse
 from pathlib import Path
 
+from desktop_app.ca.certificate import describe_ca, export_ca
 from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
 from desktop_app.core.fileio import export_bytes
 from desktop_app.core.netinfo import host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
-from desktop_app.proxy.certs import describe_ca, ensure_ca, export_ca
+from desktop_app.proxy.certs import ensure_ca
 
 EXPORT_STEM = "copilot-insight-ca"
 FORMAT_NAMES = {"pem": "PEM", "cer": "DER (.cer)", "p12": "PKCS#12, certificate only"}
@@ -19,7 +20,8 @@ def _export(args: argparse.Namespace, paths: AppPaths) -> None:
     if output.is_dir():  # a folder: the usual name in it
         output = output / f"{EXPORT_STEM}.{args.format}"
     confdir = ensure_private_dir(paths.confdir)
-    data = export_ca(confdir, args.format, host_name())
+    ensure_ca(confdir, host_name())
+    data = export_ca(confdir, args.format)
     try:
         export_bytes(output, data)
     except OSError as exc:

@@ -44,6 +44,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         setup_port=getattr(args, "setup_port", None),
         upstream_proxy=getattr(args, "upstream_proxy", None),
         upstream_ca=getattr(args, "upstream_ca", None),
+        log_requests=True,  # the administrator's view of the traffic
     )
 
 
@@ -51,9 +52,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     """Run the proxy until a stop signal; return 0 after a clean shutdown."""
     stop = _stop_on_signal()
     settings = load_settings(paths.settings_file)
+    # mitmproxy's error records reach the log by themselves: no forwarding callback, so each appears once.
     service = ProxyService(paths, settings, secret_for(args, paths),
-                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port),
-                           on_error=lambda message: logger.error("mitmproxy: %s", message))
+                           _options(args, settings.proxy.listen_host, settings.proxy.listen_port))
     host, port = service.start()
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
                 host, port, len(settings.developers), recording_text(service.record), paths.data_dir)

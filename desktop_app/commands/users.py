@@ -73,11 +73,11 @@ def _print_credentials(args: argparse.Namespace, secret: CachedSecret, settings:
 
 
 def _print_snippet(args: argparse.Namespace, secret: CachedSecret, paths: AppPaths, developer: Developer) -> None:
-    from desktop_app.proxy.certs import describe_ca  # noqa: PLC0415 - only this action needs the CA (and mitmproxy)
+    from desktop_app.proxy.certs import InstallationCa  # noqa: PLC0415 - only this action needs the CA (and mitmproxy)
 
     settings = load_settings(paths.settings_file)
     password = derive_password(secret(), developer.name, developer.generation)
-    ca = describe_ca(ensure_private_dir(paths.confdir), host_name())
+    ca = InstallationCa(ensure_private_dir(paths.confdir), host_name()).describe()  # made on first use
     access = developer_access(settings.proxy, _reachable_host(settings, args.host), developer.name, password,
                               ca.fingerprint)
     out(CLIENTS[args.client].build(access))

@@ -7,7 +7,7 @@ no Authorization value, cookie, bearer token or proxy password.
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 Milliseconds = float
 
@@ -59,28 +59,18 @@ NES_SHOWN = "nes_shown"
 NES_ACCEPTED = "nes_accepted"
 
 
-@dataclass(frozen=True, slots=True)
-class UsageEvent:
-    """One finished (or failed) request to a Copilot host, attributed to a developer."""
+NULL_WHEN_EMPTY: Final = "null_when_empty"
+"""Field metadata: the store keeps '' as NULL (an imported record's id: NULL is never a duplicate)."""
 
-    developer: str
-    started_at: datetime  # UTC, when the request began
-    method: str
-    host: str
-    path: str  # without the query string
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The request-side fields of a `UsageEvent`: what the classifier (`capture.classify`) says a request is."""
+
     host_family: str  # api / proxy / telemetry / identity / other
     kind: str  # KIND_* above
-    status: int | None  # HTTP status, None when no response arrived
-    duration_ms: Milliseconds
-    ttfb_ms: Milliseconds | None  # request start to first response byte
-    request_bytes: int
-    response_bytes: int
-    http_version: str
-    streamed: bool
-    error: str | None = None  # why the exchange failed, when it did
-    # Classification (request side).
-    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
     api: str = ""  # chat_completions, responses, responses_ws, messages, completions
+    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
     initiator: str = ""  # user / agent / "" (not a model call)
     initiator_source: str = ""  # header, body, heuristic
     interaction_id: str = ""
@@ -93,6 +83,30 @@ class UsageEvent:
     plugin_version: str = ""
     integration_id: str = ""
     speculative: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageEvent(Classification):
+    """One finished (or failed) request to a Copilot host, attributed to a developer: its classification plus these.
+
+    This is the one definition of a request's fields: the store's `usage_events` columns, its DDL
+    check and its rows follow from it (`store.schema.USAGE_TABLE`). Adding a field: declare it here
+    (with a default) and add `add_columns(conn, USAGE_TABLE, "name")` as the next migration.
+    """
+
+    developer: str
+    started_at: datetime  # UTC, when the request began
+    method: str
+    host: str
+    path: str  # without the query string
+    status: int | None  # HTTP status, None when no response arrived
+    duration_ms: Milliseconds
+    ttfb_ms: Milliseconds | None  # request start to first response byte
+    request_bytes: int
+    response_bytes: int
+    http_version: str
+    streamed: bool
+    error: str | None = None  # why the exchange failed, when it did
     # Response side (parsed from the stream).
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -104,7 +118,7 @@ class UsageEvent:
     lines_suggested: int | None = None
     cancelled: bool = False
     parse_status: str = "ok"  # ok, unparsed (body not understood), truncated (capture limit)
-    source_id: str = ""  # stable id of an imported record, for idempotent imports
+    source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # an imported record's stable id
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +135,7 @@ class TelemetryEvent:
     chars: int | None = None
     lines: int | None = None
     comp_type: str = ""  # full / partial
-    source_id: str = ""
+    source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """The proxy as the product runs it, with everything around it.
 
 Authentication, the connection check, policy, capture, diagnostics, recording, the runner and the
-developers' setup page.
+developers' setup page. The list of hook objects handed to the runner is the order in which they
+run on every event (the runner folds them into one mitmproxy addon, see `chain`): authentication
+first, so nothing else ever sees an unauthenticated request.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
-to the recorded usage (log lines, the GUI bridge).
+to the recorded usage (log lines in `serve`, the GUI bridge).
 """
 
 import logging
@@ -20,7 +22,7 @@ from desktop_app.capture.hosts import HostPolicy, intercept_patterns
 from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, UsageEvent
-from desktop_app.core.netinfo import host_name
+from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.proxy_state import ProxyClaim, RunningProxy
 from desktop_app.core.store.content_log import ContentLog
@@ -35,9 +37,9 @@ from desktop_app.proxy.company_proxy import company_proxy_setup
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
-from desktop_app.proxy.runner import Address, ErrorCallback, ProxyOptions, ProxyRunner
-from desktop_app.proxy.setup_service import SetupPageService
+from desktop_app.proxy.runner import ErrorCallback, ProxyOptions, ProxyRunner
 from desktop_app.proxy.upstream import UpstreamWatch
+from desktop_app.setup_page.service import SetupPageService
 
 request_log = logging.getLogger("desktop_app.requests")
 
@@ -53,6 +55,7 @@ class ServiceOptions:
     record: RecordingLevel | None = None  # None: as the settings say
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
+    log_requests: bool = False  # one log line per Copilot request (`serve` shows them; ~40 µs each)
     program: str = "copilot-insight serve"  # who runs it, as other processes on the data folder read it
     upstream_proxy: str | None = None  # None: as the settings say ('' there: connect directly)
     upstream_ca: Path | None = None  # None: as the settings say
@@ -94,7 +97,8 @@ class ProxyService:
         self.pipeline = RecordingPipeline(
             partial(UsageStore.open, paths.database, settings.time_zone), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
-            [log_request_lines, *listeners], dropped=lambda: self.dispatcher.stats.dropped)
+            [*([log_request_lines] if options.log_requests else []), *listeners],
+            dropped=lambda: self.dispatcher.stats.dropped)
         self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)

@@ -11,11 +11,10 @@ from typing import cast, get_args
 
 from PySide6.QtCore import QObject
 
+from desktop_app.core.ca import CaCertificate, CaFormat
 from desktop_app.core.errors import AppError
 from desktop_app.core.fileio import export_bytes
 from desktop_app.core.guide.ca_guide import (
-    CaCertificate,
-    CaFormat,
     GuideContext,
     client_sections,
     system_sections,

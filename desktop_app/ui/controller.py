@@ -76,6 +76,8 @@ class TrayController(QObject):
         tray.dashboard_requested.connect(lambda: self.show_window("dashboard"))
         self.dashboard.team_requested.connect(self.team.open)
         self.dashboard.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
+        self.dashboard.export_requested.connect(
+            lambda days, developer: self.export.open("custom", self.settings, days=days, developer=developer))
         tray.team_requested.connect(self.team.open)
         tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.export_requested.connect(lambda period: self.export.open(period, self.settings))

@@ -56,6 +56,7 @@ class DashboardPresenter(QObject):
 
     team_requested = Signal()
     ca_guide_requested = Signal()
+    export_requested = Signal(object, object)  # the DayRange shown, and the developer filter (None: everyone)
 
     def __init__(self, ctx: UiContext, parent: QObject | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
@@ -99,15 +100,17 @@ class DashboardPresenter(QObject):
         window.refresh_requested.connect(self._refresh_all)
         window.team_requested.connect(self.team_requested)
         window.ca_guide_requested.connect(self.ca_guide_requested)
+        window.export_requested.connect(self.export_requested)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
         window.destroyed.connect(self._forget_window)
         return window
 
     def _forget_window(self) -> None:
-        """The window was deleted (by its owner, or a test): stop watching the day for it."""
+        """The window is gone (closed for good): stop following the clock and the traffic for it."""
         self.window = None
         self._day_watch.stop()
+        self._timer.stop()
 
     def follow(self, settings: Settings) -> None:
         """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QUrl
 
-from desktop_app.core.guide.ca_guide import CaCertificate, CaFormat
+from desktop_app.core.ca import CaCertificate, CaFormat
 from desktop_app.ui.bridge import EngineBridge
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.guide.ca_guide import CaCertificate
+from desktop_app.core.ca import CaCertificate
 from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access, listens_only_locally
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.diagnostics import (

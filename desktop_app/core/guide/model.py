@@ -4,29 +4,16 @@
 """
 
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
-CHECK_HOST = "insight.check"
-CA_FILE_STEM = "copilot-insight-ca"
+from desktop_app.core.ca import CA_FILE_STEM, CaFormat
+
 NAME_PLACEHOLDER = "YOUR-NAME"
 PASSWORD_PLACEHOLDER = "YOUR-PASSWORD"  # noqa: S105 - a placeholder, not a password
 
-CaFormat = Literal["pem", "cer", "p12"]
 SectionKind = Literal["system", "client"]
 SYSTEM_KEYS = ("windows", "macos", "debian", "fedora", "arch")
 CLIENT_KEYS = ("vscode", "jetbrains", "visual-studio", "vim", "neovim", "copilot-cli", "xcode", "cli-tools")
-
-
-@dataclass(frozen=True)
-class CaCertificate:
-    """What a developer (or the lead) needs to recognise the CA; never the key."""
-
-    common_name: str
-    fingerprint: str  # SHA-256, upper-case hex pairs joined by colons
-    not_after: datetime  # UTC
-    certificate_file: Path  # the certificate-only PEM in the confdir
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
+from desktop_app.core.ca import CHECK_HOST, CaFormat
 from desktop_app.core.guide.ca_guide import (
-    CHECK_HOST,
     SYSTEM_KEYS,
-    CaFormat,
     GuideContext,
     GuideSection,
     Step,

@@ -16,7 +16,8 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from desktop_app.core.guide.model import CA_FILE_STEM, url_host
+from desktop_app.core.ca import CA_FILE_STEM
+from desktop_app.core.guide.model import url_host
 from desktop_app.core.team.credentials import proxy_url
 from desktop_app.core.team.settings import ProxySettings
 

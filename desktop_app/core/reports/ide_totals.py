@@ -2,17 +2,12 @@
 
 GitHub's per-user report (`users-1-day`, copilot-protocol.md §6.2) splits each day by IDE
 (`totals_by_ide`), by feature, language and model. `read_ide_days` reads those splits with the
-same definitions as `rollup.compute_day_totals`, so that, for every developer and day, the IDEs'
-figures add up exactly to the day's `DailyUsage`:
-
-* user-initiated interactions: distinct interaction ids among user model calls (utility calls in
-  mode 'other' excluded), a call without id on its own. An interaction counts once, under one IDE,
-  mode and model (the smallest of its user calls' values, in the rare case they differ);
-* completions returned (non-speculative, status 200, with text) and their lines; suggestions
-  shown and accepted (telemetry; distinct suggestion keys, each key under one IDE and language),
-  lines accepted (per key the most any accept event reported); chat acceptances;
-* "shown" falls back to "returned" for the whole developer-day when its IDEs sent no "shown"
-  telemetry that day, exactly like `DailyUsage.completions_shown`.
+same definitions as `rollup.compute_day_totals` (what each figure counts: `core.figures`), so that,
+for every developer and day, the IDEs' figures add up exactly to the day's `DailyUsage`. Where a
+split needs a rule of its own: an interaction counts once, under one IDE, mode and model (the
+smallest of its user calls' values, in the rare case they differ); a suggestion key counts under
+one IDE and language; "shown" falls back to "returned" for the whole developer-day when its IDEs
+sent no "shown" telemetry, as `completions_shown` does.
 
 Where a request went is its `editor` (the id the proxy derived from `Editor-Version` /
 `Editor-Plugin-Version`, §2.12). Copilot CLI traffic (`Copilot-Integration-Id:

@@ -114,6 +114,14 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def _finished_days(conn: sqlite3.Connection, written: set[str]) -> list[str]:
+    """Dirty days older than the newest day just written and not written to now."""
+    if not written:
+        return []
+    dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day < ?", (max(written),))]
+    return sorted(day for day in dirty if day not in written)
+
+
 def open_reader(path: Path) -> sqlite3.Connection:
     """Open a read-only connection to the store at `path`, for the calling thread only.
 
@@ -308,16 +316,17 @@ class UsageStore:
                 conn.executemany(UPSERT_CONNECTION, connections)
                 conn.executemany(CLEAR_UPSTREAM_FAILURES, recoveries(connections))
                 conn.execute(TRIM_CONNECTIONS)
-        if days:
-            self._summarise_finished_days(days)
+            # Looked up in the same transaction: a batch costs a second one only on the rare write
+            # after a day ended (normally every batch goes to today, which stays dirty).
+            finished = _finished_days(conn, days)
+        if finished:
+            self._summarise_finished_days(finished)
 
-    def _summarise_finished_days(self, written: set[str]) -> None:
-        """Summarise dirty days older than the newest day just written and not written to now."""
+    def _summarise_finished_days(self, finished: list[str]) -> None:
+        """Summarise `finished` days, which stopped receiving events."""
         try:
             with self._writing("summarised") as conn:
-                dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day < ?",
-                                                        (max(written),))]
-                refresh_days(conn, sorted(day for day in dirty if day not in written))
+                refresh_days(conn, finished)
         except StoreError as exc:
             logger.warning("Could not summarise finished days in %s: %s", self.path, exc.details)
 

@@ -15,7 +15,6 @@ nothing here opens connections or knows about threads. The tables themselves are
 """
 
 import contextlib
-import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -33,7 +32,7 @@ from desktop_app.core.models import (
     NES_ACCEPTED,
     NES_SHOWN,
 )
-from desktop_app.core.store.schema import placeholders
+from desktop_app.core.store.schema import FAILED, placeholders
 
 DIM_MODE: Final = "mode"
 DIM_MODEL: Final = "model"
@@ -44,6 +43,8 @@ INITIATOR_AGENT: Final = "agent"
 MODE_UTILITY: Final = "other"
 REFRESH_DAYS_PER_TRANSACTION: Final = 7
 CHAT_ACCEPTANCES: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
+TELEMETRY_SUMS: Final = ("telemetry_shown", "completions_accepted", "chat_acceptances", "nes_shown", "nes_accepted")
+"""The DayTotals sums counted from IDE telemetry: a day where all are 0 had no telemetry (its figures are unknown)."""
 
 
 @dataclass
@@ -139,7 +140,7 @@ _USAGE_PARTS: Final[tuple[_Part, ...]] = (
     ("cached_tokens", "COALESCE(SUM(cached_tokens), 0)", ()),
     ("reasoning_tokens", "COALESCE(SUM(reasoning_tokens), 0)", ()),
     ("nano_aiu", "COALESCE(SUM(nano_aiu), 0)", ()),
-    ("errors", "SUM(CASE WHEN status >= 400 OR error IS NOT NULL THEN 1 ELSE 0 END)", ()),
+    ("errors", f"SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)", ()),
     ("user_interactions", _USER_INTERACTIONS, USER_CALL_PARAMS * 2),
 )
 _DISTINCT_SUGGESTIONS: Final = (
@@ -168,9 +169,17 @@ _LINES_ACCEPTED_SQL: Final = (
     " WHERE {scope} AND event = ? AND suggestion_key <> '' GROUP BY day, developer, suggestion_key"
     ") AS per_suggestion GROUP BY day, developer"
 )
-_DURATIONS_SQL: Final = (
-    "SELECT day, developer, duration_ms FROM usage_events"
-    " WHERE {scope} AND kind IN (?, ?) AND status IS NOT NULL AND cancelled = 0"
+# Nearest-rank p50 and p95 in SQL (rank = ceil(p/100 * n), in integer arithmetic), so summarising a busy
+# day never pulls every duration of it into Python.
+_LATENCIES_SQL: Final = (
+    "WITH ranked AS (SELECT day, developer, duration_ms,"
+    " ROW_NUMBER() OVER (PARTITION BY day, developer ORDER BY duration_ms) AS position,"
+    " COUNT(*) OVER (PARTITION BY day, developer) AS n FROM usage_events"
+    " WHERE {scope} AND kind IN (?, ?) AND status IS NOT NULL AND cancelled = 0)"
+    " SELECT day, developer,"
+    " MIN(CASE WHEN position >= (50 * n + 99) / 100 THEN duration_ms END),"
+    " MIN(CASE WHEN position >= (95 * n + 99) / 100 THEN duration_ms END)"
+    " FROM ranked GROUP BY day, developer"
 )
 
 
@@ -214,22 +223,12 @@ def _count_dimensions(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) ->
         tally.count(dimension, conn.execute(sql, scope.params + params))
 
 
-def _percentile(ordered: Sequence[float], fraction: float) -> float:
-    """Return the nearest-rank percentile of the sorted, non-empty `ordered`."""
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 def _add_latencies(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
     """Set p50/p95 of model-call and completion durations (those that got a response, not cancelled)."""
-    durations: dict[tuple[str, str], list[float]] = {}
-    sql = _DURATIONS_SQL.format(scope=scope.sql)
-    for day, developer, duration in conn.execute(sql, (*scope.params, KIND_MODEL_CALL, KIND_COMPLETION)):
-        durations.setdefault((day, developer), []).append(duration)
-    for (day, developer), values in durations.items():
-        values.sort()
+    sql = _LATENCIES_SQL.format(scope=scope.sql)
+    for day, developer, p50, p95 in conn.execute(sql, (*scope.params, KIND_MODEL_CALL, KIND_COMPLETION)):
         totals = tally.get(day, developer)
-        totals.latency_p50_ms = _percentile(values, 0.50)
-        totals.latency_p95_ms = _percentile(values, 0.95)
+        totals.latency_p50_ms, totals.latency_p95_ms = p50, p95
 
 
 def compute_day_totals(conn: sqlite3.Connection, days: Sequence[str],

@@ -13,11 +13,15 @@ functions); only `stored_version` (the bootstrap check) reads SQLite's catalogue
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import MISSING, Field, dataclass, fields
+from datetime import datetime
+from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, get_args, get_type_hints
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.models import ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
+from desktop_app.core.models import NULL_WHEN_EMPTY, ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds
 
 Row = tuple[object, ...]
@@ -27,18 +31,127 @@ META_TIME_ZONE: Final = "time_zone"
 
 # --- tables -----------------------------------------------------------------------------------------
 
-_USAGE_COLUMNS: Final = (
-    "developer", "started_at", "day", "method", "host", "path", "host_family", "kind", "status",
-    "duration_ms", "ttfb_ms", "request_bytes", "response_bytes", "http_version", "streamed", "error",
-    "mode", "api", "initiator", "initiator_source", "interaction_id", "intent", "model", "language",
-    "editor", "editor_version", "plugin", "plugin_version", "integration_id", "speculative",
-    "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "nano_aiu",
-    "finish_reason", "has_text", "lines_suggested", "cancelled", "parse_status", "source_id",
-)
-_TELEMETRY_COLUMNS: Final = (
-    "developer", "occurred_at", "day", "event", "suggestion_key", "language", "model", "editor",
-    "chars", "lines", "comp_type", "source_id",
-)
+@dataclass(frozen=True)
+class EventTable:
+    """An event table whose columns follow from an event dataclass: one column per field, plus `day`.
+
+    The columns are the event's `developer`, its moment (`moment`, stored as epoch seconds), the
+    local `day` of that moment, then every other field in declaration order. Each column's SQL type
+    follows from the field's type (`str` TEXT, `int` and `bool` INTEGER, `float` and `datetime`
+    REAL; NOT NULL unless the type allows None or the field is `NULL_WHEN_EMPTY`), and so does how a
+    value is written (a flag as 0/1, '' as NULL where marked). `tests/core/store` checks that a
+    migrated database has exactly these columns.
+    """
+
+    name: str
+    event: type
+    moment: str
+
+    @cached_property
+    def _fields(self) -> tuple[Field[Any], ...]:
+        by_name = {f.name: f for f in fields(self.event)}
+        rest = [f for f in fields(self.event) if f.name not in ("developer", self.moment)]
+        return (by_name["developer"], by_name[self.moment], *rest)
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The column names, in the order rows hold them."""
+        names = [f.name for f in self._fields]
+        return (*names[:2], "day", *names[2:])
+
+    def column_type(self, name: str) -> str:
+        """The SQL type of column `name` ('TEXT NOT NULL', 'INTEGER', ...)."""
+        if name == "day":
+            return "TEXT NOT NULL"
+        found = next(f for f in self._fields if f.name == name)
+        return _sql_type(self.event, found)
+
+    def add_column(self, name: str) -> str:
+        """The ALTER TABLE statement adding field `name` (existing rows get the field's default)."""
+        found = next(f for f in self._fields if f.name == name)
+        default = None if found.default is MISSING or found.metadata.get(NULL_WHEN_EMPTY) else found.default
+        return f"ALTER TABLE {self.name} ADD COLUMN {name} {self.column_type(name)} DEFAULT {_sql_literal(default)}"
+
+    @cached_property
+    def insert(self) -> str:
+        """INSERT ... ON CONFLICT DO NOTHING, one parameter per column."""
+        return (f"INSERT INTO {self.name} ({', '.join(self.columns)}) "  # noqa: S608 - constant column names
+                f"VALUES ({placeholders(len(self.columns))}) ON CONFLICT DO NOTHING")
+
+    @cached_property
+    def _writers(self) -> tuple[Callable[[Any], object] | None, ...]:
+        return tuple(_writer(self.event, f) for f in self._fields[2:])
+
+    @cached_property
+    def _values(self) -> Callable[[Any], tuple[Any, ...]]:
+        return attrgetter(*(f.name for f in self._fields))
+
+    def row(self, event: object, zone: DayZone) -> Row:
+        """`event` as an `insert` row, its `day` computed in `zone`."""
+        developer, moment, *rest = self._values(event)
+        seconds = epoch_seconds(moment)
+        values = [value if write is None else write(value) for value, write in zip(rest, self._writers, strict=True)]
+        return (developer, seconds, zone.day_of(seconds), *values)
+
+
+def add_columns(conn: sqlite3.Connection, table: EventTable, *names: str) -> None:
+    """A migration step: add the fields `names` of `table`'s event as columns (their types and defaults follow)."""
+    for name in names:
+        conn.execute(table.add_column(name))
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _empty_to_null(value: str) -> str | None:
+    return value or None
+
+
+_SQL_TYPES: Final[dict[object, str]] = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", datetime: "REAL"}
+
+
+def _hint(event: type, found: Field[Any]) -> tuple[object, bool]:
+    """(the field's base type, whether it may be None)."""
+    hint = get_type_hints(event)[found.name]
+    args = get_args(hint)
+    if type(None) in args:
+        (base,) = [a for a in args if a is not type(None)]
+        return base, True
+    return hint, False
+
+
+def _sql_type(event: type, found: Field[Any]) -> str:
+    base, optional = _hint(event, found)
+    nullable = optional or bool(found.metadata.get(NULL_WHEN_EMPTY))
+    return _SQL_TYPES[base] + ("" if nullable else " NOT NULL")
+
+
+def _writer(event: type, found: Field[Any]) -> Callable[[Any], object] | None:
+    base, optional = _hint(event, found)
+    if found.metadata.get(NULL_WHEN_EMPTY):
+        return _empty_to_null
+    if base is bool:
+        return _flag if optional else int
+    if base is datetime:
+        return epoch_seconds
+    return None
+
+
+USAGE_TABLE: Final = EventTable("usage_events", UsageEvent, "started_at")
+"""`usage_events`: one row per `UsageEvent`."""
+TELEMETRY_TABLE: Final = EventTable("telemetry_events", TelemetryEvent, "occurred_at")
+"""`telemetry_events`: one row per `TelemetryEvent`."""
 _QUOTA_COLUMNS: Final = (
     "developer", "quota", "observed_at", "entitlement", "remaining_percent", "overage",
     "overage_permitted", "reset_at",
@@ -121,7 +234,17 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+FAILED: Final = "(status >= 400 OR error IS NOT NULL)"
+"""The failed requests (the `errors` figure); the partial index `usage_events_errors` holds exactly these."""
+
+
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """Index the failed requests by day, for the errors breakdown: partial (they are few) and covering."""
+    conn.execute("CREATE INDEX usage_events_errors ON usage_events "
+                 f"(day, developer, status, host, error, started_at) WHERE {FAILED}")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -136,14 +259,8 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-INSERT_USAGE: Final = (
-    f"INSERT INTO usage_events ({', '.join(_USAGE_COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({placeholders(len(_USAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
-)
-INSERT_TELEMETRY: Final = (
-    f"INSERT INTO telemetry_events ({', '.join(_TELEMETRY_COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({placeholders(len(_TELEMETRY_COLUMNS))}) ON CONFLICT DO NOTHING"
-)
+INSERT_USAGE: Final = USAGE_TABLE.insert
+INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
     f"VALUES ({placeholders(len(_QUOTA_COLUMNS))}) "
@@ -189,33 +306,14 @@ TRIM_CONNECTIONS: Final = (
 # --- rows -------------------------------------------------------------------------------------------
 
 
-def _flag(value: bool | None) -> int | None:
-    return None if value is None else int(value)
-
-
 def usage_row(event: UsageEvent, zone: DayZone) -> Row:
     """Return `event` as an `INSERT_USAGE` row, its `day` computed in `zone`."""
-    started = epoch_seconds(event.started_at)
-    e = event
-    return (
-        e.developer, started, zone.day_of(started), e.method, e.host, e.path, e.host_family, e.kind,
-        e.status, e.duration_ms, e.ttfb_ms, e.request_bytes, e.response_bytes, e.http_version,
-        int(e.streamed), e.error, e.mode, e.api, e.initiator, e.initiator_source, e.interaction_id,
-        e.intent, e.model, e.language, e.editor, e.editor_version, e.plugin, e.plugin_version,
-        e.integration_id, int(e.speculative), e.prompt_tokens, e.completion_tokens, e.cached_tokens,
-        e.reasoning_tokens, e.nano_aiu, e.finish_reason, _flag(e.has_text), e.lines_suggested,
-        int(e.cancelled), e.parse_status, e.source_id or None,
-    )
+    return USAGE_TABLE.row(event, zone)
 
 
 def telemetry_row(event: TelemetryEvent, zone: DayZone) -> Row:
     """Return `event` as an `INSERT_TELEMETRY` row, its `day` computed in `zone`."""
-    occurred = epoch_seconds(event.occurred_at)
-    e = event
-    return (
-        e.developer, occurred, zone.day_of(occurred), e.event, e.suggestion_key, e.language, e.model,
-        e.editor, e.chars, e.lines, e.comp_type, e.source_id or None,
-    )
+    return TELEMETRY_TABLE.row(event, zone)
 
 
 def quota_row(snapshot: QuotaSnapshot) -> Row:

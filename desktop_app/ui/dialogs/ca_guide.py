@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.guide.ca_guide import CA_FILE_STEM, CHECK_HOST, CaCertificate, CaFormat, GuideSection, Step
+from desktop_app.core.ca import CA_FILE_STEM, CHECK_HOST, CaCertificate, CaFormat
+from desktop_app.core.guide.ca_guide import GuideSection, Step
 from desktop_app.ui.icons import app_icon
 from desktop_app.ui.widgets import named
 

@@ -6,9 +6,8 @@ import shlex
 
 import pytest
 
+from desktop_app.core.ca import CA_FILE_STEM, CHECK_HOST
 from desktop_app.core.guide.ca_guide import (
-    CA_FILE_STEM,
-    CHECK_HOST,
     CLIENT_KEYS,
     NAME_PLACEHOLDER,
     PASSWORD_PLACEHOLDER,

@@ -6,9 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from desktop_app.core.ca import CHECK_HOST
 from desktop_app.core.guide import setup_page
 from desktop_app.core.guide.ca_guide import (
-    CHECK_HOST,
     CLIENT_KEYS,
     SYSTEM_KEYS,
     GuideContext,

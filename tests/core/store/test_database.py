@@ -4,7 +4,7 @@ import sqlite3
 import stat
 import threading
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,7 +16,14 @@ from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
 from desktop_app.core.store.queries import counters, daily_usage, developers_seen, latest_quotas
 from desktop_app.core.store.rollup import compute_day_totals, read_day_totals
-from desktop_app.core.store.schema import MIGRATIONS, SCHEMA_VERSION
+from desktop_app.core.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TELEMETRY_TABLE,
+    USAGE_TABLE,
+    EventTable,
+    add_columns,
+)
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
@@ -176,6 +183,31 @@ def test_every_usage_field_is_stored(store, db_path):
     flags = {"streamed", "speculative", "has_text", "cancelled"}
     expected = {name: int(getattr(event, name)) if name in flags else getattr(event, name) for name in row}
     assert row == expected
+
+
+@pytest.mark.parametrize("table", [USAGE_TABLE, TELEMETRY_TABLE], ids=lambda t: t.name)
+def test_a_migrated_database_has_exactly_the_event_dataclass_columns(store, db_path, table):
+    info = rows(db_path, f"PRAGMA table_info({table.name})")
+    found = {name: (kind + (" NOT NULL" if notnull else "")) for _, name, kind, notnull, _, _ in info}
+    assert found == {name: table.column_type(name) for name in table.columns}
+
+
+def test_a_new_event_field_becomes_a_column_by_one_migration_step(db_path):
+    @dataclass(frozen=True, kw_only=True)
+    class Wider(UsageEvent):
+        source: str = "proxy"
+        weight: float | None = None
+
+    wider = EventTable("usage_events", Wider, "started_at")
+    with UsageStore.open(db_path, "UTC") as opened:
+        opened.write(RecordBatch(usage=(usage(),)))
+    conn = sqlite3.connect(db_path)
+    add_columns(conn, wider, "source", "weight")
+    conn.execute(wider.insert, wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), source="otel",
+                                               weight=0.5), resolve_zone("UTC")))
+    assert conn.execute("SELECT source, weight FROM usage_events ORDER BY started_at").fetchall() == [
+        ("proxy", None), ("otel", 0.5)]
+    conn.close()
 
 
 def test_empty_source_ids_are_stored_as_null_and_never_collide(store, db_path):

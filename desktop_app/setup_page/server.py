@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, CaFormat, detect_os, url_host
+from desktop_app.ca.certificate import certificate_bytes, load_ca
+from desktop_app.core.ca import CaFormat
+from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, detect_os, url_host
 from desktop_app.core.guide.setup_page import CA_FORMATS, LINUX, SetupPage, ca_download_path, render_setup_page
-from desktop_app.proxy.certs import certificate_bytes, load_ca
-from desktop_app.proxy.runner import start_error
+from desktop_app.core.netinfo import Address, listen_error
 
 logger = logging.getLogger(__name__)
 
-Address = tuple[str, int]
 MAX_CONNECTIONS = 32
 CONNECTION_TIMEOUT = 10.0  # seconds a connection may stay silent
 _EVICTION_WAIT = 1.0  # seconds to wait for an evicted connection's slot
@@ -309,8 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("Setup page: %s %s", self.client_address[0], _QUERY.sub("?…", format % args))
 
 
-def _downloads(confdir: Path, computer: str, page: SetupPage) -> dict[str, _Download]:
-    cert = load_ca(confdir, computer)  # read once for the three formats
+def _downloads(confdir: Path, page: SetupPage) -> dict[str, _Download]:
+    cert = load_ca(confdir)  # read once for the three formats
     return {ca_download_path(page.context, fmt): _Download(page.context.ca_file(fmt), _CONTENT_TYPES[fmt],
                                                            certificate_bytes(cert, fmt))
             for fmt in CA_FORMATS}
@@ -319,9 +319,9 @@ def _downloads(confdir: Path, computer: str, page: SetupPage) -> dict[str, _Down
 class SetupServer:
     """The read-only setup page on its own port, served from a daemon thread."""
 
-    def __init__(self, confdir: Path, page: SetupPage, listen_host: str, port: int, computer: str = "") -> None:
+    def __init__(self, confdir: Path, page: SetupPage, listen_host: str, port: int) -> None:
         """Serve `page` and the CA certificate in `confdir` on `listen_host:port` (0: any free port)."""
-        self._confdir, self._page, self._computer = confdir, page, computer
+        self._confdir, self._page = confdir, page
         self._host = listen_host or "0.0.0.0"  # noqa: S104 - all interfaces, like the proxy
         self._port = port
         self._lock = threading.Lock()
@@ -339,11 +339,11 @@ class SetupServer:
         with self._lock:
             if self._server is not None:
                 return self._bound(self._server)
-            downloads = _downloads(self._confdir, self._computer, self._page)
+            downloads = _downloads(self._confdir, self._page)
             try:
                 server = _Server((self._host, self._port), self._page, downloads)
             except (OSError, OverflowError, ValueError) as exc:
-                raise start_error(exc, self._host, self._port) from exc
+                raise listen_error(exc, self._host, self._port) from exc
             thread = threading.Thread(target=server.serve_forever, args=(_POLL_INTERVAL,),
                                       name="setup-page", daemon=True)
             try:
