@@ -1,6 +1,6 @@
 """The command line: argument parsing only (the contract in docs/architecture.md).
 
-Every command takes `--data-dir` and `--secret-file`, before or after the command name.
+Every command takes `--data-dir`, `--secret-file` and `--database`, before or after the command name.
 """
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.guide.snippets import CLIENTS
-from desktop_app.core.paths import HOME_ENV
+from desktop_app.core.paths import DATABASE_ENV, HOME_ENV
 from desktop_app.core.reports.formats import REPORT_FORMATS
 from desktop_app.core.team.secrets import SECRET_FILE_ENV
 from desktop_app.core.team.settings import RECORDING_LEVELS
@@ -37,6 +37,10 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--secret-file", type=Path, metavar="PATH", default=default,
                         help=f"opt in to keeping the credential secret in PATH instead of the system "
                              f"keyring (also ${SECRET_FILE_ENV}); the file must be private to you")
+    parser.add_argument("--database", metavar="URL", default=default,
+                        help=f"keep usage (and the team) in the PostgreSQL database URL, "
+                             f"postgresql://user:password@host:port/dbname, which several proxies may share "
+                             f"(also ${DATABASE_ENV}; default: the SQLite file in the data folder)")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
                         default=argparse.SUPPRESS if suppress else "info", help="diagnostic log level")
 

@@ -10,6 +10,7 @@ from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import database_of
 from desktop_app.core.store.queries import imported_records
 from desktop_app.core.team.settings import load_settings
 
@@ -43,7 +44,7 @@ def import_logs(args: argparse.Namespace, paths: AppPaths) -> int:
                        "(the one holding usage/ and metrics/).")
     settings = load_settings(paths.settings_file)
     started = time.monotonic()
-    with UsageStore.open(paths.database, settings.time_zone) as store:
+    with UsageStore.open(database_of(paths), settings.time_zone) as store:
         before = _imported(store)
         result = SeedImporter(store, _ProgressLine()).run(root)
         added = _imported(store) - before

@@ -56,8 +56,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     service = ProxyService(paths, settings, secret_for(args, paths),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port))
     host, port = service.start()
-    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), recording_text(service.record), paths.data_dir)
+    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s into %s; data in %s.",
+                host, port, len(settings.developers), recording_text(service.record), service.database.label,
+                paths.data_dir)
     if getattr(args, "secret_file", None) is not None:
         logger.info("Developers' passwords derive from the secret file %s (not the system keyring).", args.secret_file)
     if service.company_proxy is not None:

@@ -26,9 +26,11 @@ from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.proxy_state import ProxyClaim, RunningProxy
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import SqliteDatabase, database_of
+from desktop_app.core.store.spool import open_recording_store
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
+from desktop_app.core.team.shared_team import SharedTeam, SharedTeamDirectory
 from desktop_app.core.upstream_proxy import UpstreamProxy, parse_upstream_proxy
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
@@ -90,12 +92,16 @@ class ProxyService:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
         self._data_dir, self._program = paths.data_dir, options.program
         self._claim: ProxyClaim | None = None
-        self.directory = TeamDirectory(paths.settings_file, load_secret)
+        self.database = database = database_of(paths)
+        self.directory: TeamDirectory | SharedTeamDirectory = (
+            TeamDirectory(paths.settings_file, load_secret) if isinstance(database, SqliteDatabase)
+            else SharedTeamDirectory(SharedTeam(database, paths.settings_file), load_secret))
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
         self.record: RecordingLevel = options.record or settings.recording.level
         content = ContentLog(paths.content_dir) if self.record == "content" else None
         self.pipeline = RecordingPipeline(
-            partial(UsageStore.open, paths.database, settings.time_zone), content,
+            partial(open_recording_store, database, paths.data_dir, settings.time_zone,
+                    settings.instance or host_name()), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [*([log_request_lines] if options.log_requests else []), *listeners],
             dropped=lambda: self.dispatcher.stats.dropped)
@@ -168,3 +174,5 @@ class ProxyService:
         self.dispatcher.stop()  # closes the store on the writer thread
         if self._claim is not None:
             self._claim.release()
+        if isinstance(self.directory, SharedTeamDirectory):
+            self.directory.close()

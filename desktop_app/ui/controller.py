@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
 from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.store.engine import SqliteDatabase, database_of
 from desktop_app.core.store.queries import ConnectionSummary
+from desktop_app.core.store.spool import SPOOL_FILE
 from desktop_app.core.team.diagnostics import upstream_problem, upstream_reason, upstream_short
 from desktop_app.core.team.secrets import NoKeyringError
 from desktop_app.core.team.settings import Settings, load_settings
@@ -51,7 +53,9 @@ class TrayController(QObject):
         super().__init__(parent)
         self._ctx, self.tray, self.proxy = ctx, tray, proxy
         self.settings = Settings()
-        self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
+        database = database_of(ctx.paths)
+        spool = None if isinstance(database, SqliteDatabase) else ctx.paths.data_dir / SPOOL_FILE
+        self.activity = ActivityMonitor(database, "", ctx.tasks, self, spool=spool)
         self.secret = SecretPresenter(ctx, self)
         self.team = TeamPresenter(ctx, lambda: self.activity.today, self.secret, self)
         self.setup = SetupPresenter(ctx, self.secret, self)
@@ -331,11 +335,18 @@ class TrayController(QObject):
         if problem is not None:
             return self.tr("Cannot reach Copilot: {reason}").format(reason=upstream_short(problem))
         if state is TrayState.RUNNING and self.proxy.status is not None:
+            address = self._address(self.proxy.status)
+            waiting = today.backlog.events if today.backlog is not None else 0
+            if today.database_problem:
+                return self.tr("Running on {address} · database unreachable · {waiting} events wait in the spool"
+                               ).format(address=address, waiting=waiting)
             run_by = self.proxy.status.run_by
             where = self.tr("Run by {who} on {address}") if run_by else self.tr("Running on {address}")
-            return (where + self.tr(" · {active} active · {requests} requests today")).format(
-                who=self.proxy.status.run_by.split(" (")[0], address=self._address(self.proxy.status),
-                active=len(today.developers), requests=today.requests)
+            line = (where + self.tr(" · {active} active · {requests} requests today")).format(
+                who=run_by.split(" (")[0], address=address, active=len(today.developers), requests=today.requests)
+            if waiting:
+                line += self.tr(" · {waiting} events wait for the database").format(waiting=waiting)
+            return line
         if state is TrayState.ERROR or (state is TrayState.STOPPED and self._start_error):
             return self.tr("Not running: {reason} — open for details").format(reason=self._start_error)
         return {TrayState.STARTING: self.tr("Starting the proxy…"), TrayState.STOPPING: self.tr("Stopping…")}.get(
@@ -347,6 +358,8 @@ class TrayController(QObject):
         lines = [APP_NAME, status]
         if recording:
             lines.append(self.tr("Recording prompts and answers"))
+        if self.activity.today.database_problem:
+            lines.append(self.activity.today.database_problem[:160])
         problem = self.upstream_problem()
         if problem is not None:
             lines.append(self.tr("{host}: {reason} (since {time})").format(

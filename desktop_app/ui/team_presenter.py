@@ -1,7 +1,8 @@
 """Team & credentials: turns the dialog's requests into settings changes and keeps its rows current.
 
-Changes go through `update_settings` (locked, atomic) on a worker; a running proxy follows the
-settings file within a second, so adding, disabling or rotating a developer needs no restart.
+Changes go through the team's store on a worker: the settings file (`update_settings`, locked,
+atomic), or with a shared database its team table (`shared_team`); a running proxy follows either
+within seconds, so adding, disabling or rotating a developer needs no restart.
 Rotating the secret does: the presenter asks for one through `secret_rotated`.
 """
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.ca import CaCertificate
 from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access, listens_only_locally
+from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.diagnostics import (
     current_problem,
@@ -23,7 +25,8 @@ from desktop_app.core.team.diagnostics import (
     upstream_reason,
 )
 from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
-from desktop_app.core.team.settings import Settings, load_settings, update_settings
+from desktop_app.core.team.settings import Settings
+from desktop_app.core.team.shared_team import LocalTeam, SharedTeam, team_for
 from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow
@@ -98,10 +101,14 @@ class TeamPresenter(QObject):
         return self.dialog
 
     def reload(self, select: str | None = None) -> None:
-        """Read the settings again (on a worker) and refresh the rows."""
-        path = self._ctx.paths.settings_file
-        self._ctx.tasks.submit(lambda: load_settings(path), lambda s: self._show(s, select), self._ctx.errors.report,
+        """Read the team again (on a worker) and refresh the rows."""
+        team = self._team()
+        self._ctx.tasks.submit(team.settings, lambda s: self._show(s, select), self._ctx.errors.report,
                                name="load team")
+
+    def _team(self) -> LocalTeam | SharedTeam:
+        """The settings file's team, or the shared database's (where every instance sees a change)."""
+        return team_for(database_of(self._ctx.paths), self._ctx.paths.settings_file)
 
     def refresh_activity(self) -> None:
         """Update the figures from the latest activity without reading the settings."""
@@ -133,14 +140,13 @@ class TeamPresenter(QObject):
             self.dialog.select(select)
 
     def _change(self, change: Callable[[Settings], Settings], select: str | None = None) -> None:
-        path = self._ctx.paths.settings_file
+        team = self._team()
 
         def saved(settings: Settings) -> None:
             self._show(settings, select)
             self.team_changed.emit(settings)
 
-        self._ctx.tasks.submit(lambda: update_settings(path, change), saved, self._ctx.errors.report,
-                               name="change team")
+        self._ctx.tasks.submit(lambda: team.update(change), saved, self._ctx.errors.report, name="change team")
 
     def _forget_dialog(self) -> None:
         self.dialog = None

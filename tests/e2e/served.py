@@ -86,13 +86,13 @@ class Served:
         return self.process.wait(timeout=15)
 
 
-def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None,
+def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None, env=None,
                 redirect=True) -> Served:
     """Add the developers with the CLI, then start `serve` on loopback (`port`, else a free one) routed to the fake.
 
     `redirect=False` leaves the upstream alone (and its trust to `extra_args`): for a company proxy that routes.
     """
-    env = serve_env(tmp_path)
+    env = env or serve_env(tmp_path)
     passwords = {}
     for name in developers:
         added = cli("users", "add", name, "--password-only", env=env)

@@ -438,6 +438,21 @@ def test_saved_setup_settings_are_shown(make_dialog):
     assert dialog.current_settings() == settings
 
 
+def test_the_shared_database_is_a_postgresql_url_taken_at_the_next_start(make_dialog):
+    dialog = make_dialog()
+    field = child(dialog, QLineEdit, "database")
+    note = child(dialog, QLabel, "database_note")
+    assert field.text() == ""
+    assert not note.isVisible()
+    field.setText("mysql://db/insight")
+    assert "PostgreSQL URL" in problems_text(dialog)
+    assert not ok_button(dialog).isEnabled()
+    field.setText(" postgresql://insight@db.example.com:5432/insight ")
+    assert problems_text(dialog) == ""
+    assert note.isVisible()
+    assert dialog.current_settings().database == "postgresql://insight@db.example.com:5432/insight"
+
+
 # --- the company proxy ----------------------------------------------------------------------------
 
 

@@ -19,7 +19,6 @@ day: by name, else by version, else, when the event names none and the developer
 that day, to that IDE; otherwise to `UNKNOWN_IDE` (or the telemetry's own lower-cased name).
 """
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -33,6 +32,7 @@ from desktop_app.core.models import (
     KIND_MODEL_CALL,
 )
 from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
 from desktop_app.core.store.rollup import (
     CHAT_ACCEPTANCES,
@@ -285,6 +285,8 @@ def _scope(days: DayRange, developers: Sequence[str] | None) -> tuple[str, tuple
     sql, params = "day >= ? AND day <= ?", (days.first.isoformat(), days.last.isoformat())
     if developers is None:
         return sql, params
+    if not developers:  # `IN ()` is SQLite's leniency, not SQL
+        return f"{sql} AND 1 = 0", params
     return f"{sql} AND developer IN ({placeholders(len(developers))})", (*params, *developers)
 
 
@@ -364,7 +366,7 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
             if any(cell.shown for cell in tally.cells.values())}
 
 
-def read_ide_days(conn: sqlite3.Connection, days: DayRange,
+def read_ide_days(conn: Connection, days: DayRange,
                   developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
     """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
 

@@ -19,7 +19,7 @@ from desktop_app.core.errors import ConfigError
 from desktop_app.core.fileio import atomic_write_text, file_lock
 from desktop_app.core.upstream_proxy import parse_upstream_proxy
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
 RECORDING_TEXT: dict[str, str] = {"metadata": "usage only", "content": "usage, prompts and answers"}
@@ -100,6 +100,8 @@ class Settings:
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     time_zone: str = ""  # empty: the computer's local time zone
     developers: tuple[Developer, ...] = ()
+    database: str = ""  # a PostgreSQL URL several instances share; empty: the SQLite file in the data folder
+    instance: str = ""  # the name this instance's rows carry; empty: the computer's host name
 
     def developer(self, name: str) -> Developer | None:
         """Return the developer called `name` (case-insensitive), if any."""
@@ -276,18 +278,29 @@ def _developers_from(items: object, problems: Problems) -> tuple[Developer, ...]
 def settings_from_dict(data: JsonObject) -> Settings:
     """Validate a current-schema settings object; raise `ConfigError` listing every problem."""
     problems: Problems = []
-    _unknown_keys(data, {"schema_version", "proxy", "recording", "desktop", "time_zone", "developers"}, "",
-                  problems)
+    _unknown_keys(data, {"schema_version", "proxy", "recording", "desktop", "time_zone", "developers", "database",
+                         "instance"}, "", problems)
     time_zone = data.get("time_zone", "")
     if not isinstance(time_zone, str):
         problems.append("'time_zone' must be a time zone name such as 'Europe/Berlin', or empty for local time.")
         time_zone = ""
+    database, instance = data.get("database", ""), data.get("instance", "")
+    if not isinstance(database, str) or (database and not database.startswith(("postgresql://", "postgres://"))):
+        problems.append("'database' must be a PostgreSQL URL such as postgresql://user@host:5432/insight, "
+                        "or empty for the SQLite file in the data folder.")
+        database = ""
+    if not isinstance(instance, str) or len(instance) > 64:
+        problems.append("'instance' must be a short name for this proxy (at most 64 characters), or empty for "
+                        "the computer's host name.")
+        instance = ""
     settings = Settings(
         proxy=_proxy_from(_section(data, "proxy", problems), problems),
         recording=_recording_from(_section(data, "recording", problems), problems),
         desktop=_desktop_from(_section(data, "desktop", problems), problems),
         time_zone=time_zone,
         developers=_developers_from(data.get("developers", []), problems),
+        database=database,
+        instance=instance,
     )
     if problems:
         raise ConfigError("The settings have problems:\n" + "\n".join(f"  - {p}" for p in problems))
@@ -323,6 +336,8 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             {"name": d.name, "generation": d.generation, "enabled": d.enabled, "created": d.created}
             for d in settings.developers
         ],
+        "database": settings.database,
+        "instance": settings.instance,
     }
 
 
@@ -334,17 +349,21 @@ def _add_desktop_section(data: JsonObject) -> JsonObject:
 
 
 def _same_layout(data: JsonObject) -> JsonObject:
-    """Versions 3 and 4 only added optional settings, whose defaults apply.
+    """Versions 3 to 5 only added optional settings, whose defaults apply.
 
-    Version 3: `proxy.setup_page` and `proxy.setup_port`; version 4: the company proxy's
-    `proxy.upstream_proxy` and `proxy.upstream_ca`.
+    Version 3: `proxy.setup_page` and `proxy.setup_port`; version 4: `database` (a shared PostgreSQL
+    URL) and `instance`; version 5: the company proxy's `proxy.upstream_proxy` and `proxy.upstream_ca`.
     """
     return dict(data)
 
 
 # MIGRATIONS[n] turns a version-n object into a version-(n+1) object. Add one per schema change.
-MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {1: _add_desktop_section, 2: _same_layout,
-                                                             3: _same_layout}
+MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {
+    1: _add_desktop_section,
+    2: _same_layout,
+    3: _same_layout,  # version 4 added the optional `database` (a shared PostgreSQL URL) and `instance`
+    4: _same_layout,  # version 5 added the company proxy: `proxy.upstream_proxy` and `proxy.upstream_ca`
+}
 
 
 def migrate(data: JsonObject) -> JsonObject:

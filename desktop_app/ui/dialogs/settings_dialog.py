@@ -39,6 +39,7 @@ from desktop_app.core.errors import ConfigError, StoreError
 from desktop_app.core.guide.snippets import advertised_host, listens_only_locally
 from desktop_app.core.paths import HOME_ENV
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import is_postgres_url
 from desktop_app.core.team.settings import (
     HOST_NAME,
     DesktopSettings,
@@ -267,6 +268,18 @@ class SettingsDialog(QDialog):
         column = QVBoxLayout(group)
         column.addLayout(row)
         column.addWidget(note)
+        self.database = named(QLineEdit(self._original.database), "database")
+        self.database.setPlaceholderText(self.tr("empty: the usage database in the data folder"))
+        self.database.setToolTip(self.tr("postgresql://user@host:5432/dbname: several proxies record into one "
+                                         "PostgreSQL database, and the team lives there (see the README's "
+                                         "Deployment section). Keep the password in ~/.pgpass."))
+        self.database_note = _label(self.tr("Copilot Insight uses the new database when it starts next."),
+                                    "database_note")
+        self.database_note.setVisible(False)
+        form = QFormLayout()
+        form.addRow(self.tr("Shared database:"), self.database)
+        column.addLayout(form)
+        column.addWidget(self.database_note)
         return group
 
     def _connect_changes(self) -> None:
@@ -279,6 +292,7 @@ class SettingsDialog(QDialog):
             box.toggled.connect(self._on_changed)
         for line in (self.extra_hosts, self.upstream_proxy, self.upstream_password, self.upstream_ca):
             line.textChanged.connect(self._on_changed)
+        self.database.textChanged.connect(self._on_changed)
 
     # --- reading the form -----------------------------------------------------------------------
 
@@ -317,6 +331,7 @@ class SettingsDialog(QDialog):
                 notify_first_request=self.notify_first_request.isChecked(),
             ),
             time_zone=self._combo_value(self.time_zone),
+            database=self.database.text().strip(),
         )
 
     def problems(self) -> list[str]:
@@ -333,6 +348,9 @@ class SettingsDialog(QDialog):
             found.append(self.tr("The setup page's port must differ from the proxy's port {0}.").format(
                 proxy.listen_port))
         found.extend(self._company_proxy_problems(proxy))
+        if settings.database and not is_postgres_url(settings.database):
+            found.append(self.tr("The shared database must be a PostgreSQL URL such as "
+                                 "postgresql://insight@db.example.com:5432/insight, or empty."))
         if settings.time_zone:
             try:
                 resolve_zone(settings.time_zone)
@@ -371,6 +389,7 @@ class SettingsDialog(QDialog):
         self.problems_label.setVisible(bool(problems))
         self.ok_button.setEnabled(not problems)
         self.restart_note.setVisible(proxy_restart_needed(self._original, self.current_settings()))
+        self.database_note.setVisible(self.current_settings().database != self._original.database)
         self._show_setup_page()
         if self.isVisible():
             self._fit_height()
