@@ -43,6 +43,8 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         setup_page=getattr(args, "setup_page", None),
         setup_port=getattr(args, "setup_port", None),
         otlp_port=getattr(args, "otlp_port", None),
+        upstream_proxy=getattr(args, "upstream_proxy", None),
+        upstream_ca=getattr(args, "upstream_ca", None),
         log_requests=True,  # the administrator's view of the traffic
     )
 
@@ -61,6 +63,10 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     if service.otlp.address is not None:
         logger.info("OpenTelemetry receiver for developers without the CA on %s:%d (/v1/traces, /v1/metrics).",
                     *service.otlp.address)
+    if getattr(args, "secret_file", None) is not None:
+        logger.info("Developers' passwords derive from the secret file %s (not the system keyring).", args.secret_file)
+    if service.company_proxy is not None:
+        logger.info("Upstream traffic goes through the company proxy %s.", service.company_proxy.display)
     if not settings.developers:
         logger.warning("No developers yet: every request gets 407. Add one with "
                        "`copilot-insight users add NAME`.")

@@ -25,13 +25,17 @@ class EngineStatus:
     setup_problem: str = ""  # why the setup page is not running although the settings turn it on
     otlp_port: int | None = None  # where the OpenTelemetry receiver listens; None when it is off or could not start
     otlp_problem: str = ""  # why the receiver is not running although the settings turn it on
+    run_by: str = ""  # another process's proxy, shown instead of starting one (e.g. "copilot-insight serve")
 
 
 class Engine(Protocol):
     """Starts and stops the proxy with the settings as they are on disk at start time."""
 
     def start(self) -> EngineStatus:
-        """Start listening; raise `AppError` (e.g. `ProxyStartError`) with the fix when it cannot."""
+        """Start listening, or describe the proxy another process already runs on this data folder.
+
+        Raise `AppError` (e.g. `ProxyStartError`) with the fix when it cannot.
+        """
         ...
 
     def stop(self) -> None:

@@ -262,7 +262,7 @@ def test_setup_page_settings_survive_a_save(settings_file):
 
 
 def test_the_opentelemetry_receiver_is_on_at_4318_by_default_and_0_turns_it_off(settings_file):
-    write_json(settings_file, {"schema_version": 4, "proxy": {"listen_port": 8080}})  # before the receiver
+    write_json(settings_file, {"schema_version": 5, "proxy": {"listen_port": 8080}})  # before the receiver
     assert load_settings(settings_file).proxy.otlp_port == 4318
     saved = Settings(proxy=ProxySettings(otlp_port=0))
     save_settings(settings_file, saved)
