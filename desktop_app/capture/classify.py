@@ -11,6 +11,7 @@ from typing import cast
 
 from desktop_app.capture.hosts import host_family
 from desktop_app.core import models as m
+from desktop_app.core.models import Classification as Classification  # noqa: PLC0414 - its old home
 
 Json = dict[str, object]
 CLI_INTEGRATION = m.CLI_INTEGRATION
@@ -51,28 +52,6 @@ class RequestFacts:
     path: str  # without the query string
     headers: Mapping[str, str]
     body: object = None
-
-
-@dataclass(frozen=True)
-class Classification:
-    """The request-side fields of a `UsageEvent`."""
-
-    host_family: str
-    kind: str
-    api: str = ""
-    mode: str = ""
-    initiator: str = ""
-    initiator_source: str = ""
-    interaction_id: str = ""
-    intent: str = ""
-    model: str = ""
-    language: str = ""
-    editor: str = ""
-    editor_version: str = ""
-    plugin: str = ""
-    plugin_version: str = ""
-    integration_id: str = ""
-    speculative: bool = False
 
 
 def _split_version(value: str) -> tuple[str, str]:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 
-from desktop_app.capture.analysis import with_analysis
+from desktop_app.capture.analysis import analysed_fields
 from desktop_app.capture.classify import RequestFacts, classify
-from desktop_app.capture.streams import ResponseFacts, parse_response
+from desktop_app.capture.responses import ResponseFacts, parse_response
 from desktop_app.core import models as m
 from desktop_app.core.store.database import UsageStore
 
@@ -78,15 +78,14 @@ def usage_from_seed_file(document: dict[str, object], developer: str, source_id:
                               request.get("content")))
     facts = _response(c.api, response)
     status = response.get("status_code")
-    captured = m.UsageEvent(
+    code = status if isinstance(status, int) else None
+    return m.UsageEvent(
         developer=developer, started_at=_local(str(document.get("timestamp")), zone), method=str(request.get("method")),
-        host=host, path="/" + path.split("?", 1)[0], host_family=c.host_family, kind=c.kind,
-        status=status if isinstance(status, int) else None,
+        host=host, path="/" + path.split("?", 1)[0], status=code,
         duration_ms=_milliseconds(document.get("proxy-time-consumed")),
         ttfb_ms=None, request_bytes=len(json.dumps(request.get("content"))), response_bytes=0, http_version="",
-        streamed=True, parse_status=facts.parse_status, source_id=source_id,
+        streamed=True, parse_status=facts.parse_status, source_id=source_id, **analysed_fields(c, facts, code),
     )
-    return with_analysis(captured, c, facts)
 
 
 def _stand_in(developer: str, at: datetime, kind: str, editor: str, source_id: str, *,

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from desktop_app.core.ca import CHECK_HOST
 from desktop_app.core.errors import AppError
-from desktop_app.core.guide.ca_guide import CHECK_HOST
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.directory import add_developer, require_developer

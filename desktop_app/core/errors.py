@@ -1,7 +1,7 @@
 """The application's small error family: a message a person understands plus technical details.
 
-Every error the user may see derives from `AppError`. The CLI prints `user_message` (and the
-details with `--verbose`); the GUI shows both in one dialog with "Copy details".
+Every error the user may see derives from `AppError`. The CLI prints `user_message` (and logs the
+details with `--log-level debug`); the GUI shows both in one dialog with "Copy details".
 """
 
 

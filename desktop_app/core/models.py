@@ -7,7 +7,7 @@ no Authorization value, cookie, bearer token or proxy password.
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 Milliseconds = float
 
@@ -24,6 +24,10 @@ KIND_MCP = "mcp"
 KIND_INFRA = "infra"
 KIND_TELEMETRY = "telemetry"
 KIND_OTHER = "other"
+
+# UsageEvent.source values.
+SOURCE_PROXY = "proxy"
+SOURCE_OTEL = "otel"
 
 KIND_TITLES = {
     KIND_COMPLETION: "code completion",
@@ -59,28 +63,18 @@ NES_SHOWN = "nes_shown"
 NES_ACCEPTED = "nes_accepted"
 
 
-@dataclass(frozen=True, slots=True)
-class UsageEvent:
-    """One finished (or failed) request to a Copilot host, attributed to a developer."""
+NULL_WHEN_EMPTY: Final = "null_when_empty"
+"""Field metadata: the store keeps '' as NULL (an imported record's id: NULL is never a duplicate)."""
 
-    developer: str
-    started_at: datetime  # UTC, when the request began
-    method: str
-    host: str
-    path: str  # without the query string
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The request-side fields of a `UsageEvent`: what the classifier (`capture.classify`) says a request is."""
+
     host_family: str  # api / proxy / telemetry / identity / other
     kind: str  # KIND_* above
-    status: int | None  # HTTP status, None when no response arrived
-    duration_ms: Milliseconds
-    ttfb_ms: Milliseconds | None  # request start to first response byte
-    request_bytes: int
-    response_bytes: int
-    http_version: str
-    streamed: bool
-    error: str | None = None  # why the exchange failed, when it did
-    # Classification (request side).
-    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
     api: str = ""  # chat_completions, responses, responses_ws, messages, completions
+    mode: str = ""  # ask, edit, agent, inline, other, cli, extension:<id>, subagent, background, external
     initiator: str = ""  # user / agent / "" (not a model call)
     initiator_source: str = ""  # header, body, heuristic
     interaction_id: str = ""
@@ -93,6 +87,30 @@ class UsageEvent:
     plugin_version: str = ""
     integration_id: str = ""
     speculative: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageEvent(Classification):
+    """One finished (or failed) request to a Copilot host, attributed to a developer: its classification plus these.
+
+    This is the one definition of a request's fields: the store's `usage_events` columns, its DDL
+    check and its rows follow from it (`store.schema.USAGE_TABLE`). Adding a field: declare it here
+    (with a default) and add `add_columns(conn, USAGE_TABLE, "name")` as the next migration.
+    """
+
+    developer: str
+    started_at: datetime  # UTC, when the request began
+    method: str
+    host: str
+    path: str  # without the query string
+    status: int | None  # HTTP status, None when no response arrived
+    duration_ms: Milliseconds
+    ttfb_ms: Milliseconds | None  # request start to first response byte
+    request_bytes: int
+    response_bytes: int
+    http_version: str
+    streamed: bool
+    error: str | None = None  # why the exchange failed, when it did
     # Response side (parsed from the stream).
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -104,7 +122,42 @@ class UsageEvent:
     lines_suggested: int | None = None
     cancelled: bool = False
     parse_status: str = "ok"  # ok, unparsed (body not understood), truncated (capture limit)
-    source_id: str = ""  # stable id of an imported record, for idempotent imports
+    source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # an imported record's stable id
+    # Where the row came from: SOURCE_PROXY (observed in the proxy) or SOURCE_OTEL (the client's own
+    # OpenTelemetry, for developers without the CA); a call seen both ways is one proxy row (`otel_span` set).
+    source: str = SOURCE_PROXY
+    turn_id: str = ""  # github.copilot.turn_id (OpenTelemetry only)
+    otel_span: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # the span merged into this proxy row
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One tool call a Copilot agent made, from an `execute_tool` span of the client's OpenTelemetry."""
+
+    developer: str
+    started_at: datetime  # UTC
+    tool: str
+    mcp_server: str  # the MCP server (hashed by the client) when the tool is an MCP tool, else ""
+    duration_ms: Milliseconds
+    failed: bool
+    interaction_id: str = ""
+    source_id: str = ""  # otel:<trace id>:<span id>, so a re-sent span is stored once
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One OpenTelemetry metric data point, kept as sent (temporality included) for later use."""
+
+    developer: str
+    observed_at: datetime  # UTC, the point's time
+    service: str  # the resource's service.name
+    name: str
+    unit: str
+    kind: str  # sum, gauge, histogram, exponential_histogram, summary
+    temporality: str  # delta, cumulative or "" (gauges)
+    attributes: str  # JSON object
+    value: float | None  # sums and gauges; None for distributions
+    data: str  # the whole point as JSON (counts, buckets, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +174,7 @@ class TelemetryEvent:
     chars: int | None = None
     lines: int | None = None
     comp_type: str = ""  # full / partial
-    source_id: str = ""
+    source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +202,16 @@ class ContentRecord:
 
 
 ConnectionEventKind = Literal["untrusted_ca", "tls_failed", "wrong_password", "unknown_user", "disabled",
-                              "check_passed"]
+                              "check_passed", "upstream_failed", "upstream_ok"]
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionEvent:
     """A connection event the lead may need to see to help a developer; never a password.
 
-    A refused login, a TLS handshake their client gave up on, or a connection check that passed.
+    A refused login, a TLS handshake their client gave up on, a connection check that passed, or the
+    proxy failing to reach a Copilot host for them (`upstream_failed`, `detail` = "reason: words") and
+    reaching it again (`upstream_ok`).
     """
 
     kind: ConnectionEventKind
@@ -176,4 +231,6 @@ class RecordBatch:
     quotas: tuple[QuotaSnapshot, ...] = ()
     content: tuple[ContentRecord, ...] = field(default=())
     connections: tuple[ConnectionEvent, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    metric_points: tuple[MetricPoint, ...] = ()
 

@@ -17,13 +17,13 @@ The editor key is the seed's `<editor>-<version>` (`<editor>` alone without a ve
 without an editor).
 """
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Final
 
 from desktop_app.core import models as m
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS
 from desktop_app.core.store.schema import placeholders
 
@@ -65,7 +65,7 @@ def _developer_entry() -> dict[str, Any]:
     return {"chat_turns": 0, "completions_count": 0, "chat": {}, "completions": {}}
 
 
-def seed_daily_metrics(conn: sqlite3.Connection, first_day: date, last_day: date,
+def seed_daily_metrics(conn: Connection, first_day: date, last_day: date,
                        developers: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Return one seed-shaped object per day with chat turns or completions, oldest first.
 

@@ -1,4 +1,6 @@
-"""The mitmproxy world: Copilot host policy, authentication, recording and the proxy runner.
+"""The mitmproxy world: the runner, its lean addon chain, and the hooks the product folds into it.
 
-Imports mitmproxy and `desktop_app.core`, never Qt.
+Authentication, the connection check, the Copilot-only policy, diagnostics, the recorder's hooks, and
+creating the CA. Imports mitmproxy and `desktop_app.core`/`capture`, never Qt. What needs no mitmproxy
+lives elsewhere: protocol parsing in `capture`, reading the CA in `ca`, the setup page in `setup_page`.
 """

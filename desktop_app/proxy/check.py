@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from mitmproxy import connection, http
 from mitmproxy.proxy import server_hooks
 
-from desktop_app.core.guide.ca_guide import CHECK_HOST
+from desktop_app.core.ca import CHECK_HOST
 from desktop_app.core.models import ConnectionEvent
 from desktop_app.proxy.auth import developer_of
 
@@ -62,7 +62,7 @@ def check_response(developer: str, secure: bool, accept: str, path: str) -> http
 
 
 class ConnectionCheck:
-    """mitmproxy addon (after authentication, before the Copilot-only policy) answering `insight.check`."""
+    """Hooks (folded after authentication, before the Copilot-only policy) answering `insight.check`."""
 
     def __init__(self, on_passed: Callable[[ConnectionEvent], None] | None = None) -> None:
         """Call `on_passed` with a `check_passed` event whenever a developer loads the HTTPS check."""

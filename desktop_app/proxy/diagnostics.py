@@ -59,7 +59,7 @@ def handshake_detail(error: str) -> tuple[ConnectionEventKind, str]:
 
 
 class HandshakeFailures:
-    """mitmproxy addon: reports client TLS handshakes that failed, for the developer who made them."""
+    """Proxy hooks (folded, see `chain`): report failed client TLS handshakes, for the developer who made them."""
 
     def __init__(self, developer_for: Callable[[connection.Client], str | None], report: Report) -> None:
         """Attribute with `developer_for(client)`; hand each event to `report` (non-blocking)."""

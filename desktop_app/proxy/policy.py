@@ -15,7 +15,7 @@ def _refused(host: str) -> http.Response:
 
 
 class CopilotOnly:
-    """mitmproxy addon: when enabled, only Copilot's hosts may be reached through the proxy."""
+    """Proxy hooks (folded, see `chain`): when enabled, only Copilot's hosts may be reached through the proxy."""
 
     def __init__(self, hosts: HostPolicy, enabled: bool) -> None:
         """Refuse non-Copilot hosts when `enabled`; otherwise do nothing."""

@@ -74,7 +74,7 @@ def _headers(message: http.Message) -> Headers:
 
 
 class UsageRecorder:
-    """mitmproxy addon: captures attributed exchanges with intercepted Copilot hosts."""
+    """Proxy hooks (folded, see `chain`): capture attributed exchanges with intercepted Copilot hosts."""
 
     def __init__(self, sink: Callable[[Exchange], None], hosts: HostPolicy) -> None:
         """Send one `Exchange` per finished exchange (or WebSocket model call) to `sink`."""

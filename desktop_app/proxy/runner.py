@@ -3,8 +3,9 @@
 mitmproxy is built to own a process; here it is a component. The runner:
 - builds the `Master` inside `asyncio.run()` on a daemon thread (never `DumpMaster`, whose
   ErrorCheck calls `sys.exit` on any startup error in the process);
-- adds our addons first (authentication must run before anything else), then mitmproxy's
-  defaults, then sets options, so addon-owned options exist when they are set;
+- adds our addons first, folded into one addon object (authentication must run before anything
+  else), then only the default addons the product uses plus those owning an option the caller sets
+  (see `chain`), then sets options, so addon-owned options exist when they are set;
 - checks in its own `running` hook that the server really listens, because mitmproxy only *logs*
   a bind failure, and turns the failure into a `ProxyStartError` a person understands;
 - on stop, closes the listening socket and live connections before shutting the master down
@@ -16,26 +17,22 @@ Only one Master may run per process: mitmproxy keeps it in module globals.
 
 import asyncio
 import contextlib
-import errno
 import logging
-import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mitmproxy import ctx, exceptions, master, options
-from mitmproxy.addons import default_addons
 from mitmproxy.addons.proxyserver import Proxyserver
 
 from desktop_app.core.errors import ProxyStartError
-from desktop_app.core.netinfo import ADDR_IN_USE as _ADDR_IN_USE
-from desktop_app.core.netinfo import ADDR_NOT_AVAILABLE as _ADDR_NOT_AVAILABLE
+from desktop_app.core.netinfo import Address, listen_error
 from desktop_app.core.redaction import redact
+from desktop_app.proxy.chain import Folded, lean_defaults, option_name
 
 logger = logging.getLogger(__name__)
 
-Address = tuple[str, int]
 ErrorCallback = Callable[[str], None]
 
 
@@ -54,26 +51,10 @@ class ProxyOptions:
 
 def start_error(exc: BaseException, host: str, port: int) -> ProxyStartError:
     """Translate a bind or option failure into a sentence with the fix."""
-    details = redact(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, socket.gaierror) or (isinstance(exc, OSError) and (exc.errno or 0) < 0):  # EAI_* codes
-        return ProxyStartError(
-            f"The listen address '{host}' is not valid. Use 127.0.0.1 (this computer only) or "
-            "0.0.0.0 (every network interface).", details)
-    if isinstance(exc, OSError) and exc.errno in _ADDR_IN_USE:
-        return ProxyStartError(
-            f"Port {port} on {host} is already in use by another program (or another Copilot Insight). "
-            "Choose another port in the settings, or stop the program that uses it.", details)
-    # Python 3.13+ reports an address that is not this computer's as "could not bind on any address".
-    if isinstance(exc, OSError) and (exc.errno in _ADDR_NOT_AVAILABLE or "could not bind on any address" in str(exc)):
-        return ProxyStartError(
-            f"{host} is not an address of this computer. Use 127.0.0.1 (this computer only) or "
-            "0.0.0.0 (every network interface).", details)
-    if isinstance(exc, OSError) and exc.errno == errno.EACCES:
-        return ProxyStartError(
-            f"Listening on port {port} needs administrator rights. Choose a port above 1023.", details)
     if isinstance(exc, exceptions.OptionsError | KeyError | ValueError):
-        return ProxyStartError(f"A proxy option is invalid: {exc}", details)
-    return ProxyStartError(f"The proxy could not start: {exc}", details)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        return ProxyStartError(f"A proxy option is invalid: {message}", redact(f"{type(exc).__name__}: {exc}"))
+    return listen_error(exc, host, port)
 
 
 class _ErrorForwarder(logging.Handler):
@@ -90,8 +71,19 @@ class _ErrorForwarder(logging.Handler):
             self.handleError(record)
 
 
+class _BindFailureFilter(logging.Filter):
+    """Drops mitmproxy's "failed to listen … use `--mode regular@…`" record: `start()` says it in our words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "failed to listen" not in record.getMessage()
+
+
+_BIND_FAILURES = _BindFailureFilter()
+_PROXYSERVER_LOG = logging.getLogger("mitmproxy.addons.proxyserver")
+
+
 class _Lifecycle:
-    """Reports to the starting thread whether the proxy server really came up."""
+    """Part of the folded addon: reports to the starting thread whether the proxy server really came up."""
 
     def __init__(self, runner: "ProxyRunner") -> None:
         self._runner = runner
@@ -100,7 +92,8 @@ class _Lifecycle:
         proxyserver: Proxyserver = ctx.master.addons.get("proxyserver")
         failures: list[BaseException] = [s.last_exception for s in proxyserver.servers if s.last_exception]
         if ctx.options.deferred:  # set, but no addon or script ever declared them
-            failures.append(KeyError(f"Unknown option(s): {', '.join(sorted(ctx.options.deferred))}"))
+            names = ", ".join(sorted(ctx.options.deferred))
+            failures.append(KeyError(f"unknown option {names}: neither mitmproxy nor a -s script declares it"))
         addresses = proxyserver.listen_addrs()
         if failures or not addresses:
             self._runner.failure = failures[0] if failures else RuntimeError("the proxy server did not start")
@@ -173,6 +166,7 @@ class ProxyRunner:
 
     def _main(self) -> None:
         forwarder = _ErrorForwarder(self._on_error) if self._on_error else None
+        _PROXYSERVER_LOG.addFilter(_BIND_FAILURES)
         try:
             asyncio.run(self._amain(forwarder))
         except BaseException as exc:
@@ -181,11 +175,13 @@ class ProxyRunner:
         finally:
             if forwarder is not None:
                 logging.getLogger("mitmproxy").removeHandler(forwarder)
+            _PROXYSERVER_LOG.removeFilter(_BIND_FAILURES)
             self._master = self._loop = None
             self.ready.set()
 
     def _configure(self, opts: options.Options) -> None:
-        updates: dict[str, object] = dict(self._opts.defaults)
+        # A default for an option of an addon that is not loaded does not apply (e.g. `onboarding`).
+        updates: dict[str, object] = {k: v for k, v in self._opts.defaults.items() if k in opts}
         if self._opts.scripts:
             updates["scripts"] = [str(p) for p in self._opts.scripts]
         opts.update(**updates)
@@ -205,7 +201,8 @@ class ProxyRunner:
         legacy = getattr(proxy, "_legacy_log_events", None)
         if legacy is not None:
             legacy.uninstall()
-        proxy.addons.add(*self._addons, *default_addons(), _Lifecycle(self))
+        wanted = [option_name(spec) for spec in self._opts.set_options]
+        proxy.addons.add(Folded(*self._addons, _Lifecycle(self)), *lean_defaults(wanted))
         try:
             self._configure(opts)
         except (exceptions.OptionsError, KeyError, ValueError) as exc:

@@ -11,11 +11,10 @@ from typing import cast, get_args
 
 from PySide6.QtCore import QObject
 
+from desktop_app.core.ca import CaCertificate, CaFormat
 from desktop_app.core.errors import AppError
 from desktop_app.core.fileio import export_bytes
 from desktop_app.core.guide.ca_guide import (
-    CaCertificate,
-    CaFormat,
     GuideContext,
     client_sections,
     system_sections,
@@ -112,6 +111,7 @@ class CaGuidePresenter(QObject):
             ca_name=self.certificate.common_name if self.certificate is not None else unknown,
             fingerprint=self.certificate.fingerprint if self.certificate is not None else unknown,
             setup_url=setup_url,
+            otlp_port=self._status.otlp_port if self._status is not None else None,
         )
         if guide != self._guide:
             self._guide = guide

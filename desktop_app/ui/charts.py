@@ -1,9 +1,9 @@
-"""The dashboard's and the reports' charts, drawn with pyqtgraph: requests per day and the breakdowns.
+"""The dashboard's charts, drawn with pyqtgraph: requests per day and the breakdowns.
 
 Owns the chart widgets (`StackedDailyChart`: one stacked bar per day, a colour per developer;
-`BreakdownChart`: horizontal bars of a `Breakdown`), their colours (`ChartTheme`, from the widget's
-palette so light and dark desktops both read well) and `render_chart`, which draws a chart into an
-image without showing it (the reports save these as PNG). The charts are passive: they show the
+`BreakdownChart`: horizontal bars of a `Breakdown`) and their colours (`ChartTheme`, from the widget's
+palette so light and dark desktops both read well). The reports draw their own charts without Qt
+(`core.reports.svg_charts`). The charts are passive: they show the
 `DailySeries`/`Breakdown` they are given, take no mouse interaction except tooltips, and re-colour
 themselves when their palette changes.
 
@@ -20,12 +20,11 @@ from typing import Final, Self
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
-from PySide6.QtCore import QCoreApplication, QDate, QEvent, QLocale, QObject, QPoint, Qt
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, QPoint, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
-    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -34,10 +33,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
-from desktop_app.core.reports.svg_charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
-from desktop_app.core.reports.svg_charts import merge_breakdown as merge_items
-from desktop_app.core.reports.svg_charts import merge_developers as merge_series
-from desktop_app.core.reports.svg_charts import nice_ticks as report_nice_ticks
+from desktop_app.core.charts import BREAKDOWN_LIMIT, LEGEND_LIMIT, OTHERS_COLOUR, SERIES_COLOURS, day_ticks
+from desktop_app.core.charts import merge_breakdown as merge_items
+from desktop_app.core.charts import merge_developers as merge_series
+from desktop_app.core.charts import nice_ticks as report_nice_ticks
 from desktop_app.core.store.dashboard import Breakdown, DailySeries
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
@@ -111,7 +110,7 @@ def _elide(name: str) -> str:
 
 
 def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySeries:
-    """The series as drawn (`svg_charts.merge_developers`, the same rules as the reports), "others" translated.
+    """The series as drawn (`core.charts.merge_developers`, the same rules as the reports), "others" translated.
 
     Raises:
         ValueError: `series.values` does not match its developers and days.
@@ -120,12 +119,12 @@ def merge_developers(series: DailySeries, limit: int = LEGEND_LIMIT) -> DailySer
 
 
 def merge_breakdown(items: Breakdown, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
-    """The breakdown as drawn (`svg_charts.merge_breakdown`, as in the reports), "other" translated."""
+    """The breakdown as drawn (`core.charts.merge_breakdown`, as in the reports), "other" translated."""
     return merge_items(items, limit, lambda count: tr(CONTEXT, "other ({count})").format(count=count))
 
 
 def nice_ticks(maximum: float, target: int = 6) -> tuple[int, int]:
-    """(top, step) for the dashboard's count axis: `svg_charts.nice_ticks` with up to six steps."""
+    """(top, step) for the dashboard's count axis: `core.charts.nice_ticks` with up to six steps."""
     return report_nice_ticks(maximum, target)
 
 
@@ -140,26 +139,34 @@ class _DayAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type info
     def __init__(self) -> None:
         super().__init__("bottom")
         self._days: tuple[date, ...] = ()
+        self._hours: tuple[int, ...] = ()
         self._by_month = False
 
-    def set_days(self, days: tuple[date, ...]) -> None:
-        """Label `days` from now on."""
-        self._days = days
+    def set_days(self, days: tuple[date, ...], hours: tuple[int, ...] = ()) -> None:
+        """Label `days` (or, with `hours`, those hours of the one day) from now on."""
+        self._days, self._hours = days, hours
         self.picture = None
         self.update()
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
-        """The labelled days that fit into `size` pixels (pyqtgraph calls this when drawing)."""
+        """The labelled days (or hours) that fit into `size` pixels (pyqtgraph calls this when drawing)."""
         font = self.style["tickFont"] or QFont()
+        if self._hours:
+            fit = max(1, int(size / (QFontMetricsF(font).horizontalAdvance("00:00") + 14)))
+            step = next(n for n in (1, 2, 3, 4, 6, 12, 24) if len(self._hours) / n <= fit)
+            return [(1.0, [float(i) for i in range(0, len(self._hours), step)])]
         label_width = QFontMetricsF(font).horizontalAdvance("Sep 2026") + 14
         ticks, self._by_month = day_ticks(self._days, int(size / label_width))  # the view shows every day
         return [(1.0, [float(i) for i in ticks])]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        """The date labels of the ticks at `values`."""
+        """The date (or hour) labels of the ticks at `values`."""
         labels = []
         for value in values:
             index = round(value)
+            if self._hours:
+                labels.append(f"{self._hours[index]:02d}:00" if 0 <= index < len(self._hours) else "")
+                continue
             labels.append(_day_label(self._days[index], self._by_month) if 0 <= index < len(self._days) else "")
         return labels
 
@@ -348,8 +355,8 @@ class _Chart(QWidget):
     def _fit_left_axis(self, labels: Sequence[str]) -> None:
         """Make the left axis just wide enough for `labels` and its title, before the first paint.
 
-        pyqtgraph widens an axis only after drawing labels that do not fit, which a one-pass
-        `render_chart` would show cut off.
+        pyqtgraph widens an axis only after drawing labels that do not fit, which a chart drawn once
+        (a first paint, a grab) would show cut off.
         """
         axis = self._item.getAxis("left")
         metrics = QFontMetricsF(axis.style["tickFont"] or QFont())
@@ -437,13 +444,13 @@ class StackedDailyChart(_Chart):
             The day, developer and value of the segment there; '' outside the bars.
         """
         day = round(x)
-        if self.is_empty or not 0 <= day < len(self._shown.days) or abs(x - day) > BAR_WIDTH / 2 or y < 0:
+        if self.is_empty or not 0 <= day < self._shown.slots or abs(x - day) > BAR_WIDTH / 2 or y < 0:
             return ""
         for index, (bottom, top) in enumerate(zip(self._bottoms[:, day], self._tops[:, day], strict=True)):
             if bottom <= y < top:
                 value = self._shown.values[index][day]
                 name = self._shown.developers[index]
-                return f"{self._shown.days[day].isoformat()} · {name}: {value:,} {self._unit}"
+                return f"{self._shown.slot_label(day)} · {name}: {value:,} {self._unit}"
         return ""
 
     def _draw(self) -> None:
@@ -458,7 +465,7 @@ class StackedDailyChart(_Chart):
         values = np.array(shown.values, dtype=np.float64)
         self._tops = np.cumsum(values, axis=0)
         self._bottoms = self._tops - values
-        x = np.arange(len(shown.days), dtype=np.float64)
+        x = np.arange(shown.slots, dtype=np.float64)
         merged = len(shown.developers) > LEGEND_LIMIT
         no_pen = pg.mkPen(None)
         self._legend.setLabelTextColor(QColor(self._theme.foreground))  # before adding: labels take it when made
@@ -472,10 +479,10 @@ class StackedDailyChart(_Chart):
             sample.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._fit_legend()
 
-        self._days_axis.set_days(shown.days)
+        self._days_axis.set_days(shown.days, shown.hours)
         self._item.setLabel("left", self._unit, color=self._theme.foreground)
-        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, len(shown.days) - 0.5))
-        self._item.setXRange(-0.5, len(shown.days) - 0.5, padding=0)
+        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, shown.slots - 0.5))
+        self._item.setXRange(-0.5, shown.slots - 0.5, padding=0)
         self._item.setYRange(0, top, padding=0)
         self._stack.setCurrentWidget(self._plot)
 
@@ -569,43 +576,3 @@ class BreakdownChart(_Chart):
         self._item.setXRange(0, end, padding=0)
         self._item.setYRange(-0.5, rows - 0.5, padding=0)
         self._stack.setCurrentWidget(self._plot)
-
-
-def render_chart(chart: QWidget, width: int, height: int, device_pixel_ratio: float = 1.0) -> QImage:
-    """Draw `chart` at `width` x `height` into an image, without showing a window on screen.
-
-    A chart that is not inside a window is laid out as an invisible window for the drawing (this
-    works on every platform, `offscreen` included); a chart inside a window is just resized, so its
-    window's layout takes it back at the next change.
-
-    Args:
-        chart: A chart (any widget works).
-        width: The image's width in device-independent pixels.
-        height: The image's height in device-independent pixels.
-        device_pixel_ratio: Pixels per device-independent pixel (2 for sharp images on HiDPI screens).
-
-    Returns:
-        The image (width x height times `device_pixel_ratio` pixels), ready to save as PNG.
-    """
-    chart.resize(width, height)
-    standalone = chart.isWindow() and not chart.isVisible()
-    if standalone:
-        had_attribute = chart.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-        chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        chart.show()
-    try:
-        chart.ensurePolished()
-        if (layout := chart.layout()) is not None:
-            layout.activate()
-        for _ in range(3):  # resizes post layout requests inside the plot's scene, which post more
-            QCoreApplication.sendPostedEvents()
-        image = QImage(round(width * device_pixel_ratio), round(height * device_pixel_ratio),
-                       QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(device_pixel_ratio)
-        image.fill(Qt.GlobalColor.transparent)
-        chart.render(image)
-    finally:
-        if standalone:
-            chart.hide()
-            chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, had_attribute)
-    return image

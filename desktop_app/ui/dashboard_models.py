@@ -1,9 +1,11 @@
-"""The dashboard's Qt item models: the per-developer daily table, the quotas, the drill-down tree.
+"""The dashboard's Qt item models: per developer, per day, errors, quotas, the drill-down tree.
 
-Each model holds plain rows from `core` (`DailyUsage`, `QuotaSnapshot`, `Interaction`) and says
-how every column reads, sorts and aligns. Sorting happens in the model on Python values (a sort
-proxy would call back into Python for every comparison), so a year of rows sorts in a few
-milliseconds. The models never query anything: the presenter hands them rows read on a worker.
+Each model holds plain rows from `core` (`DeveloperTotals`, `DailyUsage`, `ErrorCount`,
+`QuotaSnapshot`, `Interaction`) and says how every column reads, sorts and aligns. The figures'
+columns follow their definitions (`core.figures`: title, help, format; tokens rounded with the
+exact value on hover; unknown figures "—" with the reason on hover). Sorting happens in the model
+on Python values (a sort proxy would call back into Python for every comparison), so a year of
+rows sorts in a few milliseconds. The models never query anything: the presenter hands them rows read on a worker.
 """
 
 from collections.abc import Callable, Sequence
@@ -13,12 +15,19 @@ from typing import Final, override
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from desktop_app.core.charts import sparkline
+from desktop_app.core.figures import DAILY_KEYS, DEVELOPER_KEYS, Figure, Value, display_text, exact_text, figure
+from desktop_app.core.figures import counts_text as figure_counts_text
 from desktop_app.core.models import QuotaSnapshot, kind_title
+from desktop_app.core.store.dashboard import DeveloperTotals
 from desktop_app.core.store.drilldown import Interaction, RequestRecord
+from desktop_app.core.store.errors import ErrorCount
 from desktop_app.core.store.queries import SHOWN_FROM_PROXY, DailyUsage
 from desktop_app.ui.i18n import tr
 
 CONTEXT = "Dashboard"
+FIGURES_CONTEXT = "Figures"
+"""The catalogue section of the figures' titles and help texts (`core.figures`)."""
 SORT_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 """The raw value a column sorts by (a number, a date or a string; None sorts last)."""
 
@@ -43,7 +52,6 @@ def number_format(pattern: str) -> Callable[[object], str]:
 
 count_text = number_format("{:,.0f}")  # a count with thousands separators
 credits_text = number_format("{:,.2f}")  # AI credits
-percent_text = number_format("{:.0%}")  # a fraction as a percentage
 millis_text = number_format("{:,.0f} ms")  # a duration
 remaining_text = number_format("{:.1f} %")  # a quota's remaining percentage
 
@@ -51,12 +59,6 @@ remaining_text = number_format("{:.1f} %")  # a quota's remaining percentage
 def entitlement_text(value: object) -> str:
     """A quota's entitlement: 'unlimited' for -1."""
     return tr(CONTEXT, "unlimited") if value == -1 else count_text(value)
-
-
-def counts_text(counts: dict[str, int]) -> str:
-    """'agent 5, ask 3' (largest first)."""
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return ", ".join(f"{name or '?'} {count}" for name, count in ordered)
 
 
 def local_moment(value: object) -> str:
@@ -73,10 +75,24 @@ class Column[Row]:
     text: Callable[[object], str] = str
     numeric: bool = True
     tooltip: str = ""
+    figure: Figure | None = None  # the figure the column shows, if it is one
 
     def display(self, row: Row) -> str:
         """The cell's text."""
         return self.text(self.value(row))
+
+
+WRAP_TITLES_FROM: Final = 13
+"""Column titles longer than this are shown on two lines (narrow columns, nothing cut off)."""
+
+
+def two_lines(title: str) -> str:
+    """`title` on two lines, broken at the space nearest its middle, when it is long."""
+    if len(title) <= WRAP_TITLES_FROM or " " not in title:
+        return title
+    middle = len(title) / 2
+    cut = min((n for n, char in enumerate(title) if char == " "), key=lambda n: abs(n - middle))
+    return f"{title[:cut]}\n{title[cut + 1:]}"
 
 
 def _known(value: object) -> bool:
@@ -134,16 +150,23 @@ class RowTableModel[Row](QAbstractTableModel):
         return None
 
     def tooltip(self, row: Row, column: int) -> str | None:
-        """A cell's tooltip (none by default)."""
-        del row, column
-        return None
+        """A cell's tooltip: why a figure is unknown, a rounded figure's exact value, long text whole."""
+        col = self.columns[column]
+        value, text = col.value(row), col.display(row)
+        fig = col.figure
+        if fig is not None and value is None and fig.help_unknown:
+            return tr(FIGURES_CONTEXT, fig.help_unknown)
+        if fig is not None and isinstance(value, int | float):
+            exact = exact_text(value, fig.kind)
+            return exact if exact != text else None
+        return text if len(text) > 30 else None
 
     @override
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
+            return two_lines(self.columns[section].title)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.columns[section].tooltip or None
         return None
@@ -173,52 +196,31 @@ class RowTableModel[Row](QAbstractTableModel):
         return known + [row for row in rows if not _known(value(row))]
 
 
-def _daily_columns() -> list[Column[DailyUsage]]:
-    def c(title: str, value: Callable[[DailyUsage], object], text: Callable[[object], str] = count_text,
-          tip: str = "", *, numeric: bool = True) -> Column[DailyUsage]:
-        return Column(title, value, text, numeric, tip)
+def figure_column[Row](fig: Figure, value: Callable[[Row], object]) -> Column[Row]:
+    """The column showing `fig` (translated title and help; rounded, unknown and breakdown text as `figures` says)."""
+    def text(raw: object) -> str:
+        if isinstance(raw, dict):
+            return figure_counts_text(raw)
+        return display_text(raw, fig)  # type: ignore[arg-type]
+    return Column(tr(FIGURES_CONTEXT, fig.title), value, text, fig.numeric, tr(FIGURES_CONTEXT, fig.help), fig)
 
-    return [
-        c(tr(CONTEXT, "Day"), lambda r: r.day, str, numeric=False),
-        c(tr(CONTEXT, "Developer"), lambda r: r.developer, str, numeric=False),
-        c(tr(CONTEXT, "Requests"), lambda r: r.requests, tip=tr(CONTEXT, "Every recorded request, of any kind")),
-        c(tr(CONTEXT, "Completions"), lambda r: r.completions_requested,
-          tip=tr(CONTEXT, "Inline-completion requests answered (speculative ones excluded)")),
-        c(tr(CONTEXT, "Suggestions"), lambda r: r.completions_returned,
-          tip=tr(CONTEXT, "Completions that returned text")),
-        c(tr(CONTEXT, "Shown"), lambda r: r.completions_shown,
-          tip=tr(CONTEXT, "Suggestions shown (IDE telemetry; the proxy's count when the IDE sent none)")),
-        c(tr(CONTEXT, "Accepted"), lambda r: r.completions_accepted),
-        c(tr(CONTEXT, "Acceptance"), lambda r: r.acceptance_rate, percent_text),
-        c(tr(CONTEXT, "Lines suggested"), lambda r: r.lines_suggested),
-        c(tr(CONTEXT, "Lines accepted"), lambda r: r.lines_accepted),
-        c(tr(CONTEXT, "Chat code used"), lambda r: r.chat_acceptances,
-          tip=tr(CONTEXT, "Chat code blocks inserted, copied or applied")),
-        c(tr(CONTEXT, "Next edits shown"), lambda r: r.nes_shown, tip=tr(CONTEXT, "Next edit suggestions shown")),
-        c(tr(CONTEXT, "Next edits accepted"), lambda r: r.nes_accepted,
-          tip=tr(CONTEXT, "Next edit suggestions accepted")),
-        c(tr(CONTEXT, "Interactions"), lambda r: r.user_interactions,
-          tip=tr(CONTEXT, "Prompts a developer sent (chat, edit, agent, CLI)")),
-        c(tr(CONTEXT, "Agent requests"), lambda r: r.agent_requests,
-          tip=tr(CONTEXT, "Model calls the agent made on its own (tool loops, helpers)")),
-        c(tr(CONTEXT, "Model calls"), lambda r: r.model_calls),
-        c(tr(CONTEXT, "Prompt tokens"), lambda r: r.prompt_tokens),
-        c(tr(CONTEXT, "Output tokens"), lambda r: r.completion_tokens),
-        c(tr(CONTEXT, "Cached tokens"), lambda r: r.cached_tokens),
-        c(tr(CONTEXT, "Reasoning tokens"), lambda r: r.reasoning_tokens),
-        c(tr(CONTEXT, "AI credits"), lambda r: r.ai_credits, credits_text),
-        c(tr(CONTEXT, "Errors"), lambda r: r.errors),
-        c(tr(CONTEXT, "Latency p50"), lambda r: r.latency_p50_ms, millis_text),
-        c(tr(CONTEXT, "Latency p95"), lambda r: r.latency_p95_ms, millis_text),
-        c(tr(CONTEXT, "Modes"), lambda r: counts_text(r.interactions_by_mode), str, numeric=False),
-        c(tr(CONTEXT, "Models"), lambda r: counts_text(r.models), str, numeric=False),
-        c(tr(CONTEXT, "Languages"), lambda r: counts_text(r.languages), str, numeric=False),
-        c(tr(CONTEXT, "Editors"), lambda r: counts_text(r.editors), str, numeric=False),
-    ]
+
+def _daily_value(key: str) -> Callable[[DailyUsage], Value]:
+    return lambda row: getattr(row, key)
+
+
+def _daily_columns() -> list[Column[DailyUsage]]:
+    return [figure_column(figure(key), _daily_value(key)) for key in DAILY_KEYS]
+
+
+TREND_BARS: Final = 15
+"""The per-developer table's trend has at most this many bars (it fits its column)."""
+FROZEN_COLUMNS: Final = 2
+"""The daily table's Day and Developer columns stay in view when it scrolls sideways."""
 
 
 class DailyTableModel(RowTableModel[DailyUsage]):
-    """One row per developer per day, a column for every figure the store offers."""
+    """One row per developer per day, a column for every daily figure (`figures.FIGURES`)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         """An empty table."""
@@ -226,11 +228,49 @@ class DailyTableModel(RowTableModel[DailyUsage]):
 
     @override
     def tooltip(self, row: DailyUsage, column: int) -> str | None:
-        title = self.columns[column].title
-        if title == tr(CONTEXT, "Shown") and row.shown_source == SHOWN_FROM_PROXY:
+        fig = self.columns[column].figure
+        if fig is not None and fig.key == "completions_shown" and row.shown_source == SHOWN_FROM_PROXY:
             return tr(CONTEXT, "The IDE sent no telemetry this day: suggestions returned by the proxy are counted.")
-        text = self.columns[column].display(row)
-        return text if len(text) > 30 else None
+        return super().tooltip(row, column)
+
+
+def _developer_value(key: str) -> Callable[[DeveloperTotals], Value]:
+    return lambda totals: totals.value(key)
+
+
+def _developer_columns() -> list[Column[DeveloperTotals]]:
+    columns = [figure_column(figure(key), _developer_value(key)) for key in DEVELOPER_KEYS]
+    columns.append(Column(tr(CONTEXT, "Trend"), lambda t: sparkline(t.trend, TREND_BARS), numeric=False,
+                          tooltip=tr(CONTEXT, "Requests per day over the chosen days")))
+    return columns
+
+
+class DeveloperTableModel(RowTableModel[DeveloperTotals]):
+    """One row per developer over the chosen days (busiest first): the dashboard's first table."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        """An empty table."""
+        super().__init__(_developer_columns(), lambda row: row.developer, parent)
+
+
+def _error_columns() -> list[Column[ErrorCount]]:
+    return [
+        Column(tr(CONTEXT, "Failures"), lambda e: e.count, count_text),
+        Column(tr(CONTEXT, "Status"), lambda e: e.status_text, numeric=False),
+        Column(tr(CONTEXT, "Developer"), lambda e: e.developer, numeric=False),
+        Column(tr(CONTEXT, "Host"), lambda e: e.host, numeric=False),
+        Column(tr(CONTEXT, "Error"), lambda e: e.error, numeric=False),
+        Column(tr(CONTEXT, "Last"), lambda e: e.last_at, local_moment, numeric=False),
+        Column(tr(CONTEXT, "Likely cause"), lambda e: tr(CONTEXT, e.cause), numeric=False),
+    ]
+
+
+class ErrorTableModel(RowTableModel[ErrorCount]):
+    """The chosen days' failed requests by status, host and developer, largest first."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        """An empty table."""
+        super().__init__(_error_columns(), lambda e: (e.status, e.error, e.host, e.developer), parent)
 
 
 def _quota_columns() -> list[Column[QuotaSnapshot]]:

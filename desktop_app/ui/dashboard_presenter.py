@@ -30,6 +30,7 @@ from desktop_app.core.store.dashboard import (
 )
 from desktop_app.core.store.dayzone import DayZone, resolve_zone
 from desktop_app.core.store.drilldown import RequestPage, RequestRecord, read_requests_file
+from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.dashboard import DashboardWindow
@@ -56,6 +57,7 @@ class DashboardPresenter(QObject):
 
     team_requested = Signal()
     ca_guide_requested = Signal()
+    export_requested = Signal(object, object)  # the DayRange shown, and the developer filter (None: everyone)
 
     def __init__(self, ctx: UiContext, parent: QObject | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
@@ -99,15 +101,17 @@ class DashboardPresenter(QObject):
         window.refresh_requested.connect(self._refresh_all)
         window.team_requested.connect(self.team_requested)
         window.ca_guide_requested.connect(self.ca_guide_requested)
+        window.export_requested.connect(self.export_requested)
         window.drill_requested.connect(self._drill)
         window.requests.request_selected.connect(self._read_content)
         window.destroyed.connect(self._forget_window)
         return window
 
     def _forget_window(self) -> None:
-        """The window was deleted (by its owner, or a test): stop watching the day for it."""
+        """The window is gone (closed for good): stop following the clock and the traffic for it."""
         self.window = None
         self._day_watch.stop()
+        self._timer.stop()
 
     def follow(self, settings: Settings) -> None:
         """Use the settings' time zone and recording level from now on (re-read when the zone changed)."""
@@ -166,7 +170,7 @@ class DashboardPresenter(QObject):
             return
         self.query, self._reading = query, True
         window.show_loading()
-        database = self._ctx.paths.database
+        database = database_of(self._ctx.paths)
         self._ctx.tasks.submit(lambda: load_dashboard_file(database, query), self._on_loaded, self._on_failed,
                                name="read the dashboard")
 
@@ -229,7 +233,7 @@ class DashboardPresenter(QObject):
             return
         self._drilled, self._drill_days = (developer, days), chosen
         self._drill_sequence += 1
-        sequence, database = self._drill_sequence, self._ctx.paths.database
+        sequence, database = self._drill_sequence, database_of(self._ctx.paths)
         window.requests.show_loading()
         self._ctx.tasks.submit(lambda: read_requests_file(database, developer, chosen),
                                lambda page: self._on_page(sequence, page),

@@ -18,9 +18,10 @@ from desktop_app.core.reports.data import ReportOptions
 from desktop_app.core.reports.export import ExportResult, export_report
 from desktop_app.core.reports.periods import ExportPeriod
 from desktop_app.core.reports.progress import Progress, ReportCancelled
+from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
-from desktop_app.ui.dialogs.ca_guide import download_folder
+from desktop_app.ui.dialogs.ca_guide import download_folder, standard_folder
 from desktop_app.ui.dialogs.export_report import ExportChoice, ExportReportWindow
 
 
@@ -31,9 +32,8 @@ class _ProgressRelay(QObject):
 
 
 def report_folder() -> Path:
-    """Where reports are suggested: Documents, else Downloads, else home."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(folder) if folder else download_folder()
+    """Where reports are suggested: Documents, else Downloads, else home (always a folder that exists)."""
+    return standard_folder(QStandardPaths.StandardLocation.DocumentsLocation) or download_folder()
 
 
 class ExportPresenter(QObject):
@@ -48,8 +48,9 @@ class ExportPresenter(QObject):
         self._cancel = threading.Event()  # the running export's; each export gets a fresh one
         self._relay = _ProgressRelay(self)
 
-    def open(self, period: ExportPeriod, settings: Settings, today: date | None = None) -> ExportReportWindow:
-        """Show the window for `period` with the team of `settings`."""
+    def open(self, period: ExportPeriod, settings: Settings, today: date | None = None, *,
+             days: DayRange | None = None, developer: str | None = None) -> ExportReportWindow:
+        """Show the window for `period` (or exactly `days` and `developer`) with the team of `settings`."""
         self._settings = settings
         window = self.window
         if window is None:
@@ -61,6 +62,8 @@ class ExportPresenter(QObject):
             self.window = window
         window.today = today or date.today()
         window.use(period, [d.name for d in settings.developers])
+        if days is not None:
+            window.use_days(days, developer)
         window.show()
         window.raise_()
         window.activateWindow()

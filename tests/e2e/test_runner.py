@@ -54,9 +54,26 @@ def test_bad_listen_address_is_a_clear_error(team, pki, upstream, host, message)
     assert time.monotonic() - started < 2
 
 
-def test_invalid_mitmproxy_option_is_a_clear_error(team, pki, upstream):
-    with pytest.raises(ProxyStartError, match="option is invalid"):
+def test_unknown_mitmproxy_option_is_a_clear_error_naming_it(team, pki, upstream):
+    with pytest.raises(ProxyStartError, match="option is invalid: unknown option no_such_option"):
         start_proxy(team, pki, upstream.port, extra_set=("no_such_option=1",))
+
+
+def test_invalid_value_of_an_on_demand_addon_option_is_a_clear_error(team, pki, upstream):
+    with pytest.raises(ProxyStartError, match="option is invalid"):
+        start_proxy(team, pki, upstream.port, extra_set=("modify_headers=not a spec",))
+
+
+@pytest.mark.parametrize("anticache", [False, True])
+def test_an_option_of_a_default_addon_loads_that_addon(team, pki, upstream, anticache):
+    """The lean chain leaves mitmproxy's anticache addon out, unless `--set anticache=true` asks for it."""
+    running = start_proxy(team, pki, upstream.port, extra_set=("anticache=true",) if anticache else ())
+    try:
+        with running.client("alice") as client:
+            assert client.get(f"{COPILOT_API}/models", headers={"If-None-Match": '"v1"'}).status_code == 200
+        assert (upstream.requests[-1].header("if-none-match") is None) is anticache
+    finally:
+        running.service.stop()
 
 
 def test_ten_start_stop_cycles_leak_no_threads_sockets_or_port(team, pki, upstream):

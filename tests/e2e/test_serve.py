@@ -3,6 +3,7 @@
 import os
 import socket
 import stat
+import time
 from pathlib import Path
 
 import httpx
@@ -77,3 +78,19 @@ def test_secret_file_readable_by_others_is_refused(tmp_path):
     result = cli("users", "show", "alice", env=env)
     assert result.returncode == 1
     assert "chmod 600" in result.stderr
+
+
+def test_serve_logs_each_mitmproxy_error_once(tmp_path, pki, upstream):
+    script = tmp_path / "failing_addon.py"
+    script.write_text("def running():\n    raise RuntimeError('synthetic addon failure 7f3a')\n")
+    served = start_serve(tmp_path, pki, upstream, extra_args=("-s", str(script)))
+    try:  # the failure may be logged just before or after "Proxy listening", which start_serve waited for
+        deadline = time.monotonic() + 15
+        while "7f3a" not in served.log.drain() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        code = served.stop()
+    text = served.log.drain()
+    assert code == 0, text
+    lines = [line for line in text.splitlines() if "ERROR" in line and "7f3a" in line]
+    assert len(lines) == 1, text

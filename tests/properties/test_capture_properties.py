@@ -8,13 +8,6 @@ import zlib
 from datetime import UTC, datetime
 
 import brotli
-from hypothesis import strategies as st
-
-from desktop_app.capture.analysis import analyze
-from desktop_app.capture.classify import RequestFacts, classify
-from desktop_app.capture.decoding import BodyDecoder, decode_body, parse_json
-from desktop_app.capture.exchange import Exchange
-from desktop_app.capture.pipeline import RecordingPipeline, Retention
 from desktop_app.capture.streams import (
     PARSE_OK,
     PARSE_TRUNCATED,
@@ -23,6 +16,13 @@ from desktop_app.capture.streams import (
     parse_quota_headers,
     parse_response,
 )
+from hypothesis import strategies as st
+
+from desktop_app.capture.analysis import analyze
+from desktop_app.capture.classify import RequestFacts, classify
+from desktop_app.capture.decoding import BodyDecoder, decode_body, parse_json
+from desktop_app.capture.exchange import Exchange
+from desktop_app.capture.pipeline import RecordingPipeline, Retention
 from desktop_app.capture.telemetry import parse_telemetry
 from desktop_app.core import models as m
 from tests.properties.profile import both, cuts, fast, json_values, shaped

@@ -8,16 +8,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from cryptography.x509.oid import NameOID
 from mitmproxy.certs import CertStore
 
+from desktop_app.ca.certificate import CA_ORGANIZATION, describe_ca, export_ca, load_ca
 from desktop_app.core.errors import AppError
-from desktop_app.proxy.certs import (
-    CA_ORGANIZATION,
-    InstallationCa,
-    ca_common_name,
-    describe_ca,
-    ensure_ca,
-    export_ca,
-    load_ca,
-)
+from desktop_app.proxy.certs import InstallationCa, ca_common_name, ensure_ca
 
 
 @pytest.fixture
@@ -55,7 +48,8 @@ def test_long_computer_names_still_make_a_valid_common_name():
 
 
 def test_describe_gives_the_sha256_fingerprint_trust_stores_show(confdir):
-    ca = describe_ca(confdir, "lead-pc")
+    ensure_ca(confdir, "lead-pc")
+    ca = describe_ca(confdir)
     der = load_ca(confdir).public_bytes(Encoding.DER)
     expected = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
     assert ca.fingerprint == expected
@@ -66,7 +60,8 @@ def test_describe_gives_the_sha256_fingerprint_trust_stores_show(confdir):
 
 @pytest.mark.parametrize("fmt", ["pem", "cer", "p12"])
 def test_every_export_is_the_ca_certificate_and_never_the_key(confdir, fmt):
-    original = load_ca(confdir, "lead-pc")
+    ensure_ca(confdir, "lead-pc")
+    original = load_ca(confdir)
     data = export_ca(confdir, fmt)
     assert b"PRIVATE KEY" not in data
     if fmt == "pem":
@@ -82,8 +77,14 @@ def test_every_export_is_the_ca_certificate_and_never_the_key(confdir, fmt):
 
 def test_the_gui_view_of_the_ca_matches_the_functions(confdir):
     ca = InstallationCa(confdir, "lead-pc")
-    assert ca.describe() == describe_ca(confdir)
+    assert ca.describe() == describe_ca(confdir)  # the GUI's view made the CA on first use
     assert ca.export("cer") == export_ca(confdir, "cer")
+
+
+def test_a_missing_ca_is_a_clear_error_and_reading_never_creates_one(confdir):
+    with pytest.raises(AppError, match="cannot be read"):
+        describe_ca(confdir)
+    assert not confdir.exists()
 
 
 def test_an_unreadable_certificate_is_a_clear_error(confdir):

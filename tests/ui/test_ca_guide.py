@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.ca import CaCertificate
 from desktop_app.core.errors import AppError
 from desktop_app.core.guide.ca_guide import (
-    CaCertificate,
     GuideContext,
     GuideSection,
     Step,

@@ -24,8 +24,8 @@ from desktop_app.ui.charts import (
     merge_breakdown,
     merge_developers,
     nice_ticks,
-    render_chart,
 )
+from tests.ui.chart_images import render_chart
 
 START = date(2026, 11, 1)
 DAYS = tuple(START + timedelta(days=n) for n in range(5))

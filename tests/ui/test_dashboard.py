@@ -84,6 +84,55 @@ def test_the_thirty_day_view_shows_every_developer_and_day(dashboard):
     assert window.quota_model.rowCount() == 4  # one premium_interactions snapshot per developer
 
 
+def test_the_first_table_is_per_developer_and_the_daily_table_pins_day_and_developer(dashboard, qtbot):
+    _app, window = dashboard
+    assert window.tabs.currentWidget() is window.developer_table
+    model = window.developer_model
+    assert model.rowCount() == 4
+    requests = [c.title for c in model.columns].index("Requests")
+    counts = [model.index(n, requests).data(SORT_ROLE) for n in range(4)]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == SPEC.usage_events  # the busiest first
+    pinned = window.daily_table.pinned
+    assert [pinned.isColumnHidden(n) for n in range(4)] == [False, False, True, True]
+    window.tabs.setCurrentWidget(window.daily_table)
+    window.daily_table.horizontalScrollBar().setValue(window.daily_table.horizontalScrollBar().maximum())
+    qtbot.waitUntil(pinned.isVisible)
+    assert pinned.geometry().left() < window.daily_table.columnWidth(0)  # Day stays at the left edge
+
+
+def test_the_errors_card_opens_the_failures_by_status_host_and_developer(dashboard, qtbot):
+    _app, window = dashboard
+    assert window.data.summary.errors > 0  # the synthetic traffic has failures
+    qtbot.mouseClick(window.cards.cards["errors"], Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.errors_page
+    total = sum(window.error_model.index(n, 0).data(SORT_ROLE) for n in range(window.error_model.rowCount()))
+    assert total == window.data.summary.errors
+    assert "failed requests" in window.error_note.text()
+
+
+def test_export_opens_with_the_dashboards_days_and_developer(dashboard, qtbot):
+    app, window = dashboard
+    choose(window.filters.developer, "dev02")
+    qtbot.waitUntil(lambda: window.data.query.developers == ("dev02",), timeout=3000)
+    window.filters.export.click()
+    export = app.controller.export.window
+    assert export is not None and export.isVisible()
+    qtbot.addWidget(export)
+    days = window.data.query.days
+    assert export.period.currentData() == "custom"
+    assert (export.first_day.date().toString("yyyy-MM-dd"), export.last_day.date().toString("yyyy-MM-dd")) == (
+        days.first.isoformat(), days.last.isoformat())
+    assert export.developer.currentData() == "dev02"
+
+
+def test_today_is_charted_by_hour(dashboard, qtbot):
+    _app, window = dashboard
+    choose(window.filters.preset, RangePreset.TODAY.value)
+    qtbot.waitUntil(lambda: window.data.query.days.length == 1, timeout=3000)
+    assert window.data.daily.hours == tuple(range(24))
+    assert sum(map(sum, window.data.daily.values)) == window.data.summary.requests
+
+
 def test_filters_change_the_query(dashboard, qtbot):
     app, window = dashboard
     presenter = app.controller.dashboard
@@ -130,7 +179,7 @@ def test_the_daily_table_sorts_in_place(dashboard):
     window.daily_table.sortByColumn(requests, Qt.SortOrder.DescendingOrder)
     values = [model.index(n, requests).data(SORT_ROLE) for n in range(model.rowCount())]
     assert values == sorted(values, reverse=True)
-    rate = [c.title for c in model.columns].index("Acceptance")
+    rate = [c.title for c in model.columns].index("Acceptance rate")
     window.daily_table.sortByColumn(rate, Qt.SortOrder.AscendingOrder)
     rates = [model.index(n, rate).data(SORT_ROLE) for n in range(model.rowCount())]
     known = [r for r in rates if r is not None]
@@ -346,3 +395,21 @@ def test_a_window_deleted_while_its_charts_are_being_built_stops_building(qtbot)
     window.build_charts(charts)
     shiboken6.delete(window)
     qtbot.wait(50)  # the pending chart steps must not touch the deleted layout
+
+
+def test_cards_mark_acceptance_counted_on_some_days_and_say_why_it_is_unknown(qtbot):
+    from desktop_app.core.figures import NO_TELEMETRY, UNKNOWN
+    from desktop_app.core.store.dashboard import Summary
+    from desktop_app.ui.dialogs.dashboard_parts import SummaryCards
+
+    cards = SummaryCards()
+    qtbot.addWidget(cards)
+    cards.show_summary(Summary(requests=50, completions_shown=40, completions_accepted=4, acceptance_rate=0.4,
+                               prompt_tokens=320_093_395, developer_days=2, telemetry_days=1))
+    assert cards.values["acceptance_rate"].text() == "40.0% *"
+    assert "1 of 2 developer-days" in cards.cards["acceptance_rate"].toolTip()
+    assert cards.values["tokens"].text() == "320 M"
+    assert cards.cards["tokens"].toolTip().startswith("320,093,395")
+    cards.show_summary(Summary(requests=50, completions_shown=40, developer_days=2, telemetry_days=0))
+    assert cards.values["completions_accepted"].text() == cards.values["acceptance_rate"].text() == UNKNOWN
+    assert NO_TELEMETRY in cards.cards["acceptance_rate"].toolTip()

@@ -6,15 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QPersistentModelIndex, Qt
 
+from desktop_app.core.figures import DAILY_KEYS, DEVELOPER_KEYS, NO_TELEMETRY, UNKNOWN, counts_text, figure
 from desktop_app.core.store.dashboard import DayRange, load_dashboard
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.drilldown import Interaction, RequestRecord, read_requests
 from desktop_app.ui.dashboard_models import (
     SORT_ROLE,
     DailyTableModel,
+    DeveloperTableModel,
+    ErrorTableModel,
     InteractionTreeModel,
     QuotaTableModel,
-    counts_text,
     entitlement_text,
 )
 from tests.benchmarks.synthetic import SyntheticSpec, chunked, generate_batches
@@ -43,18 +45,53 @@ def test_the_daily_table_passes_the_model_tester_and_reads_every_figure(qtmodelt
     model.set_rows(data.rows)
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 15 and model.columnCount() == len(model.columns)
-    titles = [model.headerData(n, Qt.Orientation.Horizontal) for n in range(model.columnCount())]
-    for expected in ("Day", "Developer", "Requests", "Shown", "Accepted", "Acceptance", "Interactions",
-                     "Agent requests", "AI credits", "Errors", "Latency p95", "Modes", "Models", "Languages",
-                     "Editors"):
-        assert expected in titles
+    titles = [c.title for c in model.columns]
+    assert titles == [figure(key).title for key in DAILY_KEYS]  # the figures' definitions, in order
+    assert model.headerData(titles.index("Completions shown"), Qt.Orientation.Horizontal) == "Completions\nshown"
     first = data.rows[0]
     assert model.index(0, titles.index("Requests")).data() == f"{first.requests:,}"
     assert model.index(0, titles.index("Requests")).data(SORT_ROLE) == first.requests
     assert model.index(0, titles.index("AI credits")).data() == f"{first.ai_credits:,.2f}"
     alignment = model.index(0, titles.index("Requests")).data(Qt.ItemDataRole.TextAlignmentRole)
     assert alignment & Qt.AlignmentFlag.AlignRight
-    assert model.index(0, titles.index("Modes")).data() == counts_text(first.interactions_by_mode)
+    assert model.index(0, titles.index("Interactions by mode")).data() == counts_text(first.interactions_by_mode)
+    tokens = model.index(0, titles.index("Prompt tokens"))
+    assert tokens.data(Qt.ItemDataRole.ToolTipRole) in (None, f"{first.prompt_tokens:,}")
+
+
+def test_unknown_acceptance_reads_as_a_dash_and_says_why(tmp_path):
+    data = dashboard_of(tmp_path)
+    model = DailyTableModel()
+    model.set_rows([replace(data.rows[0], completions_accepted=None, acceptance_rate=None)])
+    titles = [c.title for c in model.columns]
+    for title in ("Completions accepted", "Acceptance rate"):
+        cell = model.index(0, titles.index(title))
+        assert cell.data() == UNKNOWN
+        assert cell.data(Qt.ItemDataRole.ToolTipRole) == NO_TELEMETRY
+
+
+def test_the_developer_table_adds_up_each_developers_days(qtmodeltester, tmp_path):
+    data = dashboard_of(tmp_path)
+    model = DeveloperTableModel()
+    model.set_rows(data.developers)
+    qtmodeltester.check(model, force_py=True)
+    assert [c.figure.key for c in model.columns if c.figure] == list(DEVELOPER_KEYS)
+    assert model.rowCount() == 3
+    requests = [c.title for c in model.columns].index("Requests")
+    total = sum(model.index(n, requests).data(SORT_ROLE) for n in range(3))
+    assert total == sum(r.requests for r in data.rows)
+    tokens = model.index(0, [c.title for c in model.columns].index("Tokens"))
+    exact = f"{data.developers[0].summary.tokens:,}"
+    assert tokens.data(Qt.ItemDataRole.ToolTipRole) in (exact, None)  # rounded text, the exact value on hover
+    assert model.index(0, model.columnCount() - 1).data()  # the trend sparkline
+
+
+def test_the_error_table_passes_the_model_tester(qtmodeltester, tmp_path):
+    data = dashboard_of(tmp_path)
+    model = ErrorTableModel()
+    model.set_rows(data.errors)
+    qtmodeltester.check(model, force_py=True)
+    assert sum(e.count for e in data.errors) == data.summary.errors
 
 
 def test_sorting_keeps_persistent_indexes_on_their_rows(qtmodeltester, tmp_path):
@@ -130,7 +167,7 @@ def test_descending_sorts_still_put_rows_without_a_value_last(tmp_path):
     rows = list(data.rows)
     rows[0] = replace(rows[0], acceptance_rate=None)
     model.set_rows(rows)
-    rate = [c.title for c in model.columns].index("Acceptance")
+    rate = [c.title for c in model.columns].index("Acceptance rate")
     model.sort(rate, Qt.SortOrder.DescendingOrder)
     rates = [model.index(n, rate).data(SORT_ROLE) for n in range(model.rowCount())]
     assert rates[-1] is None

@@ -12,14 +12,10 @@ import re
 
 from desktop_app.core.guide.clients import client_sections
 from desktop_app.core.guide.model import (
-    CA_FILE_STEM,
-    CHECK_HOST,
     CLIENT_KEYS,
     NAME_PLACEHOLDER,
     PASSWORD_PLACEHOLDER,
     SYSTEM_KEYS,
-    CaCertificate,
-    CaFormat,
     GuideContext,
     GuideSection,
     SectionKind,
@@ -29,8 +25,8 @@ from desktop_app.core.guide.model import (
 from desktop_app.core.guide.systems import system_sections
 
 __all__ = [
-    "CA_FILE_STEM", "CHECK_HOST", "CLIENT_KEYS", "NAME_PLACEHOLDER", "PASSWORD_PLACEHOLDER", "SYSTEM_KEYS",
-    "CaCertificate", "CaFormat", "GuideContext", "GuideSection", "SectionKind", "Step", "client_sections",
+    "CLIENT_KEYS", "NAME_PLACEHOLDER", "PASSWORD_PLACEHOLDER", "SYSTEM_KEYS",
+    "GuideContext", "GuideSection", "SectionKind", "Step", "client_sections",
     "detect_os", "guide_sections", "system_sections", "url_host", "visibility_notice",
 ]
 

@@ -4,29 +4,17 @@
 """
 
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
-CHECK_HOST = "insight.check"
-CA_FILE_STEM = "copilot-insight-ca"
+from desktop_app.core.ca import CA_FILE_STEM, CaFormat
+
 NAME_PLACEHOLDER = "YOUR-NAME"
 PASSWORD_PLACEHOLDER = "YOUR-PASSWORD"  # noqa: S105 - a placeholder, not a password
 
-CaFormat = Literal["pem", "cer", "p12"]
 SectionKind = Literal["system", "client"]
 SYSTEM_KEYS = ("windows", "macos", "debian", "fedora", "arch")
-CLIENT_KEYS = ("vscode", "jetbrains", "visual-studio", "vim", "neovim", "copilot-cli", "xcode", "cli-tools")
-
-
-@dataclass(frozen=True)
-class CaCertificate:
-    """What a developer (or the lead) needs to recognise the CA; never the key."""
-
-    common_name: str
-    fingerprint: str  # SHA-256, upper-case hex pairs joined by colons
-    not_after: datetime  # UTC
-    certificate_file: Path  # the certificate-only PEM in the confdir
+CLIENT_KEYS = ("vscode", "jetbrains", "visual-studio", "vim", "neovim", "copilot-cli", "xcode", "cli-tools",
+               "opentelemetry")
 
 
 @dataclass(frozen=True)
@@ -38,6 +26,7 @@ class GuideContext:
     ca_name: str  # the CA certificate's common name, as trust stores list it
     fingerprint: str  # SHA-256, upper-case hex pairs separated by colons
     setup_url: str | None = None  # e.g. "http://192.0.2.2:8081/"; None when the setup page is off
+    otlp_port: int | None = None  # the OpenTelemetry receiver's port on `host`; None when it is off
 
     def ca_file(self, fmt: CaFormat) -> str:
         """The file name the CA is downloaded or exported as (`copilot-insight-ca.pem`, ...)."""

@@ -4,7 +4,8 @@ The download, fingerprint and `insight.check` steps are written once here, so ev
 section says them the same way; documentation links used by several sections live here too.
 """
 
-from desktop_app.core.guide.model import CHECK_HOST, CaFormat, GuideContext, Step
+from desktop_app.core.ca import CHECK_HOST, CaFormat
+from desktop_app.core.guide.model import GuideContext, Step
 
 GITHUB_NETWORK_HOWTO = "https://docs.github.com/en/copilot/how-tos/configure-personal-settings/configure-network-settings"
 GITHUB_NETWORK_CONCEPTS = "https://docs.github.com/en/copilot/concepts/network-settings-for-github-copilot"

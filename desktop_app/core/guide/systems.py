@@ -5,7 +5,8 @@ Windows, macOS, Debian/Ubuntu, Fedora/RHEL and Arch, each with its steps, a chec
 
 from collections.abc import Callable
 
-from desktop_app.core.guide.model import CA_FILE_STEM, SYSTEM_KEYS, GuideContext, GuideSection, Step
+from desktop_app.core.ca import CA_FILE_STEM
+from desktop_app.core.guide.model import SYSTEM_KEYS, GuideContext, GuideSection, Step
 from desktop_app.core.guide.steps import (
     CURL_MANPAGE,
     GITHUB_NETWORK_CONCEPTS,

@@ -8,8 +8,7 @@ With `pseudonymize`, every developer name is replaced by its stable alias before
 
 import contextlib
 import dataclasses
-import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +23,15 @@ from desktop_app.core.store.dashboard import (
     Breakdown,
     DailySeries,
     DayRange,
+    DeveloperTotals,
     Summary,
     breakdown,
     daily_series,
+    developer_totals,
     summarize,
 )
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.queries import DailyUsage, daily_usage, reading_store, store_time_zone
 from desktop_app.core.store.rollup import snapshot
 
@@ -48,15 +50,6 @@ class ReportOptions:
         if self.pseudonymize and self.include_prompts:
             raise AppError("A pseudonymized report cannot include prompts: their text can name people. "
                            "Choose one or the other.")
-
-
-@dataclass(frozen=True)
-class DeveloperTotals:
-    """One developer's figures over the whole period."""
-
-    developer: str
-    active_days: int
-    summary: Summary
 
 
 @dataclass(frozen=True)
@@ -88,15 +81,6 @@ class ReportData:
         return days.first.isoformat() if days.length == 1 else f"{days.first} to {days.last}"
 
 
-def developer_totals(rows: Iterable[DailyUsage]) -> tuple[DeveloperTotals, ...]:
-    """Per developer, the period's totals (busiest first, then by name)."""
-    per: dict[str, list[DailyUsage]] = {}
-    for row in rows:
-        per.setdefault(row.developer, []).append(row)
-    totals = [DeveloperTotals(name, sum(1 for r in days if r.requests), summarize(days)) for name, days in per.items()]
-    return tuple(sorted(totals, key=lambda t: (-t.summary.requests, t.developer)))
-
-
 def _rename_seed_day(day: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     usage = {names[name]: figures for name, figures in day["usage"].items()}
     return {**day, "usage": dict(sorted(usage.items()))}
@@ -122,14 +106,14 @@ def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: 
     return ReportData(
         options=options, time_zone=time_zone, recording_level=recording_level,
         generated_at=datetime.now().astimezone(), rows=tuple(rows), summary=summarize(rows),
-        developers=developer_totals(rows), daily=daily_series(rows, options.days),
+        developers=developer_totals(rows, options.days), daily=daily_series(rows, options.days),
         modes=breakdown(r.interactions_by_mode for r in rows), models=breakdown(r.models for r in rows),
         languages=breakdown(r.languages for r in rows), editors=breakdown(r.editors for r in rows),
         seed_days=tuple(seed_days), ide_days=tuple(ide_days),
     )
 
 
-def load_report(database: Path, content_dir: Path, options: ReportOptions, *, recording_level: str,
+def load_report(database: Target, content_dir: Path, options: ReportOptions, *, recording_level: str,
                 alias_key: bytes | None = None, per_ide: bool = False, seed_shape: bool = False) -> ReportData:
     """Read the period's report from the store at `database` (blocking: run it on a worker).
 
@@ -142,7 +126,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
             none was recorded.
         StoreError: The database could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         raise AppError("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
                        "IDE at the proxy first (Team & credentials, CA certificate guide).")
     days = options.days
@@ -161,7 +145,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
                                prompts_unreadable=selection.unreadable)
 
 
-def _read_report(conn: sqlite3.Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
+def _read_report(conn: Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
                  alias_key: bytes | None, per_ide: bool, seed_shape: bool) -> ReportData:
     """Every read but the prompts, inside the caller's snapshot."""
     days = options.days

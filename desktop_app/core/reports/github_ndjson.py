@@ -352,7 +352,8 @@ def _x_proxy(row: DailyUsage, time_zone: str) -> Record:
         "model_calls": row.model_calls, "agent_requests": row.agent_requests,
         "interactions_by_mode": dict(sorted(row.interactions_by_mode.items())),
         "completions_requested": row.completions_requested, "completions_returned": row.completions_returned,
-        "chat_acceptances": row.chat_acceptances, "nes_shown": row.nes_shown, "nes_accepted": row.nes_accepted,
+        "chat_acceptances": row.chat_acceptances or 0, "nes_shown": row.nes_shown or 0,
+        "nes_accepted": row.nes_accepted or 0,
         "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens,
         "cached_tokens": row.cached_tokens, "reasoning_tokens": row.reasoning_tokens, "errors": row.errors,
         "latency_p50_ms": row.latency_p50_ms, "latency_p95_ms": row.latency_p95_ms,
@@ -371,9 +372,10 @@ def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Rec
         "user_initiated_interaction_count": row.user_interactions,
         **{name: features.get(name, 0) for name in CHAT_PANEL_FIELDS},
         "code_generation_activity_count": row.completions_shown,
-        "code_acceptance_activity_count": row.completions_accepted + row.chat_acceptances,
+        # GitHub's schema has integers only: without IDE telemetry (x_proxy.shown_source 'proxy') these are 0.
+        "code_acceptance_activity_count": (row.completions_accepted or 0) + (row.chat_acceptances or 0),
         "loc_suggested_to_add_sum": row.lines_suggested, "loc_suggested_to_delete_sum": 0,
-        "loc_added_sum": row.lines_accepted, "loc_deleted_sum": 0,
+        "loc_added_sum": row.lines_accepted or 0, "loc_deleted_sum": 0,
         "totals_by_ide": [_ide_item(ide) for ide in ides if not ide.is_cli],
         "totals_by_feature": _grouped(cells, lambda c: {"feature": _cell_feature(c)}, interactions=True),
         "totals_by_language_feature": _grouped(

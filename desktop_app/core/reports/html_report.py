@@ -3,31 +3,46 @@
 Owns the page (`render`): inline CSS with print rules, the charts as inline SVG (`svg_charts`), no
 script, font, image or stylesheet from anywhere else, every data string escaped. Also owns what the
 documents say, shared with the PDF report so both read the same: the cover line, the summary
-cards, the breakdown charts' titles, the developers table and how a daily cell reads.
+cards, the breakdown charts' titles, the developers table and how a daily cell reads, all from the
+figures' definitions (`core.figures`). Both lead with what a manager reads first (summary, the
+per-developer table, the trends) and end with the day-by-day appendix (no breakdowns in its rows:
+the charts show them). Unknown figures read "—" with a footnote saying why.
 """
 
 import html
-import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn, Value, ValueKind, format_value
-from desktop_app.core.reports.data import DeveloperTotals, ReportData
+from desktop_app.core.charts import SPARK_WIDTH, sparkline
+from desktop_app.core.figures import (
+    DEVELOPER_KEYS,
+    NO_TELEMETRY,
+    SUMMARY_KEYS,
+    UNKNOWN,
+    Figure,
+    display_text,
+    exact_text,
+    figure,
+)
+from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn, ValueKind
+from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS, PromptEntry
 from desktop_app.core.reports.svg_charts import breakdown_chart_svg, daily_chart_svg
-from desktop_app.core.store.dashboard import Breakdown, Summary
+from desktop_app.core.store.dashboard import Breakdown, DeveloperTotals, Summary
 from desktop_app.core.store.queries import DailyUsage
 from desktop_app.core.team.settings import recording_text
 
 REPORT_TITLE: Final = "Copilot usage report"
 NUMERIC_KINDS: Final[frozenset[ValueKind]] = frozenset({"count", "ratio", "credits", "millis"})
-DEVELOPER_HEADINGS: Final = ("Developer", "Active days", "Requests", "Completions shown", "Accepted",
-                             "Acceptance rate", "Interactions", "Agent requests", "Tokens", "AI credits", "Errors")
-NO_FIGURE: Final = "\N{EN DASH}"
-"""A card's figure when there is none (the acceptance rate with nothing shown), as on the dashboard."""
+DEVELOPER_FIGURES: Final = tuple(figure(key) for key in DEVELOPER_KEYS)
+TREND_HEADING: Final = "Trend (requests)"
+DEVELOPER_HEADINGS: Final = (*(f.title for f in DEVELOPER_FIGURES), TREND_HEADING)
+APPENDIX_COLUMNS: Final = tuple(c for c in DAILY_COLUMNS if c.kind != "counts")
+"""The day-by-day appendix: every daily figure but the breakdowns (the charts show those)."""
 PROMPTS_EVERY: Final = 50
 """Progress is reported (and a cancel honoured) once per this many prompts."""
 
@@ -48,8 +63,14 @@ svg.chart { max-width: 100%; height: auto; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 12px; }
 th, td { border: 1px solid #d6d6d6; padding: 3px 6px; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; white-space: nowrap; }
+th { background: #f0f0f0; position: sticky; top: 0; }
+td { white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.daily { font-size: 10.5px; }
+table.daily th, table.daily td { padding: 2px 4px; }
+table.daily th { font-weight: 600; vertical-align: bottom; max-width: 6.5em; }
+table.developers td:last-child { font-family: "DejaVu Sans Mono", monospace; letter-spacing: -1px; }
+.daily-wrap { max-height: 85vh; overflow: auto; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; border: 1px solid #e0e0e0;
       padding: 6px; font-size: 12px; }
 @page { size: A4 landscape; margin: 12mm; }
@@ -58,7 +79,8 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; borde
   .page-break { break-before: page; }
   thead { display: table-header-group; }
   tr, figure, .card, article { break-inside: avoid; }
-  .scroll { overflow: visible; }
+  .scroll, .daily-wrap { overflow: visible; max-height: none; }
+  th { position: static; }
   table { font-size: 8pt; }
   table.daily { font-size: 6pt; }
 }
@@ -87,52 +109,55 @@ def names_note(data: ReportData) -> str:
     return "Developer names are shown as recorded."
 
 
-def summary_cards(summary: Summary) -> tuple[tuple[str, str], ...]:
-    """(caption, figure) of each summary card, in the dashboard's order."""
-    return (
-        ("Active developers", format_value(summary.active_developers, "count")),
-        ("Completions shown", format_value(summary.completions_shown, "count")),
-        ("Completions accepted", format_value(summary.completions_accepted, "count")),
-        ("Acceptance rate", format_value(summary.acceptance_rate, "ratio") or NO_FIGURE),
-        ("Interactions", format_value(summary.user_interactions, "count")),
-        ("Agent requests", format_value(summary.agent_requests, "count")),
-        ("Tokens", format_value(summary.tokens, "count")),
-        ("AI credits", format_value(summary.ai_credits, "credits")),
-        ("Errors", format_value(summary.errors, "count")),
-        ("Requests", format_value(summary.requests, "count")),
-    )
+@dataclass(frozen=True)
+class Card:
+    """A summary card: its caption, its figure as read, the exact figure and what it counts."""
+
+    caption: str
+    text: str
+    exact: str
+    help: str
+
+
+def summary_cards(summary: Summary) -> tuple[Card, ...]:
+    """The summary cards, in the dashboard's order (`figures.SUMMARY_KEYS`)."""
+    cards = []
+    for key in SUMMARY_KEYS:
+        fig, value = figure(key), summary.value(key)
+        text = display_text(value, fig) or UNKNOWN
+        cards.append(Card(fig.title, text, exact_text(value, fig.kind), fig.help))
+    return tuple(cards)
+
+
+def footnotes(summary: Summary) -> tuple[str, ...]:
+    """What a reader must know to read the figures right (unknown acceptance), as sentences."""
+    note = summary.acceptance_note
+    notes = [f"{UNKNOWN} {NO_TELEMETRY}"] if note else []
+    if note and note != NO_TELEMETRY:
+        notes.append(note)
+    return tuple(notes)
 
 
 def breakdowns(data: ReportData) -> tuple[tuple[str, Breakdown, str], ...]:
-    """(title, breakdown, unit) of each breakdown chart, as the dashboard names them."""
-    return (("Interactions by mode", data.modes, "interactions"), ("Model calls by model", data.models, "calls"),
-            ("Completions by language", data.languages, "completions"),
-            ("Requests by editor", data.editors, "requests"))
+    """(title, breakdown, unit) of each breakdown chart, as the dashboard names them (the figures' titles)."""
+    picks = (("interactions_by_mode", data.modes), ("models", data.models), ("languages", data.languages),
+             ("editors", data.editors))
+    return tuple((figure(key).title, items, figure(key).unit) for key, items in picks)
 
 
-def developer_row(totals: DeveloperTotals) -> tuple[str, ...]:
-    """One developer's period figures, in `DEVELOPER_HEADINGS` order."""
-    s = totals.summary
-    figures: tuple[tuple[Value, ValueKind], ...] = (
-        (totals.active_days, "count"), (s.requests, "count"), (s.completions_shown, "count"),
-        (s.completions_accepted, "count"), (s.acceptance_rate, "ratio"), (s.user_interactions, "count"),
-        (s.agent_requests, "count"), (s.tokens, "count"), (s.ai_credits, "credits"), (s.errors, "count"))
-    return (totals.developer, *(format_value(value, kind) for value, kind in figures))
+def developer_cell(fig: Figure, totals: DeveloperTotals) -> str:
+    """One developer's `fig` over the period as people read it (tokens rounded, unknown as "—")."""
+    return display_text(totals.value(fig.key), fig)
 
 
-def counts_text(compact_json: str) -> str:
-    """A breakdown cell as people read it: 'gpt-5 3, claude 2' (largest first)."""
-    counts: dict[str, int] = json.loads(compact_json) if compact_json else {}
-    return ", ".join(f"{name or '(unknown)'} {count:,}"
-                     for name, count in sorted(counts.items(), key=lambda p: (-p[1], p[0])))
+def developer_row(totals: DeveloperTotals, trend_width: int = SPARK_WIDTH) -> tuple[str, ...]:
+    """One developer's period figures, in `DEVELOPER_HEADINGS` order (the last is the trend, at most `trend_width`)."""
+    return (*(developer_cell(fig, totals) for fig in DEVELOPER_FIGURES), sparkline(totals.trend, trend_width))
 
 
-def daily_cell(column: DailyColumn, row: DailyUsage) -> str:
-    """The text of `column` in the daily table for `row`."""
-    value = column.readable(row)
-    if column.kind == "counts":
-        return counts_text(str(value or ""))
-    return format_value(value, column.kind)
+def daily_cell(column: DailyColumn, row: DailyUsage, *, compact: bool = False) -> str:
+    """The text of `column` in the daily table for `row` (unknown as "—"; tokens rounded when `compact`)."""
+    return display_text(getattr(row, column.key), column.figure, compact=compact)
 
 
 def prompt_heading(entry: PromptEntry, time_zone: str) -> str:
@@ -171,42 +196,57 @@ def _cover(data: ReportData) -> str:
 
 
 def _summary(summary: Summary) -> str:
-    cards = "\n".join(f'<div class="card"><div class="value">{_e(value)}</div>'
-                      f'<div class="caption">{_e(caption)}</div></div>' for caption, value in summary_cards(summary))
-    return f'<section id="summary">\n<h2>Summary</h2>\n<div class="cards">\n{cards}\n</div>\n</section>'
+    cards = "\n".join(f'<div class="card" title="{_e(card.exact + " · " + card.help)}">'
+                      f'<div class="value">{_e(card.text)}</div>'
+                      f'<div class="caption">{_e(card.caption)}</div></div>' for card in summary_cards(summary))
+    notes = "".join(f'\n<p class="note">{_e(note)}</p>' for note in footnotes(summary))
+    return f'<section id="summary">\n<h2>Summary</h2>\n<div class="cards">\n{cards}\n</div>{notes}\n</section>'
 
 
 def _charts(data: ReportData) -> str:
     figures = "\n".join(f"<figure>{breakdown_chart_svg(title, items, unit=unit)}</figure>"
                         for title, items, unit in breakdowns(data))
-    return (f'<section id="charts">\n<h2>Charts</h2>\n<figure>{daily_chart_svg(data.daily)}</figure>\n'
-            f'<div class="breakdowns page-break">\n{figures}\n</div>\n</section>')
+    return (f'<section id="charts">\n<h2>Trends</h2>\n<figure>{daily_chart_svg(data.daily)}</figure>\n'
+            f'<div class="breakdowns">\n{figures}\n</div>\n</section>')
 
 
-def _row(cells: Sequence[str], numeric: Sequence[bool]) -> str:
-    return "<tr>" + "".join(f'<td class="num">{_e(cell)}</td>' if num else f"<td>{_e(cell)}</td>"
-                            for cell, num in zip(cells, numeric, strict=True)) + "</tr>"
+def _row(cells: Sequence[str], numeric: Sequence[bool], titles: Sequence[str] = ()) -> str:
+    parts = []
+    for n, (cell, num) in enumerate(zip(cells, numeric, strict=True)):
+        title = f' title="{_e(titles[n])}"' if n < len(titles) and titles[n] and titles[n] != cell else ""
+        parts.append(f'<td class="num"{title}>{_e(cell)}</td>' if num else f"<td{title}>{_e(cell)}</td>")
+    return "<tr>" + "".join(parts) + "</tr>"
 
 
-def _table(headings: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool], css: str) -> str:
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headings)
-    body = "\n".join(_row(cells, numeric) for cells in rows)
-    return (f'<div class="scroll"><table class="{css}">\n<thead><tr>{head}</tr></thead>\n'
+def _table(headings: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool], css: str, *,
+           tips: Sequence[str] = (), titles: Iterable[Sequence[str]] | None = None) -> str:
+    head = "".join(f'<th scope="col" title="{_e(tips[n])}">{_e(h)}</th>' if n < len(tips) else
+                   f'<th scope="col">{_e(h)}</th>' for n, h in enumerate(headings))
+    exact = iter(titles) if titles is not None else None
+    body = "\n".join(_row(cells, numeric, next(exact) if exact is not None else ()) for cells in rows)
+    return (f'<div class="scroll {css}-wrap"><table class="{css}">\n<thead><tr>{head}</tr></thead>\n'
             f"<tbody>\n{body}\n</tbody>\n</table></div>")
 
 
 def _developers(data: ReportData) -> str:
-    numeric = [False] + [True] * (len(DEVELOPER_HEADINGS) - 1)
-    table = _table(DEVELOPER_HEADINGS, (developer_row(t) for t in data.developers), numeric, "developers")
-    return f'<section id="developers" class="page-break">\n<h2>Developers</h2>\n{table}\n</section>'
+    numeric = [fig.numeric for fig in DEVELOPER_FIGURES] + [False]
+    tips = [fig.help for fig in DEVELOPER_FIGURES] + ["Requests per day over the period"]
+    exact = ([exact_text(t.value(fig.key), fig.kind) for fig in DEVELOPER_FIGURES] for t in data.developers)
+    table = _table(DEVELOPER_HEADINGS, (developer_row(t) for t in data.developers), numeric, "developers", tips=tips,
+                   titles=exact)
+    return f'<section id="developers">\n<h2>Per developer</h2>\n{table}\n</section>'
 
 
 def _daily(data: ReportData) -> str:
-    headings = [column.title for column in DAILY_COLUMNS]
-    numeric = [column.kind in NUMERIC_KINDS for column in DAILY_COLUMNS]
-    rows = ([daily_cell(column, row) for column in DAILY_COLUMNS] for row in data.rows)
-    table = _table(headings, rows, numeric, "daily")
-    return f'<section id="daily" class="page-break">\n<h2>Per developer per day</h2>\n{table}\n</section>'
+    headings = [column.title for column in APPENDIX_COLUMNS]
+    numeric = [column.kind in NUMERIC_KINDS for column in APPENDIX_COLUMNS]
+    rows = ([daily_cell(column, row, compact=True) for column in APPENDIX_COLUMNS] for row in data.rows)
+    exact = ([daily_cell(column, row) for column in APPENDIX_COLUMNS] for row in data.rows)
+    table = _table(headings, rows, numeric, "daily", tips=[column.figure.help for column in APPENDIX_COLUMNS],
+                   titles=exact)
+    return (f'<section id="daily" class="page-break">\n<h2>Appendix: per developer per day</h2>\n'
+            f'<p class="note">Breakdowns by mode, model, language and editor are in the CSV and the workbook.</p>\n'
+            f"{table}\n</section>")
 
 
 def _prompt(entry: PromptEntry, time_zone: str) -> str:
@@ -235,10 +275,10 @@ def render(data: ReportData, progress: Progress) -> bytes:
     """
     progress.step(0.0, "Summary")
     parts = [_head(data), _cover(data), _summary(data.summary)]
-    progress.step(0.2, "Charts")
-    parts.append(_charts(data))
-    progress.step(0.5, "Developers")
+    progress.step(0.2, "Developers")
     parts.append(_developers(data))
+    progress.step(0.3, "Charts")
+    parts.append(_charts(data))
     progress.step(0.6, "Daily figures")
     parts.append(_daily(data))
     if data.prompts:

@@ -2,17 +2,12 @@
 
 GitHub's per-user report (`users-1-day`, copilot-protocol.md §6.2) splits each day by IDE
 (`totals_by_ide`), by feature, language and model. `read_ide_days` reads those splits with the
-same definitions as `rollup.compute_day_totals`, so that, for every developer and day, the IDEs'
-figures add up exactly to the day's `DailyUsage`:
-
-* user-initiated interactions: distinct interaction ids among user model calls (utility calls in
-  mode 'other' excluded), a call without id on its own. An interaction counts once, under one IDE,
-  mode and model (the smallest of its user calls' values, in the rare case they differ);
-* completions returned (non-speculative, status 200, with text) and their lines; suggestions
-  shown and accepted (telemetry; distinct suggestion keys, each key under one IDE and language),
-  lines accepted (per key the most any accept event reported); chat acceptances;
-* "shown" falls back to "returned" for the whole developer-day when its IDEs sent no "shown"
-  telemetry that day, exactly like `DailyUsage.completions_shown`.
+same definitions as `rollup.compute_day_totals` (what each figure counts: `core.figures`), so that,
+for every developer and day, the IDEs' figures add up exactly to the day's `DailyUsage`. Where a
+split needs a rule of its own: an interaction counts once, under one IDE, mode and model (the
+smallest of its user calls' values, in the rare case they differ); a suggestion key counts under
+one IDE and language; "shown" falls back to "returned" for the whole developer-day when its IDEs
+sent no "shown" telemetry, as `completions_shown` does.
 
 Where a request went is its `editor` (the id the proxy derived from `Editor-Version` /
 `Editor-Plugin-Version`, §2.12). Copilot CLI traffic (`Copilot-Integration-Id:
@@ -24,7 +19,6 @@ day: by name, else by version, else, when the event names none and the developer
 that day, to that IDE; otherwise to `UNKNOWN_IDE` (or the telemetry's own lower-cased name).
 """
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -38,6 +32,7 @@ from desktop_app.core.models import (
     KIND_MODEL_CALL,
 )
 from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
 from desktop_app.core.store.rollup import (
     CHAT_ACCEPTANCES,
@@ -290,6 +285,8 @@ def _scope(days: DayRange, developers: Sequence[str] | None) -> tuple[str, tuple
     sql, params = "day >= ? AND day <= ?", (days.first.isoformat(), days.last.isoformat())
     if developers is None:
         return sql, params
+    if not developers:  # `IN ()` is SQLite's leniency, not SQL
+        return f"{sql} AND 1 = 0", params
     return f"{sql} AND developer IN ({placeholders(len(developers))})", (*params, *developers)
 
 
@@ -369,7 +366,7 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
             if any(cell.shown for cell in tally.cells.values())}
 
 
-def read_ide_days(conn: sqlite3.Connection, days: DayRange,
+def read_ide_days(conn: Connection, days: DayRange,
                   developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
     """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
 

@@ -1,9 +1,10 @@
 """The PDF report: the HTML report's content on numbered A4 landscape pages, drawn with fpdf2 (pure Python).
 
-Owns the document (`render`): the cover line, the summary cards, the charts (the same `svg_charts`
-layout the HTML shows, drawn with fpdf2's primitives so their text stays real, searchable text),
-the developers table, the per-developer per-day table (its many columns split into blocks that fit
-the page width), the prompts when the data has them, a footer with page numbers, and the metadata.
+Owns the document (`render`): the cover line, the summary cards, the per-developer table, the
+charts (the same `svg_charts` layout the HTML shows, drawn with fpdf2's primitives so their text
+stays real, searchable text), then the appendix: the per-developer per-day table (its many columns
+split into blocks that fit the page width; left out, saying so, for periods longer than
+`APPENDIX_MAX_DAYS`), the prompts when the data has them, a footer with page numbers, and the metadata.
 
 Fonts: fpdf2's core fonts only cover Windows-1252, so the first Unicode TrueType font found in
 `FONT_CANDIDATES` is embedded; characters it lacks come from the first font of
@@ -26,13 +27,16 @@ from fpdf.fonts import TTFFont
 from desktop_app.core.reports.columns import DAILY_COLUMNS, DailyColumn
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.html_report import (
+    DEVELOPER_FIGURES,
     DEVELOPER_HEADINGS,
     NUMERIC_KINDS,
     REPORT_TITLE,
+    Card,
     breakdowns,
     cover_line,
     daily_cell,
     developer_row,
+    footnotes,
     names_note,
     prompt_heading,
     summary_cards,
@@ -106,7 +110,14 @@ RULE: Final = "#d6d6d6"
 HEADING_FILL: Final = "#e8e8e8"
 STRIPE_FILL: Final = "#f6f6f6"
 MARGIN: Final = 12.0
-FIGURES_PER_BLOCK: Final = 12
+FIGURES_PER_BLOCK: Final = 13
+PDF_TREND_WIDTH: Final = 12
+"""The per-developer trend has at most this many bars in the PDF (its column is narrow)."""
+APPENDIX_MAX_DAYS: Final = 93
+"""A PDF of a longer period leaves the day-by-day appendix out (a year of a team is thousands of pages)."""
+APPENDIX_LEFT_OUT: Final = ("The day-by-day figures of periods longer than {days} days are left out of the PDF. "
+                            "They are in the CSV and Excel reports of the same period (Export report), or in "
+                            "a PDF of a shorter period.")
 """At most this many figures (besides day and developer) in one block of the daily table."""
 ROWS_PER_TABLE: Final = 150
 """The daily table is drawn in tables of this many rows, reporting progress between them."""
@@ -251,8 +262,8 @@ def _cover(pdf: ReportPdf, data: ReportData) -> None:
     pdf.ln(3)
 
 
-def _card(pdf: ReportPdf, x: float, y: float, width: float, caption_value: tuple[str, str]) -> None:
-    caption, value = caption_value
+def _card(pdf: ReportPdf, x: float, y: float, width: float, card: Card) -> None:
+    caption, value = card.caption, card.text
     pdf.set_draw_color(RULE)
     pdf.set_line_width(0.3)
     pdf.rect(x, y, width, 15)
@@ -273,6 +284,9 @@ def _summary(pdf: ReportPdf, data: ReportData) -> None:
     for index, card in enumerate(cards):
         _card(pdf, MARGIN + (index % per_row) * (width + gap), top + (index // per_row) * 18, width, card)
     pdf.set_xy(MARGIN, top + ((len(cards) + per_row - 1) // per_row) * 18 + 2)
+    for note in footnotes(data.summary):
+        _paragraph(pdf, note, 8, colour=MUTED)
+    pdf.ln(2)
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -310,8 +324,9 @@ def draw_chart(pdf: ReportPdf, chart: Chart, x: float, y: float, width: float) -
 def _daily_chart(pdf: ReportPdf, data: ReportData) -> None:
     chart = daily_chart(data.daily)
     height = chart.height * pdf.epw / chart.width
-    if pdf.will_page_break(height):
+    if pdf.will_page_break(height + 12):  # the heading stays with its chart
         pdf.add_page()
+    _heading(pdf, "Trends")
     top = pdf.get_y()
     pdf.set_xy(MARGIN, top + draw_chart(pdf, chart, MARGIN, top, pdf.epw) + 4)
 
@@ -345,7 +360,7 @@ class _TableStyle:
 def _table_part(pdf: ReportPdf, headings: Sequence[str], rows: Sequence[Sequence[str]], style: _TableStyle) -> None:
     """One table of `rows` under `headings`, the headings repeated on every page it spans."""
     pdf.use(style.size)
-    heading_style = FontFace(emphasis="BOLD", size_pt=style.size * 0.9, fill_color=HEADING_FILL, color=TEXT)
+    heading_style = FontFace(emphasis="BOLD", size_pt=style.size * 0.8, fill_color=HEADING_FILL, color=TEXT)
     pdf.set_draw_color(RULE)
     pdf.set_fill_color(BACKGROUND)  # fpdf2 fills the unstriped rows with the current fill colour
     pdf.set_line_width(0.2)
@@ -377,10 +392,12 @@ def _table(pdf: ReportPdf, headings: Sequence[str], rows: Sequence[Sequence[str]
 
 
 def _developers(pdf: ReportPdf, data: ReportData) -> None:
-    _heading(pdf, "Developers", new_page=True)
-    widths = (2.0, *([1.0] * (len(DEVELOPER_HEADINGS) - 1)))
+    _heading(pdf, "Per developer")
+    wide = {"developer": 2.0, "last_active": 1.5}
+    widths = (*(wide.get(f.key, 1.0) for f in DEVELOPER_FIGURES), 2.0)
     aligns: list[Align] = ["LEFT" if n == 0 else "RIGHT" for n in range(len(DEVELOPER_HEADINGS))]
-    _table(pdf, DEVELOPER_HEADINGS, [developer_row(t) for t in data.developers], _TableStyle(widths, aligns, 8))
+    rows = [developer_row(t, trend_width=PDF_TREND_WIDTH) for t in data.developers]
+    _table(pdf, DEVELOPER_HEADINGS, rows, _TableStyle(widths, aligns, 7))
 
 
 def daily_blocks(columns: Sequence[DailyColumn] = DAILY_COLUMNS) -> tuple[tuple[DailyColumn, ...], ...]:
@@ -391,9 +408,8 @@ def daily_blocks(columns: Sequence[DailyColumn] = DAILY_COLUMNS) -> tuple[tuple[
     """
     keys = tuple(c for c in columns if c.key in {"day", "developer"})
     figures = [c for c in columns if c not in keys and c.kind != "counts"]
-    counts = [c for c in columns if c.kind == "counts"]
     chunks = [figures[i:i + FIGURES_PER_BLOCK] for i in range(0, len(figures), FIGURES_PER_BLOCK)]
-    return tuple((*keys, *chunk) for chunk in [*chunks, counts] if chunk)
+    return tuple((*keys, *chunk) for chunk in chunks if chunk)
 
 
 def column_widths(block: Sequence[DailyColumn], total: float) -> list[float]:
@@ -404,10 +420,19 @@ def column_widths(block: Sequence[DailyColumn], total: float) -> list[float]:
     return [fixed[c.key] if c.key in fixed else shares[c.key] * unit for c in block]
 
 
+def appendix_left_out(data: ReportData) -> bool:
+    """Whether the day-by-day appendix is too long for a document (`APPENDIX_MAX_DAYS`)."""
+    return data.options.days.length > APPENDIX_MAX_DAYS
+
+
 def _daily_tables(pdf: ReportPdf, data: ReportData, progress: Progress) -> None:
+    if appendix_left_out(data):
+        _heading(pdf, "Appendix: per developer per day", new_page=True)
+        _paragraph(pdf, APPENDIX_LEFT_OUT.format(days=APPENDIX_MAX_DAYS), 10)
+        return
     blocks = daily_blocks()
     for number, block in enumerate(blocks):
-        _heading(pdf, f"Per developer per day ({number + 1} of {len(blocks)})")
+        _heading(pdf, f"Appendix: per developer per day ({number + 1} of {len(blocks)})", new_page=number == 0)
         aligns: list[Align] = ["RIGHT" if c.kind in NUMERIC_KINDS else "LEFT" for c in block]
         rows = [[daily_cell(column, row) for column in block] for row in data.rows]
         part = progress.part(0.45 + 0.3 * number / len(blocks), 0.45 + 0.3 * (number + 1) / len(blocks))
@@ -472,11 +497,12 @@ def _pages(pdf: ReportPdf, data: ReportData, progress: Progress) -> None:
     """Every page's content, in order."""
     _cover(pdf, data)
     _summary(pdf, data)
-    progress.step(0.15, "Charts")
+    progress.step(0.1, "Developers")
+    _developers(pdf, data)
+    progress.step(0.2, "Charts")
     _daily_chart(pdf, data)
     _breakdown_charts(pdf, data)
-    progress.step(0.35, "Developers")
-    _developers(pdf, data)
+    progress.step(0.35, "Appendix")
     _daily_tables(pdf, data, progress)
     if data.prompts:
         _prompts(pdf, data, progress)

@@ -1,11 +1,12 @@
 """The Excel workbook report: one period's figures as sheets with native charts (openpyxl, no Qt).
 
-Owns the workbook's layout: Summary (period, settings, the summary figures and a stacked chart of
-requests per day per developer), Daily (`DAILY_COLUMNS`, one row per developer per day), Developers,
-Models, Languages and Editors (name/count tables with a bar chart), and Prompts when the report
-carries them. Numbers stay numbers (formatted, never text). Text from the data is always stored as a
-plain string cell: it can never become a formula (formula injection), characters a worksheet cannot
-hold are dropped, and a cell keeps at most Excel's 32,767 characters.
+Owns the workbook's layout: Developers (the per-developer table, `figures.DEVELOPER_KEYS`; the
+workbook opens on it), Summary (period, settings, the summary figures and a stacked chart of
+requests per day per developer), Daily (`DAILY_COLUMNS`, one row per developer per day), Models,
+Languages and Editors (name/count tables with a bar chart), and Prompts when the report carries
+them. Unknown figures are empty cells. Numbers stay numbers (formatted, never text). Text from the
+data is always stored as a plain string cell: it can never become a formula (formula injection),
+characters a worksheet cannot hold are dropped, and a cell keeps at most Excel's 32,767 characters.
 """
 
 import re
@@ -21,11 +22,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from desktop_app.core.figures import DEVELOPER_KEYS, SUMMARY_KEYS, Value, figure
 from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, ValueKind
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS
-from desktop_app.core.store.dashboard import Breakdown, Summary
+from desktop_app.core.store.dashboard import Breakdown
 from desktop_app.core.team.settings import recording_text
 
 MAX_CELL_CHARS: Final = 32_767
@@ -52,33 +54,10 @@ _TITLE: Final = Font(bold=True, size=14)
 _WRAP: Final = Alignment(wrap_text=True, vertical="top")
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One summary figure: its label, `Summary` attribute and kind of number."""
-
-    label: str
-    attribute: str
-    kind: ValueKind
-
-    def value(self, summary: Summary) -> int | float | None:
-        """The figure in `summary`."""
-        raw: int | float | None = getattr(summary, self.attribute)
-        return raw
-
-
-FIGURES: Final = (
-    Figure("Requests", "requests", "count"),
-    Figure("Completions shown", "completions_shown", "count"),
-    Figure("Accepted", "completions_accepted", "count"),
-    Figure("Acceptance rate", "acceptance_rate", "ratio"),
-    Figure("Interactions", "user_interactions", "count"),
-    Figure("Agent requests", "agent_requests", "count"),
-    Figure("Prompt tokens", "prompt_tokens", "count"),
-    Figure("Output tokens", "completion_tokens", "count"),
-    Figure("AI credits", "ai_credits", "credits"),
-    Figure("Errors", "errors", "count"),
-)
-"""The per-period figures, in the order the Summary and Developers sheets show them."""
+SUMMARY_FIGURES: Final = tuple(figure(key) for key in SUMMARY_KEYS)
+"""The Summary sheet's figures, in the order the dashboard's cards show them."""
+DEVELOPER_FIGURES: Final = tuple(figure(key) for key in DEVELOPER_KEYS)
+"""The Developers sheet's columns: the per-developer table every report leads with."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +71,9 @@ class BreakdownSheet:
 
 
 BREAKDOWN_SHEETS: Final = (
-    BreakdownSheet("Models", "Model", "Model calls", lambda data: data.models),
-    BreakdownSheet("Languages", "Language", "Completions", lambda data: data.languages),
-    BreakdownSheet("Editors", "Editor", "Requests", lambda data: data.editors),
+    BreakdownSheet("Models", "Model", figure("model_calls").title, lambda data: data.models),
+    BreakdownSheet("Languages", "Language", figure("completions_requested").title, lambda data: data.languages),
+    BreakdownSheet("Editors", "Editor", figure("requests").title, lambda data: data.editors),
 )
 
 
@@ -184,13 +163,15 @@ def write_summary(ws: Worksheet, data: ReportData) -> None:
         put_text(ws, row, 1, label).font = _BOLD
         put_text(ws, row, 2, text)
         row += 1
-    row += 1
-    put_text(ws, row, 1, "Active developers").font = _BOLD
-    put_number(ws, row, 2, data.summary.active_developers, "count")
-    for figure in FIGURES:
+    for fig in SUMMARY_FIGURES:
         row += 1
-        put_text(ws, row, 1, figure.label).font = _BOLD
-        put_number(ws, row, 2, figure.value(data.summary), figure.kind)
+        put_text(ws, row, 1, fig.title).font = _BOLD
+        put_number(ws, row, 2, _number(data.summary.value(fig.key)), fig.kind)
+    note = data.summary.acceptance_note
+    if note:
+        row += 1
+        put_text(ws, row, 1, "Note").font = _BOLD
+        put_text(ws, row, 2, note).alignment = _WRAP
     set_widths(ws, (22, 30, 4))
     write_daily_chart(ws, data, max(row + 2, CHART_TABLE_ROW))
 
@@ -238,7 +219,7 @@ def _bar_chart(title: str, value_title: str, *, column: bool) -> BarChart:
 
 
 _DAILY_WIDTHS: Final[dict[ValueKind, float]] = {
-    "text": 14, "count": 11, "ratio": 11, "credits": 11, "millis": 11, "counts": 36,
+    "date": 12, "text": 14, "count": 11, "ratio": 11, "credits": 11, "millis": 11, "counts": 36,
 }
 
 
@@ -249,7 +230,7 @@ def write_daily(ws: Worksheet, data: ReportData, progress: Progress) -> None:
         if r % ROWS_PER_STEP == 0:
             progress.step(0.1 + 0.5 * r / (len(data.rows) + 1), "Writing the Daily sheet")
         for c, column in enumerate(DAILY_COLUMNS, start=1):
-            value = column.readable(usage)
+            value = column.readable(usage) if column.kind in ("text", "counts") else getattr(usage, column.key)
             if column.key == "day":
                 put_date(ws, r, c, usage.day)
             elif isinstance(value, str):
@@ -266,17 +247,25 @@ def _name_width(names: Iterable[str]) -> float:
     return float(min(50, max((len(name) for name in names), default=10) + 3))
 
 
+def _number(value: Value) -> float | None:
+    return value if isinstance(value, int | float) else None
+
+
 def write_developers(ws: Worksheet, data: ReportData) -> None:
-    """One row per developer (busiest first): active days and the summary figures over the period."""
-    put_header(ws, 1, ["Developer", "Active days", *(figure.label for figure in FIGURES)])
+    """One row per developer (busiest first): the per-developer figures over the period (unknown: empty)."""
+    put_header(ws, 1, [fig.title for fig in DEVELOPER_FIGURES])
     for r, totals in enumerate(data.developers, start=2):
-        put_text(ws, r, 1, totals.developer)
-        put_number(ws, r, 2, totals.active_days, "count")
-        for c, figure in enumerate(FIGURES, start=3):
-            put_number(ws, r, c, figure.value(totals.summary), figure.kind)
-    set_widths(ws, [_name_width(t.developer for t in data.developers), 12,
-                    *(max(12, len(figure.label) + 4) for figure in FIGURES)])
-    finish_table(ws, 1, 1 + len(data.developers), 2 + len(FIGURES))
+        for c, fig in enumerate(DEVELOPER_FIGURES, start=1):
+            value = totals.value(fig.key)
+            if isinstance(value, date):
+                put_date(ws, r, c, value)
+            elif isinstance(value, str):
+                put_text(ws, r, c, value)
+            else:
+                put_number(ws, r, c, _number(value), fig.kind)
+    set_widths(ws, [_name_width(t.developer for t in data.developers),
+                    *(max(12, len(fig.title) + 4) for fig in DEVELOPER_FIGURES[1:])])
+    finish_table(ws, 1, 1 + len(data.developers), len(DEVELOPER_FIGURES))
 
 
 # --- breakdowns ----------------------------------------------------------------------------------
@@ -338,12 +327,14 @@ def render(data: ReportData, progress: Progress) -> bytes:
     workbook.properties.creator = "Copilot Insight"
     workbook.properties.title = f"Copilot usage report {data.period_text}"
     workbook.remove(workbook.worksheets[0])  # the default "Sheet"
-    progress.step(0.0, "Writing the Summary sheet")
-    write_summary(workbook.create_sheet("Summary"), data)  # named first: the chart's references name it
+    progress.step(0.0, "Writing the Developers sheet")
+    developers = workbook.create_sheet("Developers")
+    write_developers(developers, data)
+    progress.step(0.05, "Writing the Summary sheet")
+    write_summary(workbook.create_sheet("Summary"), data)  # named before its chart: the references name it
     progress.step(0.1, "Writing the Daily sheet")
     write_daily(workbook.create_sheet("Daily"), data, progress)
-    progress.step(0.6, "Writing the Developers sheet")
-    write_developers(workbook.create_sheet("Developers"), data)
+    workbook.active = workbook.index(developers)  # it opens on the per-developer table
     for n, sheet in enumerate(BREAKDOWN_SHEETS):
         progress.step(0.65 + 0.05 * n, f"Writing the {sheet.title} sheet")
         write_breakdown(workbook.create_sheet(sheet.title), sheet, sheet.pick(data))

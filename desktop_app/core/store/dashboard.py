@@ -6,18 +6,30 @@ arithmetic over `DailyUsage` rows. Days are the store's local days.
 """
 
 import contextlib
-import sqlite3
+import dataclasses
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Final
 
+from desktop_app.core.figures import NO_TELEMETRY, Value, period_totals
 from desktop_app.core.models import QuotaSnapshot
 from desktop_app.core.store.database import UsageStore
-from desktop_app.core.store.queries import DailyUsage, daily_usage, developers_seen, latest_quotas
+from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import Connection, Target, as_database
+from desktop_app.core.store.errors import ErrorCount, error_counts
+from desktop_app.core.store.queries import (
+    DailyUsage,
+    daily_usage,
+    developers_seen,
+    latest_quotas,
+    reading_store,
+    store_time_zone,
+)
+from desktop_app.core.store.rollup import snapshot
 
 MAX_RANGE_DAYS: Final = 3 * 366
 """The longest range the dashboard reads at once (three years)."""
@@ -86,39 +98,98 @@ class DashboardQuery:
 
 @dataclass(frozen=True)
 class Summary:
-    """The summary cards: totals over the query's rows."""
+    """The totals of some developer-days, each added up by its figure's rule (`figures.period_totals`).
+
+    The attributes are `figures.SUMMARY_KEYS` (and `lines_accepted`); `developer_days` and
+    `telemetry_days` say over how many developer-days they were added up and how many of those had
+    IDE telemetry: the acceptance figures and rate count only those (None when there were none).
+    """
 
     active_developers: int = 0
     requests: int = 0
     completions_shown: int = 0
-    completions_accepted: int = 0
+    completions_accepted: int | None = None
     acceptance_rate: float | None = None
+    lines_accepted: int | None = None
     user_interactions: int = 0
     agent_requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     ai_credits: float = 0.0
     errors: int = 0
+    developer_days: int = 0
+    telemetry_days: int = 0
 
     @property
     def tokens(self) -> int:
         """Prompt and completion tokens together."""
         return self.prompt_tokens + self.completion_tokens
 
+    def value(self, key: str) -> Value:
+        """The figure named `key` (a `figures.SUMMARY_KEYS` entry)."""
+        value: Value = getattr(self, key)
+        return value
+
+    @property
+    def acceptance_note(self) -> str:
+        """Why acceptance is unknown or counts only some days ('' when telemetry covered every day)."""
+        if not self.developer_days or self.telemetry_days == self.developer_days:
+            return ""
+        if not self.telemetry_days:
+            return NO_TELEMETRY
+        return (f"Acceptance counts the {self.telemetry_days:,} of {self.developer_days:,} developer-days whose IDE "
+                "sent Copilot telemetry; on the others what was accepted cannot be known.")
+
+
+_SUMMED: Final = tuple(f.name for f in fields(Summary) if f.name not in ("active_developers", "developer_days",
+                                                                          "telemetry_days"))
+
 
 def summarize(rows: Iterable[DailyUsage]) -> Summary:
-    """Add up `rows`; the acceptance rate is accepted / shown over them all (None when nothing was shown)."""
+    """Add up `rows` by each figure's rule; rates only over the developer-days telemetry covered."""
     rows = list(rows)
-    shown = sum(r.completions_shown for r in rows)
-    accepted = sum(r.completions_accepted for r in rows)
+    totals = period_totals(rows, _SUMMED)
     return Summary(
         active_developers=len({r.developer for r in rows if r.requests}),
-        requests=sum(r.requests for r in rows), completions_shown=shown, completions_accepted=accepted,
-        acceptance_rate=accepted / shown if shown else None,
-        user_interactions=sum(r.user_interactions for r in rows), agent_requests=sum(r.agent_requests for r in rows),
-        prompt_tokens=sum(r.prompt_tokens for r in rows), completion_tokens=sum(r.completion_tokens for r in rows),
-        ai_credits=sum(r.ai_credits for r in rows), errors=sum(r.errors for r in rows),
+        developer_days=len(rows), telemetry_days=sum(1 for r in rows if r.telemetry),
+        **{key: totals[key] for key in _SUMMED},  # type: ignore[arg-type]
     )
+
+
+@dataclass(frozen=True)
+class DeveloperTotals:
+    """One developer's figures over a period: the per-developer table's row.
+
+    `trend` is their requests on each day of the period (oldest first), for a sparkline.
+    """
+
+    developer: str
+    active_days: int
+    last_active: date | None
+    summary: Summary
+    trend: tuple[int, ...] = ()
+
+    def value(self, key: str) -> Value:
+        """The figure named `key` (a `figures.DEVELOPER_KEYS` entry)."""
+        if key in ("developer", "active_days", "last_active"):
+            value: Value = getattr(self, key)
+            return value
+        return self.summary.value(key)
+
+
+def developer_totals(rows: Iterable[DailyUsage], days: "DayRange | None" = None) -> tuple[DeveloperTotals, ...]:
+    """Per developer, the period's totals (busiest first, then by name), with a daily trend over `days`."""
+    per: dict[str, list[DailyUsage]] = {}
+    for row in rows:
+        per.setdefault(row.developer, []).append(row)
+    all_days = days.days() if days is not None else []
+    totals = []
+    for name, own in per.items():
+        active = [r.day for r in own if r.requests]
+        requests = {r.day: r.requests for r in own}
+        totals.append(DeveloperTotals(name, len(active), max(active, default=None), summarize(own),
+                                      tuple(requests.get(day, 0) for day in all_days)))
+    return tuple(sorted(totals, key=lambda t: (-t.summary.requests, t.developer)))
 
 
 UNKNOWN_NAME: Final = "(unknown)"
@@ -137,16 +208,31 @@ def breakdown(counts: Iterable[Mapping[str, int]]) -> Breakdown:
 
 @dataclass(frozen=True)
 class DailySeries:
-    """One value per day per developer, for the stacked daily chart."""
+    """One value per slot per developer, for the stacked chart: a slot is a day, or an hour of one day.
+
+    Without `hours` the slots are `days`; with them (a one-day range) they are the hours of `days[0]`.
+    """
 
     days: tuple[date, ...]
     developers: tuple[str, ...]  # busiest first
-    values: tuple[tuple[int, ...], ...]  # values[i][d]: developers[i] on days[d]
+    values: tuple[tuple[int, ...], ...]  # values[i][s]: developers[i] in slot s
+    hours: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing to draw."""
         return not any(any(v) for v in self.values)
+
+    @property
+    def slots(self) -> int:
+        """How many bars the chart has."""
+        return len(self.hours) if self.hours else len(self.days)
+
+    def slot_label(self, index: int) -> str:
+        """'2026-11-03' for a day, '2026-11-03 14:00' for an hour (tooltips)."""
+        if self.hours:
+            return f"{self.days[0].isoformat()} {self.hours[index]:02d}:00"
+        return self.days[index].isoformat()
 
 
 def daily_series(rows: Iterable[DailyUsage], days: DayRange) -> DailySeries:
@@ -160,9 +246,39 @@ def daily_series(rows: Iterable[DailyUsage], days: DayRange) -> DailySeries:
     for row in rows:
         if row.day in index:
             per_developer.setdefault(row.developer, [0] * len(all_days))[index[row.day]] += row.requests
+    return _series(tuple(all_days), per_developer)
+
+
+def _series(days: tuple[date, ...], per_developer: Mapping[str, Sequence[int]], hours: tuple[int, ...] = ()
+            ) -> DailySeries:
     order = sorted((name for name, values in per_developer.items() if any(values)),
                    key=lambda name: (-sum(per_developer[name]), name))
-    return DailySeries(tuple(all_days), tuple(order), tuple(tuple(per_developer[name]) for name in order))
+    return DailySeries(days, tuple(order), tuple(tuple(per_developer[name]) for name in order), hours)
+
+
+HOURS: Final = tuple(range(24))
+_HOURLY_SQL: Final = "SELECT developer, started_at FROM usage_events WHERE day = ? AND {developers}"
+"""The day's raw request times: bucketed by hour here, as SQLite and PostgreSQL cast a float differently."""
+
+
+def hourly_series(conn: Connection, day: date, developers: Sequence[str] | None) -> DailySeries:
+    """Requests per developer per local hour of `day` (the 'Today' chart), from the raw events.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    start = resolve_zone(store_time_zone(conn)).start_of(day)
+    per_developer: dict[str, list[int]] = {}
+    if developers is not None and not developers:
+        return _series((day,), per_developer, HOURS)
+    where = "1 = 1" if developers is None else f"developer IN ({', '.join('?' * len(developers))})"
+    with reading_store():
+        rows = conn.execute(_HOURLY_SQL.format(developers=where), (day.isoformat(), *(developers or ())))
+        for developer, started_at in rows:
+            hour = math.floor((float(started_at) - start) / 3600)
+            slot = min(max(hour, 0), len(HOURS) - 1)  # a 25-hour day of a clock change ends in the last slot
+            per_developer.setdefault(developer, [0] * len(HOURS))[slot] += 1
+    return _series((day,), per_developer, HOURS)
 
 
 @dataclass(frozen=True)
@@ -172,12 +288,14 @@ class DashboardData:
     query: DashboardQuery
     rows: tuple[DailyUsage, ...] = ()
     summary: Summary = Summary()
+    developers: tuple[DeveloperTotals, ...] = ()
     daily: DailySeries = DailySeries((), (), ())
     modes: Breakdown = ()
     models: Breakdown = ()
     languages: Breakdown = ()
     editors: Breakdown = ()
     quotas: tuple[QuotaSnapshot, ...] = ()
+    errors: tuple[ErrorCount, ...] = ()  # the failed requests by status, host and developer (largest first)
     developers_known: tuple[str, ...] = field(default=())  # everyone who ever sent traffic, for the filter
 
     @property
@@ -190,32 +308,37 @@ def dashboard_data(query: DashboardQuery, rows: Sequence[DailyUsage], quotas: Se
                    developers_known: Sequence[str]) -> DashboardData:
     """Build the cards, charts and table of `query` from its rows (pure)."""
     return DashboardData(
-        query=query, rows=tuple(rows), summary=summarize(rows), daily=daily_series(rows, query.days),
+        query=query, rows=tuple(rows), summary=summarize(rows), developers=developer_totals(rows, query.days),
+        daily=daily_series(rows, query.days),
         modes=breakdown(r.interactions_by_mode for r in rows), models=breakdown(r.models for r in rows),
         languages=breakdown(r.languages for r in rows), editors=breakdown(r.editors for r in rows),
         quotas=tuple(quotas), developers_known=tuple(developers_known),
     )
 
 
-def load_dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardData:
+def load_dashboard(conn: Connection, query: DashboardQuery) -> DashboardData:
     """Read and build `query`'s dashboard (blocking: run it on a worker).
 
     Raises:
         StoreError: The database could not be read.
     """
-    rows = daily_usage(conn, query.days.first, query.days.last, query.developers)
-    quotas = latest_quotas(conn, query.developers)
-    known = [name for name, _ in developers_seen(conn)]
-    return dashboard_data(query, rows, quotas, known)
+    with snapshot(conn):
+        rows = daily_usage(conn, query.days.first, query.days.last, query.developers)
+        quotas = latest_quotas(conn, query.developers)
+        known = [name for name, _ in developers_seen(conn)]
+        data = dashboard_data(query, rows, quotas, known)
+        hourly = hourly_series(conn, query.days.first, query.developers) if query.days.length == 1 else None
+        errors = error_counts(conn, query.days, query.developers) if data.summary.errors else ()
+    return dataclasses.replace(data, daily=hourly or data.daily, errors=errors)
 
 
-def load_dashboard_file(database: Path, query: DashboardQuery) -> DashboardData:
+def load_dashboard_file(database: Target, query: DashboardQuery) -> DashboardData:
     """`load_dashboard` on the store at `database`; an empty dashboard when nothing was recorded yet.
 
     Raises:
         StoreError: The database exists but could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         return DashboardData(query)
     with contextlib.closing(UsageStore.reader(database)) as conn:
         return load_dashboard(conn, query)

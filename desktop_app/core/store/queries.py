@@ -2,67 +2,49 @@
 
 Every function takes a read connection (`UsageStore.reader(path)` or `store.read_connection()`),
 opened by, and used only on, the calling thread. The figures follow copilot-protocol.md §5.3 and
-§6.3: completions counted from the proxy, shown/accepted from IDE telemetry (falling back to the
-proxy's non-empty completions when a developer's IDE sent no telemetry that day), user-initiated
-interactions as distinct interaction ids of user model calls, agent requests as the rest.
-The definitions of the underlying sums live in the daily summary, `rollup.compute_day_totals`.
+§6.3; each is defined once in `core.figures` (name, title, unit, format, what it counts, how it
+adds up), the SQL of the underlying sums in the daily summary, `rollup.compute_day_totals`.
 """
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from typing import Final
 
 from desktop_app.core.errors import StoreError
+from desktop_app.core.figures import DAILY_KEYS, SHOWN_SOURCE_WORDS, daily_rate
 from desktop_app.core.models import QuotaSnapshot
-from desktop_app.core.store.rollup import DIM_EDITOR, DIM_LANGUAGE, DIM_MODE, DIM_MODEL, DayTotals, read_day_totals
+from desktop_app.core.store.engine import DATABASE_ERRORS, Connection
+from desktop_app.core.store.rollup import (
+    DIM_EDITOR,
+    DIM_LANGUAGE,
+    DIM_MCP_SERVER,
+    DIM_MODE,
+    DIM_MODEL,
+    DIM_SOURCE,
+    DIM_TOOL,
+    TELEMETRY_SUMS,
+    DayTotals,
+    read_day_totals,
+)
 from desktop_app.core.store.schema import META_TIME_ZONE
 
 NANO_AIU_PER_CREDIT = 1e9
 SHOWN_FROM_TELEMETRY = "telemetry"
 SHOWN_FROM_PROXY = "proxy"
-SHOWN_SOURCE_TEXT = {SHOWN_FROM_TELEMETRY: "editor telemetry", SHOWN_FROM_PROXY: "proxy responses"}
-"""How `shown_source` reads for people, under the heading "Shown counted from"."""
+SHOWN_SOURCE_TEXT: Final = SHOWN_SOURCE_WORDS
+"""How `shown_source` reads for people, under the heading "Shown counted from" (`figures.SHOWN_SOURCE_WORDS`)."""
 
 
 @dataclass(frozen=True)
 class DailyUsage:
     """One developer's Copilot usage on one local day (in the store's time zone).
 
-    Attributes:
-        day: The local day.
-        developer: Who.
-        requests: Every recorded request, of any kind.
-        completions_requested: Non-speculative inline-completion requests answered with status 200.
-        completions_returned: Those of them that returned text (a suggestion).
-        completions_shown: Distinct suggestions shown (telemetry), or `completions_returned`
-            when the IDE sent no "shown" telemetry that day; `shown_source` says which.
-        shown_source: "telemetry" or "proxy".
-        completions_accepted: Distinct accepted suggestions (partial accepts of one count once).
-        acceptance_rate: accepted / shown, None when nothing was shown.
-        lines_suggested: Lines of the returned completions (as the proxy saw them).
-        lines_accepted: Per accepted suggestion, the most lines any of its accept events reported.
-        chat_acceptances: Chat code blocks inserted, copied or applied.
-        nes_shown: Distinct next-edit suggestions shown.
-        nes_accepted: Distinct next-edit suggestions accepted.
-        user_interactions: Distinct interactions with a user-initiated model call (utility calls in
-            mode 'other' excluded; a call without interaction id counts on its own).
-        interactions_by_mode: The same, per mode (ask, edit, agent, inline, cli, extension:<id>, ...).
-        agent_requests: Model calls initiated by the agent (tool loops, helpers, retries).
-        model_calls: All model calls (chat completions, responses, messages).
-        models: Model calls per model.
-        languages: `completions_requested` per language.
-        editors: Requests per editor.
-        prompt_tokens: Sum over all requests.
-        completion_tokens: Sum over all requests.
-        cached_tokens: Sum over all requests.
-        reasoning_tokens: Sum over all requests.
-        ai_credits: Sum of `copilot_usage.total_nano_aiu` / 1e9.
-        errors: Requests with status >= 400 or a transport error.
-        latency_p50_ms: Median duration of model calls and completions that got a response and were
-            not cancelled (nearest rank); None without any.
-        latency_p95_ms: The 95th percentile of the same.
+    One attribute per daily figure, in `figures.DAILY_KEYS` order; what each counts, how it is
+    titled, written and added up is its `figures.Figure` (checked below). The sums come from the
+    daily summary (`rollup.compute_day_totals`). Figures that need IDE telemetry are None on a day
+    whose IDE sent none (`telemetry` False): unknown, not zero.
     """
 
     day: date
@@ -72,13 +54,13 @@ class DailyUsage:
     completions_returned: int
     completions_shown: int
     shown_source: str
-    completions_accepted: int
+    completions_accepted: int | None
     acceptance_rate: float | None
     lines_suggested: int
-    lines_accepted: int
-    chat_acceptances: int
-    nes_shown: int
-    nes_accepted: int
+    lines_accepted: int | None
+    chat_acceptances: int | None
+    nes_shown: int | None
+    nes_accepted: int | None
     user_interactions: int
     interactions_by_mode: dict[str, int]
     agent_requests: int
@@ -94,6 +76,23 @@ class DailyUsage:
     errors: int
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    model_call_sources: dict[str, int]
+    tools: dict[str, int]
+    mcp_servers: dict[str, int]
+
+    @property
+    def telemetry(self) -> bool:
+        """Whether the developer's IDE sent telemetry this day (the acceptance figures are known)."""
+        return self.completions_accepted is not None
+
+    @property
+    def tokens(self) -> int:
+        """Prompt and output tokens together."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+if tuple(f.name for f in fields(DailyUsage)) != DAILY_KEYS:  # pragma: no cover - a programming error
+    raise TypeError("DailyUsage must have one attribute per figures.DAILY_KEYS entry, in that order")
 
 
 @contextlib.contextmanager
@@ -101,7 +100,7 @@ def reading_store() -> Iterator[None]:
     """Turn a failure in the middle of a read into a StoreError a person can act on (every read API uses it)."""
     try:
         yield
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         raise StoreError(f"The usage database could not be read: {exc}.",
                          details=f"{type(exc).__name__}: {exc}") from exc
 
@@ -109,14 +108,20 @@ def reading_store() -> Iterator[None]:
 def _daily_usage(totals: DayTotals) -> DailyUsage:
     from_telemetry = totals.telemetry_shown > 0
     shown = totals.telemetry_shown if from_telemetry else totals.completions_returned
+    telemetry = any(getattr(totals, name) for name in TELEMETRY_SUMS)
+
+    def known(value: int) -> int | None:
+        return value if telemetry else None
+
     return DailyUsage(
         day=date.fromisoformat(totals.day), developer=totals.developer, requests=totals.requests,
         completions_requested=totals.completions_requested, completions_returned=totals.completions_returned,
         completions_shown=shown, shown_source=SHOWN_FROM_TELEMETRY if from_telemetry else SHOWN_FROM_PROXY,
-        completions_accepted=totals.completions_accepted,
-        acceptance_rate=totals.completions_accepted / shown if shown else None,
-        lines_suggested=totals.lines_suggested, lines_accepted=totals.lines_accepted,
-        chat_acceptances=totals.chat_acceptances, nes_shown=totals.nes_shown, nes_accepted=totals.nes_accepted,
+        completions_accepted=known(totals.completions_accepted),
+        acceptance_rate=daily_rate(known(totals.completions_accepted), shown),
+        lines_suggested=totals.lines_suggested, lines_accepted=known(totals.lines_accepted),
+        chat_acceptances=known(totals.chat_acceptances), nes_shown=known(totals.nes_shown),
+        nes_accepted=known(totals.nes_accepted),
         user_interactions=totals.user_interactions, interactions_by_mode=dict(totals.counts.get(DIM_MODE, {})),
         agent_requests=totals.agent_requests, model_calls=totals.model_calls,
         models=dict(totals.counts.get(DIM_MODEL, {})), languages=dict(totals.counts.get(DIM_LANGUAGE, {})),
@@ -124,10 +129,12 @@ def _daily_usage(totals: DayTotals) -> DailyUsage:
         completion_tokens=totals.completion_tokens, cached_tokens=totals.cached_tokens,
         reasoning_tokens=totals.reasoning_tokens, ai_credits=totals.nano_aiu / NANO_AIU_PER_CREDIT,
         errors=totals.errors, latency_p50_ms=totals.latency_p50_ms, latency_p95_ms=totals.latency_p95_ms,
+        model_call_sources=dict(totals.counts.get(DIM_SOURCE, {})), tools=dict(totals.counts.get(DIM_TOOL, {})),
+        mcp_servers=dict(totals.counts.get(DIM_MCP_SERVER, {})),
     )
 
 
-def daily_usage(conn: sqlite3.Connection, first_day: date, last_day: date,
+def daily_usage(conn: Connection, first_day: date, last_day: date,
                 developers: Sequence[str] | None = None) -> list[DailyUsage]:
     """Return each developer's figures for each day from `first_day` to `last_day` (inclusive).
 
@@ -149,6 +156,8 @@ def daily_usage(conn: sqlite3.Connection, first_day: date, last_day: date,
 def _in_developers(developers: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     if developers is None:
         return "1 = 1", ()
+    if not developers:  # `IN ()` is SQLite's leniency, not SQL
+        return "1 = 0", ()
     return f"developer IN ({', '.join('?' * len(developers))})", tuple(developers)
 
 
@@ -156,7 +165,7 @@ def _from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def latest_quotas(conn: sqlite3.Connection, developers: Sequence[str] | None = None) -> list[QuotaSnapshot]:
+def latest_quotas(conn: Connection, developers: Sequence[str] | None = None) -> list[QuotaSnapshot]:
     """Return the latest quota snapshot per (developer, quota), sorted by developer then quota.
 
     Raises:
@@ -175,7 +184,7 @@ def latest_quotas(conn: sqlite3.Connection, developers: Sequence[str] | None = N
     ]
 
 
-def counters(conn: sqlite3.Connection) -> dict[str, int]:
+def counters(conn: Connection) -> dict[str, int]:
     """Return the store's counters (unparsed, unrecorded, dropped, ...) by name.
 
     Raises:
@@ -185,7 +194,7 @@ def counters(conn: sqlite3.Connection) -> dict[str, int]:
         return {name: int(value) for name, value in conn.execute("SELECT name, value FROM counters ORDER BY name")}
 
 
-def store_time_zone(conn: sqlite3.Connection) -> str:
+def store_time_zone(conn: Connection) -> str:
     """Return the time zone the store's days are computed in ('local:...' when it has no IANA name).
 
     Raises:
@@ -196,7 +205,7 @@ def store_time_zone(conn: sqlite3.Connection) -> str:
     return str(row[0]) if row else ""
 
 
-def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
+def developers_seen(conn: Connection) -> list[tuple[str, datetime]]:
     """Return (developer, last seen, UTC) for everyone who ever sent traffic, sorted by developer.
 
     Raises:
@@ -207,6 +216,17 @@ def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
     return [(developer, _from_epoch(last_seen)) for developer, last_seen in rows]
 
 
+def instances_seen(conn: Connection) -> list[tuple[str, datetime]]:
+    """Return (instance, last event, UTC) for every proxy that recorded into this store, sorted by name.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        rows = conn.execute("SELECT instance, last_seen FROM instances ORDER BY instance").fetchall()
+    return [(instance, _from_epoch(last_seen)) for instance, last_seen in rows]
+
+
 @dataclass(frozen=True)
 class DayActivity:
     """How much one developer used Copilot on one day, for the tray and the team dialog."""
@@ -215,7 +235,7 @@ class DayActivity:
     last_seen: datetime
 
 
-def activity_on(conn: sqlite3.Connection, day: str) -> dict[str, DayActivity]:
+def activity_on(conn: Connection, day: str) -> dict[str, DayActivity]:
     """Return each active developer's request count and last request (UTC) on `day` ('YYYY-MM-DD').
 
     Raises:
@@ -241,7 +261,7 @@ class ConnectionSummary:
     detail: str
 
 
-def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None) -> list[ConnectionSummary]:
+def connection_summaries(conn: Connection, since: datetime | None = None) -> list[ConnectionSummary]:
     """Return the connection diagnostics last seen at or after `since` (all when None), newest first.
 
     Raises:
@@ -254,3 +274,14 @@ def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None
                             (cutoff,)).fetchall()
     return [ConnectionSummary(kind, username, source, host, int(count), _from_epoch(first), _from_epoch(last), detail)
             for kind, username, source, host, count, first, last, detail in rows]
+
+
+def imported_records(conn: Connection) -> int:
+    """How many usage records came from an import (they carry a `source_id`; live ones do not).
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        row = conn.execute("SELECT COUNT(*) FROM usage_events WHERE source_id IS NOT NULL").fetchone()
+    return int(row[0])

@@ -15,8 +15,6 @@ nothing here opens connections or knows about threads. The tables themselves are
 """
 
 import contextlib
-import math
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -33,17 +31,25 @@ from desktop_app.core.models import (
     NES_ACCEPTED,
     NES_SHOWN,
 )
-from desktop_app.core.store.schema import placeholders
+from desktop_app.core.store.engine import Connection
+from desktop_app.core.store.schema import FAILED, placeholders
 
 DIM_MODE: Final = "mode"
 DIM_MODEL: Final = "model"
 DIM_LANGUAGE: Final = "language"
 DIM_EDITOR: Final = "editor"
+DIM_SOURCE: Final = "source"
+DIM_TOOL: Final = "tool"
+DIM_MCP_SERVER: Final = "mcp_server"
+SOURCE_BOTH: Final = "proxy+otel"
+"""A model call the proxy and the client's OpenTelemetry both saw (stored once, see `otel_merge`)."""
 INITIATOR_USER: Final = "user"
 INITIATOR_AGENT: Final = "agent"
 MODE_UTILITY: Final = "other"
 REFRESH_DAYS_PER_TRANSACTION: Final = 7
 CHAT_ACCEPTANCES: Final = (CHAT_ACCEPTED_INSERT, CHAT_ACCEPTED_COPY, CHAT_APPLIED_CODEBLOCK)
+TELEMETRY_SUMS: Final = ("telemetry_shown", "completions_accepted", "chat_acceptances", "nes_shown", "nes_accepted")
+"""The DayTotals sums counted from IDE telemetry: a day where all are 0 had no telemetry (its figures are unknown)."""
 
 
 @dataclass
@@ -52,7 +58,8 @@ class DayTotals:
 
     `counts` maps a dimension (`DIM_MODE`: user interactions by mode, `DIM_MODEL`: model calls by
     model, `DIM_LANGUAGE`: counted completion requests by language, `DIM_EDITOR`: requests by
-    editor) to value → count.
+    editor, `DIM_SOURCE`: model calls by where they were seen — "proxy", "otel" or `SOURCE_BOTH`,
+    `DIM_TOOL` / `DIM_MCP_SERVER`: OpenTelemetry tool calls by tool and by MCP server) to value → count.
     """
 
     day: str
@@ -139,7 +146,7 @@ _USAGE_PARTS: Final[tuple[_Part, ...]] = (
     ("cached_tokens", "COALESCE(SUM(cached_tokens), 0)", ()),
     ("reasoning_tokens", "COALESCE(SUM(reasoning_tokens), 0)", ()),
     ("nano_aiu", "COALESCE(SUM(nano_aiu), 0)", ()),
-    ("errors", "SUM(CASE WHEN status >= 400 OR error IS NOT NULL THEN 1 ELSE 0 END)", ()),
+    ("errors", f"SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)", ()),
     ("user_interactions", _USER_INTERACTIONS, USER_CALL_PARAMS * 2),
 )
 _DISTINCT_SUGGESTIONS: Final = (
@@ -161,16 +168,28 @@ _DIMENSIONS: Final[tuple[tuple[str, str, str, str, tuple[object, ...]], ...]] = 
     (DIM_MODEL, "model", "COUNT(*)", "kind = ?", (KIND_MODEL_CALL,)),
     (DIM_LANGUAGE, "language", "COUNT(*)", _COUNTED_COMPLETION, (KIND_COMPLETION,)),
     (DIM_EDITOR, "editor", "COUNT(*)", "1 = 1", ()),
+    (DIM_SOURCE, f"CASE WHEN otel_span IS NOT NULL THEN '{SOURCE_BOTH}' ELSE source END", "COUNT(*)", "kind = ?",
+     (KIND_MODEL_CALL,)),
 )
+# (dimension, grouped column of otel_tool_calls, filter)
+_TOOL_DIMENSIONS: Final = ((DIM_TOOL, "tool", "1 = 1"), (DIM_MCP_SERVER, "mcp_server", "mcp_server <> ''"))
 _LINES_ACCEPTED_SQL: Final = (
     "SELECT day, developer, SUM(most) FROM ("
     " SELECT day, developer, suggestion_key, MAX(COALESCE(lines, 0)) AS most FROM telemetry_events"
     " WHERE {scope} AND event = ? AND suggestion_key <> '' GROUP BY day, developer, suggestion_key"
     ") AS per_suggestion GROUP BY day, developer"
 )
-_DURATIONS_SQL: Final = (
-    "SELECT day, developer, duration_ms FROM usage_events"
-    " WHERE {scope} AND kind IN (?, ?) AND status IS NOT NULL AND cancelled = 0"
+# Nearest-rank p50 and p95 in SQL (rank = ceil(p/100 * n), in integer arithmetic), so summarising a busy
+# day never pulls every duration of it into Python.
+_LATENCIES_SQL: Final = (
+    "WITH ranked AS (SELECT day, developer, duration_ms,"
+    " ROW_NUMBER() OVER (PARTITION BY day, developer ORDER BY duration_ms) AS position,"
+    " COUNT(*) OVER (PARTITION BY day, developer) AS n FROM usage_events"
+    " WHERE {scope} AND kind IN (?, ?) AND status IS NOT NULL AND cancelled = 0)"
+    " SELECT day, developer,"
+    " MIN(CASE WHEN position >= (50 * n + 99) / 100 THEN duration_ms END),"
+    " MIN(CASE WHEN position >= (95 * n + 99) / 100 THEN duration_ms END)"
+    " FROM ranked GROUP BY day, developer"
 )
 
 
@@ -199,7 +218,7 @@ class _Tally:
             self.get(day, developer).counts.setdefault(dimension, {})[name] = int(value)
 
 
-def _aggregate(conn: sqlite3.Connection, table: str, parts: Sequence[_Part], scope: _Scope) -> list[Any]:
+def _aggregate(conn: Connection, table: str, parts: Sequence[_Part], scope: _Scope) -> list[Any]:
     columns = ", ".join(expression for _, expression, _ in parts)
     sql = (f"SELECT day, developer, {columns} FROM {table} "  # noqa: S608 - constant fragments only
            f"WHERE {scope.sql} GROUP BY day, developer")
@@ -207,32 +226,26 @@ def _aggregate(conn: sqlite3.Connection, table: str, parts: Sequence[_Part], sco
     return conn.execute(sql, params).fetchall()
 
 
-def _count_dimensions(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
+def _count_dimensions(conn: Connection, scope: _Scope, tally: _Tally) -> None:
     for dimension, column, expression, where, params in _DIMENSIONS:
         sql = (f"SELECT day, developer, {column}, {expression} FROM usage_events "  # noqa: S608 - constants
                f"WHERE {scope.sql} AND {where} GROUP BY day, developer, {column}")
         tally.count(dimension, conn.execute(sql, scope.params + params))
+    for dimension, column, where in _TOOL_DIMENSIONS:
+        sql = (f"SELECT day, developer, {column}, COUNT(*) FROM otel_tool_calls "  # noqa: S608 - constants
+               f"WHERE {scope.sql} AND {where} GROUP BY day, developer, {column}")
+        tally.count(dimension, conn.execute(sql, scope.params))
 
 
-def _percentile(ordered: Sequence[float], fraction: float) -> float:
-    """Return the nearest-rank percentile of the sorted, non-empty `ordered`."""
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def _add_latencies(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
+def _add_latencies(conn: Connection, scope: _Scope, tally: _Tally) -> None:
     """Set p50/p95 of model-call and completion durations (those that got a response, not cancelled)."""
-    durations: dict[tuple[str, str], list[float]] = {}
-    sql = _DURATIONS_SQL.format(scope=scope.sql)
-    for day, developer, duration in conn.execute(sql, (*scope.params, KIND_MODEL_CALL, KIND_COMPLETION)):
-        durations.setdefault((day, developer), []).append(duration)
-    for (day, developer), values in durations.items():
-        values.sort()
+    sql = _LATENCIES_SQL.format(scope=scope.sql)
+    for day, developer, p50, p95 in conn.execute(sql, (*scope.params, KIND_MODEL_CALL, KIND_COMPLETION)):
         totals = tally.get(day, developer)
-        totals.latency_p50_ms = _percentile(values, 0.50)
-        totals.latency_p95_ms = _percentile(values, 0.95)
+        totals.latency_p50_ms, totals.latency_p95_ms = p50, p95
 
 
-def compute_day_totals(conn: sqlite3.Connection, days: Sequence[str],
+def compute_day_totals(conn: Connection, days: Sequence[str],
                        developers: Sequence[str] | None = None) -> list[DayTotals]:
     """Summarise `days` ('YYYY-MM-DD') from the raw events, for `developers` (None: everyone).
 
@@ -262,7 +275,7 @@ MARK_DIRTY: Final = "INSERT INTO rollup_dirty (day) VALUES (?) ON CONFLICT DO NO
 """Mark a day ('YYYY-MM-DD') for summarising: the writer runs it for every day it writes to."""
 
 
-def refresh_days(conn: sqlite3.Connection, days: Sequence[str]) -> None:
+def refresh_days(conn: Connection, days: Sequence[str]) -> None:
     """Recompute the rollup of `days` from the raw events, inside the caller's write transaction."""
     if not days:
         return
@@ -277,7 +290,7 @@ def refresh_days(conn: sqlite3.Connection, days: Sequence[str]) -> None:
     ])
 
 
-def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
+def _read_rollup(conn: Connection, scope: _Scope) -> list[DayTotals]:
     tally = _Tally()
     sql = f"SELECT {', '.join(_ROLLUP_FIELDS)} FROM daily_rollup WHERE {scope.sql}"  # noqa: S608 - constants
     for row in conn.execute(sql, scope.params):
@@ -289,7 +302,7 @@ def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
 
 
 @contextlib.contextmanager
-def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+def snapshot(conn: Connection) -> Iterator[None]:
     """Run several SELECTs against one consistent snapshot (unless the caller already holds one)."""
     if conn.in_transaction:
         yield
@@ -304,7 +317,7 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def read_day_totals(conn: sqlite3.Connection, first_day: date, last_day: date,
+def read_day_totals(conn: Connection, first_day: date, last_day: date,
                     developers: Sequence[str] | None = None) -> list[DayTotals]:
     """Return the DayTotals of `first_day`..`last_day` (inclusive), sorted by (day, developer).
 

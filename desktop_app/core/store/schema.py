@@ -8,17 +8,29 @@ computed in a `DayZone`). The daily-summary tables are created here; their conte
 `rollup`.
 
 The SQL stays portable to PostgreSQL (TEXT/INTEGER/REAL columns, `ON CONFLICT`, no SQLite-only
-functions); only `stored_version` (the bootstrap check) reads SQLite's catalogue.
+functions): `engine` runs it on SQLite and PostgreSQL alike.
 """
 
-import sqlite3
+import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Final
+from dataclasses import MISSING, Field, dataclass, field, fields
+from datetime import datetime
+from functools import cached_property
+from operator import attrgetter
+from typing import Any, Final, get_args, get_type_hints
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.models import ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
+from desktop_app.core.models import (
+    NULL_WHEN_EMPTY,
+    ConnectionEvent,
+    MetricPoint,
+    QuotaSnapshot,
+    TelemetryEvent,
+    ToolCall,
+    UsageEvent,
+)
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds
+from desktop_app.core.store.engine import Connection
 
 Row = tuple[object, ...]
 
@@ -27,18 +39,136 @@ META_TIME_ZONE: Final = "time_zone"
 
 # --- tables -----------------------------------------------------------------------------------------
 
-_USAGE_COLUMNS: Final = (
-    "developer", "started_at", "day", "method", "host", "path", "host_family", "kind", "status",
-    "duration_ms", "ttfb_ms", "request_bytes", "response_bytes", "http_version", "streamed", "error",
-    "mode", "api", "initiator", "initiator_source", "interaction_id", "intent", "model", "language",
-    "editor", "editor_version", "plugin", "plugin_version", "integration_id", "speculative",
-    "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "nano_aiu",
-    "finish_reason", "has_text", "lines_suggested", "cancelled", "parse_status", "source_id",
-)
-_TELEMETRY_COLUMNS: Final = (
-    "developer", "occurred_at", "day", "event", "suggestion_key", "language", "model", "editor",
-    "chars", "lines", "comp_type", "source_id",
-)
+@dataclass(frozen=True)
+class EventTable:
+    """An event table whose columns follow from an event dataclass: one column per field, plus `day`.
+
+    The columns are the event's `developer`, its moment (`moment`, stored as epoch seconds), the
+    local `day` of that moment, then every other field in declaration order. Each column's SQL type
+    follows from the field's type (`str` TEXT, `int` and `bool` INTEGER, `float` and `datetime`
+    REAL; NOT NULL unless the type allows None or the field is `NULL_WHEN_EMPTY`), and so does how a
+    value is written (a flag as 0/1, '' as NULL where marked). `tests/core/store` checks that a
+    migrated database has exactly these columns.
+    """
+
+    name: str
+    event: type
+    moment: str
+
+    @cached_property
+    def _fields(self) -> tuple[Field[Any], ...]:
+        by_name = {f.name: f for f in fields(self.event)}
+        rest = [f for f in fields(self.event) if f.name not in ("developer", self.moment)]
+        return (by_name["developer"], by_name[self.moment], *rest)
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The column names, in the order rows hold them."""
+        names = [f.name for f in self._fields]
+        return (*names[:2], "day", *names[2:])
+
+    def column_type(self, name: str) -> str:
+        """The SQL type of column `name` ('TEXT NOT NULL', 'INTEGER', ...)."""
+        if name == "day":
+            return "TEXT NOT NULL"
+        found = next(f for f in self._fields if f.name == name)
+        return _sql_type(self.event, found)
+
+    def add_column(self, name: str) -> str:
+        """The ALTER TABLE statement adding field `name` (existing rows get the field's default)."""
+        found = next(f for f in self._fields if f.name == name)
+        default = None if found.default is MISSING or found.metadata.get(NULL_WHEN_EMPTY) else found.default
+        return f"ALTER TABLE {self.name} ADD COLUMN {name} {self.column_type(name)} DEFAULT {_sql_literal(default)}"
+
+    def insert_with(self, *appended: str) -> str:
+        """INSERT ... ON CONFLICT DO NOTHING, one parameter per column, then one per `appended` column.
+
+        The store appends columns that are not the event's own (which instance recorded it).
+        """
+        columns = (*self.columns, *appended)
+        return (f"INSERT INTO {self.name} ({', '.join(columns)}) "  # noqa: S608 - constant column names
+                f"VALUES ({placeholders(len(columns))}) ON CONFLICT DO NOTHING")
+
+    @cached_property
+    def _writers(self) -> tuple[Callable[[Any], object] | None, ...]:
+        return tuple(_writer(self.event, f) for f in self._fields[2:])
+
+    @cached_property
+    def _values(self) -> Callable[[Any], tuple[Any, ...]]:
+        return attrgetter(*(f.name for f in self._fields))
+
+    def row(self, event: object, zone: DayZone) -> Row:
+        """`event` as an `insert_with` row (before any appended column), its `day` computed in `zone`."""
+        developer, moment, *rest = self._values(event)
+        seconds = epoch_seconds(moment)
+        values = [value if write is None else write(value) for value, write in zip(rest, self._writers, strict=True)]
+        return (developer, seconds, zone.day_of(seconds), *values)
+
+
+def add_columns(conn: Connection, table: EventTable, *names: str) -> None:
+    """A migration step: add the fields `names` of `table`'s event as columns (their types and defaults follow)."""
+    for name in names:
+        conn.execute(table.add_column(name))
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _empty_to_null(value: str) -> str | None:
+    return value or None
+
+
+_SQL_TYPES: Final[dict[object, str]] = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", datetime: "REAL"}
+
+
+def _hint(event: type, found: Field[Any]) -> tuple[object, bool]:
+    """(the field's base type, whether it may be None)."""
+    hint = get_type_hints(event)[found.name]
+    args = get_args(hint)
+    if type(None) in args:
+        (base,) = [a for a in args if a is not type(None)]
+        return base, True
+    return hint, False
+
+
+def _sql_type(event: type, found: Field[Any]) -> str:
+    base, optional = _hint(event, found)
+    nullable = optional or bool(found.metadata.get(NULL_WHEN_EMPTY))
+    return _SQL_TYPES[base] + ("" if nullable else " NOT NULL")
+
+
+def _writer(event: type, found: Field[Any]) -> Callable[[Any], object] | None:
+    base, optional = _hint(event, found)
+    if found.metadata.get(NULL_WHEN_EMPTY):
+        return _empty_to_null
+    if base is bool:
+        return _flag if optional else int
+    if base is datetime:
+        return epoch_seconds
+    return None
+
+
+USAGE_TABLE: Final = EventTable("usage_events", UsageEvent, "started_at")
+"""`usage_events`: one row per `UsageEvent`."""
+TELEMETRY_TABLE: Final = EventTable("telemetry_events", TelemetryEvent, "occurred_at")
+"""`telemetry_events`: one row per `TelemetryEvent`."""
+TOOL_CALL_TABLE: Final = EventTable("otel_tool_calls", ToolCall, "started_at")
+"""`otel_tool_calls`: one row per OpenTelemetry `execute_tool` span (`ToolCall`)."""
+METRIC_TABLE: Final = EventTable("otel_metric_points", MetricPoint, "observed_at")
+"""`otel_metric_points`: one row per OpenTelemetry metric data point, as sent (`MetricPoint`)."""
+USAGE_COLUMN: Final = {name: index for index, name in enumerate(USAGE_TABLE.columns)}
+"""Each `usage_row` column's position, for code that reads prepared rows (the OpenTelemetry merge)."""
 _QUOTA_COLUMNS: Final = (
     "developer", "quota", "observed_at", "entitlement", "remaining_percent", "overage",
     "overage_permitted", "reset_at",
@@ -100,13 +230,13 @@ _SCHEMA_V1: Final = (
 )
 
 
-def _migrate_to_1(conn: sqlite3.Connection) -> None:
+def _migrate_to_1(conn: Connection) -> None:
     """Create every table and index of the first schema."""
     for statement in _SCHEMA_V1:
         conn.execute(statement)
 
 
-def _migrate_to_2(conn: sqlite3.Connection) -> None:
+def _migrate_to_2(conn: Connection) -> None:
     """Add the per-developer connection diagnostics (refused logins, failed TLS handshakes, checks)."""
     conn.execute("""CREATE TABLE connection_events (
         kind TEXT NOT NULL, username TEXT NOT NULL, source TEXT NOT NULL, host TEXT NOT NULL,
@@ -116,12 +246,66 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX connection_events_last_at ON connection_events (last_at)")
 
 
-def _migrate_to_3(conn: sqlite3.Connection) -> None:
+def _migrate_to_3(conn: Connection) -> None:
     """Index each developer's requests by time, for the dashboard's drill-down (newest first, any range)."""
     conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+FAILED: Final = "(status >= 400 OR error IS NOT NULL)"
+"""The failed requests (the `errors` figure); the partial index `usage_events_errors` holds exactly these."""
+
+
+def _migrate_to_4(conn: Connection) -> None:
+    """Index the failed requests by day, for the errors breakdown: partial (they are few) and covering."""
+    conn.execute("CREATE INDEX usage_events_errors ON usage_events "
+                 f"(day, developer, status, host, error, started_at) WHERE {FAILED}")
+
+
+
+def _migrate_to_5(conn: Connection) -> None:
+    """Say which instance (proxy) recorded each event, so a shared database can be read per office."""
+    for table in ("usage_events", "telemetry_events"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE TABLE instances (instance TEXT PRIMARY KEY, first_seen REAL NOT NULL, "
+                 "last_seen REAL NOT NULL)")
+
+
+def _migrate_to_6(conn: Connection) -> None:
+    """Keep the team in the database, for instances sharing one (the `meta` table holds its version)."""
+    conn.execute("""CREATE TABLE team_developers (
+        name TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE, created TEXT NOT NULL,
+        generation INTEGER NOT NULL, enabled INTEGER NOT NULL
+    )""")
+
+
+def _create_table(conn: Connection, table: EventTable) -> None:
+    columns = ", ".join(f"{name} {table.column_type(name)}" for name in table.columns)
+    conn.execute(f"CREATE TABLE {table.name} ({columns})")
+
+
+def _migrate_to_7(conn: Connection) -> None:
+    """Receive Copilot's own OpenTelemetry: each model call's source, turn and merged span; tools; raw metrics.
+
+    Every day is summarised again, for the new counts by source, tool and MCP server.
+    """
+    add_columns(conn, USAGE_TABLE, "source", "turn_id", "otel_span")
+    conn.execute("CREATE INDEX usage_events_otel_span ON usage_events (otel_span) WHERE otel_span IS NOT NULL")
+    # Spans waiting for the proxy's row of the same call: few, so the merge can skip the lookup cheaply.
+    conn.execute("CREATE INDEX usage_events_otel_started_at ON usage_events (started_at) WHERE source = 'otel'")
+    _create_table(conn, TOOL_CALL_TABLE)
+    conn.execute("CREATE UNIQUE INDEX otel_tool_calls_source_id ON otel_tool_calls (source_id)")
+    conn.execute("CREATE INDEX otel_tool_calls_day_developer ON otel_tool_calls (day, developer)")
+    _create_table(conn, METRIC_TABLE)
+    conn.execute("CREATE UNIQUE INDEX otel_metric_points_point ON otel_metric_points "
+                 "(developer, service, name, observed_at, attributes)")
+    conn.execute("CREATE INDEX otel_metric_points_observed_at ON otel_metric_points (observed_at)")
+    conn.execute("INSERT INTO rollup_dirty (day) SELECT DISTINCT day FROM usage_events "
+                 "WHERE day NOT IN (SELECT day FROM rollup_dirty)")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6, _migrate_to_7,
+]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -136,14 +320,12 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-INSERT_USAGE: Final = (
-    f"INSERT INTO usage_events ({', '.join(_USAGE_COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({placeholders(len(_USAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
-)
-INSERT_TELEMETRY: Final = (
-    f"INSERT INTO telemetry_events ({', '.join(_TELEMETRY_COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({placeholders(len(_TELEMETRY_COLUMNS))}) ON CONFLICT DO NOTHING"
-)
+INSTANCE_COLUMN: Final = "instance"
+"""Which proxy recorded an event: the store appends it to every `usage_row` and `telemetry_row`."""
+INSERT_USAGE: Final = USAGE_TABLE.insert_with(INSTANCE_COLUMN)
+INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert_with(INSTANCE_COLUMN)
+INSERT_TOOL_CALL: Final = TOOL_CALL_TABLE.insert_with()
+INSERT_METRIC: Final = METRIC_TABLE.insert_with()
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
     f"VALUES ({placeholders(len(_QUOTA_COLUMNS))}) "
@@ -159,6 +341,8 @@ UPSERT_DEVELOPER: Final = (
     "last_seen = CASE WHEN excluded.last_seen > developers.last_seen "
     "THEN excluded.last_seen ELSE developers.last_seen END"
 )
+UPSERT_INSTANCE: Final = UPSERT_DEVELOPER.replace("developers", "instances").replace("developer", "instance")
+"""Remember when each instance (proxy) first and last recorded an event: `seen_rows` keyed by instance."""
 ADD_COUNTER: Final = (
     "INSERT INTO counters (name, value) VALUES (?, ?) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value"
@@ -174,6 +358,10 @@ UPSERT_CONNECTION: Final = (
     "THEN excluded.last_at ELSE connection_events.last_at END, "
     "detail = excluded.detail"
 )
+CLEAR_UPSTREAM_FAILURES: Final = (
+    "DELETE FROM connection_events WHERE kind = 'upstream_failed' AND host = ? AND last_at <= ?"
+)
+"""A host reached again ends its failures: the next failure starts a new count (and a new "since")."""
 MAX_CONNECTION_ROWS: Final = 2000
 """Connection diagnostics kept at most (the oldest go first): names sent by strangers are unbounded."""
 TRIM_CONNECTIONS: Final = (
@@ -185,33 +373,55 @@ TRIM_CONNECTIONS: Final = (
 # --- rows -------------------------------------------------------------------------------------------
 
 
-def _flag(value: bool | None) -> int | None:
-    return None if value is None else int(value)
+@dataclass
+class Rows:
+    """Records as rows, ready for the INSERT/UPSERT statements above (plain values: JSON can hold them)."""
+
+    usage: list[Row] = field(default_factory=list)  # usage_row + instance
+    telemetry: list[Row] = field(default_factory=list)  # telemetry_row + instance
+    quotas: list[Row] = field(default_factory=list)
+    connections: list[Row] = field(default_factory=list)
+    counters: list[Row] = field(default_factory=list)  # (name, delta) for ADD_COUNTER
+    tools: list[Row] = field(default_factory=list)  # TOOL_CALL_TABLE rows (OpenTelemetry)
+    metrics: list[Row] = field(default_factory=list)  # METRIC_TABLE rows (OpenTelemetry)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to write."""
+        return not (self.usage or self.telemetry or self.quotas or self.connections or self.counters
+                    or self.tools or self.metrics)
+
+    @property
+    def events(self) -> int:
+        """Usage and telemetry events held."""
+        return len(self.usage) + len(self.telemetry)
+
+    def days(self) -> set[str]:
+        """The local days the events fall on."""
+        return {str(row[2]) for rows in (self.usage, self.telemetry, self.tools) for row in rows}
+
+    def to_json(self) -> str:
+        """Serialise (floats round-trip exactly)."""
+        return json.dumps({name: [list(row) for row in getattr(self, name)] for name in _ROW_KINDS})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Rows":
+        """The inverse of `to_json`."""
+        data = json.loads(text)
+        return cls(**{name: [tuple(row) for row in data.get(name, [])] for name in _ROW_KINDS})
+
+
+_ROW_KINDS: Final = ("usage", "telemetry", "quotas", "connections", "counters", "tools", "metrics")
 
 
 def usage_row(event: UsageEvent, zone: DayZone) -> Row:
     """Return `event` as an `INSERT_USAGE` row, its `day` computed in `zone`."""
-    started = epoch_seconds(event.started_at)
-    e = event
-    return (
-        e.developer, started, zone.day_of(started), e.method, e.host, e.path, e.host_family, e.kind,
-        e.status, e.duration_ms, e.ttfb_ms, e.request_bytes, e.response_bytes, e.http_version,
-        int(e.streamed), e.error, e.mode, e.api, e.initiator, e.initiator_source, e.interaction_id,
-        e.intent, e.model, e.language, e.editor, e.editor_version, e.plugin, e.plugin_version,
-        e.integration_id, int(e.speculative), e.prompt_tokens, e.completion_tokens, e.cached_tokens,
-        e.reasoning_tokens, e.nano_aiu, e.finish_reason, _flag(e.has_text), e.lines_suggested,
-        int(e.cancelled), e.parse_status, e.source_id or None,
-    )
+    return USAGE_TABLE.row(event, zone)
 
 
 def telemetry_row(event: TelemetryEvent, zone: DayZone) -> Row:
     """Return `event` as an `INSERT_TELEMETRY` row, its `day` computed in `zone`."""
-    occurred = epoch_seconds(event.occurred_at)
-    e = event
-    return (
-        e.developer, occurred, zone.day_of(occurred), e.event, e.suggestion_key, e.language, e.model,
-        e.editor, e.chars, e.lines, e.comp_type, e.source_id or None,
-    )
+    return TELEMETRY_TABLE.row(event, zone)
 
 
 def quota_row(snapshot: QuotaSnapshot) -> Row:
@@ -229,11 +439,19 @@ def connection_row(event: ConnectionEvent) -> Row:
     return (event.kind, event.username, event.source, event.host, at, at, event.detail)
 
 
-def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
-    """Return (developer, first_seen, last_seen) for each developer in the prepared rows."""
+def recoveries(connections: Sequence[Row]) -> list[Row]:
+    """(host, at) for each `upstream_ok` row among prepared `connection_row`s, for `CLEAR_UPSTREAM_FAILURES`."""
+    return [(row[3], row[5]) for row in connections if row[0] == "upstream_ok"]
+
+
+def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row], key: int = 0) -> list[Row]:
+    """Return (developer, first_seen, last_seen) for each developer in the prepared rows.
+
+    With `key=-1`, the same for each instance (the last value of a prepared row).
+    """
     seen: dict[str, tuple[float, float]] = {}
     for row in (*usage, *telemetry):
-        developer, moment = row[0], row[1]
+        developer, moment = row[key], row[1]
         if isinstance(developer, str) and isinstance(moment, float):
             first, last = seen.get(developer, (moment, moment))
             seen[developer] = (min(first, moment), max(last, moment))
@@ -243,19 +461,8 @@ def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
 # --- schema version ---------------------------------------------------------------------------------
 
 
-def stored_version(conn: sqlite3.Connection) -> int:
-    """Return the schema version of `conn`'s database (0 for a brand-new file)."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "schema_version" not in tables:
-        if tables:
-            raise sqlite3.DatabaseError("file is not a Copilot Insight database (no schema_version table)")
-        return 0
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
-
-
-def refuse_newer(path: Path, version: int) -> None:
-    """Raise StoreError if schema `version` (of the database at `path`) is newer than this code knows.
+def refuse_newer(path: object, version: int) -> None:
+    """Raise StoreError if schema `version` (of the database `path` names) is newer than this code knows.
 
     Raises:
         StoreError: `version` is above `SCHEMA_VERSION`.

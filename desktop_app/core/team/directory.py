@@ -2,10 +2,13 @@
 
 The operations are pure functions over `Settings`; `TeamDirectory` gives the proxy a checker that
 follows the settings file, so `copilot-insight users add` takes effect in a running proxy within
-a second, without a restart.
+a second, without a restart. The reload (keyring, settings file, one HMAC per developer) runs on a
+thread of its own: `check` runs on the proxy's event loop and keeps answering with the previous
+list until the new one is ready.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -65,15 +68,28 @@ def rotate_developer(settings: Settings, name: str) -> Settings:
     return _replace_developer(settings, name, lambda d: replace(d, generation=d.generation + 1))
 
 
+Job = Callable[[], None]
+
+
+def _on_a_thread(job: Job) -> None:
+    threading.Thread(target=job, name="team-reload", daemon=True).start()
+
+
 class TeamDirectory:
     """A credential checker that reloads when the settings file changes (checked at most once a second)."""
 
     def __init__(self, settings_file: Path, load_secret: Callable[[], bytes],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """Load the developers and the secret now; a failure here is the caller's to report."""
+                 clock: Callable[[], float] = time.monotonic, background: Callable[[Job], None] = _on_a_thread,
+                 ) -> None:
+        """Load the developers and the secret now; a failure here is the caller's to report.
+
+        Later reloads are handed to `background` (by default a short-lived thread).
+        """
         self._file = settings_file
         self._load_secret = load_secret
         self._clock = clock
+        self._background = background
+        self._reloading = False
         self._stamp = self._file_stamp()
         self._checked_at = clock()
         self._checker = CredentialChecker(load_secret(), load_settings(settings_file).developers)
@@ -91,8 +107,13 @@ class TeamDirectory:
             return
         self._checked_at = now
         stamp = self._file_stamp()
-        if stamp == self._stamp:
+        if stamp == self._stamp or self._reloading:
             return
+        self._stamp = stamp  # a change during the reload is seen by a later check
+        self._reloading = True
+        self._background(self._reload)
+
+    def _reload(self) -> None:
         try:
             checker = CredentialChecker(self._load_secret(), load_settings(self._file).developers)
         except AppError as exc:
@@ -101,9 +122,10 @@ class TeamDirectory:
             logger.error("Keeping the previous developer list: could not read the credential secret (%s).",  # noqa: TRY400
                          type(exc).__name__)
         else:
-            self._checker = checker
+            self._checker = checker  # one assignment: a concurrent check sees the old or the new list
             logger.info("Developer list reloaded from %s.", self._file)
-        self._stamp = stamp
+        finally:
+            self._reloading = False
 
     def check(self, name: str, password: str) -> tuple[AuthResult, str | None]:
         """Check proxy credentials against the current developer list."""

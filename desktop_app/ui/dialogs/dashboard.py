@@ -5,9 +5,11 @@ A passive view. `ui.dashboard_presenter` reads the store on a worker and hands t
 emits what the lead asks for. The chart widgets come from `ui.charts`, which imports pyqtgraph: the
 presenter imports it on a worker and calls `build_charts` when it is loaded, so opening the window
 never waits for it; `charts_ready` says when all are built. Stable objectNames: `dashboard_window`,
-`dashboard_pages` (the empty state or `dashboard_content`), `dashboard_tabs`, `daily_table`,
-`quota_table`, `charts_placeholder`, `chart_daily`, `chart_modes`, `chart_models`,
-`chart_languages`, `chart_editors`, plus those of `dashboard_parts` and `dashboard_requests`.
+`dashboard_pages` (the empty state or `dashboard_content`), `dashboard_tabs`, `developer_table`
+(the first tab: per developer over the chosen days), `daily_table` (Day and Developer pinned),
+`error_table` (the errors card opens it), `quota_table`, `charts_placeholder`, `chart_daily`,
+`chart_modes`, `chart_models`, `chart_languages`, `chart_editors`, plus those of `dashboard_parts`
+and `dashboard_requests`.
 """
 
 from types import ModuleType
@@ -28,10 +30,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.figures import figure
 from desktop_app.core.store.dashboard import DashboardData, DayRange
-from desktop_app.ui.dashboard_models import DailyTableModel, QuotaTableModel
+from desktop_app.ui.dashboard_models import (
+    FIGURES_CONTEXT,
+    FROZEN_COLUMNS,
+    KIND_COLUMN,
+    TREND_BARS,
+    DailyTableModel,
+    DeveloperTableModel,
+    ErrorTableModel,
+    QuotaTableModel,
+)
 from desktop_app.ui.dialogs.dashboard_parts import EmptyState, FilterBar, SummaryCards
 from desktop_app.ui.dialogs.dashboard_requests import RequestsPane
+from desktop_app.ui.frozen_table import FrozenColumnsTable
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.icons import app_icon
 from desktop_app.ui.widgets import named
@@ -43,10 +56,12 @@ MIN_COLUMN_WIDTH = 64
 HEADER_PADDING = 28  # the sort indicator and margins
 TIMESTAMP_SAMPLE = "2026-12-31 23:59:59"
 TEXT_SAMPLE = "claude-sonnet-4.6"
+HOST_SAMPLE = "proxy.business.githubcopilot.com"
+KIND_SAMPLE = "next edit suggestion"  # the longest kind title, as the drill-down writes it
 
 
-def _table(name: str) -> QTableView:
-    view = named(QTableView(), name)
+def _table(name: str, frozen: int = 0) -> QTableView:
+    view = named(FrozenColumnsTable(frozen) if frozen else QTableView(), name)
     view.setSortingEnabled(True)
     view.setAlternatingRowColors(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -67,7 +82,7 @@ def fit_headers(view: QTableView | QTreeView, first_sample: str = "") -> None:
     model = view.model()
     columns = getattr(model, "columns", ())
     for section in range(model.columnCount()):
-        samples = [str(model.headerData(section, Qt.Orientation.Horizontal) or "")]
+        samples = str(model.headerData(section, Qt.Orientation.Horizontal) or "").split("\n")
         if section == 0:
             samples.append(first_sample)
         elif section < len(columns) and not columns[section].numeric:
@@ -84,6 +99,7 @@ class DashboardWindow(QDialog):
     team_requested = Signal()
     ca_guide_requested = Signal()
     drill_requested = Signal(str, object)  # a developer, and a DayRange (None: the dashboard's days)
+    export_requested = Signal(object, object)  # the DayRange shown, and the developer filter (None: everyone)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Build the window; charts wait for `build_charts`, figures for `show_data`."""
@@ -95,17 +111,36 @@ class DashboardWindow(QDialog):
         self.setWindowFlag(Qt.WindowType.WindowMinimizeButtonHint, True)
         self.filters = FilterBar()
         self.cards = SummaryCards()
+        self.developer_model = DeveloperTableModel(self)
         self.daily_model = DailyTableModel(self)
+        self.error_model = ErrorTableModel(self)
         self.quota_model = QuotaTableModel(self)
-        self.daily_table = _table("daily_table")
+        self.developer_table = _table("developer_table")
+        self.developer_table.setModel(self.developer_model)
+        self.developer_table.doubleClicked.connect(self._on_developer_double_click)
+        self.daily_table = _table("daily_table", FROZEN_COLUMNS)
         self.daily_table.setModel(self.daily_model)
         self.daily_table.doubleClicked.connect(self._on_table_double_click)
+        self.error_table = _table("error_table")
+        self.error_table.setModel(self.error_model)
         self.quota_table = _table("quota_table")
         self.quota_table.setModel(self.quota_model)
+        fit_headers(self.developer_table, TEXT_SAMPLE)
+        self.developer_table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # the busiest first
+        trend = self.developer_model.columnCount() - 1
+        self.developer_table.setColumnWidth(trend, self.fontMetrics().horizontalAdvance("█" * TREND_BARS)
+                                            + HEADER_PADDING)
         fit_headers(self.daily_table, "2026-12-31")
+        fit_headers(self.error_table, "12,345")
+        metrics = self.fontMetrics()
+        self.error_table.setColumnWidth(3, metrics.horizontalAdvance(HOST_SAMPLE) + HEADER_PADDING)
+        self.error_table.setColumnWidth(5, metrics.horizontalAdvance(TIMESTAMP_SAMPLE) + HEADER_PADDING)
         fit_headers(self.quota_table)
         self.requests = RequestsPane()
         fit_headers(self.requests.tree, TIMESTAMP_SAMPLE + "    ")
+        kind = self.fontMetrics().horizontalAdvance(tr(CONTEXT, "{kind} · {count} follow-ups").format(
+            kind=KIND_SAMPLE, count=999))
+        self.requests.tree.header().resizeSection(KIND_COLUMN, kind + HEADER_PADDING)  # the kind is never cut
         self.empty = EmptyState()
         self.charts: dict[str, QWidget] = {}
         self._chart_queue: list[tuple[str, type[QWidget], tuple[int, int, int, int]]] = []
@@ -113,6 +148,8 @@ class DashboardWindow(QDialog):
         self._build()
         self.filters.changed.connect(self.filter_changed)
         self.filters.refresh_requested.connect(self.refresh_requested)
+        self.filters.export_requested.connect(self._on_export)
+        self.cards.errors_requested.connect(self.show_errors)
         self.empty.team_requested.connect(self.team_requested)
         self.empty.ca_guide_requested.connect(self.ca_guide_requested)
         self.requests.developer_chosen.connect(lambda name: self.drill_requested.emit(name, None))
@@ -137,9 +174,17 @@ class DashboardWindow(QDialog):
                                                   "it with responses); it does not depend on the days chosen."),
                                       wordWrap=True))
         quota_layout.addWidget(self.quota_table)
+        errors = QWidget()
+        error_layout = QVBoxLayout(errors)
+        self.error_note = named(QLabel(wordWrap=True), "error_note")
+        error_layout.addWidget(self.error_note)
+        error_layout.addWidget(self.error_table)
+        self.errors_page = errors
         self.tabs = named(QTabWidget(), "dashboard_tabs")
+        self.tabs.addTab(self.developer_table, tr(CONTEXT, "Per developer"))
         self.tabs.addTab(self.chart_page, tr(CONTEXT, "Charts"))
         self.tabs.addTab(self.daily_table, tr(CONTEXT, "Per developer per day"))
+        self.tabs.addTab(errors, tr(CONTEXT, "Errors"))
         self.tabs.addTab(quotas, tr(CONTEXT, "Quotas"))
         self.tabs.addTab(self.requests, tr(CONTEXT, "Requests"))
         content = named(QWidget(), "dashboard_content")
@@ -200,13 +245,13 @@ class DashboardWindow(QDialog):
     def _draw_charts(self, data: DashboardData) -> None:
         if not self.charts_ready:
             return
-        self.charts["daily"].set_series(data.daily, tr(CONTEXT, "requests"))  # type: ignore[attr-defined]
-        titles = {"modes": (tr(CONTEXT, "Interactions by mode"), data.modes, tr(CONTEXT, "interactions")),
-                  "models": (tr(CONTEXT, "Model calls by model"), data.models, tr(CONTEXT, "calls")),
-                  "languages": (tr(CONTEXT, "Completions by language"), data.languages, tr(CONTEXT, "completions")),
-                  "editors": (tr(CONTEXT, "Requests by editor"), data.editors, tr(CONTEXT, "requests"))}
-        for key, (title, items, unit) in titles.items():
-            self.charts[key].set_breakdown(title, items, unit)  # type: ignore[attr-defined]
+        self.charts["daily"].set_series(data.daily, tr(FIGURES_CONTEXT, figure("requests").unit))  # type: ignore[attr-defined]
+        picks = {"modes": ("interactions_by_mode", data.modes), "models": ("models", data.models),
+                 "languages": ("languages", data.languages), "editors": ("editors", data.editors)}
+        for key, (name, items) in picks.items():
+            fig = figure(name)
+            self.charts[key].set_breakdown(tr(FIGURES_CONTEXT, fig.title), items,  # type: ignore[attr-defined]
+                                           tr(FIGURES_CONTEXT, fig.unit))
 
     # --- figures --------------------------------------------------------------------------------------
 
@@ -229,13 +274,42 @@ class DashboardWindow(QDialog):
             return
         self.pages.setCurrentIndex(0)
         self.cards.show_summary(data.summary)
+        self.developer_model.set_rows(data.developers)
         self.daily_model.set_rows(data.rows)
+        self.error_model.set_rows(data.errors)
+        self.error_note.setText(self._error_text(data))
         self.quota_model.set_rows(data.quotas)
         self._draw_charts(data)
 
     def show_failure(self, message: str) -> None:
         """Say the figures could not be read (the last ones stay)."""
         self.filters.status.setText(message)
+
+    @staticmethod
+    def _error_text(data: DashboardData) -> str:
+        if not data.summary.errors:
+            return tr(CONTEXT, "No request failed in the chosen days.")
+        return tr(CONTEXT, "{count} failed requests in the chosen days, by status, host and developer. An upstream "
+                           "outage shows as 5xx for everyone, an exhausted quota as 429, one developer's broken "
+                           "set-up as 401/407 or connection errors for one name.").format(
+            count=f"{data.summary.errors:,}")
+
+    def show_errors(self) -> None:
+        """Show the breakdown of the failed requests (what the errors card opens)."""
+        self.tabs.setCurrentWidget(self.errors_page)
+
+    def _on_export(self) -> None:
+        if self.data is not None:
+            developers = self.data.query.developers
+            self.export_requested.emit(self.data.query.days, developers[0] if developers else None)
+
+    def _on_developer_double_click(self, index: QModelIndex) -> None:
+        """Open that developer's requests of the chosen days."""
+        if 0 <= index.row() < len(self.developer_model.rows):
+            name = self.developer_model.rows[index.row()].developer
+            self.tabs.setCurrentWidget(self.requests)
+            self.requests.choose(name)
+            self.drill_requested.emit(name, None)
 
     def _on_table_double_click(self, index: QModelIndex) -> None:
         """Open that developer's requests of that day."""

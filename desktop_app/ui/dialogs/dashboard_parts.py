@@ -2,7 +2,8 @@
 
 Passive widgets: they show what they are given and emit what the lead asks for. Stable
 objectNames: `range_preset`, `range_from`, `range_to`, `developer_filter`, `refresh_button`,
-`dashboard_status`; `card_<key>` (the value label of each summary card); `empty_state` with
+`dashboard_status`, `export_button`; `card_<key>` (the value label of each summary card) in
+`card_frame_<key>`; `empty_state` with
 `empty_team_button` and `empty_ca_guide_button`.
 """
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from PySide6.QtCore import QDate, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -19,19 +20,24 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.core.figures import SUMMARY_KEYS, UNKNOWN, display_text, exact_text, figure
 from desktop_app.core.store.dashboard import DayRange, RangePreset, Summary
-from desktop_app.ui.dashboard_models import count_text, credits_text, percent_text
+from desktop_app.ui.dashboard_models import FIGURES_CONTEXT
 from desktop_app.ui.i18n import tr
 from desktop_app.ui.widgets import named
 
 CONTEXT = "Dashboard"
 EVERYONE = ""
 RANGE_DASH = "\N{EN DASH}"
-NO_FIGURE = "\N{EN DASH}"
+NO_FIGURE = UNKNOWN
+ERRORS_CARD = "errors"
+PARTIAL_MARK = " *"
+"""After a figure telemetry covered on only some developer-days (the card's tooltip says how many)."""
 
 
 def _qdate(day: date) -> QDate:
@@ -54,6 +60,7 @@ class FilterBar(QWidget):
 
     changed = Signal()
     refresh_requested = Signal()
+    export_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Last 30 days, everyone."""
@@ -67,19 +74,23 @@ class FilterBar(QWidget):
         self.developer = named(QComboBox(), "developer_filter")
         self.developer.addItem(tr(CONTEXT, "Everyone"), EVERYONE)
         self.refresh = named(QPushButton(tr(CONTEXT, "Refresh")), "refresh_button")
+        self.export = named(QPushButton(tr(CONTEXT, "Export…")), "export_button")
+        self.export.setToolTip(tr(CONTEXT, "Export a report of these days and this developer filter"))
         self.status = named(QLabel(), "dashboard_status")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel(tr(CONTEXT, "Days:")), self.preset, self.first, QLabel(RANGE_DASH), self.last,
-                       QLabel(tr(CONTEXT, "Developer:")), self.developer, self.refresh):
+                       QLabel(tr(CONTEXT, "Developer:")), self.developer, self.refresh, self.export):
             layout.addWidget(widget)
-        layout.addStretch(1)
-        layout.addWidget(self.status)
+        layout.addWidget(self.status, 1)
         self.preset.currentIndexChanged.connect(self._on_preset)
         self.first.dateChanged.connect(self._on_custom_date)
         self.last.dateChanged.connect(self._on_custom_date)
         self.developer.currentIndexChanged.connect(lambda _index: self.changed.emit())
         self.refresh.clicked.connect(self.refresh_requested)
+        self.export.clicked.connect(self.export_requested)
         self._custom_enabled()
 
     @staticmethod
@@ -144,8 +155,28 @@ class FilterBar(QWidget):
             edit.setToolTip("" if custom else tr(CONTEXT, "Change a date to choose a custom range."))
 
 
+class _Card(QFrame):
+    """A summary card; clickable (`clicked`) when it opens more detail."""
+
+    clicked = Signal()
+
+    def __init__(self, *, clickable: bool) -> None:
+        super().__init__(frameShape=QFrame.Shape.StyledPanel)
+        self._clickable = clickable
+        if clickable:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        """Emit `clicked` for a left click on a clickable card."""
+        if self._clickable and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
 class SummaryCards(QWidget):
-    """The row of summary figures."""
+    """The row of summary figures (`figures.SUMMARY_KEYS`); the errors card opens their breakdown."""
+
+    errors_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Every card reads a dash until the first figures arrive."""
@@ -153,55 +184,40 @@ class SummaryCards(QWidget):
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.values: dict[str, QLabel] = {}
-        for n, (key, caption, tip) in enumerate(self._cards()):
-            card = QFrame(frameShape=QFrame.Shape.StyledPanel)
-            card.setToolTip(tip)
+        self.cards: dict[str, QFrame] = {}
+        for n, key in enumerate(SUMMARY_KEYS):
+            fig = figure(key)
+            card = _Card(clickable=key == ERRORS_CARD)
+            card.setObjectName(f"card_frame_{key}")
+            card.setToolTip(tr(FIGURES_CONTEXT, fig.help))
             inner = QVBoxLayout(card)
-            value = named(QLabel(RANGE_DASH), f"card_{key}")
+            value = named(QLabel(NO_FIGURE), f"card_{key}")
             font = QFont(value.font())
             font.setPointSizeF(font.pointSizeF() * 1.6)
             font.setBold(True)
             value.setFont(font)
             inner.addWidget(value)
-            inner.addWidget(QLabel(caption, wordWrap=True))
+            inner.addWidget(QLabel(tr(FIGURES_CONTEXT, fig.title), wordWrap=True))
             layout.addWidget(card, n // 5, n % 5)
             self.values[key] = value
-
-    @staticmethod
-    def _cards() -> list[tuple[str, str, str]]:
-        return [
-            ("active_developers", tr(CONTEXT, "Active developers"), tr(CONTEXT, "Developers with any request")),
-            ("completions_shown", tr(CONTEXT, "Completions shown"),
-             tr(CONTEXT, "Inline suggestions shown (IDE telemetry, else the proxy's count)")),
-            ("completions_accepted", tr(CONTEXT, "Completions accepted"), ""),
-            ("acceptance_rate", tr(CONTEXT, "Acceptance rate"), tr(CONTEXT, "Accepted ÷ shown")),
-            ("user_interactions", tr(CONTEXT, "Interactions"),
-             tr(CONTEXT, "Prompts developers sent in chat, edit, agent and CLI")),
-            ("agent_requests", tr(CONTEXT, "Agent requests"),
-             tr(CONTEXT, "Model calls the agent made on its own: tool loops and helpers")),
-            ("tokens", tr(CONTEXT, "Tokens"), tr(CONTEXT, "Prompt and output tokens")),
-            ("ai_credits", tr(CONTEXT, "AI credits"), tr(CONTEXT, "Reported by Copilot per request (1 credit = "
-                                                                  "1e9 nano AIU)")),
-            ("errors", tr(CONTEXT, "Errors"), tr(CONTEXT, "Requests that failed or got a status of 400 or more")),
-            ("requests", tr(CONTEXT, "Requests"), tr(CONTEXT, "Every recorded request, of any kind")),
-        ]
+            self.cards[key] = card
+        self.cards[ERRORS_CARD].clicked.connect(self.errors_requested)  # type: ignore[attr-defined]
 
     def show_summary(self, summary: Summary) -> None:
-        """Show `summary`'s figures."""
-        texts = {
-            "active_developers": count_text(summary.active_developers),
-            "completions_shown": count_text(summary.completions_shown),
-            "completions_accepted": count_text(summary.completions_accepted),
-            "acceptance_rate": percent_text(summary.acceptance_rate) or NO_FIGURE,
-            "user_interactions": count_text(summary.user_interactions),
-            "agent_requests": count_text(summary.agent_requests),
-            "tokens": count_text(summary.tokens),
-            "ai_credits": credits_text(summary.ai_credits),
-            "errors": count_text(summary.errors),
-            "requests": count_text(summary.requests),
-        }
-        for key, text in texts.items():
-            self.values[key].setText(text)
+        """Show `summary`'s figures: rounded where the figure says so, unknown as a dash, details on hover."""
+        for key in SUMMARY_KEYS:
+            fig, value = figure(key), summary.value(key)
+            partial = fig.needs_telemetry and value is not None and bool(summary.acceptance_note)
+            self.values[key].setText((display_text(value, fig) or NO_FIGURE) + (PARTIAL_MARK if partial else ""))
+            tips = [tr(FIGURES_CONTEXT, fig.help)]
+            exact = exact_text(value, fig.kind)
+            if exact and exact != display_text(value, fig):
+                tips.insert(0, exact)
+            if fig.needs_telemetry and summary.acceptance_note:
+                tips.append(tr(FIGURES_CONTEXT, summary.acceptance_note))
+            if key == ERRORS_CARD and summary.errors:
+                tips.append(tr(CONTEXT, "Click for the failures by status, host and developer."))
+            self.cards[key].setToolTip("\n".join(tips))
 
 
 class EmptyState(QWidget):

@@ -190,6 +190,18 @@ class ExportReportWindow(QDialog):
         self.period.setCurrentIndex(EXPORT_PERIODS.index(period))
         self._on_period_changed()
 
+    def use_days(self, days: DayRange, developer: str | None) -> None:
+        """Choose exactly `days` (a custom period) and `developer` (None: everyone), as the dashboard shows them."""
+        if self._running:
+            return
+        self.period.setCurrentIndex(EXPORT_PERIODS.index("custom"))
+        self.first_day.setDate(_qdate(days.first))
+        self.last_day.setDate(_qdate(days.last))
+        if developer is not None and self.developer.findData(developer) < 0:
+            self.developer.addItem(developer, developer)  # seen in traffic, not (or no longer) in the team
+        self.developer.setCurrentIndex(max(self.developer.findData(developer), 0))
+        self._on_period_changed()
+
     def show_progress(self, fraction: float, what: str) -> None:
         """Move the bar and say what is being done."""
         if self._running:

@@ -6,8 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from desktop_app.core.reports.columns import DAILY_COLUMNS, format_value
-from desktop_app.core.reports.html_report import counts_text, render
+from desktop_app.core.figures import NO_TELEMETRY, UNKNOWN, display_text, figure
+from desktop_app.core.reports.data import build_report
+from desktop_app.core.reports.html_report import APPENDIX_COLUMNS, render
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.reports.prompts import PromptEntry
 
@@ -69,10 +70,7 @@ def week_page(week_html) -> Page:
 
 
 def expected_cell(column, row) -> str:
-    raw = getattr(row, column.key)
-    if column.kind == "counts":
-        return ", ".join(f"{name} {count:,}" for name, count in sorted(raw.items(), key=lambda p: (-p[1], p[0])))
-    return format_value(column.readable(row), column.kind)
+    return display_text(getattr(row, column.key), column.figure)  # tokens rounded, the exact value in its title
 
 
 def test_the_page_is_self_contained(week_html, week_page):
@@ -105,30 +103,45 @@ def test_content_recording_level_reads_as_people_know_it(week_report):
 def test_summary_cards_show_the_summary(week_report, week_page):
     summary = week_report.summary
     cards = [t for t in week_page.text if t.strip()]
-    for figure, caption in ((f"{summary.requests:,}", "Requests"), ("4", "Active developers"),
-                            (f"{summary.tokens:,}", "Tokens"), (f"{summary.ai_credits:,.2f}", "AI credits"),
-                            (f"{summary.acceptance_rate:.1%}", "Acceptance rate"), (f"{summary.errors:,}", "Errors")):
+    for text, caption in ((f"{summary.requests:,}", "Requests"), ("4", "Active developers"),
+                          (display_text(summary.tokens, figure("tokens")), "Tokens"),
+                          (f"{summary.ai_credits:,.2f}", "AI credits"),
+                          (f"{summary.acceptance_rate:.1%}", "Acceptance rate"), (f"{summary.errors:,}", "Errors")):
         index = cards.index(caption)
-        assert cards[index - 1] == figure, caption
+        assert cards[index - 1] == text, caption
     assert "6,000" in cards and "36.2%" in cards
 
 
-def test_daily_table_holds_every_row_and_column(week_report, week_page):
+def test_unknown_acceptance_reads_as_a_dash_with_a_footnote(week_report):
+    rows = tuple(dataclasses.replace(r, completions_accepted=None, acceptance_rate=None, lines_accepted=None,
+                                     chat_acceptances=None, nes_shown=None, nes_accepted=None)
+                 for r in week_report.rows)
+    data = build_report(week_report.options, rows, [], time_zone="UTC", recording_level="metadata")
+    page = Page(render(data, Progress()).decode())
+    cards = [t for t in page.text if t.strip()]
+    assert cards[cards.index("Acceptance rate") - 1] == UNKNOWN
+    assert cards[cards.index("Completions accepted") - 1] == UNKNOWN
+    assert NO_TELEMETRY in page.all_text
+    accepted = [c.key for c in APPENDIX_COLUMNS].index("completions_accepted")
+    assert {row[accepted] for row in page.tables["daily"][1:]} == {UNKNOWN}
+
+
+def test_daily_appendix_holds_every_row_and_figure_but_the_breakdowns(week_report, week_page):
     table = week_page.tables["daily"]
-    assert table[0] == [column.title for column in DAILY_COLUMNS]
+    assert table[0] == [column.title for column in APPENDIX_COLUMNS]
+    assert not any(column.kind == "counts" for column in APPENDIX_COLUMNS)
     body = table[1:]
     assert len(body) == len(week_report.rows) == 28
     for cells, row in zip(body, week_report.rows, strict=True):
-        assert cells == [expected_cell(column, row) for column in DAILY_COLUMNS]
+        assert cells == [expected_cell(column, row) for column in APPENDIX_COLUMNS]
     first = week_report.rows[0]
     assert body[0][:3] == [first.day.isoformat(), first.developer, f"{first.requests:,}"]
-    models = body[0][[c.key for c in DAILY_COLUMNS].index("models")]
-    assert "{" not in models and models.startswith(max(first.models, key=first.models.get))
 
 
-def test_counts_read_largest_first():
-    assert counts_text('{"claude":2,"gpt-5":3,"":1}') == "gpt-5 3, claude 2, (unknown) 1"
-    assert counts_text("{}") == ""
+def test_the_page_leads_with_summary_developers_and_trends_then_the_appendix(week_html):
+    order = [week_html.index(f'id="{section}"') for section in ("summary", "developers", "charts", "daily")]
+    assert order == sorted(order)
+    assert "position: sticky" in week_html and "white-space: nowrap" in week_html
 
 
 def test_developers_table_lists_everyone_busiest_first(week_report, week_page):
@@ -136,14 +149,14 @@ def test_developers_table_lists_everyone_busiest_first(week_report, week_page):
     assert [row[0] for row in table[1:]] == [t.developer for t in week_report.developers]
     assert sorted(row[0] for row in table[1:]) == list(DEVELOPERS)
     busiest = week_report.developers[0].summary
-    assert table[1][2] == f"{busiest.requests:,}"
-    assert sum(int(row[2].replace(",", "")) for row in table[1:]) == week_report.summary.requests
+    assert table[1][1] == f"{busiest.requests:,}"
+    assert sum(int(row[1].replace(",", "")) for row in table[1:]) == week_report.summary.requests
 
 
 def test_charts_are_the_dashboards_breakdowns(week_page):
     labels = week_page.all_text
     for title in ("Requests per day, by developer", "Interactions by mode", "Model calls by model",
-                  "Completions by language", "Requests by editor"):
+                  "Completions requested by language", "Requests by editor"):
         assert title in labels
     assert "claude-sonnet-4.6" in labels and "JetBrains-IU" in labels
 

@@ -2,18 +2,20 @@
 
 import dataclasses
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pypdf
 import pypdfium2 as pdfium
 import pytest
 
+from desktop_app.core.figures import display_text, figure
 from desktop_app.core.reports import pdf_report
 from desktop_app.core.reports.columns import DAILY_COLUMNS
 from desktop_app.core.reports.pdf_report import FontFiles, daily_blocks, render
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.reports.prompts import PromptEntry
+from desktop_app.core.store.dashboard import DayRange
 
 DEVELOPERS = ("dev00", "dev01", "dev02", "dev03")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -74,11 +76,16 @@ def test_every_developer_and_the_summary_figures_appear(week_report, week_text):
     for name in DEVELOPERS:
         assert name in text
     summary = week_report.summary
-    for figure in (f"{summary.requests:,}", f"{summary.tokens:,}", f"{summary.ai_credits:,.2f}",
-                   f"{summary.acceptance_rate:.1%}", f"{summary.user_interactions:,}", f"{summary.agent_requests:,}"):
-        assert figure in week_text[0], figure
-    assert "Requests per day, by developer" in week_text[0]
-    for title in ("Interactions by mode", "Model calls by model", "Completions by language", "Requests by editor"):
+    tokens = display_text(summary.tokens, figure("tokens"))
+    for text_figure in (f"{summary.requests:,}", tokens, f"{summary.ai_credits:,.2f}",
+                        f"{summary.acceptance_rate:.1%}", f"{summary.user_interactions:,}",
+                        f"{summary.agent_requests:,}"):
+        assert text_figure in week_text[0], text_figure
+    assert "Per developer" in week_text[0] and text.index("Per developer") < text.index("Trends")  # table, then charts
+    assert "Requests per day, by developer" in text
+    assert "Appendix: per developer per day" in text
+    for title in ("Interactions by mode", "Model calls by model", "Completions requested by language",
+                  "Requests by editor"):
         assert title in text
     for row in week_report.rows[:3]:
         assert f"{row.prompt_tokens:,}" in text
@@ -88,7 +95,7 @@ def test_daily_table_blocks_hold_every_column_once():
     blocks = daily_blocks()
     assert all([c.key for c in block[:2]] == ["day", "developer"] for block in blocks)
     figures = [c.key for block in blocks for c in block[2:]]
-    assert sorted(figures) == sorted(c.key for c in DAILY_COLUMNS[2:])
+    assert sorted(figures) == sorted(c.key for c in DAILY_COLUMNS[2:] if c.kind != "counts")  # no breakdowns
     assert all(len(block) <= 2 + pdf_report.FIGURES_PER_BLOCK for block in blocks)
 
 
@@ -235,3 +242,12 @@ def test_a_long_daily_table_is_drawn_in_parts_with_progress_between(monkeypatch,
     with pytest.raises(ReportCancelled):
         render(week_report, Progress(is_cancelled=lambda: len(steps) > 3 * len(daily_blocks()) + 4,
                                      on_step=lambda f, what: steps.append(f) if what == "Daily figures" else None))
+
+
+def test_a_long_period_leaves_the_appendix_out_and_says_how_to_get_it(week_report):
+    long = dataclasses.replace(week_report, options=dataclasses.replace(
+        week_report.options, days=DayRange(week_report.options.days.last - timedelta(days=120),
+                                           week_report.options.days.last)))
+    text = "\n".join(pages_text(render(long, Progress())))
+    assert "left out of the PDF" in text and "CSV and Excel" in text
+    assert f"{week_report.rows[0].cached_tokens:,}" not in text.split("Appendix")[-1]

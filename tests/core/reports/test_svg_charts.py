@@ -5,16 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from desktop_app.core.charts import OTHERS_COLOUR, SERIES_COLOURS, day_ticks, nice_ticks
 from desktop_app.core.reports.svg_charts import (
     NO_DATA,
-    OTHERS_COLOUR,
-    SERIES_COLOURS,
     breakdown_chart,
     breakdown_chart_svg,
     daily_chart,
     daily_chart_svg,
-    day_ticks,
-    nice_ticks,
 )
 from desktop_app.core.store.dashboard import DailySeries
 

@@ -10,25 +10,20 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
+from desktop_app.core.figures import SUMMARY_KEYS, figure
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.reports.columns import DAILY_COLUMNS, counts_json
-from desktop_app.core.reports.data import developer_totals
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.reports.prompts import PromptEntry
 from desktop_app.core.reports.xlsx_report import MAX_CELL_CHARS, TRUNCATED_MARK, render, safe_text
-from desktop_app.core.store.dashboard import breakdown, summarize
+from desktop_app.core.store.dashboard import breakdown, developer_totals, summarize
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.queries import daily_usage
 from tests.core.reports.conftest import DEVELOPERS, WEEK
 
-SHEETS = ["Summary", "Daily", "Developers", "Models", "Languages", "Editors"]
+SHEETS = ["Developers", "Summary", "Daily", "Models", "Languages", "Editors"]
 NUMERIC_KINDS = {"count", "ratio", "credits", "millis"}
-SUMMARY_FIGURES = {
-    "Active developers": "active_developers", "Requests": "requests", "Completions shown": "completions_shown",
-    "Accepted": "completions_accepted", "Acceptance rate": "acceptance_rate", "Interactions": "user_interactions",
-    "Agent requests": "agent_requests", "Prompt tokens": "prompt_tokens", "Output tokens": "completion_tokens",
-    "AI credits": "ai_credits", "Errors": "errors",
-}
+SUMMARY_FIGURES = {figure(key).title: key for key in SUMMARY_KEYS}
 
 
 def same_number(found: object, expected: float | None) -> bool:
@@ -88,6 +83,12 @@ def week_xlsx(week_report) -> bytes:
 def test_sheets_in_order_without_prompts(week_xlsx):
     assert week_xlsx[:2] == b"PK"
     assert open_book(week_xlsx).sheetnames == SHEETS
+
+
+def test_the_workbook_opens_on_the_per_developer_sheet(week_xlsx):
+    book = open_book(week_xlsx)
+    assert book.active.title == "Developers"
+    assert [cell.value for cell in book["Developers"][1]][:2] == ["Developer", "Requests"]
 
 
 def test_summary_sheet_states_the_period_and_settings(week_xlsx, week_report):
@@ -158,7 +159,8 @@ def test_daily_sheet_number_formats_and_layout(week_xlsx):
     last = ws.cell(row=1, column=len(DAILY_COLUMNS)).column_letter
     assert ws.auto_filter.ref == f"A1:{last}29"
     assert ws.column_dimensions["A"].width >= 12
-    assert ws.column_dimensions[last].width >= 30  # a JSON breakdown column
+    models = ws.cell(row=1, column=[c.key for c in DAILY_COLUMNS].index("models") + 1).column_letter
+    assert ws.column_dimensions[models].width >= 30  # a JSON breakdown column
 
 
 def test_unknown_figures_are_empty_cells(week_report):
@@ -186,7 +188,7 @@ def test_developers_sheet_equals_the_store(week_xlsx, store_rows):
                 assert same_number(row[label], getattr(totals.summary, attribute)), (totals.developer, label)
     whole = summarize(store_rows)
     assert sum(row["Requests"] for row in found) == whole.requests
-    assert sum(row["Accepted"] for row in found) == whole.completions_accepted
+    assert sum(row["Completions accepted"] for row in found) == whole.completions_accepted
     assert sum(row["AI credits"] for row in found) == pytest.approx(whole.ai_credits)
 
 
@@ -209,7 +211,7 @@ def test_charts_are_native_and_refer_to_their_data(week_xlsx):
     charts = sorted(name for name in members if re.fullmatch(r"xl/charts/chart\d+\.xml", name))
     assert len(charts) == 4
     book = open_book(week_xlsx)
-    assert [len(book[name]._charts) for name in SHEETS] == [1, 0, 0, 1, 1, 1]
+    assert [len(book[name]._charts) for name in SHEETS] == [0, 1, 0, 1, 1, 1]
     daily = next(members[name].decode() for name in charts if '<c:grouping val="stacked"' in members[name].decode()
                  or '<grouping val="stacked"' in members[name].decode())
     assert '<barDir val="col"' in daily
@@ -394,7 +396,7 @@ def test_cancel_between_sheets_stops_there(week_report):
 
     with pytest.raises(ReportCancelled):
         render(week_report, Progress(on_step=lambda _f, what: steps.append(what), is_cancelled=cancelled))
-    assert steps == ["Writing the Summary sheet", "Writing the Daily sheet"]
+    assert steps == ["Writing the Developers sheet", "Writing the Summary sheet"]
 
 
 def test_cancel_inside_a_long_daily_sheet(week_report):
@@ -407,4 +409,4 @@ def test_cancel_inside_a_long_daily_sheet(week_report):
     with pytest.raises(ReportCancelled):
         render(dataclasses.replace(week_report, rows=many),
                Progress(on_step=lambda _f, what: steps.append(what), is_cancelled=cancelled))
-    assert "Writing the Developers sheet" not in steps
+    assert "Writing the Models sheet" not in steps

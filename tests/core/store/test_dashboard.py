@@ -107,6 +107,7 @@ def usage(day, developer, **fields):
         "user_interactions": 0, "interactions_by_mode": {}, "agent_requests": 0, "model_calls": 0, "models": {},
         "languages": {}, "editors": {}, "prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0,
         "reasoning_tokens": 0, "ai_credits": 0.0, "errors": 0, "latency_p50_ms": None, "latency_p95_ms": None,
+        "model_call_sources": {}, "tools": {}, "mcp_servers": {},
     }
     base.update(fields)
     return DailyUsage(**base)
@@ -125,10 +126,30 @@ def test_summarize_adds_up_the_rows():
     assert summarize(iter(rows)) == Summary(
         active_developers=1, requests=15, completions_shown=6, completions_accepted=3,
         acceptance_rate=0.5,  # 3 / 6 over all rows, not the mean of the per-row rates (0.625)
-        user_interactions=4, agent_requests=7, prompt_tokens=1300, completion_tokens=220, ai_credits=1.75,
-        errors=3,
+        lines_accepted=0, user_interactions=4, agent_requests=7, prompt_tokens=1300, completion_tokens=220,
+        ai_credits=1.75, errors=3, developer_days=3, telemetry_days=3,
     )
     assert summarize(rows).tokens == 1520
+    assert summarize(rows).acceptance_note == ""
+
+
+def test_acceptance_counts_only_the_days_telemetry_covered():
+    rows = [
+        usage(D1, "alice", requests=10, completions_shown=10, shown_source="telemetry", completions_accepted=4,
+              acceptance_rate=0.4, lines_accepted=8),
+        # No telemetry: the proxy's 30 suggestions count as shown, but what was accepted is unknown.
+        usage(D1, "bob", requests=40, completions_shown=30, completions_accepted=None, lines_accepted=None,
+              chat_acceptances=None, nes_shown=None, nes_accepted=None),
+    ]
+    summary = summarize(rows)
+    assert (summary.completions_shown, summary.completions_accepted, summary.lines_accepted) == (40, 4, 8)
+    assert summary.acceptance_rate == pytest.approx(0.4)  # 4 / 10, not 4 / 40
+    assert (summary.developer_days, summary.telemetry_days) == (2, 1)
+    assert "1 of 2 developer-days" in summary.acceptance_note
+
+    unknown = summarize(rows[1:])
+    assert (unknown.completions_accepted, unknown.acceptance_rate, unknown.lines_accepted) == (None, None, None)
+    assert "cannot be known" in unknown.acceptance_note
 
 
 def test_summarize_counts_each_active_developer_once():
@@ -269,9 +290,9 @@ def bobs_batches():
 
 
 @pytest.fixture(params=["raw events", "rollup"])
-def database(request, tmp_path):
+def database(request, target):
     """A store with alice (days 1-2) and bob (days 0, 2, 3), and a quota snapshot each."""
-    path = tmp_path / "usage.sqlite3"
+    path = target
     with UsageStore.open(path, "UTC") as store:
         store.write_many([*alices_batches(), *bobs_batches()])
         store.write(RecordBatch(quotas=(ALICE_QUOTA, BOB_QUOTA)))
@@ -306,11 +327,12 @@ def test_load_dashboard_rows(conn):
 def test_load_dashboard_summary_and_charts(conn):
     data = load_dashboard(conn, EVERYONE)
     assert data.summary.ai_credits == pytest.approx(2.5)
-    assert data.summary.acceptance_rate == pytest.approx(1 / 3)
+    assert data.summary.acceptance_rate == pytest.approx(1 / 2)  # only alice's first day had telemetry
     assert data.summary == Summary(
         active_developers=2, requests=9, completions_shown=3, completions_accepted=1,
-        acceptance_rate=data.summary.acceptance_rate, user_interactions=3, agent_requests=2, prompt_tokens=3110,
-        completion_tokens=175, ai_credits=data.summary.ai_credits, errors=1,
+        acceptance_rate=data.summary.acceptance_rate, lines_accepted=3, user_interactions=3, agent_requests=2,
+        prompt_tokens=3110, completion_tokens=175, ai_credits=data.summary.ai_credits, errors=1,
+        developer_days=4, telemetry_days=1,
     )
     assert data.summary.tokens == 3285
     assert data.daily == DailySeries((D1, D2, D3), ("alice", "bob"), ((3, 3, 0), (0, 2, 1)))
@@ -330,8 +352,9 @@ def test_the_developer_filter(conn):
     assert data.summary.ai_credits == pytest.approx(2.5)
     assert data.summary == Summary(
         active_developers=1, requests=6, completions_shown=2, completions_accepted=1,
-        acceptance_rate=data.summary.acceptance_rate, user_interactions=2, agent_requests=2, prompt_tokens=3100,
-        completion_tokens=170, ai_credits=data.summary.ai_credits, errors=0,
+        acceptance_rate=data.summary.acceptance_rate, lines_accepted=3, user_interactions=2, agent_requests=2,
+        prompt_tokens=3100, completion_tokens=170, ai_credits=data.summary.ai_credits, errors=0,
+        developer_days=2, telemetry_days=1,
     )
     assert data.daily == DailySeries((D1, D2, D3), ("alice",), ((3, 3, 0),))
     assert data.editors == (("vscode", 6),)
@@ -370,8 +393,8 @@ def test_load_dashboard_file_reads_the_store(database):
     assert data.developers_known == ("alice", "bob")
 
 
-def test_a_store_without_traffic_was_never_recorded(tmp_path):
-    path = tmp_path / "usage.sqlite3"
+def test_a_store_without_traffic_was_never_recorded(target):
+    path = target
     with UsageStore.open(path, "UTC") as store:
         store.write(RecordBatch(quotas=(ALICE_QUOTA,)))  # quotas alone are not traffic
     data = load_dashboard_file(path, EVERYONE)
@@ -389,3 +412,31 @@ def test_load_dashboard_file_on_a_missing_file_is_empty_and_creates_nothing(tmp_
     assert (data.rows, data.quotas, data.developers_known, data.summary) == ((), (), (), Summary())
     assert not path.exists()
     assert not path.parent.exists()
+
+
+def test_one_day_charts_requests_by_hour(conn):
+    data = load_dashboard(conn, DashboardQuery(DayRange(D2, D2)))
+    assert data.daily.hours == tuple(range(24)) and data.daily.days == (D2,)
+    assert data.daily.developers == ("alice", "bob")
+    alice, bob = data.daily.values
+    assert (alice[10], bob[11], sum(alice) + sum(bob)) == (3, 2, 5)
+    assert data.daily.slot_label(11) == f"{D2.isoformat()} 11:00"
+
+
+def test_the_errors_card_opens_failures_by_status_host_and_developer(conn):
+    data = load_dashboard(conn, EVERYONE)
+    (failure,) = data.errors
+    assert (failure.status, failure.error, failure.host, failure.developer, failure.count) == (
+        500, "HTTP 500", "proxy.individual.githubcopilot.com", "bob", 1)
+    assert "upstream" in failure.cause
+    assert load_dashboard(conn, ONLY_ALICE).errors == ()
+
+
+def test_the_per_developer_table_adds_up_each_developers_days(conn):
+    data = load_dashboard(conn, EVERYONE)
+    alice, bob = data.developers
+    assert (alice.developer, alice.active_days, alice.last_active, alice.trend) == ("alice", 2, D2, (3, 3, 0))
+    assert (bob.developer, bob.active_days, bob.last_active, bob.trend) == ("bob", 2, D3, (0, 2, 1))
+    assert alice.summary == summarize(r for r in data.rows if r.developer == "alice")
+    assert bob.value("completions_accepted") is None  # bob's IDE sent no telemetry
+    assert sum(d.summary.requests for d in data.developers) == data.summary.requests

@@ -1,5 +1,7 @@
 import logging
 import os
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -126,8 +128,53 @@ def directory_setup(tmp_path):
     path = tmp_path / "settings.json"
     save_settings(path, team("alice"))
     clock = FakeClock()
-    directory = TeamDirectory(path, lambda: SECRET, clock=clock)
+    directory = TeamDirectory(path, lambda: SECRET, clock=clock, background=lambda job: job())
     return path, clock, directory
+
+
+def test_a_reload_runs_off_the_checking_thread_and_the_old_list_answers_meanwhile(tmp_path):
+    path = tmp_path / "settings.json"
+    save_settings(path, team("alice"))
+    clock, jobs, secret_loads = FakeClock(), [], []
+
+    def load_secret():
+        secret_loads.append(threading.current_thread().name)
+        return SECRET
+
+    directory = TeamDirectory(path, load_secret, clock=clock, background=jobs.append)
+    bob = derive_password(SECRET, "bob", 0)
+    save_settings(path, add_developer(load_settings(path), "bob", now=NOW))
+    bump_mtime(path)
+    clock.now += 2
+    assert directory.check("bob", bob)[0] is AuthResult.UNKNOWN_USER  # the old list, no derivation here
+    assert len(jobs) == 1 and len(secret_loads) == 1  # only the initial load so far
+    clock.now += 2
+    directory.check("bob", bob)
+    assert len(jobs) == 1  # one reload at a time
+    jobs.pop()()
+    assert directory.check("bob", bob) == (AuthResult.OK, "bob")
+
+
+def test_by_default_a_reload_runs_on_a_thread_of_its_own(tmp_path):
+    path = tmp_path / "settings.json"
+    save_settings(path, team("alice"))
+    clock, threads = FakeClock(), []
+
+    def load_secret():
+        threads.append(threading.current_thread().name)
+        return SECRET
+
+    directory = TeamDirectory(path, load_secret, clock=clock)
+    save_settings(path, add_developer(load_settings(path), "bob", now=NOW))
+    bump_mtime(path)
+    clock.now += 2
+    bob = derive_password(SECRET, "bob", 0)
+    directory.check("bob", bob)
+    deadline = time.monotonic() + 10
+    while directory.check("bob", bob)[0] is not AuthResult.OK and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert directory.check("bob", bob) == (AuthResult.OK, "bob")
+    assert threads == ["MainThread", "team-reload"]
 
 
 def test_directory_picks_up_a_new_developer(directory_setup):

@@ -10,13 +10,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
+from desktop_app.ca.certificate import describe_ca
 from desktop_app.core.errors import ProxyStartError
 from desktop_app.core.guide import ca_guide
 from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, GuideContext
 from desktop_app.core.guide.setup_page import LINUX_KEYS, SetupPage
-from desktop_app.proxy import setup_server
-from desktop_app.proxy.certs import describe_ca, ensure_ca
-from desktop_app.proxy.setup_server import SECURITY_HEADERS, SetupServer, request_host
+from desktop_app.proxy.certs import ensure_ca
+from desktop_app.setup_page import server as setup_server
+from desktop_app.setup_page.server import SECURITY_HEADERS, SetupServer, request_host
 from tests.core.guide.test_setup_page import open_keys
 
 PROXY_HOST, PROXY_PORT = "proxy.example", 8080
@@ -45,13 +46,13 @@ def confdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(confdir):
-    ca = describe_ca(confdir, "test-pc")
+    ca = describe_ca(confdir)
     return SetupPage(GuideContext(PROXY_HOST, PROXY_PORT, ca.common_name, ca.fingerprint), "metadata", 30, "1.2.3")
 
 
 @pytest.fixture(scope="module")
 def server(confdir, page):
-    instance = SetupServer(confdir, page, "127.0.0.1", 0, "test-pc")
+    instance = SetupServer(confdir, page, "127.0.0.1", 0)
     instance.start()
     yield instance
     instance.stop()
@@ -282,7 +283,7 @@ def test_a_too_long_request_line_is_refused(server):
 
 
 def test_logs_never_contain_the_query(client, caplog):
-    caplog.set_level("DEBUG", logger="desktop_app.proxy.setup_server")
+    caplog.set_level("DEBUG", logger="desktop_app.setup_page.server")
     client.get("/?os=windows&token=hunter2")
     client.get("/missing?token=hunter2")
     assert "GET /" in caplog.text
@@ -369,7 +370,7 @@ def test_ipv6_loopback(confdir, page):
 
 @pytest.mark.parametrize("opening", [b"", b"GET / HTTP/1.0\r\nX-Slow: "], ids=["silent", "slow-headers"])
 def test_idle_connections_do_not_lock_developers_out(server, client, caplog, opening):
-    caplog.set_level("DEBUG", logger="desktop_app.proxy.setup_server")
+    caplog.set_level("DEBUG", logger="desktop_app.setup_page.server")
     idle: list[socket.socket] = []
     try:
         for _ in range(40):

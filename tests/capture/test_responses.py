@@ -11,17 +11,17 @@ from datetime import UTC, datetime
 import pytest
 from mitmproxy.http import Headers
 
-from desktop_app.capture.streams import (
-    MAX_EVENT_BYTES,
-    QuotaInfo,
-    ResponseFacts,
-    StreamParser,
-    parse_quota_header,
-    parse_quota_headers,
-    parse_quota_object,
-    parse_response,
-)
+from desktop_app.capture.quotas import parse_quota_header, parse_quota_headers, parse_quota_object
+from desktop_app.capture.responses import ResponseFacts, StreamParser, parse_response
+from desktop_app.capture.sse import MAX_EVENT_BYTES
 from desktop_app.core.models import QuotaSnapshot
+
+DEV, AT = "alice", datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def quota(name: str, entitlement: float | None, remaining: float | None, overage: float | None,
+          permitted: bool | None, reset: str) -> QuotaSnapshot:
+    return QuotaSnapshot(DEV, name, AT, entitlement, remaining, overage, permitted, reset)
 
 
 def sse(*chunks: object, done: bool = True, crlf: bool = False) -> bytes:
@@ -285,20 +285,15 @@ def test_responses_errors(event, message):
     assert facts.parse_status == "ok"  # an error event ends the stream: nothing is missing
 
 
-def test_responses_websocket_frames():
-    parser = StreamParser("responses_ws")
-    frames = [{"type": "response.created", "response": {"model": "gpt-5.3-codex"}},
-              {"type": "response.output_text.delta", "delta": "Hello"},
-              {**RESPONSES_COMPLETED, "copilot_quota_snapshots": {
-                  "premium_interactions": {"entitlement": 300, "percent_remaining": 87.5,
-                                           "overage_permitted": False, "overage_count": 0,
-                                           "reset_date": "2026-12-01T00:00:00Z"}}}]
-    for frame in frames:
-        parser.feed_json(json.dumps(frame))
-    facts = parser.finish()
-    assert (facts.text_chars, facts.lines, facts.prompt_tokens, facts.nano_aiu, facts.events) == (
-        5, 1, 12000, 2500000, 3)
-    assert facts.quotas == (QuotaInfo("premium_interactions", 300.0, 87.5, 0.0, False, "2026-12-01T00:00:00Z"),)
+def test_responses_websocket_final_frame_with_quotas():
+    """The recorder hands over the server's final WebSocket message of each model call."""
+    frame = {**RESPONSES_COMPLETED, "copilot_quota_snapshots": {
+        "premium_interactions": {"entitlement": 300, "percent_remaining": 87.5, "overage_permitted": False,
+                                 "overage_count": 0, "reset_date": "2026-12-01T00:00:00Z"}}}
+    facts = parse_response("responses_ws", "", json.dumps(frame).encode())
+    assert (facts.prompt_tokens, facts.nano_aiu, facts.events, facts.parse_status) == (12000, 2500000, 1, "ok")
+    assert parse_quota_object(facts.quota_snapshots, DEV, AT) == (
+        quota("premium_interactions", 300.0, 87.5, 0.0, False, "2026-12-01T00:00:00Z"),)
 
 
 def test_responses_websocket_completed_frame_alone():
@@ -525,30 +520,25 @@ DOC_QUOTA = "ent=300&ov=0.0&ovPerm=false&rem=87.5&rst=2026-12-01T00:00:00Z"
 
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("x-quota-snapshot-premium_interactions", DOC_QUOTA,
-     QuotaInfo("premium_interactions", 300.0, 87.5, 0.0, False, "2026-12-01T00:00:00Z")),
-    ("X-Quota-Snapshot-Chat", "ent=-1&ov=0&ovPerm=true&rem=100&rst=", QuotaInfo("chat", -1.0, 100.0, 0.0, True, "")),
-    ("x-quota-snapshot-completions", "rem=12.5", QuotaInfo("completions", None, 12.5, None, None, "")),
+     quota("premium_interactions", 300.0, 87.5, 0.0, False, "2026-12-01T00:00:00Z")),
+    ("X-Quota-Snapshot-Chat", "ent=-1&ov=0&ovPerm=true&rem=100&rst=", quota("chat", -1.0, 100.0, 0.0, True, "")),
+    ("x-quota-snapshot-completions", "rem=12.5", quota("completions", None, 12.5, None, None, "")),
     ("x-quota-snapshot-premium_models", "ent=abc&ov=&ovPerm=maybe&rem=NaN&rst=2026-12-01T00%3A00%3A00%2B00%3A00",
-     QuotaInfo("premium_models", None, None, None, None, "2026-12-01T00:00:00+00:00")),
-    ("x-quota-snapshot-chat", "garbage;;==&&", QuotaInfo("chat", None, None, None, None, "")),
-    ("x-quota-snapshot-chat", "", QuotaInfo("chat", None, None, None, None, "")),
+     quota("premium_models", None, None, None, None, "2026-12-01T00:00:00+00:00")),
+    ("x-quota-snapshot-chat", "garbage;;==&&", quota("chat", None, None, None, None, "")),
+    ("x-quota-snapshot-chat", "", quota("chat", None, None, None, None, "")),
     ("x-quota-snapshot-", DOC_QUOTA, None),
     ("x-quota-snapshot-bad name!", DOC_QUOTA, None),
     ("x-ratelimit-remaining", "10", None),
 ])
 def test_parse_quota_header(name, value, expected):
-    assert parse_quota_header(name, value) == expected
+    assert parse_quota_header(name, value, DEV, AT) == expected
 
 
-def test_unlimited_and_snapshot():
-    quota = parse_quota_header("x-quota-snapshot-chat", "ent=-1&rem=100")
-    assert quota is not None
-    assert quota.unlimited
-    observed = datetime(2026, 11, 20, tzinfo=UTC)
-    snapshot = quota.to_snapshot("alice", observed)
-    assert snapshot == QuotaSnapshot(developer="alice", quota="chat", observed_at=observed, entitlement=-1.0,
+def test_an_unlimited_quota_keeps_its_marker():
+    snapshot = parse_quota_header("x-quota-snapshot-chat", "ent=-1&rem=100", DEV, AT)
+    assert snapshot == QuotaSnapshot(developer="alice", quota="chat", observed_at=AT, entitlement=-1.0,
                                      remaining_percent=100.0, overage=None, overage_permitted=None, reset_at="")
-    assert not parse_quota_header("x-quota-snapshot-chat", DOC_QUOTA).unlimited
 
 
 def test_parse_quota_headers_from_mitmproxy_headers():
@@ -556,18 +546,18 @@ def test_parse_quota_headers_from_mitmproxy_headers():
                        (b"x-quota-snapshot-premium_interactions", DOC_QUOTA.encode()),
                        (b"x-quota-snapshot-chat", b"ent=-1&rem=100"),
                        (b"x-quota-snapshot-completions", b"\xff\xfe")])
-    quotas = parse_quota_headers(headers)
+    quotas = parse_quota_headers(headers, DEV, AT)
     assert [q.quota for q in quotas] == ["premium_interactions", "chat", "completions"]
     assert quotas[0].remaining_percent == 87.5
     assert quotas[0].reset_at == "2026-12-01T00:00:00Z"
-    assert parse_quota_headers({}) == ()
+    assert parse_quota_headers({}, DEV, AT) == ()
 
 
 def test_parse_quota_object():
     value = {"premium_interactions": {"entitlement": 300, "percent_remaining": 50, "overage_permitted": True,
                                       "overage_count": 2, "reset_date": "2026-12-01"},
              "chat": {"entitlement": "x"}, "bad name": {}, "completions": "nope"}
-    assert parse_quota_object(value) == (QuotaInfo("premium_interactions", 300.0, 50.0, 2.0, True, "2026-12-01"),
-                                         QuotaInfo("chat", None, None, None, None, ""))
-    assert parse_quota_object([1, 2]) == ()
-    assert parse_quota_object(None) == ()
+    assert parse_quota_object(value, DEV, AT) == (quota("premium_interactions", 300.0, 50.0, 2.0, True, "2026-12-01"),
+                                         quota("chat", None, None, None, None, ""))
+    assert parse_quota_object([1, 2], DEV, AT) == ()
+    assert parse_quota_object(None, DEV, AT) == ()

@@ -8,15 +8,14 @@ import logging
 from pathlib import Path
 
 from desktop_app import __version__
+from desktop_app.ca.certificate import describe_ca
 from desktop_app.core.errors import AppError
 from desktop_app.core.guide.ca_guide import GuideContext, url_host
 from desktop_app.core.guide.setup_page import SetupPage
 from desktop_app.core.guide.snippets import advertised_host
-from desktop_app.core.netinfo import host_name, lan_addresses
+from desktop_app.core.netinfo import Address, host_name, lan_addresses
 from desktop_app.core.team.settings import RecordingLevel, Settings, setup_port_for
-from desktop_app.proxy.certs import describe_ca
-from desktop_app.proxy.runner import Address
-from desktop_app.proxy.setup_server import SetupServer
+from desktop_app.setup_page.server import SetupServer
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +33,22 @@ class SetupPageService:
         self.address: Address | None = None
         self.problem = ""
 
-    def start(self, proxy: Address) -> None:
-        """Start serving next to the proxy bound at `proxy`; on failure, log and keep the reason."""
+    def start(self, proxy: Address, otlp_port: int | None = None) -> None:
+        """Start serving next to the proxy bound at `proxy` (and the OpenTelemetry receiver on `otlp_port`).
+
+        On failure, log and keep the reason.
+        """
         if not self._enabled:
             return
         computer = host_name()
-        ca = describe_ca(self._confdir, computer)
+        ca = describe_ca(self._confdir)  # the proxy made it before it started
         host = advertised_host(self._listen_host, lan_addresses(), computer)
-        page = SetupPage(GuideContext(host, proxy[1], ca.common_name, ca.fingerprint), self._record,
+        guide = GuideContext(host, proxy[1], ca.common_name, ca.fingerprint, otlp_port=otlp_port)
+        page = SetupPage(guide, self._record,
                          self._settings.recording.content_retention_days, __version__)
         # When the proxy was asked for any free port (as tests do), so is the setup page.
         port = 0 if self._requested_proxy_port == 0 and not self._port else setup_port_for(self._port, proxy[1])
-        server = SetupServer(self._confdir, page, self._listen_host, port, computer)
+        server = SetupServer(self._confdir, page, self._listen_host, port)
         try:
             self.address = server.start()
         except AppError as exc:

@@ -3,35 +3,33 @@
 This module owns reading the four response formats Copilot's model endpoints use
 (copilot-protocol.md §3): Chat Completions, legacy Completions (`/v1/engines/*/completions`), the
 OpenAI Responses API (HTTP SSE and WebSocket frames) and the Anthropic Messages API, each either
-streamed as server-sent events or as one JSON document, plus the `x-quota-snapshot-*` headers.
+streamed as server-sent events (framed by `sse`) or as one JSON document.
 
-`StreamParser` is incremental and bounded: feed it the decoded body as it passes through the proxy,
-in chunks of any size, and call `finish()` at the end. It keeps counters, never the text. Nothing
-here raises on bad input: what cannot be understood is reported as `parse_status = "unparsed"`.
+The writer thread calls `parse_response` with the whole captured body once the exchange ended (the
+proxy only keeps a bounded copy while streaming). `StreamParser` could take the body in chunks of any
+size, bounded in memory; it keeps counters, never the text. Nothing here raises on bad input: what
+cannot be understood is reported as `parse_status = "unparsed"`.
 """
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Final
-from urllib.parse import unquote
 
-from desktop_app.capture.decoding import finite_number, parse_json
-from desktop_app.core.models import QuotaSnapshot
+from desktop_app.capture.decoding import parse_json
+from desktop_app.capture.json_values import JsonObject
+from desktop_app.capture.json_values import as_count as _int
+from desktop_app.capture.json_values import as_object as _obj
+from desktop_app.capture.json_values import as_str as _str
+from desktop_app.capture.json_values import at_path as _path
+from desktop_app.capture.json_values import error_message as _error_message
+from desktop_app.capture.sse import MAX_EVENT_BYTES, SseFramer
 
 # ResponseFacts.parse_status values.
 PARSE_OK: Final = "ok"
 PARSE_UNPARSED: Final = "unparsed"
 PARSE_TRUNCATED: Final = "truncated"
 
-MAX_EVENT_BYTES: Final = 4 * 1024 * 1024  # an SSE line or event larger than this is skipped
 MAX_JSON_BYTES: Final = 16 * 1024 * 1024  # a plain JSON body larger than this is not parsed
 
-_QUOTA_HEADER_PREFIX: Final = "x-quota-snapshot-"
-_MAX_QUOTA_NAME: Final = 64
-_TRUE_WORDS: Final = frozenset({"true", "1", "yes"})
-_FALSE_WORDS: Final = frozenset({"false", "0", "no"})
 _RESPONSE_END_TYPES: Final = frozenset({
     "response.completed", "response.incomplete", "response.failed", "response.done",
 })
@@ -39,36 +37,6 @@ _MESSAGES_TYPES: Final = frozenset({
     "message_start", "message_delta", "message_stop", "content_block_start", "content_block_delta",
     "content_block_stop", "ping",
 })
-
-type JsonObject = dict[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaInfo:
-    """One quota as a response reported it (header or WebSocket `copilot_quota_snapshots`)."""
-
-    quota: str  # premium_interactions, chat, completions, ...
-    entitlement: float | None  # -1 means unlimited
-    remaining_percent: float | None
-    overage: float | None
-    overage_permitted: bool | None
-    reset: str = ""  # the reset date as sent (ISO), "" when absent
-
-    @property
-    def reset_at(self) -> str:
-        """The reset date, under the name `QuotaSnapshot` uses."""
-        return self.reset
-
-    @property
-    def unlimited(self) -> bool:
-        """Whether the entitlement is the "unlimited" marker (-1)."""
-        return self.entitlement is not None and self.entitlement < 0
-
-    def to_snapshot(self, developer: str, observed_at: datetime) -> QuotaSnapshot:
-        """The store's record of this quota for `developer`, observed at `observed_at`."""
-        return QuotaSnapshot(developer=developer, quota=self.quota, observed_at=observed_at,
-                             entitlement=self.entitlement, remaining_percent=self.remaining_percent,
-                             overage=self.overage, overage_permitted=self.overage_permitted, reset_at=self.reset)
 
 
 @dataclass(frozen=True)
@@ -88,65 +56,9 @@ class ResponseFacts:
     error: str = ""  # an `error` event / JSON error body message
     events: int = 0  # JSON events seen (SSE `data:` events other than [DONE], or 1 for a JSON body)
     parse_status: str = PARSE_OK  # ok | unparsed | truncated
-    quotas: tuple[QuotaInfo, ...] = ()  # WebSocket `copilot_quota_snapshots`, if any
-
-
-# --- small typed accessors over parsed JSON --------------------------------------------------------
-
-
-def _obj(value: object) -> JsonObject | None:
-    """`value` if it is a JSON object, else None."""
-    return value if isinstance(value, dict) else None
-
-
-def _str(value: object) -> str:
-    """`value` if it is a string, else ""."""
-    return value if isinstance(value, str) else ""
-
-
-def _int(value: object) -> int | None:
-    """A non-negative integral JSON number as int (booleans and fractions are not counts)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
-        return int(value)
-    return None
-
-
-def _bool(value: object) -> bool | None:
-    """A boolean from JSON or from a "true"/"false" string, else None."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _TRUE_WORDS:
-            return True
-        if word in _FALSE_WORDS:
-            return False
-    return None
-
-
-def _path(value: object, *keys: str) -> object:
-    """`value[k1][k2]...` through JSON objects, or None when any step is missing."""
-    for key in keys:
-        current = _obj(value)
-        if current is None:
-            return None
-        value = current.get(key)
-    return value
-
-
-def _error_message(value: object) -> str:
-    """The message of an error value: a string, or an object with `message` (or `code`)."""
-    if isinstance(value, str):
-        return value.strip() or "error"
-    error = _obj(value)
-    if error is None:
-        return ""
-    message = _str(error.get("message")).strip() or _str(error.get("code")).strip() or _str(error.get("type")).strip()
-    return message or "error"
+    # WebSocket: the last `copilot_quota_snapshots` object as sent; `quotas.parse_quota_object` reads it once
+    # the developer and the time are known.
+    quota_snapshots: object = None
 
 
 # --- accumulation ------------------------------------------------------------------------------------
@@ -164,7 +76,7 @@ class _Facts:
         self.finish = ""
         self.model = ""
         self.error = ""
-        self.quotas: tuple[QuotaInfo, ...] = ()
+        self.quota_snapshots: object = None
         self.output_seen = False  # an event that carries (or could carry) output was understood
         self.any_output = False  # any non-empty text or tool call
         self.nonblank = False  # any non-whitespace visible text
@@ -352,7 +264,7 @@ def _handle_responses_event(facts: _Facts, event: JsonObject, kind: str) -> bool
         response = _obj(event.get("response")) or {}
         _response_object(facts, response, streamed_text=facts.text_deltas > 0 or facts.any_output)
         facts.set_nano_aiu(event.get("copilot_usage"))
-        facts.quotas = parse_quota_object(event.get("copilot_quota_snapshots")) or facts.quotas
+        facts.quota_snapshots = event.get("copilot_quota_snapshots") or facts.quota_snapshots
         return True
     elif kind == "error":
         facts.set_error(event.get("error") if event.get("error") is not None else event)
@@ -483,16 +395,16 @@ class _EventHandler:
         return False
 
 
-# --- the incremental parser --------------------------------------------------------------------------
+# --- the parser -----------------------------------------------------------------------------------------
 
 
 class StreamParser:
-    """Incremental reader of one model response body: feed() chunks as they arrive, then finish().
+    """Reader of one model response body: feed() it (in chunks of any size), then finish().
 
-    Handles SSE (events split across arbitrary chunk boundaries, LF or CRLF framing, `event:`/`id:`
-    lines and comments ignored, `data: [DONE]`) and plain JSON bodies (detected by a leading `{` or
-    `[`). Memory is bounded: an SSE line or event over `MAX_EVENT_BYTES` is skipped (and the result
-    marked unparsed); a JSON body over `MAX_JSON_BYTES` is not parsed.
+    Handles SSE (framed by `SseFramer`, `data: [DONE]` marking the end) and plain JSON bodies
+    (detected by a leading `{` or `[`). Memory is bounded: an SSE line or event over
+    `MAX_EVENT_BYTES` is skipped (and the result marked unparsed); a JSON body over
+    `MAX_JSON_BYTES` is not parsed.
     """
 
     def __init__(self, api: str) -> None:
@@ -503,11 +415,9 @@ class StreamParser:
         self.api = api
         self._handler = _EventHandler()
         self._mode = ""  # "" until the first non-blank byte: "sse" or "json"
-        self._buffer = bytearray()  # SSE: the current partial line; JSON: the whole body
-        self._data: list[bytes] = []  # SSE: the `data:` lines of the current event
-        self._data_size = 0
-        self._skip_line = False  # inside an oversized line: drop bytes until the next LF
-        self._skip_event = False  # the current event lost a line: drop it when it is dispatched
+        self._buffer = bytearray()  # before detection: the leading bytes; JSON: the whole body
+        self._sse = SseFramer(self._dispatch, self._skipped)
+        self._too_large = False  # a JSON body over MAX_JSON_BYTES
         self._events = 0
         self._bad = 0
 
@@ -522,12 +432,7 @@ class StreamParser:
         if self._mode == "json":
             self._feed_json_body(chunk)
         else:
-            self._feed_sse(chunk)
-
-    def feed_json(self, payload: bytes | str) -> None:
-        """Read one complete JSON document, e.g. one WebSocket text frame of the Responses API."""
-        data = payload.encode("utf-8", "replace") if isinstance(payload, str) else payload
-        self._dispatch(data)
+            self._sse.feed(chunk)
 
     def finish(self, *, truncated: bool = False) -> ResponseFacts:
         """The facts read so far, at the end of the body.
@@ -552,10 +457,8 @@ class StreamParser:
             prompt_tokens=facts.prompt, completion_tokens=facts.completion, cached_tokens=facts.cached,
             reasoning_tokens=facts.reasoning, nano_aiu=facts.nano_aiu, finish_reason=facts.finish,
             has_text=facts.has_text(), text_chars=facts.text_chars, lines=facts.lines(), model=facts.model,
-            error=facts.error, events=self._events, parse_status=status, quotas=facts.quotas,
+            error=facts.error, events=self._events, parse_status=status, quota_snapshots=facts.quota_snapshots,
         )
-
-    # -- mode detection and JSON bodies ------------------------------------------------------------
 
     def _detect(self) -> None:
         """Decide SSE or JSON from the first non-blank byte, then replay the buffered bytes."""
@@ -571,63 +474,19 @@ class StreamParser:
 
     def _feed_json_body(self, chunk: bytes) -> None:
         """Buffer a plain JSON body, up to `MAX_JSON_BYTES`."""
-        if self._skip_event:
+        if self._too_large:
             return
         if len(self._buffer) + len(chunk) > MAX_JSON_BYTES:
             self._buffer = bytearray()
-            self._skip_event = True
+            self._too_large = True
             self._bad += 1
             return
         self._buffer += chunk
 
-    # -- SSE -----------------------------------------------------------------------------------------
-
-    def _feed_sse(self, chunk: bytes) -> None:
-        """Split SSE lines out of the chunk and process the complete ones."""
-        if self._skip_line:
-            newline = chunk.find(b"\n")
-            if newline < 0:
-                return
-            self._skip_line = False
-            chunk = chunk[newline + 1:]
-        if b"\n" not in chunk:
-            self._buffer += chunk
-        else:
-            data = bytes(self._buffer) + chunk if self._buffer else chunk
-            lines = data.split(b"\n")
-            self._buffer = bytearray(lines.pop())
-            for line in lines:
-                self._line(line)
-        if len(self._buffer) > MAX_EVENT_BYTES:
-            self._buffer = bytearray()
-            self._skip_line = True
-            self._skip_event = True
-
-    def _line(self, line: bytes) -> None:
-        """Process one SSE line (without its LF)."""
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not line:
-            self._end_event()
-        elif line.startswith(b"data:"):
-            value = line[6:] if line.startswith(b"data: ") else line[5:]
-            self._data_size += len(value)
-            if self._data_size > MAX_EVENT_BYTES:
-                self._skip_event = True
-                self._data.clear()
-            elif not self._skip_event:
-                self._data.append(value)
-        # `event:`, `id:`, `retry:`, comments (`:`) and anything else are ignored.
-
-    def _end_event(self) -> None:
-        """A blank line: dispatch the event collected so far."""
-        data, skipped = self._data, self._skip_event
-        self._data, self._data_size, self._skip_event = [], 0, False
-        if skipped:
-            self._events += 1
-            self._bad += 1
-        elif data:
-            self._dispatch(data[0] if len(data) == 1 else b"\n".join(data))
+    def _skipped(self) -> None:
+        """An SSE event too large to read: it counts, as not understood."""
+        self._events += 1
+        self._bad += 1
 
     def _dispatch(self, payload: bytes) -> None:
         """Parse and account one event's data."""
@@ -642,11 +501,10 @@ class StreamParser:
         """At the end of the body: process what is still buffered."""
         if self._mode == "json":
             body, self._buffer = bytes(self._buffer), bytearray()
-            if body and not self._skip_event:
+            if body and not self._too_large:
                 self._flush_json(body, truncated)
-            return
-        if self._mode == "sse":
-            self._flush_sse(truncated)
+        elif self._mode == "sse":
+            self._sse.finish(truncated)
 
     def _flush_json(self, body: bytes, truncated: bool) -> None:
         """Parse a buffered JSON body; a cut one is truncated rather than garbage."""
@@ -658,21 +516,6 @@ class StreamParser:
             self._handler.complete = True
         else:
             self._bad += 1
-
-    def _flush_sse(self, truncated: bool) -> None:
-        """A last line without LF, and an event without its blank line, still count (unless cut)."""
-        if self._buffer and not self._skip_line:
-            self._line(bytes(self._buffer))
-        self._buffer.clear()
-        if not (self._data or self._skip_event):
-            return
-        if truncated:
-            payload = b"\n".join(self._data)
-            if payload.strip() == b"[DONE]" or parse_json(payload) is not None:
-                self._end_event()
-            self._data, self._data_size, self._skip_event = [], 0, False
-            return
-        self._end_event()
 
 
 def parse_response(api: str, content_type: str, body: bytes, truncated: bool = False) -> ResponseFacts:
@@ -692,96 +535,3 @@ def parse_response(api: str, content_type: str, body: bytes, truncated: bool = F
     parser = StreamParser(api)
     parser.feed(body)
     return parser.finish(truncated=truncated)
-
-
-# --- quotas ---------------------------------------------------------------------------------------------
-
-
-def _quota_name(name: str) -> str:
-    """A quota id as we store it, or "" when it is not a plausible name."""
-    name = name.strip().lower()
-    if not name or len(name) > _MAX_QUOTA_NAME or not all(ch.isalnum() or ch in "_-." for ch in name):
-        return ""
-    return name
-
-
-def _query_fields(value: str) -> dict[str, str]:
-    """`a=1&b=2` into a dict (percent-decoded, `+` kept literally, at most 16 fields)."""
-    fields: dict[str, str] = {}
-    for part in value.strip()[:2048].split("&", 16)[:16]:
-        key, _, item = part.partition("=")
-        fields.setdefault(unquote(key.strip()), unquote(item.strip()))
-    return fields
-
-
-def parse_quota_header(name: str, value: str) -> QuotaInfo | None:
-    """One `x-quota-snapshot-<quota>: ent=..&ov=..&ovPerm=..&rem=..&rst=..` header.
-
-    Args:
-        name: The header name (any case).
-        value: The URL-encoded header value; missing or garbage fields become None.
-
-    Returns:
-        The quota, or None when the header is not a quota snapshot.
-    """
-    lowered = name.strip().lower()
-    if not lowered.startswith(_QUOTA_HEADER_PREFIX):
-        return None
-    quota = _quota_name(lowered[len(_QUOTA_HEADER_PREFIX):])
-    if not quota:
-        return None
-    fields = _query_fields(value)
-    return QuotaInfo(
-        quota=quota,
-        entitlement=finite_number(fields.get("ent")),
-        remaining_percent=finite_number(fields.get("rem")),
-        overage=finite_number(fields.get("ov")),
-        overage_permitted=_bool(fields.get("ovPerm")),
-        reset=fields.get("rst", "").strip()[:64],
-    )
-
-
-def parse_quota_headers(headers: Mapping[str, str]) -> tuple[QuotaInfo, ...]:
-    """All `x-quota-snapshot-*` headers of a response.
-
-    Args:
-        headers: Response headers (mitmproxy `Headers` or any str mapping).
-
-    Returns:
-        One `QuotaInfo` per quota header, in header order; never raises.
-    """
-    quotas = []
-    for name, value in headers.items():
-        quota = parse_quota_header(name, value) if isinstance(name, str) and isinstance(value, str) else None
-        if quota is not None:
-            quotas.append(quota)
-    return tuple(quotas)
-
-
-def parse_quota_object(value: object) -> tuple[QuotaInfo, ...]:
-    """The WebSocket `copilot_quota_snapshots` object: `{quota: {entitlement, percent_remaining, ...}}`.
-
-    Args:
-        value: The parsed JSON value (anything: a non-object gives no quotas).
-
-    Returns:
-        One `QuotaInfo` per understood entry.
-    """
-    snapshots = _obj(value)
-    if snapshots is None:
-        return ()
-    quotas = []
-    for name, entry in snapshots.items():
-        fields = _obj(entry)
-        quota = _quota_name(name)
-        if fields is None or not quota:
-            continue
-        quotas.append(QuotaInfo(
-            quota=quota,
-            entitlement=finite_number(fields.get("entitlement")),
-            remaining_percent=finite_number(fields.get("percent_remaining", fields.get("remaining_percent"))),
-            overage=finite_number(fields.get("overage_count", fields.get("overage"))),
-            overage_permitted=_bool(fields.get("overage_permitted")),
-            reset=_str(fields.get("reset_date", fields.get("reset_at"))).strip()[:64],
-        ))
-    return tuple(quotas)
