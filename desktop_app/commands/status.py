@@ -2,14 +2,22 @@
 
 import argparse
 import contextlib
+import time
 from datetime import datetime
 
 from desktop_app.commands.common import out
 from desktop_app.core.errors import StoreError
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.dayzone import resolve_zone
 from desktop_app.core.store.engine import SqliteDatabase, database_of
-from desktop_app.core.store.queries import counters, developers_seen, instances_seen
+from desktop_app.core.store.queries import (
+    counters,
+    developers_seen,
+    instance_requests_on,
+    instances_seen,
+    store_time_zone,
+)
 from desktop_app.core.store.spool import SPOOL_FILE, Backlog, spool_backlog
 from desktop_app.core.team.settings import load_settings
 
@@ -55,6 +63,8 @@ def status(_args: argparse.Namespace, paths: AppPaths) -> int:
             seen = developers_seen(conn)
             counts = counters(conn)
             instances = instances_seen(conn)
+            today = resolve_zone(store_time_zone(conn)).day_of(time.time())
+            requests_today = instance_requests_on(conn, today)
     except StoreError as exc:
         out(f"The database cannot be read now: {exc.user_message}")
         return 1
@@ -63,7 +73,8 @@ def status(_args: argparse.Namespace, paths: AppPaths) -> int:
     if len(instances) > 1 or not isinstance(database, SqliteDatabase):
         out("Instances (proxies recording here):" + ("" if instances else " none yet"))
         for instance, last in instances:
-            out(f"  {instance or '(unnamed)':24} last event {_when(last)}")
+            out(f"  {instance or '(unnamed)':24} last event {_when(last)}, "
+                f"{requests_today.get(instance, 0):,} request(s) today")
     for name, meaning in LOSS_COUNTERS.items():
         out(f"{name.capitalize():11} {counts.get(name, 0)}  ({meaning})")
     return 0

@@ -24,8 +24,7 @@ from typing import Any, Final
 
 from desktop_app.core import models as m
 from desktop_app.core.store.engine import Connection
-from desktop_app.core.store.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS
-from desktop_app.core.store.schema import placeholders
+from desktop_app.core.store.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS, restriction
 
 # Per (day, developer, editor, version): rollup's `user_interactions`, each interaction id counted
 # under its earliest call only, each call without an id under its own editor.
@@ -65,19 +64,15 @@ def _developer_entry() -> dict[str, Any]:
     return {"chat_turns": 0, "completions_count": 0, "chat": {}, "completions": {}}
 
 
-def seed_daily_metrics(conn: Connection, first_day: date, last_day: date,
-                       developers: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def seed_daily_metrics(conn: Connection, first_day: date, last_day: date, developers: Sequence[str] | None = None,
+                       instances: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Return one seed-shaped object per day with chat turns or completions, oldest first.
 
-    `developers` limits the output to those developers (None: everyone).
+    `developers` and `instances` limit the output to those developers and proxies' events (None: all).
     """
-    if developers is not None and not developers:
-        return []
-    scope = "day >= ? AND day <= ?"
-    scope_params: tuple[object, ...] = (first_day.isoformat(), last_day.isoformat())
-    if developers is not None:
-        scope += f" AND developer IN ({placeholders(len(developers))})"
-        scope_params += tuple(developers)
+    who, who_params = restriction(developers, instances)
+    scope = "day >= ? AND day <= ?" + who
+    scope_params: tuple[object, ...] = (first_day.isoformat(), last_day.isoformat(), *who_params)
     days: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_developer_entry))
     chat_sql = _CHAT_TURNS.format(scope=scope)
     for day, developer, editor, version, turns in conn.execute(chat_sql, (*scope_params, *USER_CALL_PARAMS)):

@@ -41,8 +41,8 @@ from desktop_app.core.store.rollup import (
     RETURNED_COMPLETION,
     USER_CALL_PARAMS,
     USER_CALLS,
+    restriction,
 )
-from desktop_app.core.store.schema import placeholders
 
 CLI_IDE: Final = "copilot-cli"
 """The `IdeDay.ide` of Copilot CLI traffic (whatever editor headers it sent)."""
@@ -281,13 +281,10 @@ class _Reader:
         return name or UNKNOWN_IDE
 
 
-def _scope(days: DayRange, developers: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
-    sql, params = "day >= ? AND day <= ?", (days.first.isoformat(), days.last.isoformat())
-    if developers is None:
-        return sql, params
-    if not developers:  # `IN ()` is SQLite's leniency, not SQL
-        return f"{sql} AND 1 = 0", params
-    return f"{sql} AND developer IN ({placeholders(len(developers))})", (*params, *developers)
+def _scope(days: DayRange, developers: Sequence[str] | None,
+           instances: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
+    who, params = restriction(developers, instances)
+    return "day >= ? AND day <= ?" + who, (days.first.isoformat(), days.last.isoformat(), *params)
 
 
 def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
@@ -366,8 +363,8 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
             if any(cell.shown for cell in tally.cells.values())}
 
 
-def read_ide_days(conn: Connection, days: DayRange,
-                  developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
+def read_ide_days(conn: Connection, days: DayRange, developers: Sequence[str] | None = None,
+                  instances: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
     """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
 
     Only (day, developer, IDE) triples with recorded events appear.
@@ -376,13 +373,14 @@ def read_ide_days(conn: Connection, days: DayRange,
         conn: A read connection owned by the calling thread.
         days: The local days to read.
         developers: Only these developers; None means everyone.
+        instances: Only the events these proxies recorded; None means every instance.
 
     Raises:
         StoreError: The database could not be read.
     """
     if developers is not None and not developers:
         return ()
-    scope, params = _scope(days, developers)
+    scope, params = _scope(days, developers, instances)
     reader = _Reader()
     with reading_store():
         _read_usage(conn.execute(_USAGE_SQL.format(scope=scope), (*_USAGE_PARAMS, *params)).fetchall(), reader)
