@@ -163,7 +163,7 @@ def check_instances(conn: Connection, instances: Sequence[str] | None) -> None:
     known = [name for name, _ in instances_seen(conn)]
     unknown = [name for name in instances if name not in known]
     if unknown:
-        listed = ", ".join(f"'{name}'" for name in known) or "none yet"
+        listed = ", ".join(f"'{name}'" if name else "(unnamed)" for name in known) or "none yet"
         raise AppError(f"No proxy recorded here as {', '.join(repr(n) for n in unknown)}; "
                        f"the instances recording into this database are: {listed}.")
 

@@ -5,8 +5,9 @@ same definitions (`rollup.compute_day_totals`); these tests compare it with the 
 only ever had that instance's events, on both engines.
 """
 
+import os
 from contextlib import closing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +18,9 @@ from desktop_app.core.seed_format import seed_daily_metrics
 from desktop_app.core.store.dashboard import DashboardQuery, DayRange, load_dashboard
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.queries import daily_usage, instance_requests_on
+from tests.benchmarks.synthetic import SyntheticSpec, generate_batches
 from tests.core.store.test_dashboard import D1, D3, alices_batches, bobs_batches
+from tests.e2e.served import cli
 
 PERIOD = DayRange(D1 - timedelta(days=1), D3)
 
@@ -29,17 +32,23 @@ def _split():
 
 
 @pytest.fixture
-def stores(target, request, tmp_path):
-    """(shared store of berlin and lisbon, a store of berlin's events alone, rolled up), on one engine."""
+def alone_target(target, request, tmp_path):
+    """A second, empty store on the same engine as `target`."""
     if isinstance(target, type(tmp_path)):
-        alone = tmp_path / "alone" / "usage.sqlite3"
-    else:
-        from desktop_app.core.store.postgres import PostgresDatabase
+        yield tmp_path / "alone" / "usage.sqlite3"
+        return
+    from desktop_app.core.store.postgres import PostgresDatabase
 
-        server = request.getfixturevalue("postgres_server")
-        url = server.new_database()
-        request.addfinalizer(lambda: server.drop_database(url))
-        alone = PostgresDatabase(url)
+    server = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield PostgresDatabase(url)
+    server.drop_database(url)
+
+
+@pytest.fixture
+def stores(target, alone_target):
+    """(shared store of berlin and lisbon, a store of berlin's events alone, rolled up), on one engine."""
+    alone = alone_target
     berlin, lisbon = _split()
     with UsageStore.open(target, "UTC", instance="berlin") as store:
         store.write_many(berlin)
@@ -99,8 +108,21 @@ def test_requests_today_per_instance(stores):
 def test_a_report_on_an_unknown_instance_names_the_known_ones(stores, tmp_path):
     shared, _ = stores
     options = ReportOptions(PERIOD, instances=("porto",))
-    with pytest.raises(AppError, match="'porto'.*'berlin', 'lisbon'"):
+    with pytest.raises(AppError, match=r"'porto'.*'berlin', 'lisbon'"):
         load_report(shared, tmp_path / "content", options, recording_level="usage")
     report = load_report(shared, tmp_path / "content", ReportOptions(PERIOD, instances=("lisbon",)),
                          recording_level="usage")
     assert {r.developer for r in report.rows} == {"alice", "bob"}
+
+
+def test_status_says_each_instances_requests_today(tmp_path):
+    today = datetime.now(UTC).date()
+    for name, events in (("berlin", 30), ("lisbon", 12)):
+        with UsageStore.open(tmp_path / "usage.sqlite3", "UTC", instance=name) as store:
+            store.write_many(list(generate_batches(SyntheticSpec(usage_events=events, developers=2, first_day=today,
+                                                                 days=1, seed=events))))
+    out = cli("status", env={**os.environ, "COPILOT_INSIGHT_HOME": str(tmp_path)}).stdout
+    assert "Instances (proxies recording here):" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert lines["berlin"].endswith(", 30 request(s) today")
+    assert lines["lisbon"].endswith(", 12 request(s) today")
