@@ -1,4 +1,4 @@
-"""The dashboard's figures: date ranges, the developer filter, summary cards and chart series.
+"""The dashboard's figures: date ranges, the developer and instance filters, summary cards and chart series.
 
 Pure data built from the store's read API (`usage_query`): the dashboard window shows it and the
 reports reuse it. `load_dashboard` is one blocking read (run it on a worker); everything else is

@@ -8,7 +8,8 @@ figure), never incremented, so it cannot drift: a write marks its days in `rollu
 (`MARK_DIRTY`); the writer (`store.UsageStore`) recomputes dirty days with `refresh_days` once they
 stop receiving events (and at open, after a purge or a time-zone change, or on `refresh_rollups`);
 readers (`read_day_totals`) compute the still-dirty days (normally just today) from the raw events
-and take the rest from the rollup.
+and take the rest from the rollup. The rollup sums every instance (proxy) together: a read of only
+some instances computes its days from their events, through the same definitions.
 
 Every function works on a connection its caller owns (writes inside the caller's transaction);
 nothing here opens connections or knows about threads. The tables themselves are created in `schema`.
