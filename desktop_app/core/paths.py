@@ -82,7 +82,9 @@ def ensure_private_dir(folder: Path) -> Path:
 
     An existing `folder` is tightened too (the CA's folder, the logs); for a file's folder that may
     be the user's own (a secret file in `~`, an autostart entry), use `create_dirs_privately`.
+    Missing parents are made private too (`--data-dir NEW/FOLDER`: the data folder itself is 0700).
     """
+    create_dirs_privately(folder.parent)
     folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     if os.name == "posix":
         folder.chmod(PRIVATE_DIR_MODE)

@@ -14,7 +14,16 @@ from desktop_app.core.ca import CaCertificate
 from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access, listens_only_locally
 from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.credentials import derive_password
-from desktop_app.core.team.diagnostics import describe, for_developer, status_line, unknown_usernames
+from desktop_app.core.team.diagnostics import (
+    current_problem,
+    describe,
+    for_developer,
+    local_time,
+    status_line,
+    unknown_usernames,
+    upstream_problem,
+    upstream_reason,
+)
 from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
 from desktop_app.core.team.settings import Settings
 from desktop_app.core.team.shared_team import LocalTeam, SharedTeam, team_for
@@ -36,8 +45,19 @@ def team_rows(settings: Settings, today: TodayActivity) -> list[TeamRow]:
         rows.append(TeamRow(name=developer.name, enabled=developer.enabled, created=developer.created,
                             requests_today=seen.requests if seen else 0, last_seen=last_seen,
                             connection=status_line(connections, last_seen),
-                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS])))
+                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS]),
+                            warning=current_problem(connections, last_seen) is not None))
     return rows
+
+
+def upstream_banner(today: TodayActivity) -> str:
+    """The note above the table while the proxy cannot reach Copilot, else ''."""
+    problem = upstream_problem(today.connections)
+    if problem is None:
+        return ""
+    return (f"The proxy cannot reach {problem.host}: {upstream_reason(problem)} (since {local_time(problem.first_at)}, "
+            f"last tried {local_time(problem.last_at)[-5:]}). Every developer's Copilot requests fail until it can: "
+            "check this computer's network, DNS and firewall, or set the company proxy in Settings.")
 
 
 def unknown_name_lines(settings: Settings, today: TodayActivity) -> list[str]:
@@ -113,6 +133,7 @@ class TeamPresenter(QObject):
         today = self._today()
         self.dialog.set_rows(team_rows(settings, today))
         self.dialog.set_unknown_names(unknown_name_lines(settings, today))
+        self.dialog.set_upstream_problem(upstream_banner(today))
         local = listens_only_locally(settings.proxy.listen_host)
         self.dialog.set_local_only(settings.proxy.listen_host if local else None)
         if select and settings.developer(select):

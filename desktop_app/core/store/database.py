@@ -39,6 +39,7 @@ from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database,
 from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
+    CLEAR_UPSTREAM_FAILURES,
     CREATE_VERSION_TABLE,
     INSERT_TELEMETRY,
     INSERT_USAGE,
@@ -54,6 +55,7 @@ from desktop_app.core.store.schema import (
     Rows,
     connection_row,
     quota_row,
+    recoveries,
     refuse_newer,
     seen_rows,
     telemetry_row,
@@ -126,7 +128,9 @@ def migrate(database: Database, conn: Connection) -> None:
         for number in range(version, SCHEMA_VERSION):
             MIGRATIONS[number](conn)
             conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (number + 1, time.time()))
-            logger.info("Usage database %s migrated to schema %d", database.label, number + 1)
+            # A new database goes through every migration: that is news only when upgrading one.
+            logger.log(logging.INFO if version else logging.DEBUG, "Usage database %s migrated to schema %d",
+                       database.label, number + 1)
 
 
 write_transaction = _transaction
@@ -280,6 +284,7 @@ class UsageStore:
             conn.executemany(MARK_DIRTY, [(day,) for day in days])
             if connections:
                 conn.executemany(UPSERT_CONNECTION, connections)
+                conn.executemany(CLEAR_UPSTREAM_FAILURES, recoveries(connections))
                 conn.execute(TRIM_CONNECTIONS)
             conn.executemany(ADD_COUNTER, rows.counters)
             # Looked up in the same transaction: a batch costs a second one only on the rare write

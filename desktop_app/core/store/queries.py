@@ -279,3 +279,14 @@ def connection_summaries(conn: Connection, since: datetime | None = None) -> lis
                             (cutoff,)).fetchall()
     return [ConnectionSummary(kind, username, source, host, int(count), _from_epoch(first), _from_epoch(last), detail)
             for kind, username, source, host, count, first, last, detail in rows]
+
+
+def imported_records(conn: Connection) -> int:
+    """How many usage records came from an import (they carry a `source_id`; live ones do not).
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        row = conn.execute("SELECT COUNT(*) FROM usage_events WHERE source_id IS NOT NULL").fetchone()
+    return int(row[0])

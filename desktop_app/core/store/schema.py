@@ -317,6 +317,10 @@ UPSERT_CONNECTION: Final = (
     "THEN excluded.last_at ELSE connection_events.last_at END, "
     "detail = excluded.detail"
 )
+CLEAR_UPSTREAM_FAILURES: Final = (
+    "DELETE FROM connection_events WHERE kind = 'upstream_failed' AND host = ? AND last_at <= ?"
+)
+"""A host reached again ends its failures: the next failure starts a new count (and a new "since")."""
 MAX_CONNECTION_ROWS: Final = 2000
 """Connection diagnostics kept at most (the oldest go first): names sent by strangers are unbounded."""
 TRIM_CONNECTIONS: Final = (
@@ -389,6 +393,11 @@ def connection_row(event: ConnectionEvent) -> Row:
     """Return `event` as an `UPSERT_CONNECTION` row."""
     at = epoch_seconds(event.at)
     return (event.kind, event.username, event.source, event.host, at, at, event.detail)
+
+
+def recoveries(connections: Sequence[Row]) -> list[Row]:
+    """(host, at) for each `upstream_ok` row among prepared `connection_row`s, for `CLEAR_UPSTREAM_FAILURES`."""
+    return [(row[3], row[5]) for row in connections if row[0] == "upstream_ok"]
 
 
 def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row], key: int = 0) -> list[Row]:

@@ -17,8 +17,9 @@ from typing import Any, Literal, cast
 
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.fileio import atomic_write_text, file_lock
+from desktop_app.core.upstream_proxy import parse_upstream_proxy
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
 RECORDING_TEXT: dict[str, str] = {"metadata": "usage only", "content": "usage, prompts and answers"}
@@ -56,6 +57,8 @@ class ProxySettings:
     extra_hosts: tuple[str, ...] = ()
     setup_page: bool = True  # the read-only page developers open to get the CA and the guide
     setup_port: int = 0  # 0: the proxy port + 1
+    upstream_proxy: str = ""  # the company proxy all upstream traffic goes through, e.g. http://proxy.corp:3128
+    upstream_ca: str = ""  # an extra CA file to trust upstream (a TLS-inspecting company proxy)
 
     @property
     def effective_setup_port(self) -> int:
@@ -162,8 +165,8 @@ def validate_developer_name(name: object) -> str | None:
 
 def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
     where = "proxy."
-    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts", "setup_page", "setup_port"},
-                  where, problems)
+    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts", "setup_page", "setup_port",
+                         "upstream_proxy", "upstream_ca"}, where, problems)
     host = data.get("listen_host", ProxySettings.listen_host)
     if (why := validate_listen_host(host)) is not None:
         problems.append(f"'proxy.listen_host': {why}.")
@@ -180,10 +183,31 @@ def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
         extra_hosts=tuple(h.lower() for h in hosts),
         setup_page=_bool(data, "setup_page", True, where, problems),
         setup_port=_int(data, "setup_port", 0, (0, 65535), where=where, problems=problems),
+        upstream_proxy=_upstream_proxy(data, problems),
+        upstream_ca=_text(data, "upstream_ca", where, problems),
     )
     if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
         problems.append(f"'proxy.setup_port' must differ from the proxy's port {proxy.listen_port}.")
     return proxy
+
+
+def _text(data: JsonObject, key: str, where: str, problems: Problems) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        problems.append(f"'{where}{key}' must be text (found {value!r}).")
+        return ""
+    return value.strip()
+
+
+def _upstream_proxy(data: JsonObject, problems: Problems) -> str:
+    url = _text(data, "upstream_proxy", "proxy.", problems)
+    if url:
+        try:
+            parse_upstream_proxy(url)
+        except ConfigError as exc:
+            problems.append(f"'proxy.upstream_proxy': {exc.user_message}")
+            return ""
+    return url
 
 
 def _recording_from(data: JsonObject, problems: Problems) -> RecordingSettings:
@@ -294,6 +318,8 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             "extra_hosts": list(settings.proxy.extra_hosts),
             "setup_page": settings.proxy.setup_page,
             "setup_port": settings.proxy.setup_port,
+            "upstream_proxy": settings.proxy.upstream_proxy,
+            "upstream_ca": settings.proxy.upstream_ca,
         },
         "recording": {
             "level": settings.recording.level,
@@ -323,7 +349,11 @@ def _add_desktop_section(data: JsonObject) -> JsonObject:
 
 
 def _same_layout(data: JsonObject) -> JsonObject:
-    """Versions 3 and 4 added optional settings (setup page and port; database and instance): defaults apply."""
+    """Versions 3 to 5 only added optional settings, whose defaults apply.
+
+    Version 3: `proxy.setup_page` and `proxy.setup_port`; version 4: `database` (a shared PostgreSQL
+    URL) and `instance`; version 5: the company proxy's `proxy.upstream_proxy` and `proxy.upstream_ca`.
+    """
     return dict(data)
 
 
@@ -332,6 +362,7 @@ MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {
     1: _add_desktop_section,
     2: _same_layout,
     3: _same_layout,  # version 4 added the optional `database` (a shared PostgreSQL URL) and `instance`
+    4: _same_layout,  # version 5 added the company proxy: `proxy.upstream_proxy` and `proxy.upstream_ca`
 }
 
 
