@@ -39,7 +39,7 @@ from desktop_app.core.fileio import PRIVATE_FILE_MODE
 from desktop_app.core.models import RecordBatch
 from desktop_app.core.paths import ensure_private_dir
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
-from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, refresh_days
+from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, ROLLUP_TABLES, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
     CREATE_VERSION_TABLE,
@@ -242,7 +242,7 @@ class UsageStore:
             logger.info("Time zone changed from %s to %s: recomputing days", row and row[0], self.zone.key)
             self._relabel_days(days, progress)
         with _transaction(conn):
-            for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
+            for table in (*ROLLUP_TABLES, "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - constant table names
             conn.executemany(MARK_DIRTY, [(day.isoformat(),) for day in days])
             conn.execute(SET_META, (META_TIME_ZONE, self.zone.key))
@@ -357,7 +357,7 @@ class UsageStore:
             usage = conn.execute("DELETE FROM usage_events WHERE started_at < ?", (cutoff,)).rowcount
             telemetry = conn.execute("DELETE FROM telemetry_events WHERE occurred_at < ?", (cutoff,)).rowcount
             conn.execute("DELETE FROM connection_events WHERE last_at < ?", (cutoff,))
-            for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
+            for table in (*ROLLUP_TABLES, "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff_day,))  # noqa: S608 - constant names
             refresh_days(conn, [cutoff_day])
         return int(usage) + int(telemetry)
