@@ -412,8 +412,15 @@ def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
     for row in conn.execute(sql, scope.params):
         tally.by_key[row[0], row[1]] = DayTotals(*row)
     counts = "SELECT day, developer, dimension, name, value FROM daily_rollup_counts WHERE "
+    # A year holds over 100,000 counts, a day's in a row: look each (day, developer) up once.
+    where, by_dimension = ("", ""), {}
     for day, developer, dimension, name, value in conn.execute(counts + scope.sql, scope.params):
-        tally.get(day, developer).counts.setdefault(dimension, {})[name] = value
+        if where != (day, developer):
+            where, by_dimension = (day, developer), tally.get(day, developer).counts
+        values = by_dimension.get(dimension)
+        if values is None:
+            values = by_dimension[dimension] = {}
+        values[name] = value
     return list(tally.by_key.values())
 
 
