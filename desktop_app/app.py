@@ -1,5 +1,6 @@
 """The composition root: arguments → logging → paths → the command (or the tray application)."""
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -7,9 +8,10 @@ import sys
 from pathlib import Path
 
 from desktop_app.cli import parse_args
-from desktop_app.core.errors import AppError
+from desktop_app.core.errors import AppError, ConfigError
 from desktop_app.core.logging_setup import configure_logging
-from desktop_app.core.paths import resolve_paths
+from desktop_app.core.paths import AppPaths, resolve_paths
+from desktop_app.core.team.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +41,22 @@ def _ensure_standard_streams() -> None:
             setattr(sys, name, Path(os.devnull).open("w", encoding="utf-8"))  # noqa: SIM115 - lives with the process
 
 
+def _with_configured_database(paths: AppPaths) -> AppPaths:
+    """Fill in the settings' `database` URL unless `--database` or the environment chose one."""
+    if paths.database_url:
+        return paths
+    try:
+        url = load_settings(paths.settings_file).database
+    except ConfigError:  # the command itself says what is wrong with the settings
+        return paths
+    return dataclasses.replace(paths, database_url=url)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `copilot-insight` with `argv`; return the process exit code."""
     _ensure_standard_streams()
     args = parse_args(argv)
-    paths = resolve_paths(args.data_dir)
+    paths = _with_configured_database(resolve_paths(args.data_dir, database=args.database))
     level = getattr(logging, args.log_level.upper())
     key = SMOKE_TEST if args.smoke_test else args.command
     long_running = key in (None, "serve")

@@ -1,6 +1,6 @@
 """The command line: argument parsing only (the contract in docs/architecture.md).
 
-Every command takes `--data-dir` and `--secret-file`, before or after the command name.
+Every command takes `--data-dir`, `--secret-file` and `--database`, before or after the command name.
 """
 
 import argparse
@@ -9,12 +9,25 @@ from pathlib import Path
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.guide.snippets import CLIENTS
-from desktop_app.core.paths import HOME_ENV
+from desktop_app.core.paths import DATABASE_ENV, HOME_ENV
 from desktop_app.core.reports.formats import REPORT_FORMATS
 from desktop_app.core.team.secrets import SECRET_FILE_ENV
 from desktop_app.core.team.settings import RECORDING_LEVELS
 
 USER_ACTIONS = ("add", "remove", "disable", "enable", "rotate", "list", "show", "snippet")
+PORT_RANGE = (1, 65535)
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535, else the parser says the valid range."""
+    low, high = PORT_RANGE
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from {low} to {high}")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -24,6 +37,10 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--secret-file", type=Path, metavar="PATH", default=default,
                         help=f"opt in to keeping the credential secret in PATH instead of the system "
                              f"keyring (also ${SECRET_FILE_ENV}); the file must be private to you")
+    parser.add_argument("--database", metavar="URL", default=default,
+                        help=f"keep usage (and the team) in the PostgreSQL database URL, "
+                             f"postgresql://user:password@host:port/dbname, which several proxies may share "
+                             f"(also ${DATABASE_ENV}; default: the SQLite file in the data folder)")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
                         default=argparse.SUPPRESS if suppress else "info", help="diagnostic log level")
 
@@ -32,12 +49,18 @@ def _serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: a
     serve = sub.add_parser("serve", parents=[parent], help="run the proxy headless (e.g. on a server)")
     serve.add_argument("--listen-host", metavar="HOST", help="address to listen on (default: from settings, "
                        "127.0.0.1; 0.0.0.0 for every interface)")
-    serve.add_argument("--listen-port", type=int, metavar="PORT", help="port to listen on (default 8080)")
+    serve.add_argument("--listen-port", type=port_number, metavar="PORT",
+                       help="port to listen on, 1 to 65535 (default: from settings, 8080)")
     serve.add_argument("--record", choices=RECORDING_LEVELS, help="what to record (default: from settings)")
-    serve.add_argument("--setup-port", type=int, metavar="PORT",
+    serve.add_argument("--setup-port", type=port_number, metavar="PORT",
                        help="port of the developers' setup page (default: from settings, the proxy port + 1)")
     serve.add_argument("--no-setup-page", dest="setup_page", action="store_false", default=None,
                        help="do not serve the developers' setup page")
+    serve.add_argument("--upstream-proxy", metavar="URL",
+                       help="send all upstream traffic through this company proxy: http://[user:password@]host:port "
+                            "(default: from settings; '' for a direct connection)")
+    serve.add_argument("--upstream-ca", type=Path, metavar="FILE",
+                       help="also trust this CA (PEM) upstream, e.g. a TLS-inspecting company proxy's")
     serve.add_argument("--set", dest="set_options", action="append", default=[], metavar="NAME=VALUE",
                        help="set any mitmproxy option, as mitmdump --set does (repeatable)")
     serve.add_argument("-s", "--script", dest="scripts", action="append", default=[], type=Path,
@@ -74,7 +97,8 @@ def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: 
     ca = sub.add_parser("ca", parents=[parent], help="the proxy's CA certificate")
     ca.add_argument("action", choices=("path", "export"))
     ca.add_argument("--format", choices=("pem", "cer", "p12"), default="pem")
-    ca.add_argument("-o", "--output", type=Path, metavar="FILE")
+    ca.add_argument("-o", "--output", type=Path, metavar="FILE",
+                    help="export: the file to write, or a folder (then copilot-insight-ca.pem/.cer/.p12 in it)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +130,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.secret_file = Path(os.environ[SECRET_FILE_ENV])
     if args.smoke_test and args.command is not None:
         build_parser().error("--smoke-test runs on its own, without a command")
+    if args.command == "ca" and args.action == "export" and args.output is None:
+        build_parser().error("ca export needs -o FILE (or -o FOLDER), e.g. -o copilot-insight-ca.pem")
     if args.command == "users" and args.action != "list" and not args.name:
         build_parser().error(f"users {args.action} needs a developer NAME")
     if args.command == "users" and (args.action == "snippet") != (args.client is not None):

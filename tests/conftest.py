@@ -41,3 +41,21 @@ def upstream(pki):
     """The fake Copilot upstream (HTTPS, h1 and h2, SSE) on loopback, for the whole session."""
     with FakeCopilotUpstream(pki, sse_events=5, sse_interval=0.02) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server (Debian's package) on loopback for the session; stopped by its PID afterwards."""
+    from tests.helpers.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """An empty PostgreSQL database of this test's own."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)

@@ -40,8 +40,9 @@ def test_core_imports_neither_qt_nor_mitmproxy():
 
 def test_import_logs_loads_no_mitmproxy_module(tmp_path):
     """`import-logs` runs where mitmproxy may not be wanted: it reads, parses and stores, nothing more."""
-    logs = tmp_path / "logs" / "usage" / "alice" / "chat"
-    logs.mkdir(parents=True)
+    from tests.fixtures.seed import write_seed_tree  # an empty folder is refused ("no seed log files found")
+
+    write_seed_tree(tmp_path / "logs")
     code = ("import sys, runpy; sys.argv = ['copilot-insight', 'import-logs', sys.argv[1]]\n"
             "try:\n    runpy.run_module('desktop_app', run_name='__main__')\n"
             "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
@@ -51,7 +52,7 @@ def test_import_logs_loads_no_mitmproxy_module(tmp_path):
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "logs")], capture_output=True, text=True,
                             timeout=120, check=False, env=env, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Read 0 file(s)" in result.stdout
+    assert "Read 3 file(s)" in result.stdout
 
 
 def test_the_setup_page_loads_no_mitmproxy_module(tmp_path):

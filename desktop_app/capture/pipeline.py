@@ -8,15 +8,16 @@ database costs a counted record, never the proxy: the store is retried with the 
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from desktop_app.capture.analysis import analyze, unparsed_batch
 from desktop_app.capture.exchange import Exchange
 from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.spool import RecordingStore
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +46,21 @@ class Retention:
     event_days: int
 
 
+def with_event_ids(batch: RecordBatch) -> RecordBatch:
+    """Give each event without a source id a globally unique one, once, before the first attempt to store it.
+
+    Writes are upserts by that id, so a batch retried after a lost connection, or replayed from the
+    spool into a shared database, adds nothing it already added.
+    """
+    usage = tuple(e if e.source_id else replace(e, source_id=uuid.uuid4().hex) for e in batch.usage)
+    telemetry = tuple(e if e.source_id else replace(e, source_id=uuid.uuid4().hex) for e in batch.telemetry)
+    return replace(batch, usage=usage, telemetry=telemetry)
+
+
 class RecordingPipeline:
     """Consumer of exchange batches, running on the dispatcher's thread."""
 
-    def __init__(self, open_store: Callable[[], UsageStore] | None, content: ContentLog | None,
+    def __init__(self, open_store: Callable[[], RecordingStore] | None, content: ContentLog | None,
                  retention: Retention, listeners: Sequence[UsageListener] = (),
                  dropped: Callable[[], int] = lambda: 0) -> None:
         """Open the store lazily, on the writer thread that will own its connection.
@@ -59,7 +71,7 @@ class RecordingPipeline:
         self._open_store = open_store
         self._dropped = dropped
         self._saved_counts = {"unparsed": 0, "unrecorded": 0, "dropped": 0}
-        self._store: UsageStore | None = None
+        self._store: RecordingStore | None = None
         self._content = content
         self._retention = retention
         self._listeners = list(listeners)
@@ -92,7 +104,7 @@ class RecordingPipeline:
             batch = unparsed_batch(exchange)
         if not batch.usage or batch.usage[0].parse_status != "ok":
             self.stats.unparsed += 1
-        return batch
+        return with_event_ids(batch)
 
     def _write(self, batches: list[RecordBatch]) -> None:
         if self._open_store is None:

@@ -1,6 +1,7 @@
 """`copilot-insight import-logs DIR`: ingest a log tree written by the seed script."""
 
 import argparse
+import contextlib
 import sys
 import time
 
@@ -9,6 +10,8 @@ from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import database_of
+from desktop_app.core.store.queries import imported_records
 from desktop_app.core.team.settings import load_settings
 
 
@@ -28,6 +31,11 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
+def _imported(store: UsageStore) -> int:
+    with contextlib.closing(store.read_connection()) as conn:
+        return imported_records(conn)
+
+
 def import_logs(args: argparse.Namespace, paths: AppPaths) -> int:
     """Import DIR into the usage store; importing the same tree again adds nothing."""
     root = args.directory.expanduser()
@@ -36,11 +44,18 @@ def import_logs(args: argparse.Namespace, paths: AppPaths) -> int:
                        "(the one holding usage/ and metrics/).")
     settings = load_settings(paths.settings_file)
     started = time.monotonic()
-    with UsageStore.open(paths.database, settings.time_zone) as store:
+    with UsageStore.open(database_of(paths), settings.time_zone) as store:
+        before = _imported(store)
         result = SeedImporter(store, _ProgressLine()).run(root)
+        added = _imported(store) - before
     seconds = time.monotonic() - started
+    if not result.files:
+        raise AppError(f"No seed log files found in {root}: import-logs reads the JSON layout of "
+                       "copilot-proxy-insight, usage/<developer>/<kind>/*.json and metrics/copilot-usage_<day>.json.")
     out(f"Read {result.files} file(s) in {seconds:.1f} s: {result.requests} request(s) and "
         f"{result.summaries} daily summary(ies) of days without request files.")
+    out(f"Added {added} new usage record(s) (a daily summary stands in with one per request it counts)." if added
+        else "Added nothing new: these logs were imported before.")
     for problem in result.skipped[:20]:
         out(f"  skipped {problem}")
     if len(result.skipped) > 20:

@@ -1,17 +1,25 @@
 """`copilot-insight report --from DATE --to DATE --format FMT -o FILE [--developers a,b] [--pseudonymize]`."""
 
 import argparse
+import contextlib
+import logging
 import sys
 from datetime import date
+from pathlib import Path
 
 from desktop_app.commands.common import out
 from desktop_app.core.errors import AppError
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.reports.data import ReportOptions
 from desktop_app.core.reports.export import export_report
+from desktop_app.core.reports.formats import FORMAT_INFO, ReportFormat
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.queries import developers_seen
 from desktop_app.core.team.settings import load_settings
+
+logger = logging.getLogger(__name__)
 
 
 def _day(text: str, option: str) -> date:
@@ -38,6 +46,27 @@ def _developers(text: str | None) -> tuple[str, ...] | None:
     return names
 
 
+def _check_suffix(fmt: ReportFormat, output: Path) -> None:
+    """Refuse `-o x.pdf --format csv`: a file named for one format holding another helps nobody."""
+    named_for = next((f for f, info in FORMAT_INFO.items() if output.suffix.lower() == info.suffix), None)
+    if named_for is not None and named_for != fmt:
+        raise AppError(f"{output.name} is named like a {named_for} file, but --format is {fmt}: use --format "
+                       f"{named_for}, or -o {output.with_suffix(FORMAT_INFO[fmt].suffix).name}.")
+
+
+def _check_developers(database: Path, names: tuple[str, ...] | None) -> None:
+    """Say which named developers have no data at all (a typo, usually), and who has."""
+    if not names or not database.exists():
+        return
+    with contextlib.closing(UsageStore.reader(database)) as conn:
+        known = [developer for developer, _ in developers_seen(conn)]
+    missing = [name for name in names if name not in known]
+    if not missing:
+        return
+    logger.warning("No request was ever recorded for %s (developers with data: %s).", ", ".join(missing),
+                   ", ".join(known) or "nobody yet")
+
+
 def _terminal_progress() -> Progress:
     if not sys.stderr.isatty():
         return Progress()
@@ -53,6 +82,8 @@ def report(args: argparse.Namespace, paths: AppPaths) -> int:
     """Write the period's report in the chosen format; refuse clearly when there is nothing to write."""
     options = ReportOptions(days=_days(args), developers=_developers(args.developers),
                             pseudonymize=args.pseudonymize, include_prompts=args.include_prompts)
+    _check_suffix(args.format, args.output)
+    _check_developers(paths.database, options.developers)
     settings = load_settings(paths.settings_file)
     try:
         result = export_report(paths, args.format, options, args.output, recording_level=settings.recording.level,

@@ -42,6 +42,8 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         record=getattr(args, "record", None),
         setup_page=getattr(args, "setup_page", None),
         setup_port=getattr(args, "setup_port", None),
+        upstream_proxy=getattr(args, "upstream_proxy", None),
+        upstream_ca=getattr(args, "upstream_ca", None),
         log_requests=True,  # the administrator's view of the traffic
     )
 
@@ -54,8 +56,13 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     service = ProxyService(paths, settings, secret_for(args, paths),
                            _options(args, settings.proxy.listen_host, settings.proxy.listen_port))
     host, port = service.start()
-    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s; data in %s.",
-                host, port, len(settings.developers), recording_text(service.record), paths.data_dir)
+    logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s into %s; data in %s.",
+                host, port, len(settings.developers), recording_text(service.record), service.database.label,
+                paths.data_dir)
+    if getattr(args, "secret_file", None) is not None:
+        logger.info("Developers' passwords derive from the secret file %s (not the system keyring).", args.secret_file)
+    if service.company_proxy is not None:
+        logger.info("Upstream traffic goes through the company proxy %s.", service.company_proxy.display)
     if not settings.developers:
         logger.warning("No developers yet: every request gets 407. Add one with "
                        "`copilot-insight users add NAME`.")

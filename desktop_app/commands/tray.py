@@ -15,6 +15,7 @@ from pathlib import Path
 from desktop_app.commands.common import secret_for
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths, ensure_private_dir
+from desktop_app.core.proxy_state import running_proxy
 from desktop_app.core.team.secrets import CachedSecret
 from desktop_app.core.team.settings import load_settings, recording_text
 from desktop_app.proxy.certs import InstallationCa
@@ -39,10 +40,15 @@ class ServiceEngine:
     def start(self) -> EngineStatus:
         """Start a proxy with the current settings; raise `AppError` with the fix if it cannot listen."""
         self.stop()
+        other = running_proxy(self._paths.data_dir)
+        if other is not None:  # `serve` runs on this data folder: show that one, never a second recorder
+            logger.info("Showing the proxy that %s runs on this data folder.", other.describe())
+            return EngineStatus(other.host, other.port, records_content=other.records_content,
+                                setup_port=other.setup_port, run_by=f"{other.program} (process {other.pid})")
         settings = load_settings(self._paths.settings_file)
         set_options, scripts = self._extras
         options = ServiceOptions(settings.proxy.listen_host, settings.proxy.listen_port,
-                                 set_options=set_options, scripts=scripts)
+                                 set_options=set_options, scripts=scripts, program="the tray application")
         service = ProxyService(self._paths, settings, self._secret, options,
                                listeners=[self._bridge.on_usage], on_error=self._bridge.on_error)
         host, port = service.start()

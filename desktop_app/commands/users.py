@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from desktop_app.commands.common import note, out, secret_for
 from desktop_app.core.errors import StoreError
@@ -26,6 +25,7 @@ from desktop_app.core.guide.snippets import (
 from desktop_app.core.netinfo import host_name, lan_addresses
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import Database, StoreUnavailableError, database_of
 from desktop_app.core.store.queries import ConnectionSummary, connection_summaries, developers_seen
 from desktop_app.core.team.credentials import derive_password, proxy_url
 from desktop_app.core.team.diagnostics import describe, for_developer, local_time, unknown_usernames
@@ -37,7 +37,8 @@ from desktop_app.core.team.directory import (
     set_enabled,
 )
 from desktop_app.core.team.secrets import CachedSecret
-from desktop_app.core.team.settings import Developer, Settings, load_settings, update_settings
+from desktop_app.core.team.settings import Developer, Settings, load_settings
+from desktop_app.core.team.shared_team import LocalTeam, SharedTeam, secret_mismatch_message, team_for
 
 logger = logging.getLogger(__name__)
 DIAGNOSTIC_DAYS = 30
@@ -83,7 +84,7 @@ def _print_snippet(args: argparse.Namespace, secret: CachedSecret, paths: AppPat
     out(CLIENTS[args.client].build(access))
 
 
-def _connections(database: Path) -> tuple[list[ConnectionSummary], dict[str, datetime]]:
+def _connections(database: Database) -> tuple[list[ConnectionSummary], dict[str, datetime]]:
     """The recent connection diagnostics and everyone's last request, if the proxy has recorded any."""
     if not database.exists():
         return [], {}
@@ -96,7 +97,7 @@ def _connections(database: Path) -> tuple[list[ConnectionSummary], dict[str, dat
         return [], {}
 
 
-def _list(settings: Settings, database: Path) -> None:
+def _list(settings: Settings, database: Database) -> None:
     if not settings.developers:
         out("No developers yet. Add one with: copilot-insight users add NAME")
     summaries, last_seen = _connections(database)
@@ -125,22 +126,51 @@ def _change(args: argparse.Namespace) -> Callable[[Settings], Settings]:
     }[args.action]
 
 
+def _warn_on_secret_mismatch(team: SharedTeam | None, secret: CachedSecret) -> None:
+    if team is None:
+        return
+    try:
+        matches = team.check_secret(secret())
+    except StoreUnavailableError:
+        return  # said already, or about to be: the change itself needs the database
+    if not matches:
+        logger.warning(secret_mismatch_message(team.database))
+
+
+def _readable(team: LocalTeam | SharedTeam, paths: AppPaths) -> Settings:
+    """The team to show: the shared one, or this computer's copy of it while the database is away."""
+    try:
+        return team.settings()
+    except StoreUnavailableError as exc:
+        logger.warning("%s Showing this computer's copy of the team (changing it needs the database).",
+                       exc.user_message)
+        return LocalTeam(paths.settings_file).settings()
+
+
 def users(args: argparse.Namespace, paths: AppPaths) -> int:
-    """Run one `users` action; print credentials after add, rotate and show."""
+    """Run one `users` action; print credentials after add, rotate and show.
+
+    With a shared database the team is the database's (see `shared_team`): every instance sees the change.
+    """
     secret = secret_for(args, paths)
+    database = database_of(paths)
+    team = team_for(database, paths.settings_file)
+    shared = team if isinstance(team, SharedTeam) else None
     if args.action == "list":
-        _list(load_settings(paths.settings_file), paths.database)
+        _list(_readable(team, paths), database)
         return 0
     if args.action == "show":
-        settings = load_settings(paths.settings_file)
+        settings = _readable(team, paths)
+        _warn_on_secret_mismatch(shared, secret)
         _print_credentials(args, secret, settings, require_developer(settings, args.name))
         return 0
     if args.action == "snippet":
-        _print_snippet(args, secret, paths, require_developer(load_settings(paths.settings_file), args.name))
+        _print_snippet(args, secret, paths, require_developer(_readable(team, paths), args.name))
         return 0
     if args.action in ("add", "rotate"):
         secret()  # fail before changing anything if the secret is unusable
-    settings = update_settings(paths.settings_file, _change(args))
+        _warn_on_secret_mismatch(shared, secret)
+    settings = team.update(_change(args))
     if not args.password_only:
         out(f"Developer '{args.name}' {DONE[args.action]}.")
     if args.action in ("add", "rotate"):

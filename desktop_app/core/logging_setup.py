@@ -74,3 +74,5 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO, stream: b
     root.setLevel(level)
     # mitmproxy is chatty at INFO (every connection); keep its warnings and errors.
     logging.getLogger("mitmproxy").setLevel(max(level, logging.WARNING))
+    # fontTools tells every PDF export about each font it subsets, at INFO.
+    logging.getLogger("fontTools").setLevel(max(level, logging.WARNING))

@@ -163,14 +163,16 @@ class ContentRecord:
 
 
 ConnectionEventKind = Literal["untrusted_ca", "tls_failed", "wrong_password", "unknown_user", "disabled",
-                              "check_passed"]
+                              "check_passed", "upstream_failed", "upstream_ok"]
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionEvent:
     """A connection event the lead may need to see to help a developer; never a password.
 
-    A refused login, a TLS handshake their client gave up on, or a connection check that passed.
+    A refused login, a TLS handshake their client gave up on, a connection check that passed, or the
+    proxy failing to reach a Copilot host for them (`upstream_failed`, `detail` = "reason: words") and
+    reaching it again (`upstream_ok`).
     """
 
     kind: ConnectionEventKind

@@ -91,7 +91,8 @@ def listen_error(exc: BaseException, host: str, port: int) -> ProxyStartError:
     if isinstance(exc, OSError) and exc.errno in ADDR_IN_USE:
         return ProxyStartError(
             f"Port {port} on {host} is already in use by another program (or another Copilot Insight). "
-            "Choose another port in the settings, or stop the program that uses it.", details)
+            "Choose another port (in Settings; for `serve`, use `--listen-port` or `--setup-port`), or stop the "
+            "program that uses it.", details)
     # Python 3.13+ reports an address that is not this computer's as "could not bind on any address".
     if isinstance(exc, OSError) and (exc.errno in ADDR_NOT_AVAILABLE or "could not bind on any address" in str(exc)):
         return ProxyStartError(

@@ -15,6 +15,7 @@ import platformdirs
 from desktop_app import APP_ID
 
 HOME_ENV = "COPILOT_INSIGHT_HOME"
+DATABASE_ENV = "COPILOT_INSIGHT_DATABASE"
 PRIVATE_DIR_MODE = 0o700
 
 
@@ -24,6 +25,7 @@ class AppPaths:
 
     config_dir: Path
     data_dir: Path
+    database_url: str = ""  # `--database` or $COPILOT_INSIGHT_DATABASE; empty: the settings say (else SQLite)
 
     @property
     def settings_file(self) -> Path:
@@ -32,7 +34,7 @@ class AppPaths:
 
     @property
     def database(self) -> Path:
-        """The SQLite usage store."""
+        """The SQLite usage store (`engine.database_of` says which store is configured)."""
         return self.data_dir / "usage.sqlite3"
 
     @property
@@ -56,16 +58,22 @@ class AppPaths:
         return self.data_dir / "logs" / "usage"
 
 
-def resolve_paths(data_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> AppPaths:
-    """Return the paths for `data_dir`, else `$COPILOT_INSIGHT_HOME`, else the platform defaults."""
+def resolve_paths(data_dir: Path | None = None, environ: Mapping[str, str] | None = None,
+                  database: str | None = None) -> AppPaths:
+    """Return the paths for `data_dir`, else `$COPILOT_INSIGHT_HOME`, else the platform defaults.
+
+    `database` (`--database`), else `$COPILOT_INSIGHT_DATABASE`, names a shared database.
+    """
     env = os.environ if environ is None else environ
+    url = (database or env.get(DATABASE_ENV, "")).strip()
     override = data_dir or (Path(env[HOME_ENV]) if env.get(HOME_ENV) else None)
     if override is not None:
         folder = override.expanduser().absolute()
-        return AppPaths(config_dir=folder, data_dir=folder)
+        return AppPaths(config_dir=folder, data_dir=folder, database_url=url)
     return AppPaths(
         config_dir=Path(platformdirs.user_config_dir(APP_ID, appauthor=False)),
         data_dir=Path(platformdirs.user_data_dir(APP_ID, appauthor=False)),
+        database_url=url,
     )
 
 
@@ -74,7 +82,9 @@ def ensure_private_dir(folder: Path) -> Path:
 
     An existing `folder` is tightened too (the CA's folder, the logs); for a file's folder that may
     be the user's own (a secret file in `~`, an autostart entry), use `create_dirs_privately`.
+    Missing parents are made private too (`--data-dir NEW/FOLDER`: the data folder itself is 0700).
     """
+    create_dirs_privately(folder.parent)
     folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     if os.name == "posix":
         folder.chmod(PRIVATE_DIR_MODE)

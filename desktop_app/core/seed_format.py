@@ -18,12 +18,12 @@ definitions), so a year reads summarised rows. The editor key is the seed's `<ed
 (`<editor>` alone without a version, "unknown" without an editor).
 """
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.rollup import SEED_CHAT, SEED_COMPLETIONS, read_split
 
 
@@ -36,7 +36,7 @@ def _developer_entry() -> dict[str, Any]:
     return {"chat_turns": 0, "completions_count": 0, "chat": {}, "completions": {}}
 
 
-def seed_daily_metrics(conn: sqlite3.Connection, first_day: date, last_day: date,
+def seed_daily_metrics(conn: Connection, first_day: date, last_day: date,
                        developers: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Return one seed-shaped object per day with chat turns or completions, oldest first.
 

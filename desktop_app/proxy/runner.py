@@ -71,6 +71,17 @@ class _ErrorForwarder(logging.Handler):
             self.handleError(record)
 
 
+class _BindFailureFilter(logging.Filter):
+    """Drops mitmproxy's "failed to listen … use `--mode regular@…`" record: `start()` says it in our words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "failed to listen" not in record.getMessage()
+
+
+_BIND_FAILURES = _BindFailureFilter()
+_PROXYSERVER_LOG = logging.getLogger("mitmproxy.addons.proxyserver")
+
+
 class _Lifecycle:
     """Part of the folded addon: reports to the starting thread whether the proxy server really came up."""
 
@@ -155,6 +166,7 @@ class ProxyRunner:
 
     def _main(self) -> None:
         forwarder = _ErrorForwarder(self._on_error) if self._on_error else None
+        _PROXYSERVER_LOG.addFilter(_BIND_FAILURES)
         try:
             asyncio.run(self._amain(forwarder))
         except BaseException as exc:
@@ -163,6 +175,7 @@ class ProxyRunner:
         finally:
             if forwarder is not None:
                 logging.getLogger("mitmproxy").removeHandler(forwarder)
+            _PROXYSERVER_LOG.removeFilter(_BIND_FAILURES)
             self._master = self._loop = None
             self.ready.set()
 

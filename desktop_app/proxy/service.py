@@ -10,8 +10,10 @@ to the recorded usage (log lines in `serve`, the GUI bridge).
 """
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -22,17 +24,23 @@ from desktop_app.core.dispatch import DispatchStats, EventDispatcher
 from desktop_app.core.models import ConnectionEvent, UsageEvent
 from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
+from desktop_app.core.proxy_state import ProxyClaim, RunningProxy
 from desktop_app.core.store.content_log import ContentLog
-from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import SqliteDatabase, database_of
+from desktop_app.core.store.spool import open_recording_store
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
+from desktop_app.core.team.shared_team import SharedTeam, SharedTeamDirectory
+from desktop_app.core.upstream_proxy import UpstreamProxy, parse_upstream_proxy
 from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
+from desktop_app.proxy.company_proxy import company_proxy_setup
 from desktop_app.proxy.diagnostics import HandshakeFailures, refusal_event
 from desktop_app.proxy.policy import CopilotOnly
 from desktop_app.proxy.recorder import UsageRecorder
 from desktop_app.proxy.runner import ErrorCallback, ProxyOptions, ProxyRunner
+from desktop_app.proxy.upstream import UpstreamWatch
 from desktop_app.setup_page.service import SetupPageService
 
 request_log = logging.getLogger("desktop_app.requests")
@@ -50,6 +58,20 @@ class ServiceOptions:
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
     log_requests: bool = False  # one log line per Copilot request (`serve` shows them; ~40 µs each)
+    program: str = "copilot-insight serve"  # who runs it, as other processes on the data folder read it
+    upstream_proxy: str | None = None  # None: as the settings say ('' there: connect directly)
+    upstream_ca: Path | None = None  # None: as the settings say
+
+
+def _company_proxy(options: ServiceOptions, settings: Settings) -> UpstreamProxy | None:
+    url = settings.proxy.upstream_proxy if options.upstream_proxy is None else options.upstream_proxy
+    return parse_upstream_proxy(url) if url else None
+
+
+def _upstream_ca(options: ServiceOptions, settings: Settings) -> Path | None:
+    if options.upstream_ca is not None:
+        return options.upstream_ca
+    return Path(settings.proxy.upstream_ca).expanduser() if settings.proxy.upstream_ca else None
 
 
 def log_request_lines(events: Sequence[UsageEvent]) -> None:
@@ -68,12 +90,18 @@ class ProxyService:
                  options: ServiceOptions, *, listeners: Sequence[UsageListener] = (),
                  on_error: ErrorCallback | None = None) -> None:
         """Load the team (raising `AppError` if the secret or settings are unusable) and prepare."""
-        self.directory = TeamDirectory(paths.settings_file, load_secret)
+        self._data_dir, self._program = paths.data_dir, options.program
+        self._claim: ProxyClaim | None = None
+        self.database = database = database_of(paths)
+        self.directory: TeamDirectory | SharedTeamDirectory = (
+            TeamDirectory(paths.settings_file, load_secret) if isinstance(database, SqliteDatabase)
+            else SharedTeamDirectory(SharedTeam(database, paths.settings_file), load_secret))
         self.hosts = HostPolicy(settings.proxy.extra_hosts)
         self.record: RecordingLevel = options.record or settings.recording.level
         content = ContentLog(paths.content_dir) if self.record == "content" else None
         self.pipeline = RecordingPipeline(
-            partial(UsageStore.open, paths.database, settings.time_zone), content,
+            partial(open_recording_store, database, paths.data_dir, settings.time_zone,
+                    settings.instance or host_name()), content,
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [*([log_request_lines] if options.log_requests else []), *listeners],
             dropped=lambda: self.dispatcher.stats.dropped)
@@ -81,19 +109,25 @@ class ProxyService:
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
         authenticator = ProxyAuthenticator(self.directory.check, on_failure=self._refused)
+        self.company_proxy = _company_proxy(options, settings)
         addons = [
             authenticator,
             ConnectionCheck(self.dispatcher.submit),
             CopilotOnly(self.hosts, settings.proxy.copilot_only),
             self.recorder,
             HandshakeFailures(authenticator.developer_for, self.dispatcher.submit),
+            UpstreamWatch(authenticator.developer_for, self.dispatcher.submit, watched=self.hosts.is_copilot_service,
+                          company_proxy=self.company_proxy.address if self.company_proxy else None),
         ]
         confdir = ensure_private_dir(paths.confdir)
         ensure_ca(confdir, host_name())  # ours, named after this computer, before mitmproxy would make one
+        company = company_proxy_setup(self.company_proxy, _upstream_ca(options, settings), confdir)
+        addons.extend(company.addons)
         self.runner = ProxyRunner(ProxyOptions(
             listen_host=options.listen_host, listen_port=options.listen_port, confdir=confdir,
             allow_hosts=(*intercept_patterns(settings.proxy.extra_hosts), CHECK_PATTERN),
             set_options=options.set_options, scripts=options.scripts,
+            defaults={"onboarding": False, **company.options},
         ), addons, on_error=on_error)
         self.setup_page = SetupPageService(
             confdir, settings, (options.listen_host, options.listen_port), record=self.record,
@@ -116,16 +150,21 @@ class ProxyService:
     def start(self, timeout: float = 10.0) -> Address:
         """Start the writer thread, the proxy and the setup page.
 
-        Raises `ProxyStartError` if the proxy cannot listen; a setup page that cannot is reported in
-        `setup_page.problem` instead.
+        Raises `ProxyStartError` if the proxy cannot listen or another one runs on this data folder; a
+        setup page that cannot is reported in `setup_page.problem` instead.
         """
+        self._claim = ProxyClaim(self._data_dir)
         self.dispatcher.start()
         try:
             address = self.runner.start(timeout)
         except BaseException:
             self.dispatcher.stop()
+            self._claim.release()
             raise
         self.setup_page.start(address)
+        setup = self.setup_page.address
+        self._claim.publish(RunningProxy(os.getpid(), self._program, address[0], address[1], datetime.now(UTC),
+                                         setup[1] if setup else None, self.record == "content"))
         return address
 
     def stop(self) -> None:
@@ -133,3 +172,7 @@ class ProxyService:
         self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread
+        if self._claim is not None:
+            self._claim.release()
+        if isinstance(self.directory, SharedTeamDirectory):
+            self.directory.close()

@@ -7,7 +7,6 @@ arrives; new developers of the day are announced once each.
 
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop_app.core.errors import StoreError
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import Connection, StoreUnavailableError, Target, as_database
 from desktop_app.core.store.queries import (
     ConnectionSummary,
     DayActivity,
@@ -26,6 +26,7 @@ from desktop_app.core.store.queries import (
     connection_summaries,
     developers_seen,
 )
+from desktop_app.core.store.spool import Backlog, spool_backlog
 from desktop_app.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class TodayActivity:
     developers: dict[str, DayActivity] = field(default_factory=dict)
     last_seen: dict[str, datetime] = field(default_factory=dict)
     connections: tuple[ConnectionSummary, ...] = ()
+    backlog: Backlog | None = None  # with a shared database: what waits in the local spool
+    database_problem: str = ""  # the shared database could not be read: why (the figures are then unknown)
 
     @property
     def requests(self) -> int:
@@ -52,16 +55,24 @@ class TodayActivity:
         return sum(a.requests for a in self.developers.values())
 
 
-def read_today(database: Path, time_zone: str, now: Callable[[], float] = time.time) -> TodayActivity:
-    """Query today's activity (blocking: run it on a worker)."""
+def read_today(database: Target, time_zone: str, now: Callable[[], float] = time.time,
+               spool: Path | None = None) -> TodayActivity:
+    """Query today's activity, and the spool's backlog when `spool` is given (blocking: run it on a worker)."""
     day = resolve_zone(time_zone).day_of(now())
-    if not database.exists():
-        return TodayActivity(day)
-    with contextlib.closing(UsageStore.reader(database)) as conn:
-        return TodayActivity(day, activity_on(conn, day), dict(developers_seen(conn)), _connections(conn, now()))
+    backlog = spool_backlog(spool) if spool is not None else None
+    if not as_database(database).exists():
+        return TodayActivity(day, backlog=backlog)
+    try:
+        with contextlib.closing(UsageStore.reader(database)) as conn:
+            return TodayActivity(day, activity_on(conn, day), dict(developers_seen(conn)),
+                                 _connections(conn, now()), backlog=backlog)
+    except StoreUnavailableError as exc:
+        if spool is None:
+            raise
+        return TodayActivity(day, backlog=backlog, database_problem=exc.user_message)
 
 
-def _connections(conn: sqlite3.Connection, now: float) -> tuple[ConnectionSummary, ...]:
+def _connections(conn: Connection, now: float) -> tuple[ConnectionSummary, ...]:
     since = datetime.fromtimestamp(now, UTC) - timedelta(days=DIAGNOSTIC_DAYS)
     try:
         return tuple(connection_summaries(conn, since))
@@ -75,10 +86,12 @@ class ActivityMonitor(QObject):
     changed = Signal(object)  # TodayActivity
     first_request_today = Signal(str)  # a developer's name
 
-    def __init__(self, database: Path, time_zone: str, tasks: TaskRunner, parent: QObject | None = None) -> None:
-        """Watch `database`, with days in `time_zone`; nothing is read until `refresh()`."""
+    def __init__(self, database: Target, time_zone: str, tasks: TaskRunner, parent: QObject | None = None,
+                 spool: Path | None = None) -> None:
+        """Watch `database` (and the `spool` of a shared one), days in `time_zone`; idle until `refresh()`."""
         super().__init__(parent)
         self._database, self.time_zone, self._tasks = database, time_zone, tasks
+        self._spool = spool
         self.today = TodayActivity("")
         self._timer = QTimer(self, singleShot=True, interval=THROTTLE_MS)
         self._timer.timeout.connect(self.refresh)
@@ -96,8 +109,9 @@ class ActivityMonitor(QObject):
             self._again = True
             return
         self._in_flight = True
-        database, zone = self._database, self.time_zone
-        self._tasks.submit(lambda: read_today(database, zone), self._on_read, self._on_failed, name="today")
+        database, zone, spool = self._database, self.time_zone, self._spool
+        self._tasks.submit(lambda: read_today(database, zone, spool=spool), self._on_read, self._on_failed,
+                           name="today")
 
     def _on_read(self, today: TodayActivity) -> None:
         self._in_flight = False

@@ -13,6 +13,10 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop_app import APP_NAME
 from desktop_app.core.guide.snippets import advertised_host
+from desktop_app.core.store.engine import SqliteDatabase, database_of
+from desktop_app.core.store.queries import ConnectionSummary
+from desktop_app.core.store.spool import SPOOL_FILE
+from desktop_app.core.team.diagnostics import upstream_problem, upstream_reason, upstream_short
 from desktop_app.core.team.secrets import NoKeyringError
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
@@ -23,9 +27,10 @@ from desktop_app.ui.dashboard_presenter import DashboardPresenter
 from desktop_app.ui.dialogs.info import InfoWindow, about_window
 from desktop_app.ui.dialogs.wizard import WizardResult
 from desktop_app.ui.engine import EngineStatus
-from desktop_app.ui.errors import describe
+from desktop_app.ui.errors import short_reason
 from desktop_app.ui.export_presenter import ExportPresenter
 from desktop_app.ui.icons import TrayState
+from desktop_app.ui.other_proxy import OtherProxyWatch
 from desktop_app.ui.proxy_control import ProxyControl
 from desktop_app.ui.secret_presenter import SecretPresenter
 from desktop_app.ui.setup_presenter import SetupPresenter
@@ -48,17 +53,23 @@ class TrayController(QObject):
         super().__init__(parent)
         self._ctx, self.tray, self.proxy = ctx, tray, proxy
         self.settings = Settings()
-        self.activity = ActivityMonitor(ctx.paths.database, "", ctx.tasks, self)
+        database = database_of(ctx.paths)
+        spool = None if isinstance(database, SqliteDatabase) else ctx.paths.data_dir / SPOOL_FILE
+        self.activity = ActivityMonitor(database, "", ctx.tasks, self, spool=spool)
         self.secret = SecretPresenter(ctx, self)
         self.team = TeamPresenter(ctx, lambda: self.activity.today, self.secret, self)
         self.setup = SetupPresenter(ctx, self.secret, self)
         self.ca_guide = CaGuidePresenter(ctx, self)
         self.dashboard = DashboardPresenter(ctx, self)
         self.export = ExportPresenter(ctx, self)
+        self.other_proxy = OtherProxyWatch(ctx.paths.data_dir, ctx.paths.database, ctx.tasks, self)
         self.windows: dict[str, InfoWindow] = {}
         self.last_engine_error = ""
         self._error_noticed_at = -ENGINE_ERROR_NOTICE_SECONDS
         self._start_error = ""
+        self._start_failure: tuple[BaseException, str] | None = None  # the error and its dialog's title
+        self._other_ended = ""  # who ran the proxy the tray showed, once that process stopped it
+        self._unreachable: tuple[str, str] | None = None  # (host, reason) told to the lead, until it clears
         self.exit_application = QApplication.quit  # tests replace it: pytest-qt's application must live on
         self._connect_tray()
         self._connect_engine(bridge)
@@ -79,6 +90,7 @@ class TrayController(QObject):
         tray.open_data_folder_requested.connect(self.setup.open_data_folder)
         tray.about_requested.connect(lambda: self.show_window("about"))
         tray.quit_requested.connect(self.quit)
+        tray.status_details_requested.connect(self.show_start_failure)
 
     def _connect_engine(self, bridge: EngineBridge) -> None:
         bridge.usage_recorded.connect(self._on_usage_recorded)
@@ -87,6 +99,8 @@ class TrayController(QObject):
         self.proxy.started.connect(self._on_started)
         self.proxy.start_failed.connect(self._on_start_failed)
         self.proxy.stopped.connect(self._on_stopped)
+        self.other_proxy.store_changed.connect(lambda: self._on_usage_recorded(()))
+        self.other_proxy.ended.connect(self._on_other_proxy_ended)
         self.activity.changed.connect(self._on_activity)
         self.activity.first_request_today.connect(self._on_first_request)
         self.team.secret_rotated.connect(self._on_secret_rotated)
@@ -120,7 +134,8 @@ class TrayController(QObject):
             self.proxy.start()
 
     def _on_settings_unreadable(self, error: BaseException) -> None:
-        self._start_error = describe(error)[0]
+        self._start_error = short_reason(error)
+        self._start_failure = (error, self.tr("The settings cannot be used"))
         self._ctx.errors.report(error, self.tr("The settings cannot be used"))
         self._show_state()
 
@@ -165,6 +180,16 @@ class TrayController(QObject):
         window.activateWindow()
         return window
 
+    def show_start_failure(self) -> None:
+        """Show again why the proxy is not running (the status line's "open for details")."""
+        if self._start_failure is None:
+            return
+        error, title = self._start_failure
+        if isinstance(error, NoKeyringError):
+            self.secret.offer(error, self._start_if_secret)
+        else:
+            self._ctx.errors.report(error, title)
+
     def bring_forward(self) -> None:
         """Another launch asked for this instance: show the wizard if unfinished, else the team."""
         if self.setup.wizard is not None:
@@ -182,13 +207,25 @@ class TrayController(QObject):
         self._show_state()
 
     def _on_started(self, status: EngineStatus) -> None:
-        self._start_error = ""
-        self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(address=self._address(status)))
+        self._start_error, self._start_failure = "", None
+        if status.run_by:
+            self.other_proxy.start()
+            self.tray.notify(APP_NAME, self.tr("{who} already runs the proxy on {address} for this data folder; "
+                                               "the tray shows it.").format(who=status.run_by,
+                                                                            address=self._address(status)))
+        else:
+            self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(
+                address=self._address(status)))
         self.activity.refresh()
+
+    def _on_other_proxy_ended(self) -> None:
+        self._other_ended = self.proxy.status.run_by if self.proxy.status else "?"
+        self.proxy.stop()  # nothing of ours to stop: the tray's state follows
 
     def _on_start_failed(self, error: BaseException) -> None:
         if isinstance(error, NoKeyringError):  # the choice, not the keyring library's text
             self._start_error = self.tr("no keyring for the secret")
+            self._start_failure = (error, "")  # "open for details" offers the choice again
             self._show_state()
             if self.secret.declined:
                 self.tray.notify(APP_NAME, self.tr("The proxy could not start: no keyring works here. Start it "
@@ -196,9 +233,11 @@ class TrayController(QObject):
             else:
                 self.secret.offer(error, self._start_if_secret)
             return
-        self._start_error = describe(error)[0]
+        self._start_error = short_reason(error)
+        self._start_failure = (error, self.tr("The proxy could not start"))
         self._show_state()
-        self.tray.notify(APP_NAME, self.tr("The proxy could not start."), warning=True)
+        self.tray.notify(APP_NAME, self.tr("The proxy could not start: {reason}.").format(reason=self._start_error),
+                         warning=True)
         self._ctx.errors.report(error, self.tr("The proxy could not start"))
 
     def _start_if_secret(self) -> None:
@@ -206,6 +245,14 @@ class TrayController(QObject):
             self.proxy.start()
 
     def _on_stopped(self) -> None:
+        if self.other_proxy.active:
+            self.other_proxy.stop()
+            return  # the other process's proxy goes on; only the tray stops showing it
+        if self._other_ended:
+            who, self._other_ended = self._other_ended, ""
+            self.tray.notify(APP_NAME, self.tr("{who} stopped its proxy. Developers' Copilot requests fail until "
+                                               "a proxy runs: start one from this menu.").format(who=who), warning=True)
+            return
         self.tray.notify(APP_NAME, self.tr("The proxy stopped. Developers' Copilot requests fail until it runs."))
 
     def _on_usage_recorded(self, _events: object) -> None:
@@ -222,8 +269,30 @@ class TrayController(QObject):
         self._show_state()
 
     def _on_activity(self, _today: TodayActivity) -> None:
+        self._tell_upstream()
         self._show_state()
         self.team.refresh_activity()
+
+    def upstream_problem(self) -> ConnectionSummary | None:
+        """The proxy's current failure to reach Copilot, while it runs (from the store, whoever records)."""
+        if self.proxy.state is not TrayState.RUNNING:
+            return None
+        return upstream_problem(self.activity.today.connections)
+
+    def _tell_upstream(self) -> None:
+        """Notify once when Copilot becomes unreachable (or unreachable for another reason), and when it is back."""
+        problem = self.upstream_problem()
+        key = (problem.host, problem.detail) if problem is not None else None
+        if key == self._unreachable:
+            return
+        previous, self._unreachable = self._unreachable, key
+        if problem is not None:
+            self.tray.notify(self.tr("Cannot reach Copilot"), self.tr(
+                "The proxy cannot reach {host}: {reason}. Developers' Copilot requests fail; check this "
+                "computer's network, DNS or company proxy.").format(host=problem.host, reason=upstream_reason(problem)),
+                warning=True)
+        elif previous is not None:
+            self.tray.notify(APP_NAME, self.tr("Copilot is reachable again ({host}).").format(host=previous[0]))
 
     def _on_first_request(self, name: str) -> None:
         if self.settings.desktop.notify_first_request:
@@ -262,12 +331,24 @@ class TrayController(QObject):
     def status_text(self) -> str:
         """The menu's status line for the current state."""
         state, today = self.proxy.state, self.activity.today
+        problem = self.upstream_problem()
+        if problem is not None:
+            return self.tr("Cannot reach Copilot: {reason}").format(reason=upstream_short(problem))
         if state is TrayState.RUNNING and self.proxy.status is not None:
-            return self.tr("Running on {address} · {active} active · {requests} requests today").format(
-                address=self._address(self.proxy.status), active=len(today.developers), requests=today.requests)
+            address = self._address(self.proxy.status)
+            waiting = today.backlog.events if today.backlog is not None else 0
+            if today.database_problem:
+                return self.tr("Running on {address} · database unreachable · {waiting} events wait in the spool"
+                               ).format(address=address, waiting=waiting)
+            run_by = self.proxy.status.run_by
+            where = self.tr("Run by {who} on {address}") if run_by else self.tr("Running on {address}")
+            line = (where + self.tr(" · {active} active · {requests} requests today")).format(
+                who=run_by.split(" (")[0], address=address, active=len(today.developers), requests=today.requests)
+            if waiting:
+                line += self.tr(" · {waiting} events wait for the database").format(waiting=waiting)
+            return line
         if state is TrayState.ERROR or (state is TrayState.STOPPED and self._start_error):
-            reason = (self._start_error.splitlines() or [self.tr("see the error message")])[0]
-            return self.tr("Not running: {reason}").format(reason=reason[:80])
+            return self.tr("Not running: {reason} — open for details").format(reason=self._start_error)
         return {TrayState.STARTING: self.tr("Starting the proxy…"), TrayState.STOPPING: self.tr("Stopping…")}.get(
             state, self.tr("Proxy stopped"))
 
@@ -277,7 +358,19 @@ class TrayController(QObject):
         lines = [APP_NAME, status]
         if recording:
             lines.append(self.tr("Recording prompts and answers"))
-        if self.last_engine_error and self.proxy.running:
+        if self.activity.today.database_problem:
+            lines.append(self.activity.today.database_problem[:160])
+        problem = self.upstream_problem()
+        if problem is not None:
+            lines.append(self.tr("{host}: {reason} (since {time})").format(
+                host=problem.host, reason=upstream_reason(problem),
+                time=problem.first_at.astimezone().strftime("%H:%M")))
+        elif self.last_engine_error and self.proxy.running:
             lines.append(self.tr("Last problem: {message}").format(message=self.last_engine_error[:100]))
-        self.tray.set_state(self.proxy.state, recording_content=recording, status=status, tooltip="\n".join(lines))
+        state = TrayState.UNREACHABLE if problem is not None else self.proxy.state
+        run_by = self.proxy.status.run_by if self.proxy.status else ""
+        if run_by:
+            lines.append(self.tr("The proxy is {who}'s; the tray shows what it records.").format(who=run_by))
+        self.tray.set_state(state, recording_content=recording, status=status, tooltip="\n".join(lines),
+                            run_by=run_by, details=self._start_failure is not None and not self.proxy.running)
         self.ca_guide.follow(self.settings, self.proxy.status)

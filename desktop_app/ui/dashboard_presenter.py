@@ -30,6 +30,7 @@ from desktop_app.core.store.dashboard import (
 )
 from desktop_app.core.store.dayzone import DayZone, resolve_zone
 from desktop_app.core.store.drilldown import RequestPage, RequestRecord, read_requests_file
+from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.dashboard import DashboardWindow
@@ -169,7 +170,7 @@ class DashboardPresenter(QObject):
             return
         self.query, self._reading = query, True
         window.show_loading()
-        database = self._ctx.paths.database
+        database = database_of(self._ctx.paths)
         self._ctx.tasks.submit(lambda: load_dashboard_file(database, query), self._on_loaded, self._on_failed,
                                name="read the dashboard")
 
@@ -232,7 +233,7 @@ class DashboardPresenter(QObject):
             return
         self._drilled, self._drill_days = (developer, days), chosen
         self._drill_sequence += 1
-        sequence, database = self._drill_sequence, self._ctx.paths.database
+        sequence, database = self._drill_sequence, database_of(self._ctx.paths)
         window.requests.show_loading()
         self._ctx.tasks.submit(lambda: read_requests_file(database, developer, chosen),
                                lambda page: self._on_page(sequence, page),

@@ -23,13 +23,17 @@ class EngineStatus:
     records_content: bool
     setup_port: int | None = None  # where the setup page listens; None when it is off or could not start
     setup_problem: str = ""  # why the setup page is not running although the settings turn it on
+    run_by: str = ""  # another process's proxy, shown instead of starting one (e.g. "copilot-insight serve")
 
 
 class Engine(Protocol):
     """Starts and stops the proxy with the settings as they are on disk at start time."""
 
     def start(self) -> EngineStatus:
-        """Start listening; raise `AppError` (e.g. `ProxyStartError`) with the fix when it cannot."""
+        """Start listening, or describe the proxy another process already runs on this data folder.
+
+        Raise `AppError` (e.g. `ProxyStartError`) with the fix when it cannot.
+        """
         ...
 
     def stop(self) -> None:

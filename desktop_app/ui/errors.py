@@ -7,6 +7,7 @@ logged errors, and uncaught exceptions on any thread (through the hooks `install
 """
 
 import logging
+import re
 import sys
 import threading
 import traceback
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.errors import AppError
+from desktop_app.core.errors import AppError, ConfigError, ProxyStartError, SecretStoreError, StoreError
 from desktop_app.ui.widgets import named
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,27 @@ def describe(error: BaseException) -> tuple[str, str]:
         details = "\n\n".join(part for part in (error.details, trace if error.__cause__ else "") if part)
         return error.user_message, details
     return f"Something unexpected went wrong: {type(error).__name__}: {error}", trace
+
+
+SHORT_LIMIT = 70
+"""The longest first sentence a tray status line shows as it is; longer ones get their kind's short words."""
+
+
+def short_reason(error: BaseException) -> str:
+    """A few words for a status line ("no keyring", "port 8080 in use"): never a sentence cut in two."""
+    message = describe(error)[0]
+    first = re.split(r"(?<=[.!?:])\s", message.strip(), maxsplit=1)[0].rstrip(".:")
+    if len(first) <= SHORT_LIMIT and "\n" not in first:
+        return first
+    if isinstance(error, SecretStoreError):
+        return "no keyring" if "keyring" in message.lower() else "the credential secret is unavailable"
+    if isinstance(error, ConfigError):
+        return "the settings cannot be used"
+    if isinstance(error, StoreError):
+        return "the usage database cannot be used"
+    if isinstance(error, ProxyStartError):
+        return "the proxy could not start"
+    return "an unexpected error"
 
 
 class ErrorDialog(QDialog):

@@ -21,7 +21,7 @@ from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.team.settings import Settings
 from desktop_app.ui.context import UiContext
-from desktop_app.ui.dialogs.ca_guide import download_folder
+from desktop_app.ui.dialogs.ca_guide import download_folder, standard_folder
 from desktop_app.ui.dialogs.export_report import ExportChoice, ExportReportWindow
 
 
@@ -32,9 +32,8 @@ class _ProgressRelay(QObject):
 
 
 def report_folder() -> Path:
-    """Where reports are suggested: Documents, else Downloads, else home."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(folder) if folder else download_folder()
+    """Where reports are suggested: Documents, else Downloads, else home (always a folder that exists)."""
+    return standard_folder(QStandardPaths.StandardLocation.DocumentsLocation) or download_folder()
 
 
 class ExportPresenter(QObject):

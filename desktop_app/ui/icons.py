@@ -1,7 +1,8 @@
 """The tray icon, drawn with QPainter for each state: no image files, crisp at every size.
 
-A rounded badge with a "C": grey when stopped, green when running, red after an error, and an
-amber dot in the corner while prompts and answers are being recorded.
+A rounded badge with a "C": grey when stopped, green when running, amber when running but Copilot
+cannot be reached from this computer, red after an error, and an amber dot in the corner while
+prompts and answers are being recorded.
 """
 
 from enum import Enum
@@ -18,6 +19,7 @@ class TrayState(Enum):
     STOPPED = "stopped"
     STARTING = "starting"
     RUNNING = "running"
+    UNREACHABLE = "unreachable"  # running, but the proxy cannot reach Copilot
     STOPPING = "stopping"
     ERROR = "error"
 
@@ -26,10 +28,12 @@ COLOURS = {
     TrayState.STOPPED: "#8a8f98",
     TrayState.STARTING: "#4d8fd6",
     TrayState.RUNNING: "#2e9d57",
+    TrayState.UNREACHABLE: "#e08a00",
     TrayState.STOPPING: "#4d8fd6",
     TrayState.ERROR: "#d64541",
 }
 RECORDING_DOT = "#f0a020"
+LISTENING = frozenset({TrayState.RUNNING, TrayState.UNREACHABLE})
 
 
 def _pixmap(size: int, colour: str, recording: bool) -> QPixmap:
@@ -61,7 +65,7 @@ def state_icon(state: TrayState, *, recording_content: bool = False) -> QIcon:
     """Return the icon for `state` (with the recording dot while content is recorded)."""
     icon = QIcon()
     for size in SIZES:
-        icon.addPixmap(_pixmap(size, COLOURS[state], recording_content and state is TrayState.RUNNING))
+        icon.addPixmap(_pixmap(size, COLOURS[state], recording_content and state in LISTENING))
     return icon
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QUrl, Signal
 
+from desktop_app.core.errors import AppError
 from desktop_app.core.guide.snippets import proposed_listen_host
 from desktop_app.core.team.credentials import derive_password
 from desktop_app.core.team.directory import add_developer
@@ -84,9 +85,14 @@ class SetupPresenter(QObject):
         self.settings_dialog.activateWindow()
 
     def open_data_folder(self) -> None:
-        """Open the data folder in the file manager."""
-        self._ctx.paths.data_dir.mkdir(parents=True, exist_ok=True)
-        self._ctx.services.open_url(QUrl.fromLocalFile(str(self._ctx.paths.data_dir)))
+        """Open the data folder in the file manager, or say where it is when the desktop cannot open folders."""
+        folder = self._ctx.paths.data_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        if not self._ctx.services.open_url(QUrl.fromLocalFile(str(folder))):
+            self._ctx.errors.report(AppError(
+                f"This desktop has no program that opens folders (no file manager is set up for it). The data "
+                f"folder is:\n{folder}\nOpen it in a terminal or your file manager.", details=str(folder)),
+                self.tr("The data folder cannot be opened here"))
 
     def _password_for(self, name: str) -> str | None:
         return derive_password(self._ctx.secret(), name, 0) if self._ctx.secret.loaded else None

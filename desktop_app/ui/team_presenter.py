@@ -1,7 +1,8 @@
 """Team & credentials: turns the dialog's requests into settings changes and keeps its rows current.
 
-Changes go through `update_settings` (locked, atomic) on a worker; a running proxy follows the
-settings file within a second, so adding, disabling or rotating a developer needs no restart.
+Changes go through the team's store on a worker: the settings file (`update_settings`, locked,
+atomic), or with a shared database its team table (`shared_team`); a running proxy follows either
+within seconds, so adding, disabling or rotating a developer needs no restart.
 Rotating the secret does: the presenter asks for one through `secret_rotated`.
 """
 
@@ -11,10 +12,21 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.ca import CaCertificate
 from desktop_app.core.guide.snippets import ProxyAccess, advertised_host, developer_access, listens_only_locally
+from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.credentials import derive_password
-from desktop_app.core.team.diagnostics import describe, for_developer, status_line, unknown_usernames
+from desktop_app.core.team.diagnostics import (
+    current_problem,
+    describe,
+    for_developer,
+    local_time,
+    status_line,
+    unknown_usernames,
+    upstream_problem,
+    upstream_reason,
+)
 from desktop_app.core.team.directory import add_developer, remove_developer, rotate_developer, set_enabled
-from desktop_app.core.team.settings import Settings, load_settings, update_settings
+from desktop_app.core.team.settings import Settings
+from desktop_app.core.team.shared_team import LocalTeam, SharedTeam, team_for
 from desktop_app.ui.activity import TodayActivity
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.team import TeamDialog, TeamRow
@@ -33,8 +45,19 @@ def team_rows(settings: Settings, today: TodayActivity) -> list[TeamRow]:
         rows.append(TeamRow(name=developer.name, enabled=developer.enabled, created=developer.created,
                             requests_today=seen.requests if seen else 0, last_seen=last_seen,
                             connection=status_line(connections, last_seen),
-                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS])))
+                            connection_details=tuple(describe(s) for s in connections[:MAX_DETAILS]),
+                            warning=current_problem(connections, last_seen) is not None))
     return rows
+
+
+def upstream_banner(today: TodayActivity) -> str:
+    """The note above the table while the proxy cannot reach Copilot, else ''."""
+    problem = upstream_problem(today.connections)
+    if problem is None:
+        return ""
+    return (f"The proxy cannot reach {problem.host}: {upstream_reason(problem)} (since {local_time(problem.first_at)}, "
+            f"last tried {local_time(problem.last_at)[-5:]}). Every developer's Copilot requests fail until it can: "
+            "check this computer's network, DNS and firewall, or set the company proxy in Settings.")
 
 
 def unknown_name_lines(settings: Settings, today: TodayActivity) -> list[str]:
@@ -78,10 +101,14 @@ class TeamPresenter(QObject):
         return self.dialog
 
     def reload(self, select: str | None = None) -> None:
-        """Read the settings again (on a worker) and refresh the rows."""
-        path = self._ctx.paths.settings_file
-        self._ctx.tasks.submit(lambda: load_settings(path), lambda s: self._show(s, select), self._ctx.errors.report,
+        """Read the team again (on a worker) and refresh the rows."""
+        team = self._team()
+        self._ctx.tasks.submit(team.settings, lambda s: self._show(s, select), self._ctx.errors.report,
                                name="load team")
+
+    def _team(self) -> LocalTeam | SharedTeam:
+        """The settings file's team, or the shared database's (where every instance sees a change)."""
+        return team_for(database_of(self._ctx.paths), self._ctx.paths.settings_file)
 
     def refresh_activity(self) -> None:
         """Update the figures from the latest activity without reading the settings."""
@@ -106,20 +133,20 @@ class TeamPresenter(QObject):
         today = self._today()
         self.dialog.set_rows(team_rows(settings, today))
         self.dialog.set_unknown_names(unknown_name_lines(settings, today))
+        self.dialog.set_upstream_problem(upstream_banner(today))
         local = listens_only_locally(settings.proxy.listen_host)
         self.dialog.set_local_only(settings.proxy.listen_host if local else None)
         if select and settings.developer(select):
             self.dialog.select(select)
 
     def _change(self, change: Callable[[Settings], Settings], select: str | None = None) -> None:
-        path = self._ctx.paths.settings_file
+        team = self._team()
 
         def saved(settings: Settings) -> None:
             self._show(settings, select)
             self.team_changed.emit(settings)
 
-        self._ctx.tasks.submit(lambda: update_settings(path, change), saved, self._ctx.errors.report,
-                               name="change team")
+        self._ctx.tasks.submit(lambda: team.update(change), saved, self._ctx.errors.report, name="change team")
 
     def _forget_dialog(self) -> None:
         self.dialog = None

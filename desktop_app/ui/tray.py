@@ -27,6 +27,7 @@ class Tray(QObject):
     setup_requested = Signal()  # the first-run wizard, until it was finished once
     open_data_folder_requested = Signal()
     about_requested = Signal()
+    status_details_requested = Signal()  # the status line clicked while it says why the proxy is not running
     quit_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -39,7 +40,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         self.toggle_proxy = self._action("toggle_proxy", self.tr("Start proxy"), self.toggle_proxy_requested)
-        self.status_line = self._action("status_line", self.tr("Proxy stopped"))
+        self.status_line = self._action("status_line", self.tr("Proxy stopped"), self.status_details_requested)
         self.status_line.setEnabled(False)
         self.setup_action = self._action("open_setup", self.tr("Set up…"), self.setup_requested)
         self.setup_action.setVisible(False)
@@ -86,15 +87,24 @@ class Tray(QObject):
         """Take the icon out of the tray (before quitting)."""
         self.icon.hide()
 
-    def set_state(self, state: TrayState, *, recording_content: bool, status: str, tooltip: str) -> None:
-        """Show `state` in the icon, the status line, the tooltip and the start/stop action."""
+    def set_state(self, state: TrayState, *, recording_content: bool, status: str, tooltip: str,
+                  run_by: str = "", details: bool = False) -> None:
+        """Show `state` in the icon, the status line, the tooltip and the start/stop action.
+
+        `run_by` names another process whose proxy the tray shows: it cannot be stopped from here.
+        `details`: the status line says why the proxy is not running, and clicking it shows the error.
+        """
         self.icon.setIcon(state_icon(state, recording_content=recording_content))
         self.status_line.setText(status)
+        self.status_line.setEnabled(details)
         self.icon.setToolTip(tooltip)
         busy = state in (TrayState.STARTING, TrayState.STOPPING)
         self.toggle_proxy.setEnabled(not busy)
-        running = state in (TrayState.RUNNING, TrayState.STARTING)
+        running = state in (TrayState.RUNNING, TrayState.UNREACHABLE, TrayState.STARTING)
         self.toggle_proxy.setText(self.tr("Stop proxy") if running else self.tr("Start proxy"))
+        if run_by and running:
+            self.toggle_proxy.setEnabled(False)
+            self.toggle_proxy.setText(self.tr("Proxy run by {who}").format(who=run_by))
 
     def notify(self, title: str, message: str, *, warning: bool = False) -> None:
         """Show a desktop notification from the tray icon."""

@@ -17,7 +17,7 @@ from desktop_app.capture.exchange import Exchange
 from desktop_app.capture.pipeline import RecordingPipeline, Retention
 from desktop_app.core import models as m
 from desktop_app.core.errors import StoreError
-from desktop_app.core.store import database as store_module
+from desktop_app.core.store import engine as store_module
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.queries import counters
@@ -122,15 +122,18 @@ def test_a_batch_is_analysed_and_stored(db, pipelines):
     assert (pipeline.stats.analysed, pipeline.stats.stored, pipeline.stats.unparsed,
             pipeline.stats.unrecorded) == (3, 3, 0, 0)
     assert rows(db, "SELECT developer, kind, api, mode, initiator, host, path, status, model, editor, prompt_tokens, "
-                    "completion_tokens, finish_reason, has_text, parse_status, source_id "
+                    "completion_tokens, finish_reason, has_text, parse_status "
                     "FROM usage_events ORDER BY started_at") == [
         ("alice", m.KIND_MODEL_CALL, "chat_completions", "ask", "user", "api.githubcopilot.com",
-         "/chat/completions", 200, "gpt-4o", "vscode", 12, 3, "stop", 1, "ok", None),
+         "/chat/completions", 200, "gpt-4o", "vscode", 12, 3, "stop", 1, "ok"),
         ("bob", m.KIND_MODEL_CALL, "chat_completions", "ask", "user", "api.githubcopilot.com",
-         "/chat/completions", 200, "gpt-4o", "vscode", 100, 3, "stop", 1, "ok", None),
+         "/chat/completions", 200, "gpt-4o", "vscode", 100, 3, "stop", 1, "ok"),
         ("alice", m.KIND_MODEL_CALL, "chat_completions", "ask", "user", "api.githubcopilot.com",
-         "/chat/completions", 200, "claude-sonnet-4", "vscode", 12, 3, "stop", 1, "ok", None),
+         "/chat/completions", 200, "claude-sonnet-4", "vscode", 12, 3, "stop", 1, "ok"),
     ]
+    ids = [row[0] for row in rows(db, "SELECT source_id FROM usage_events")]
+    assert len(set(ids)) == 3  # every live event carries a globally unique id
+    assert all(len(i) == 32 for i in ids)
     started = [row[0] for row in rows(db, "SELECT started_at FROM usage_events ORDER BY started_at")]
     assert started == pytest.approx([start, start + 1, start + 2])
     everything = " ".join(str(r) for r in rows(db, "SELECT * FROM usage_events"))

@@ -86,19 +86,24 @@ class Served:
         return self.process.wait(timeout=15)
 
 
-def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None) -> Served:
-    """Add the developers with the CLI, then start `serve` on loopback (`port`, else a free one) routed to the fake."""
-    env = serve_env(tmp_path)
+def start_serve(tmp_path: Path, pki, upstream, developers=("alice",), extra_args=(), port=None, env=None,
+                redirect=True) -> Served:
+    """Add the developers with the CLI, then start `serve` on loopback (`port`, else a free one) routed to the fake.
+
+    `redirect=False` leaves the upstream alone (and its trust to `extra_args`): for a company proxy that routes.
+    """
+    env = env or serve_env(tmp_path)
     passwords = {}
     for name in developers:
         added = cli("users", "add", name, "--password-only", env=env)
         assert added.returncode == 0, added.stderr
         passwords[name] = added.stdout.strip()
     port = port or free_port()
+    routed = ("-s", str(REDIRECT_SCRIPT), "--set", f"fake_upstream=127.0.0.1:{upstream.port}",
+              "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}") if redirect else ()
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop_app", "serve", "--listen-host", "127.0.0.1", "--listen-port", str(port),
-         "-s", str(REDIRECT_SCRIPT), "--set", f"fake_upstream=127.0.0.1:{upstream.port}",
-         "--set", f"ssl_verify_upstream_trusted_ca={pki.ca_cert}", *extra_args],
+         *routed, *extra_args],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     served = Served(process, Lines(process.stderr), port, env, passwords)
     try:

@@ -21,11 +21,12 @@ class FakeOs:
     opened: list[QUrl] = field(default_factory=list)
     launch_at_login: list[bool] = field(default_factory=list)
     addresses: list[str] = field(default_factory=lambda: ["192.168.1.20"])
+    can_open: bool = True  # False: a desktop with no program to open URLs and folders
 
     def services(self) -> DesktopServices:
         def open_url(url: QUrl) -> bool:
             self.opened.append(url)
-            return True
+            return self.can_open
 
         return DesktopServices(open_url=open_url, set_launch_at_login=self.launch_at_login.append,
                                autostart_location=lambda: "~/.config/autostart/copilot-insight.desktop",

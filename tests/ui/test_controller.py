@@ -6,11 +6,12 @@ import threading
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
-from desktop_app.core.errors import ProxyStartError
+from desktop_app.core.errors import ProxyStartError, SecretStoreError
 from desktop_app.core.guide.snippets import DeveloperCa
 from desktop_app.core.team.directory import add_developer
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.dialogs.wizard import WizardResult
+from desktop_app.ui.errors import short_reason
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.setup_presenter import apply_wizard
 from tests.ui.driving import action, configured, record, running_app
@@ -124,8 +125,13 @@ def test_start_failure_shows_the_fix_in_a_dialog_and_the_status(make_app, qtbot,
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "The proxy could not start"
     assert "Port 8080 is already in use" in dialog.message.text()
-    assert action(app, "status_line").text().startswith("Not running: Port 8080 is already in use")
+    status = action(app, "status_line")
+    assert status.text() == "Not running: Port 8080 is already in use — open for details"
     assert action(app, "toggle_proxy").text() == "Start proxy"
+    assert status.isEnabled()
+    dialog.close()
+    status.trigger()  # "open for details" shows the error again
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in app.errors.dialogs), timeout=3000)
 
 
 def test_unreadable_settings_are_reported_and_nothing_starts(make_app, qtbot, paths, caplog):
@@ -136,7 +142,19 @@ def test_unreadable_settings_are_reported_and_nothing_starts(make_app, qtbot, pa
         app.launch()
         qtbot.waitUntil(lambda: "not valid JSON" in caplog.text, timeout=3000)
     assert app.proxy.state is TrayState.STOPPED
-    assert action(app, "status_line").text().startswith("Not running: The settings file")
+    assert action(app, "status_line").text() == "Not running: the settings cannot be used — open for details"
+
+
+@pytest.mark.parametrize(("error", "short"), [
+    (SecretStoreError("No system keyring is available on this computer (the keyring library says: "
+                      "No recommended backend was available. Install a recommended 3rd party backend …)."),
+     "no keyring"),
+    (ProxyStartError("Port 8080 on 127.0.0.1 is already in use by another program. Choose another port."),
+     "Port 8080 on 127.0.0.1 is already in use by another program"),
+    (RuntimeError("x" * 300), "Something unexpected went wrong"),
+])
+def test_status_lines_are_short_and_never_cut(error, short):
+    assert short_reason(error) == short
 
 
 def test_engine_errors_reach_the_user_as_a_throttled_notification(make_app, qtbot, paths):
@@ -235,6 +253,16 @@ def test_open_data_folder_asks_the_desktop(make_app, qtbot, paths, fake_os):
     app = running_app(make_app, qtbot, paths)
     action(app, "open_data_folder").trigger()
     assert [url.toLocalFile() for url in fake_os.opened] == [str(paths.data_dir)]
+
+
+def test_open_data_folder_without_a_file_manager_says_where_it_is(make_app, qtbot, paths, fake_os):
+    app = running_app(make_app, qtbot, paths)
+    shown = []
+    app.ctx.errors.reported.connect(lambda error, title: shown.append((title, error.user_message)))
+    fake_os.can_open = False
+    action(app, "open_data_folder").trigger()
+    assert shown and shown[0][0] == "The data folder cannot be opened here"
+    assert str(paths.data_dir) in shown[0][1] and "no program that opens folders" in shown[0][1]
 
 
 def test_quit_stops_the_proxy_first(make_app, qtbot, paths):

@@ -193,3 +193,20 @@ def test_a_fresh_installation_says_how_to_get_data(app, qtbot, tmp_path):
     assert window.status.text() == ("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
                                     "IDE at the proxy first (Team & credentials, CA certificate guide).")
     assert not target.exists()
+
+
+def test_the_suggested_report_folder_exists(monkeypatch, tmp_path):
+    from PySide6.QtCore import QStandardPaths
+
+    from desktop_app.ui.dialogs.ca_guide import standard_folder
+    from desktop_app.ui.export_presenter import report_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    documents = QStandardPaths.StandardLocation.DocumentsLocation
+    assert standard_folder(documents, platform="linux") is None  # never invented on Linux
+    assert not (tmp_path / "Documents").exists()
+    assert report_folder() == tmp_path  # neither Documents nor Downloads: the home folder
+    assert standard_folder(documents, platform="win32") == tmp_path / "Documents"  # every account has one there
+    (tmp_path / "Downloads").mkdir()
+    assert report_folder() == tmp_path / "Documents"

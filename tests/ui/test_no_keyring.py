@@ -86,8 +86,8 @@ def test_not_now_is_not_asked_again_until_the_lead_starts_the_proxy(make_app, qt
     app = build(make_app)
     app.launch()
     choice(qtbot, app).findChild(QPushButton, "not_now").click()
-    qtbot.waitUntil(lambda: action(app, "status_line").text() == "Not running: no keyring for the secret",
-                    timeout=3000)
+    status = "Not running: no keyring for the secret — open for details"
+    qtbot.waitUntil(lambda: action(app, "status_line").text() == status, timeout=3000)
     assert app.controller.secret.dialog is None
     assert any("Start it again to keep the secret in a file" in m for _t, m in app.tray.notifications)
     assert not (paths.data_dir / "credential-secret").exists()
@@ -105,3 +105,13 @@ def test_screenshot_of_the_no_keyring_choice(make_app, qtbot, paths, no_keyring,
     target = (tmp_path_factory.mktemp("shots") if not folder else __import__("pathlib").Path(folder))
     assert dialog.grab().save(str(target / "no-keyring-choice.png"))
     dialog.reject()
+
+
+def test_the_status_line_offers_the_choice_again(make_app, qtbot, paths, no_keyring):
+    configured(paths)
+    app = build(make_app)
+    app.launch()
+    choice(qtbot, app).findChild(QPushButton, "not_now").click()
+    qtbot.waitUntil(lambda: action(app, "status_line").text().endswith("open for details"), timeout=3000)
+    action(app, "status_line").trigger()  # "open for details"
+    assert choice(qtbot, app) is not None

@@ -436,3 +436,48 @@ def test_saved_setup_settings_are_shown(make_dialog):
     assert child(dialog, QSpinBox, "setup_port").value() == 8765
     assert not child(dialog, QSpinBox, "setup_port").isEnabled()
     assert dialog.current_settings() == settings
+
+
+def test_the_shared_database_is_a_postgresql_url_taken_at_the_next_start(make_dialog):
+    dialog = make_dialog()
+    field = child(dialog, QLineEdit, "database")
+    note = child(dialog, QLabel, "database_note")
+    assert field.text() == ""
+    assert not note.isVisible()
+    field.setText("mysql://db/insight")
+    assert "PostgreSQL URL" in problems_text(dialog)
+    assert not ok_button(dialog).isEnabled()
+    field.setText(" postgresql://insight@db.example.com:5432/insight ")
+    assert problems_text(dialog) == ""
+    assert note.isVisible()
+    assert dialog.current_settings().database == "postgresql://insight@db.example.com:5432/insight"
+
+
+# --- the company proxy ----------------------------------------------------------------------------
+
+
+def test_a_company_proxy_and_its_ca_are_edited_checked_and_saved(make_dialog, tmp_path, qtbot):
+    dialog = make_dialog()
+    url, ca = child(dialog, QLineEdit, "upstream_proxy"), child(dialog, QLineEdit, "upstream_ca")
+    assert url.text() == "" and ca.text() == ""
+    url.setText("socks5://proxy.corp:1080")
+    assert "must start with http:// or https://" in problems_text(dialog)
+    assert not ok_button(dialog).isEnabled()
+    url.setText("http://svc@proxy.corp:3128")
+    password = child(dialog, QLineEdit, "upstream_password")
+    assert password.echoMode() == QLineEdit.EchoMode.Password
+    password.setText("s3cret/:@")
+    ca.setText(str(tmp_path / "missing.pem"))
+    assert "missing.pem does not exist" in problems_text(dialog)
+    (tmp_path / "corp.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    ca.setText(str(tmp_path / "corp.pem"))
+    assert problems_text(dialog) == ""
+    assert child(dialog, QLabel, "restart_note").isVisible()
+    with qtbot.waitSignal(dialog.settings_accepted) as accepted:
+        ok_button(dialog).click()
+    proxy = accepted.args[0].proxy
+    assert proxy.upstream_proxy == "http://svc:s3cret%2F%3A%40@proxy.corp:3128"
+    reopened = make_dialog(accepted.args[0])
+    assert child(reopened, QLineEdit, "upstream_proxy").text() == "http://svc@proxy.corp:3128"
+    assert child(reopened, QLineEdit, "upstream_password").text() == "s3cret/:@"
+    assert proxy.upstream_ca == str(tmp_path / "corp.pem")

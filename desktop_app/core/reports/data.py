@@ -8,7 +8,6 @@ With `pseudonymize`, every developer name is replaced by its stable alias before
 
 import contextlib
 import dataclasses
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from desktop_app.core.store.dashboard import (
     summarize,
 )
 from desktop_app.core.store.database import UsageStore
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.queries import DailyUsage, daily_usage, reading_store, store_time_zone
 from desktop_app.core.store.rollup import snapshot
 
@@ -113,7 +113,7 @@ def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: 
     )
 
 
-def load_report(database: Path, content_dir: Path, options: ReportOptions, *, recording_level: str,
+def load_report(database: Target, content_dir: Path, options: ReportOptions, *, recording_level: str,
                 alias_key: bytes | None = None, per_ide: bool = False, seed_shape: bool = False) -> ReportData:
     """Read the period's report from the store at `database` (blocking: run it on a worker).
 
@@ -126,7 +126,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
             none was recorded.
         StoreError: The database could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         raise AppError("Nothing has been recorded yet, so there is nothing to report. Point a developer's "
                        "IDE at the proxy first (Team & credentials, CA certificate guide).")
     days = options.days
@@ -145,7 +145,7 @@ def load_report(database: Path, content_dir: Path, options: ReportOptions, *, re
                                prompts_unreadable=selection.unreadable)
 
 
-def _read_report(conn: sqlite3.Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
+def _read_report(conn: Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
                  alias_key: bytes | None, per_ide: bool, seed_shape: bool) -> ReportData:
     """Every read but the prompts, inside the caller's snapshot."""
     days = options.days

@@ -19,6 +19,7 @@ from desktop_app.core.reports.aliases import alias_key
 from desktop_app.core.reports.data import ReportData, ReportOptions, load_report
 from desktop_app.core.reports.formats import FORMAT_INFO, ReportFormat
 from desktop_app.core.reports.progress import Progress
+from desktop_app.core.store.engine import database_of
 
 _MODULES: Final[dict[ReportFormat, str]] = {
     "csv": "csv_report", "json": "seed_json", "github-ndjson": "github_ndjson",
@@ -119,7 +120,7 @@ def export_report(paths: AppPaths, fmt: ReportFormat, options: ReportOptions, ou
     check_target(output)
     progress.step(0.0, "Reading the usage store")
     key = alias_key(paths.data_dir) if options.pseudonymize else None
-    data = load_report(paths.database, paths.content_dir, options, recording_level=recording_level, alias_key=key,
+    data = load_report(database_of(paths), paths.content_dir, options, recording_level=recording_level, alias_key=key,
                        per_ide=fmt == "github-ndjson", seed_shape=fmt == "json")
     size = write_report(fmt, data, output, progress.part(0.25, 1.0))
     return ExportResult(output, size, data.period_text, len(data.developers), len(data.rows), data.prompts_unreadable)

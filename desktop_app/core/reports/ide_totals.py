@@ -20,13 +20,13 @@ day: by name, else by version, else, when the event names none and the developer
 that day, to that IDE; otherwise to `UNKNOWN_IDE` (or the telemetry's own lower-cased name).
 """
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final, NamedTuple
 
 from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
 from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, read_split
 
@@ -307,7 +307,7 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
             if any(cell.shown for cell in tally.cells.values())}
 
 
-def read_ide_days(conn: sqlite3.Connection, days: DayRange,
+def read_ide_days(conn: Connection, days: DayRange,
                   developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
     """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
 

@@ -6,7 +6,6 @@ than searched per request. A content file that cannot be read is skipped and cou
 """
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from desktop_app.core.errors import AppError
 from desktop_app.core.models import KIND_MODEL_CALL
 from desktop_app.core.store.content_view import ContentIndex, read_conversation
 from desktop_app.core.store.dashboard import DayRange
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
 from desktop_app.core.store.rollup import INITIATOR_USER
 from desktop_app.core.store.schema import placeholders
@@ -50,7 +50,9 @@ class PromptSelection:
     unreadable: int = 0
 
 
-def _candidates(conn: sqlite3.Connection, days: DayRange, developers: Sequence[str]) -> list[tuple[object, ...]]:
+def _candidates(conn: Connection, days: DayRange, developers: Sequence[str]) -> list[tuple[object, ...]]:
+    if not developers:  # `IN ()` is SQLite's leniency, not SQL
+        return []
     who = placeholders(len(developers))
     sql = ("SELECT developer, started_at, mode, model FROM usage_events "  # noqa: S608 - placeholders only
            f"WHERE day >= ? AND day <= ? AND kind = ? AND initiator = ? AND developer IN ({who}) "
@@ -76,7 +78,7 @@ class ContentFolders:
         return self._indexes[developer]
 
 
-def read_prompts(conn: sqlite3.Connection, folders: ContentFolders, days: DayRange,
+def read_prompts(conn: Connection, folders: ContentFolders, days: DayRange,
                  developers: Sequence[str]) -> PromptSelection:
     """The newest `MAX_PROMPTS` recorded prompts of `developers` in `days` (blocking).
 

@@ -7,19 +7,19 @@ arithmetic over `DailyUsage` rows. Days are the store's local days.
 
 import contextlib
 import dataclasses
-import sqlite3
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Final
 
 from desktop_app.core.figures import NO_TELEMETRY, Value, period_totals
 from desktop_app.core.models import QuotaSnapshot
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.errors import ErrorCount, error_counts
 from desktop_app.core.store.queries import (
     DailyUsage,
@@ -257,26 +257,27 @@ def _series(days: tuple[date, ...], per_developer: Mapping[str, Sequence[int]], 
 
 
 HOURS: Final = tuple(range(24))
-_HOURLY_SQL: Final = (
-    "SELECT developer, CAST((started_at - ?) / 3600 AS INTEGER) AS hour, COUNT(*) FROM usage_events"
-    " WHERE day = ? AND {developers} GROUP BY developer, hour"
-)
+_HOURLY_SQL: Final = "SELECT developer, started_at FROM usage_events WHERE day = ? AND {developers}"
+"""The day's raw request times: bucketed by hour here, as SQLite and PostgreSQL cast a float differently."""
 
 
-def hourly_series(conn: sqlite3.Connection, day: date, developers: Sequence[str] | None) -> DailySeries:
+def hourly_series(conn: Connection, day: date, developers: Sequence[str] | None) -> DailySeries:
     """Requests per developer per local hour of `day` (the 'Today' chart), from the raw events.
 
     Raises:
         StoreError: The database could not be read.
     """
     start = resolve_zone(store_time_zone(conn)).start_of(day)
-    where = "1 = 1" if developers is None else f"developer IN ({', '.join('?' * len(developers))})"
     per_developer: dict[str, list[int]] = {}
+    if developers is not None and not developers:
+        return _series((day,), per_developer, HOURS)
+    where = "1 = 1" if developers is None else f"developer IN ({', '.join('?' * len(developers))})"
     with reading_store():
-        rows = conn.execute(_HOURLY_SQL.format(developers=where), (start, day.isoformat(), *(developers or ())))
-        for developer, hour, count in rows:
-            slot = min(max(int(hour), 0), len(HOURS) - 1)  # a 25-hour day of a clock change ends in the last slot
-            per_developer.setdefault(developer, [0] * len(HOURS))[slot] += int(count)
+        rows = conn.execute(_HOURLY_SQL.format(developers=where), (day.isoformat(), *(developers or ())))
+        for developer, started_at in rows:
+            hour = math.floor((float(started_at) - start) / 3600)
+            slot = min(max(hour, 0), len(HOURS) - 1)  # a 25-hour day of a clock change ends in the last slot
+            per_developer.setdefault(developer, [0] * len(HOURS))[slot] += 1
     return _series((day,), per_developer, HOURS)
 
 
@@ -315,7 +316,7 @@ def dashboard_data(query: DashboardQuery, rows: Sequence[DailyUsage], quotas: Se
     )
 
 
-def load_dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> DashboardData:
+def load_dashboard(conn: Connection, query: DashboardQuery) -> DashboardData:
     """Read and build `query`'s dashboard (blocking: run it on a worker).
 
     Raises:
@@ -331,13 +332,13 @@ def load_dashboard(conn: sqlite3.Connection, query: DashboardQuery) -> Dashboard
     return dataclasses.replace(data, daily=hourly or data.daily, errors=errors)
 
 
-def load_dashboard_file(database: Path, query: DashboardQuery) -> DashboardData:
+def load_dashboard_file(database: Target, query: DashboardQuery) -> DashboardData:
     """`load_dashboard` on the store at `database`; an empty dashboard when nothing was recorded yet.
 
     Raises:
         StoreError: The database exists but could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         return DashboardData(query)
     with contextlib.closing(UsageStore.reader(database)) as conn:
         return load_dashboard(conn, query)

@@ -1,47 +1,45 @@
-"""The usage store: the SQLite file, its single writer and its read connections.
+"""The usage store: its database, its single writer and its read connections.
 
-`UsageStore` owns the database file (`AppPaths.database`): it creates it privately (0600 in a 0700
-folder), runs it in WAL mode, applies the ordered `schema.MIGRATIONS`, computes each event's local
+`UsageStore` owns the database (a `engine.Database`: by default the SQLite file `AppPaths.database`,
+created privately, 0600 in a 0700 folder, in WAL mode; or a PostgreSQL database several instances
+share): it applies the ordered `schema.MIGRATIONS`, computes each event's local
 `day` in the configured time zone (`dayzone`, relabelling every day when the zone changes), and
 writes `RecordBatch`es in one transaction per call. It keeps the daily summary current: writes mark
 their days dirty and the writer summarises them with `rollup.refresh_days` (what the summary means
 is `rollup`'s business). `open_reader` opens the read-only connections that `usage_query` (and
 `rollup.read_day_totals`) read through.
 
-Thread rules (sqlite3 connections belong to one thread at a time):
+Thread rules (a connection belongs to one thread at a time):
 
 * The writer owns the write connection: one thread (the batching writer thread) calls `write`,
   `write_many`, `add_counter`, `purge` and `refresh_rollups` (when idle, so readers find today
   summarised too). `open` may run on another thread; the connection is guarded by a lock, but
   interleaving writers gains nothing, batch instead.
-* Every reading thread opens its own read-only connection with `UsageStore.reader(path)` (or
+* Every reading thread opens its own read-only connection with `UsageStore.reader(target)` (or
   `store.read_connection()`), uses it from that thread only, and closes it. WAL lets readers run
   while the writer commits; a reader sees the last committed transaction.
 
-The SQL (in `schema` and `rollup`) stays portable to PostgreSQL; only the connection setup (the
-PRAGMAs here) and the bootstrap check (`schema.stored_version`) are SQLite's.
+The SQL (in `schema` and `rollup`) is written once and runs on both engines; connection setup, the
+bootstrap version check and the translation for PostgreSQL are `engine`'s and `postgres`'s.
 """
 
 import contextlib
 import logging
-import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.fileio import PRIVATE_FILE_MODE
 from desktop_app.core.models import RecordBatch
-from desktop_app.core.paths import ensure_private_dir
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
+from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database, Target, as_database
 from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, ROLLUP_TABLES, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
+    CLEAR_UPSTREAM_FAILURES,
     CREATE_VERSION_TABLE,
     INSERT_TELEMETRY,
     INSERT_USAGE,
@@ -52,12 +50,14 @@ from desktop_app.core.store.schema import (
     TRIM_CONNECTIONS,
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
+    UPSERT_INSTANCE,
     UPSERT_QUOTA,
+    Rows,
     connection_row,
     quota_row,
+    recoveries,
     refuse_newer,
     seen_rows,
-    stored_version,
     telemetry_row,
     usage_row,
 )
@@ -66,41 +66,14 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-BUSY_TIMEOUT_MS: Final = 10_000
 RECOMPUTE_DAYS_PER_TRANSACTION: Final = 31
-_READ_CACHE_KIB: Final = 65_536
-_READ_MMAP_BYTES: Final = 1 << 30
 
 
 # --- connections ------------------------------------------------------------------------------------
 
 
-def _describe(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
-    name = getattr(exc, "sqlite_errorname", "")
-    if name in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
-        message = (f"The usage database {path} is damaged or is not a Copilot Insight database. "
-                   "It was left untouched: move it aside (or restore a backup) and start again.")
-    else:
-        message = f"The usage database {path} could not be {doing}: {exc}."
-    return StoreError(message, details=f"{type(exc).__name__} ({name or 'no code'}): {exc}")
-
-
-def _create_private_file(path: Path) -> None:
-    """Create `path` readable by its owner only, in a new private folder (an existing folder is left as is)."""
-    try:
-        if not path.parent.exists():
-            ensure_private_dir(path.parent)
-        if not path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
-        if os.name == "posix":
-            path.chmod(PRIVATE_FILE_MODE)
-    except OSError as exc:
-        raise StoreError(f"The usage database {path} could not be created: {exc.strerror}.",
-                         details=repr(exc)) from exc
-
-
 @contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def _transaction(conn: Connection) -> Iterator[Connection]:
     """Run the block in one write transaction (taking the write lock up front)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -112,7 +85,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _finished_days(conn: sqlite3.Connection, written: set[str]) -> list[str]:
+def _finished_days(conn: Connection, written: set[str]) -> list[str]:
     """Dirty days older than the newest day just written and not written to now."""
     if not written:
         return []
@@ -120,114 +93,114 @@ def _finished_days(conn: sqlite3.Connection, written: set[str]) -> list[str]:
     return sorted(day for day in dirty if day not in written)
 
 
-def open_reader(path: Path) -> sqlite3.Connection:
-    """Open a read-only connection to the store at `path`, for the calling thread only.
+def open_reader(target: Target) -> Connection:
+    """Open a read-only connection to the store `target` (a `Database`, or a SQLite file), for the calling thread.
 
     Raises:
-        StoreError: There is no database at `path`, it is damaged, or it is from a newer version.
+        StoreError: There is no database there, it is damaged or unreachable, or it is from a newer version.
     """
-    if not path.exists():
-        raise StoreError(f"There is no usage database at {path} yet: start the proxy first.")
-    try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise _describe(path, exc, "opened") from exc
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute(f"PRAGMA cache_size = -{_READ_CACHE_KIB}")
-        conn.execute(f"PRAGMA mmap_size = {_READ_MMAP_BYTES}")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        refuse_newer(path, stored_version(conn))
-    except sqlite3.Error as exc:
-        conn.close()
-        raise _describe(path, exc, "read") from exc
-    except StoreError:
-        conn.close()
-        raise
-    return conn
+    return as_database(target).open_reader()
+
+
+def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -> Rows:
+    """Return `batches` as the rows `UsageStore.write_rows` stores: days in `zone`, events naming `instance`."""
+    return Rows(
+        usage=[(*usage_row(e, zone), instance) for b in batches for e in b.usage],
+        telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
+        quotas=[quota_row(q) for b in batches for q in b.quotas],
+        connections=[connection_row(c) for b in batches for c in b.connections],
+    )
+
+
+def migrate(database: Database, conn: Connection) -> None:
+    """Bring the store on the write connection `conn` to `SCHEMA_VERSION`, in one write transaction.
+
+    The transaction takes the write lock first (on PostgreSQL every instance's), and the version is
+    read again under it: instances starting together migrate once.
+    """
+    with _transaction(conn):
+        version = database.stored_version(conn)
+        refuse_newer(database.label, version)
+        conn.execute(CREATE_VERSION_TABLE)
+        if 0 < version < SCHEMA_VERSION:
+            logger.info("Upgrading the usage database %s from schema %d to %d (a few seconds per million "
+                        "requests)", database.label, version, SCHEMA_VERSION)
+        for number in range(version, SCHEMA_VERSION):
+            MIGRATIONS[number](conn)
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (number + 1, time.time()))
+            # A new database goes through every migration: that is news only when upgrading one.
+            logger.log(logging.INFO if version else logging.DEBUG, "Usage database %s migrated to schema %d",
+                       database.label, number + 1)
+
+
+write_transaction = _transaction
+"""One write transaction on a write connection, taking the (on PostgreSQL every instance's) write lock first."""
 
 
 # --- the store --------------------------------------------------------------------------------------
 
 
 class UsageStore:
-    """The SQLite usage database, written by one writer thread; see the module docstring for threads."""
+    """The usage database, written by one writer thread; see the module docstring for threads."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, zone: DayZone) -> None:
+    def __init__(self, database: Database, conn: Connection, zone: DayZone, instance: str = "") -> None:
         """Wrap an open write connection; use `UsageStore.open` instead."""
-        self.path = path
+        self.database = database
+        self.instance = instance
+        self.path = database.label  # how messages name the store
         self.zone = zone
-        self._conn: sqlite3.Connection | None = conn
+        self._conn: Connection | None = conn
         self._lock = threading.RLock()
 
     # Opening -------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, time_zone: str = "", progress: Progress | None = None) -> Self:
-        """Open (creating and migrating as needed) the store at `path`.
+    def open(cls, target: Target, time_zone: str = "", progress: Progress | None = None, instance: str = "") -> Self:
+        """Open (creating and migrating as needed) the store `target`.
 
         Args:
-            path: The database file; its folder is created private (0700), the file 0600.
+            target: A `Database`, or a SQLite file (its folder is created private (0700), the file 0600).
             time_zone: IANA zone name the `day` columns follow; '' is the machine's local zone.
             progress: Called as `progress(done, total)` (in days) during long maintenance at open:
                 recomputing days after a time-zone change, then summarising them. Each phase counts
                 from 0 again.
+            instance: The name the rows this store writes carry (which proxy recorded them).
 
         Raises:
             StoreError: Unknown zone, damaged file, or a database from a newer version.
         """
         zone = resolve_zone(time_zone)
-        _create_private_file(path)
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _describe(path, exc, "opened") from exc
-        store = cls(path, conn, zone)
+        database = as_database(target)
+        store = cls(database, database.open_writer(), zone, instance)
         try:
             store._prepare(progress)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             store.close()
-            raise _describe(path, exc, "opened") from exc
+            raise database.describe(exc, "opened") from exc
         except BaseException:
             store.close()
             raise
         return store
 
     @staticmethod
-    def reader(path: Path) -> sqlite3.Connection:
-        """Open a read-only connection to the store at `path` for the calling thread (see `open_reader`)."""
-        return open_reader(path)
+    def reader(target: Target) -> Connection:
+        """Open a read-only connection to the store `target` for the calling thread (see `open_reader`)."""
+        return open_reader(target)
 
-    def read_connection(self) -> sqlite3.Connection:
+    def read_connection(self) -> Connection:
         """Open a read-only connection to this store for the calling thread; the caller closes it."""
-        return open_reader(self.path)
+        return self.database.open_reader()
 
     def _prepare(self, progress: Progress | None) -> None:
         conn = self._connection()
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        refuse_newer(self.path, stored_version(conn))  # before changing anything in the file
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            logger.warning("SQLite refused WAL mode for %s (journal mode %s)", self.path, mode)
-        conn.execute("PRAGMA synchronous = NORMAL")
+        refuse_newer(self.path, self.database.stored_version(conn))  # before changing anything
+        self.database.prepare_writer(conn)
         self._migrate()
         self._follow_time_zone(progress)
         self.refresh_rollups(progress)
 
     def _migrate(self) -> None:
-        conn = self._connection()
-        with _transaction(conn):
-            version = stored_version(conn)  # again, under the write lock
-            refuse_newer(self.path, version)
-            conn.execute(CREATE_VERSION_TABLE)
-            if 0 < version < SCHEMA_VERSION:
-                logger.info("Upgrading the usage database %s from schema %d to %d (a few seconds per million "
-                            "requests)", self.path, version, SCHEMA_VERSION)
-            for number in range(version, SCHEMA_VERSION):
-                MIGRATIONS[number](conn)
-                conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                             (number + 1, time.time()))
-                logger.info("Usage database %s migrated to schema %d", self.path, number + 1)
+        migrate(self.database, self._connection())
 
     # Time zone -----------------------------------------------------------------------------------
 
@@ -271,7 +244,7 @@ class UsageStore:
         last = date.fromisoformat(self.zone.day_of(max(moments))) + timedelta(days=1)
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
-    def _relabel_day(self, conn: sqlite3.Connection, day: date) -> None:
+    def _relabel_day(self, conn: Connection, day: date) -> None:
         low, high = self.zone.start_of(day), self.zone.start_of(day + timedelta(days=1))
         text = day.isoformat()
         conn.execute("UPDATE usage_events SET day = ? WHERE started_at >= ? AND started_at < ? AND day <> ?",
@@ -294,23 +267,26 @@ class UsageStore:
         Raises:
             StoreError: The database could not be written (disk full, damaged file, ...).
         """
-        zone = self.zone
-        usage = [usage_row(e, zone) for b in batches for e in b.usage]
-        telemetry = [telemetry_row(e, zone) for b in batches for e in b.telemetry]
-        quotas = [quota_row(q) for b in batches for q in b.quotas]
-        connections = [connection_row(c) for b in batches for c in b.connections]
-        days = {str(row[2]) for row in usage} | {str(row[2]) for row in telemetry}
-        if not (usage or telemetry or quotas or connections):
+        self.write_rows(prepare_rows(batches, self.zone, self.instance))
+
+    def write_rows(self, rows: Rows) -> None:
+        """Store prepared `rows` in one transaction (see `write_many`); the spool replays them through here."""
+        usage, telemetry, quotas, connections = rows.usage, rows.telemetry, rows.quotas, rows.connections
+        days = rows.days()
+        if rows.empty:
             return
         with self._writing("written") as conn:
             conn.executemany(INSERT_USAGE, usage)
             conn.executemany(INSERT_TELEMETRY, telemetry)
             conn.executemany(UPSERT_QUOTA, quotas)
             conn.executemany(UPSERT_DEVELOPER, seen_rows(usage, telemetry))
+            conn.executemany(UPSERT_INSTANCE, seen_rows(usage, telemetry, key=-1))
             conn.executemany(MARK_DIRTY, [(day,) for day in days])
             if connections:
                 conn.executemany(UPSERT_CONNECTION, connections)
+                conn.executemany(CLEAR_UPSTREAM_FAILURES, recoveries(connections))
                 conn.execute(TRIM_CONNECTIONS)
+            conn.executemany(ADD_COUNTER, rows.counters)
             # Looked up in the same transaction: a batch costs a second one only on the rare write
             # after a day ended (normally every batch goes to today, which stays dirty).
             finished = _finished_days(conn, days)
@@ -363,18 +339,18 @@ class UsageStore:
         return int(usage) + int(telemetry)
 
     @contextlib.contextmanager
-    def _writing(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _writing(self, doing: str) -> Iterator[Connection]:
         with self._lock:
             conn = self._connection()
             try:
                 with _transaction(conn):
                     yield conn
-            except sqlite3.Error as exc:
-                raise _describe(self.path, exc, doing) from exc
+            except DATABASE_ERRORS as exc:
+                raise self.database.describe(exc, doing) from exc
 
     # Closing -------------------------------------------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Connection:
         if self._conn is None:
             raise StoreError(f"The usage database {self.path} is closed.")
         return self._conn
@@ -385,9 +361,7 @@ class UsageStore:
             conn, self._conn = self._conn, None
         if conn is None:
             return
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA optimize")
-        conn.close()
+        self.database.close_writer(conn)
 
     def __enter__(self) -> Self:
         """Use the store as a context manager that closes it."""

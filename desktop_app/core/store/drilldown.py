@@ -7,16 +7,15 @@ interaction id (completions, telemetry, infrastructure) stand alone.
 """
 
 import contextlib
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Final
 
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import Connection, Target, as_database
 from desktop_app.core.store.queries import NANO_AIU_PER_CREDIT, reading_store, store_time_zone
 
 PAGE_SIZE: Final = 5_000
@@ -136,7 +135,7 @@ def group_interactions(records: Iterable[RequestRecord]) -> list[Interaction]:
     return sorted([*grouped, *alone], key=lambda i: i.lead.started_at, reverse=True)
 
 
-def read_requests(conn: sqlite3.Connection, developer: str, days: DayRange,
+def read_requests(conn: Connection, developer: str, days: DayRange,
                   limit: int = PAGE_SIZE) -> RequestPage:
     """Read `developer`'s newest `limit` requests in `days`, grouped by interaction (blocking).
 
@@ -157,13 +156,13 @@ def read_requests(conn: sqlite3.Connection, developer: str, days: DayRange,
     return RequestPage(developer, days, tuple(group_interactions(records)), len(records), total)
 
 
-def read_requests_file(database: Path, developer: str, days: DayRange) -> RequestPage:
+def read_requests_file(database: Target, developer: str, days: DayRange) -> RequestPage:
     """`read_requests` on the store at `database` (an empty page when nothing was recorded yet).
 
     Raises:
         StoreError: The database exists but could not be read.
     """
-    if not database.exists():
+    if not as_database(database).exists():
         return RequestPage(developer, days, (), 0, 0)
     with contextlib.closing(UsageStore.reader(database)) as conn:
         return read_requests(conn, developer, days)

@@ -6,12 +6,12 @@ Read from the raw events through the partial index `usage_events_errors` (schema
 a year is read as fast as a day.
 """
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
 from desktop_app.core.store.schema import FAILED
 
@@ -60,7 +60,7 @@ class ErrorCount:
         return str(self.status)
 
 
-def error_counts(conn: sqlite3.Connection, days: "DayRange",
+def error_counts(conn: Connection, days: "DayRange",
                  developers: Sequence[str] | None = None) -> tuple[ErrorCount, ...]:
     """The period's failed requests by status, error, host and developer, largest first.
 
@@ -68,6 +68,8 @@ def error_counts(conn: sqlite3.Connection, days: "DayRange",
         StoreError: The database could not be read.
     """
     where, params = "", tuple[str, ...]()
+    if developers is not None and not developers:
+        return ()
     if developers is not None:
         where = f" AND developer IN ({', '.join('?' * len(developers))})"
         params = tuple(developers)

@@ -7,7 +7,6 @@ adds up), the SQL of the underlying sums in the daily summary, `rollup.compute_d
 """
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -16,6 +15,7 @@ from typing import Final
 from desktop_app.core.errors import StoreError
 from desktop_app.core.figures import DAILY_KEYS, SHOWN_SOURCE_WORDS, daily_rate
 from desktop_app.core.models import QuotaSnapshot
+from desktop_app.core.store.engine import DATABASE_ERRORS, Connection
 from desktop_app.core.store.rollup import (
     DIM_EDITOR,
     DIM_LANGUAGE,
@@ -94,7 +94,7 @@ def reading_store() -> Iterator[None]:
     """Turn a failure in the middle of a read into a StoreError a person can act on (every read API uses it)."""
     try:
         yield
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         raise StoreError(f"The usage database could not be read: {exc}.",
                          details=f"{type(exc).__name__}: {exc}") from exc
 
@@ -126,7 +126,7 @@ def _daily_usage(totals: DayTotals) -> DailyUsage:
     )
 
 
-def daily_usage(conn: sqlite3.Connection, first_day: date, last_day: date,
+def daily_usage(conn: Connection, first_day: date, last_day: date,
                 developers: Sequence[str] | None = None) -> list[DailyUsage]:
     """Return each developer's figures for each day from `first_day` to `last_day` (inclusive).
 
@@ -148,6 +148,8 @@ def daily_usage(conn: sqlite3.Connection, first_day: date, last_day: date,
 def _in_developers(developers: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     if developers is None:
         return "1 = 1", ()
+    if not developers:  # `IN ()` is SQLite's leniency, not SQL
+        return "1 = 0", ()
     return f"developer IN ({', '.join('?' * len(developers))})", tuple(developers)
 
 
@@ -155,7 +157,7 @@ def _from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def latest_quotas(conn: sqlite3.Connection, developers: Sequence[str] | None = None) -> list[QuotaSnapshot]:
+def latest_quotas(conn: Connection, developers: Sequence[str] | None = None) -> list[QuotaSnapshot]:
     """Return the latest quota snapshot per (developer, quota), sorted by developer then quota.
 
     Raises:
@@ -174,7 +176,7 @@ def latest_quotas(conn: sqlite3.Connection, developers: Sequence[str] | None = N
     ]
 
 
-def counters(conn: sqlite3.Connection) -> dict[str, int]:
+def counters(conn: Connection) -> dict[str, int]:
     """Return the store's counters (unparsed, unrecorded, dropped, ...) by name.
 
     Raises:
@@ -184,7 +186,7 @@ def counters(conn: sqlite3.Connection) -> dict[str, int]:
         return {name: int(value) for name, value in conn.execute("SELECT name, value FROM counters ORDER BY name")}
 
 
-def store_time_zone(conn: sqlite3.Connection) -> str:
+def store_time_zone(conn: Connection) -> str:
     """Return the time zone the store's days are computed in ('local:...' when it has no IANA name).
 
     Raises:
@@ -195,7 +197,7 @@ def store_time_zone(conn: sqlite3.Connection) -> str:
     return str(row[0]) if row else ""
 
 
-def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
+def developers_seen(conn: Connection) -> list[tuple[str, datetime]]:
     """Return (developer, last seen, UTC) for everyone who ever sent traffic, sorted by developer.
 
     Raises:
@@ -206,6 +208,17 @@ def developers_seen(conn: sqlite3.Connection) -> list[tuple[str, datetime]]:
     return [(developer, _from_epoch(last_seen)) for developer, last_seen in rows]
 
 
+def instances_seen(conn: Connection) -> list[tuple[str, datetime]]:
+    """Return (instance, last event, UTC) for every proxy that recorded into this store, sorted by name.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        rows = conn.execute("SELECT instance, last_seen FROM instances ORDER BY instance").fetchall()
+    return [(instance, _from_epoch(last_seen)) for instance, last_seen in rows]
+
+
 @dataclass(frozen=True)
 class DayActivity:
     """How much one developer used Copilot on one day, for the tray and the team dialog."""
@@ -214,7 +227,7 @@ class DayActivity:
     last_seen: datetime
 
 
-def activity_on(conn: sqlite3.Connection, day: str) -> dict[str, DayActivity]:
+def activity_on(conn: Connection, day: str) -> dict[str, DayActivity]:
     """Return each active developer's request count and last request (UTC) on `day` ('YYYY-MM-DD').
 
     Raises:
@@ -240,7 +253,7 @@ class ConnectionSummary:
     detail: str
 
 
-def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None) -> list[ConnectionSummary]:
+def connection_summaries(conn: Connection, since: datetime | None = None) -> list[ConnectionSummary]:
     """Return the connection diagnostics last seen at or after `since` (all when None), newest first.
 
     Raises:
@@ -253,3 +266,14 @@ def connection_summaries(conn: sqlite3.Connection, since: datetime | None = None
                             (cutoff,)).fetchall()
     return [ConnectionSummary(kind, username, source, host, int(count), _from_epoch(first), _from_epoch(last), detail)
             for kind, username, source, host, count, first, last, detail in rows]
+
+
+def imported_records(conn: Connection) -> int:
+    """How many usage records came from an import (they carry a `source_id`; live ones do not).
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        row = conn.execute("SELECT COUNT(*) FROM usage_events WHERE source_id IS NOT NULL").fetchone()
+    return int(row[0])

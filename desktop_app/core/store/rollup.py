@@ -15,7 +15,6 @@ nothing here opens connections or knows about threads. The tables themselves are
 """
 
 import contextlib
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -33,6 +32,7 @@ from desktop_app.core.models import (
     NES_ACCEPTED,
     NES_SHOWN,
 )
+from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.schema import (
     FAILED,
     IDE_INTERACTION_SPLIT,
@@ -224,7 +224,7 @@ class _Tally:
             self.get(day, developer).counts.setdefault(dimension, {})[name] = int(value)
 
 
-def _aggregate(conn: sqlite3.Connection, table: str, parts: Sequence[_Part], scope: _Scope) -> list[Any]:
+def _aggregate(conn: Connection, table: str, parts: Sequence[_Part], scope: _Scope) -> list[Any]:
     columns = ", ".join(expression for _, expression, _ in parts)
     sql = (f"SELECT day, developer, {columns} FROM {table} "  # noqa: S608 - constant fragments only
            f"WHERE {scope.sql} GROUP BY day, developer")
@@ -232,14 +232,14 @@ def _aggregate(conn: sqlite3.Connection, table: str, parts: Sequence[_Part], sco
     return conn.execute(sql, params).fetchall()
 
 
-def _count_dimensions(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
+def _count_dimensions(conn: Connection, scope: _Scope, tally: _Tally) -> None:
     for dimension, column, expression, where, params in _DIMENSIONS:
         sql = (f"SELECT day, developer, {column}, {expression} FROM usage_events "  # noqa: S608 - constants
                f"WHERE {scope.sql} AND {where} GROUP BY day, developer, {column}")
         tally.count(dimension, conn.execute(sql, scope.params + params))
 
 
-def _add_latencies(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> None:
+def _add_latencies(conn: Connection, scope: _Scope, tally: _Tally) -> None:
     """Set p50/p95 of model-call and completion durations (those that got a response, not cancelled)."""
     sql = _LATENCIES_SQL.format(scope=scope.sql)
     for day, developer, p50, p95 in conn.execute(sql, (*scope.params, KIND_MODEL_CALL, KIND_COMPLETION)):
@@ -247,7 +247,7 @@ def _add_latencies(conn: sqlite3.Connection, scope: _Scope, tally: _Tally) -> No
         totals.latency_p50_ms, totals.latency_p95_ms = p50, p95
 
 
-def compute_day_totals(conn: sqlite3.Connection, days: Sequence[str],
+def compute_day_totals(conn: Connection, days: Sequence[str],
                        developers: Sequence[str] | None = None) -> list[DayTotals]:
     """Summarise `days` ('YYYY-MM-DD') from the raw events, for `developers` (None: everyone).
 
@@ -372,7 +372,7 @@ ROLLUP_TABLES: Final = ("daily_rollup", "daily_rollup_counts", *(s.table.name fo
 """Every table of the daily summary (`rollup_dirty` aside)."""
 
 
-def _refresh_split(conn: sqlite3.Connection, split: Split, scope: _Scope) -> None:
+def _refresh_split(conn: Connection, split: Split, scope: _Scope) -> None:
     sql, params = split.query(scope)
     columns = ", ".join(split.table.columns)
     conn.execute(f"INSERT INTO {split.table.name} ({columns}) {sql}", params)
@@ -389,7 +389,7 @@ MARK_DIRTY: Final = "INSERT INTO rollup_dirty (day) VALUES (?) ON CONFLICT DO NO
 """Mark a day ('YYYY-MM-DD') for summarising: the writer runs it for every day it writes to."""
 
 
-def refresh_days(conn: sqlite3.Connection, days: Sequence[str]) -> None:
+def refresh_days(conn: Connection, days: Sequence[str]) -> None:
     """Recompute the rollup of `days` from the raw events, inside the caller's write transaction."""
     if not days:
         return
@@ -406,7 +406,7 @@ def refresh_days(conn: sqlite3.Connection, days: Sequence[str]) -> None:
     ])
 
 
-def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
+def _read_rollup(conn: Connection, scope: _Scope) -> list[DayTotals]:
     tally = _Tally()
     sql = f"SELECT {', '.join(_ROLLUP_FIELDS)} FROM daily_rollup WHERE {scope.sql}"  # noqa: S608 - constants
     for row in conn.execute(sql, scope.params):
@@ -425,7 +425,7 @@ def _read_rollup(conn: sqlite3.Connection, scope: _Scope) -> list[DayTotals]:
 
 
 @contextlib.contextmanager
-def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+def snapshot(conn: Connection) -> Iterator[None]:
     """Run several SELECTs against one consistent snapshot (unless the caller already holds one)."""
     if conn.in_transaction:
         yield
@@ -440,7 +440,7 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def read_day_totals(conn: sqlite3.Connection, first_day: date, last_day: date,
+def read_day_totals(conn: Connection, first_day: date, last_day: date,
                     developers: Sequence[str] | None = None) -> list[DayTotals]:
     """Return the DayTotals of `first_day`..`last_day` (inclusive), sorted by (day, developer).
 
@@ -457,18 +457,20 @@ def read_day_totals(conn: sqlite3.Connection, first_day: date, last_day: date,
     return sorted([*rolled, *fresh], key=lambda t: (t.day, t.developer))
 
 
-def _dirty_days(conn: sqlite3.Connection, first: str, last: str) -> list[str]:
+def _dirty_days(conn: Connection, first: str, last: str) -> list[str]:
     return [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day >= ? AND day <= ? ORDER BY day",
                                            (first, last))]
 
 
-def compute_split(conn: sqlite3.Connection, split: Split, days: Sequence[str],
+def compute_split(conn: Connection, split: Split, days: Sequence[str],
                   developers: Sequence[str] | None = None) -> list[Any]:
     """Compute `split`'s rows of `days` ('YYYY-MM-DD') from the raw events (what the rollup keeps of them)."""
-    return conn.execute(*split.query(_Scope.days(days, developers))).fetchall() if days else []
+    if not days or (developers is not None and not developers):
+        return []
+    return conn.execute(*split.query(_Scope.days(days, developers))).fetchall()
 
 
-def read_split(conn: sqlite3.Connection, split: Split, first_day: date, last_day: date,
+def read_split(conn: Connection, split: Split, first_day: date, last_day: date,
                developers: Sequence[str] | None = None) -> list[Any]:
     """Return `split`'s rows of `first_day`..`last_day` (inclusive), ordered by day, developer and keys.
 

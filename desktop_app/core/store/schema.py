@@ -8,21 +8,21 @@ computed in a `DayZone`). The daily-summary tables are created here; their conte
 `rollup`.
 
 The SQL stays portable to PostgreSQL (TEXT/INTEGER/REAL columns, `ON CONFLICT`, no SQLite-only
-functions); only `stored_version` (the bootstrap check) reads SQLite's catalogue.
+functions): `engine` runs it on SQLite and PostgreSQL alike.
 """
 
-import sqlite3
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import MISSING, Field, dataclass, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from operator import attrgetter
-from pathlib import Path
 from typing import Any, Final, get_args, get_type_hints
 
 from desktop_app.core.errors import StoreError
 from desktop_app.core.models import NULL_WHEN_EMPTY, ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds
+from desktop_app.core.store.engine import Connection
 
 Row = tuple[object, ...]
 
@@ -72,11 +72,14 @@ class EventTable:
         default = None if found.default is MISSING or found.metadata.get(NULL_WHEN_EMPTY) else found.default
         return f"ALTER TABLE {self.name} ADD COLUMN {name} {self.column_type(name)} DEFAULT {_sql_literal(default)}"
 
-    @cached_property
-    def insert(self) -> str:
-        """INSERT ... ON CONFLICT DO NOTHING, one parameter per column."""
-        return (f"INSERT INTO {self.name} ({', '.join(self.columns)}) "  # noqa: S608 - constant column names
-                f"VALUES ({placeholders(len(self.columns))}) ON CONFLICT DO NOTHING")
+    def insert_with(self, *appended: str) -> str:
+        """INSERT ... ON CONFLICT DO NOTHING, one parameter per column, then one per `appended` column.
+
+        The store appends columns that are not the event's own (which instance recorded it).
+        """
+        columns = (*self.columns, *appended)
+        return (f"INSERT INTO {self.name} ({', '.join(columns)}) "  # noqa: S608 - constant column names
+                f"VALUES ({placeholders(len(columns))}) ON CONFLICT DO NOTHING")
 
     @cached_property
     def _writers(self) -> tuple[Callable[[Any], object] | None, ...]:
@@ -87,14 +90,14 @@ class EventTable:
         return attrgetter(*(f.name for f in self._fields))
 
     def row(self, event: object, zone: DayZone) -> Row:
-        """`event` as an `insert` row, its `day` computed in `zone`."""
+        """`event` as an `insert_with` row (before any appended column), its `day` computed in `zone`."""
         developer, moment, *rest = self._values(event)
         seconds = epoch_seconds(moment)
         values = [value if write is None else write(value) for value, write in zip(rest, self._writers, strict=True)]
         return (developer, seconds, zone.day_of(seconds), *values)
 
 
-def add_columns(conn: sqlite3.Connection, table: EventTable, *names: str) -> None:
+def add_columns(conn: Connection, table: EventTable, *names: str) -> None:
     """A migration step: add the fields `names` of `table`'s event as columns (their types and defaults follow)."""
     for name in names:
         conn.execute(table.add_column(name))
@@ -213,13 +216,13 @@ _SCHEMA_V1: Final = (
 )
 
 
-def _migrate_to_1(conn: sqlite3.Connection) -> None:
+def _migrate_to_1(conn: Connection) -> None:
     """Create every table and index of the first schema."""
     for statement in _SCHEMA_V1:
         conn.execute(statement)
 
 
-def _migrate_to_2(conn: sqlite3.Connection) -> None:
+def _migrate_to_2(conn: Connection) -> None:
     """Add the per-developer connection diagnostics (refused logins, failed TLS handshakes, checks)."""
     conn.execute("""CREATE TABLE connection_events (
         kind TEXT NOT NULL, username TEXT NOT NULL, source TEXT NOT NULL, host TEXT NOT NULL,
@@ -229,7 +232,7 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX connection_events_last_at ON connection_events (last_at)")
 
 
-def _migrate_to_3(conn: sqlite3.Connection) -> None:
+def _migrate_to_3(conn: Connection) -> None:
     """Index each developer's requests by time, for the dashboard's drill-down (newest first, any range)."""
     conn.execute("CREATE INDEX usage_events_developer_started_at ON usage_events (developer, started_at)")
 
@@ -238,10 +241,27 @@ FAILED: Final = "(status >= 400 OR error IS NOT NULL)"
 """The failed requests (the `errors` figure); the partial index `usage_events_errors` holds exactly these."""
 
 
-def _migrate_to_4(conn: sqlite3.Connection) -> None:
+def _migrate_to_4(conn: Connection) -> None:
     """Index the failed requests by day, for the errors breakdown: partial (they are few) and covering."""
     conn.execute("CREATE INDEX usage_events_errors ON usage_events "
                  f"(day, developer, status, host, error, started_at) WHERE {FAILED}")
+
+
+
+def _migrate_to_5(conn: Connection) -> None:
+    """Say which instance (proxy) recorded each event, so a shared database can be read per office."""
+    for table in ("usage_events", "telemetry_events"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE TABLE instances (instance TEXT PRIMARY KEY, first_seen REAL NOT NULL, "
+                 "last_seen REAL NOT NULL)")
+
+
+def _migrate_to_6(conn: Connection) -> None:
+    """Keep the team in the database, for instances sharing one (the `meta` table holds its version)."""
+    conn.execute("""CREATE TABLE team_developers (
+        name TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE, created TEXT NOT NULL,
+        generation INTEGER NOT NULL, enabled INTEGER NOT NULL
+    )""")
 
 
 @dataclass(frozen=True)
@@ -293,7 +313,7 @@ IDE_TELEMETRY_SPLIT: Final = SplitTable(
 """IDE telemetry by the editor it named, language and model."""
 SPLIT_TABLES: Final = (SEED_CHAT_SPLIT, SEED_COMPLETION_SPLIT, IDE_USAGE_SPLIT, IDE_INTERACTION_SPLIT,
                        IDE_TELEMETRY_SPLIT)
-SPLITS_SINCE: Final = 5
+SPLITS_SINCE: Final = 7
 """The schema version that added `SPLIT_TABLES` (older files are read from the raw events)."""
 MARK_ALL_DIRTY: Final = (
     "INSERT INTO rollup_dirty (day) SELECT day FROM"
@@ -302,15 +322,15 @@ MARK_ALL_DIRTY: Final = (
 )
 
 
-def _migrate_to_5(conn: sqlite3.Connection) -> None:
+def _migrate_to_7(conn: Connection) -> None:
     """Summarise the per-IDE and per-editor splits too (reports read them instead of a year of raw events)."""
     for table in SPLIT_TABLES:
         conn.execute(table.create)
     conn.execute(MARK_ALL_DIRTY)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5,
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6, _migrate_to_7,
 ]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
@@ -326,8 +346,10 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-INSERT_USAGE: Final = USAGE_TABLE.insert
-INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert
+INSTANCE_COLUMN: Final = "instance"
+"""Which proxy recorded an event: the store appends it to every `usage_row` and `telemetry_row`."""
+INSERT_USAGE: Final = USAGE_TABLE.insert_with(INSTANCE_COLUMN)
+INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert_with(INSTANCE_COLUMN)
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
     f"VALUES ({placeholders(len(_QUOTA_COLUMNS))}) "
@@ -343,6 +365,8 @@ UPSERT_DEVELOPER: Final = (
     "last_seen = CASE WHEN excluded.last_seen > developers.last_seen "
     "THEN excluded.last_seen ELSE developers.last_seen END"
 )
+UPSERT_INSTANCE: Final = UPSERT_DEVELOPER.replace("developers", "instances").replace("developer", "instance")
+"""Remember when each instance (proxy) first and last recorded an event: `seen_rows` keyed by instance."""
 ADD_COUNTER: Final = (
     "INSERT INTO counters (name, value) VALUES (?, ?) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value"
@@ -358,6 +382,10 @@ UPSERT_CONNECTION: Final = (
     "THEN excluded.last_at ELSE connection_events.last_at END, "
     "detail = excluded.detail"
 )
+CLEAR_UPSTREAM_FAILURES: Final = (
+    "DELETE FROM connection_events WHERE kind = 'upstream_failed' AND host = ? AND last_at <= ?"
+)
+"""A host reached again ends its failures: the next failure starts a new count (and a new "since")."""
 MAX_CONNECTION_ROWS: Final = 2000
 """Connection diagnostics kept at most (the oldest go first): names sent by strangers are unbounded."""
 TRIM_CONNECTIONS: Final = (
@@ -367,6 +395,44 @@ TRIM_CONNECTIONS: Final = (
 
 
 # --- rows -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rows:
+    """Records as rows, ready for the INSERT/UPSERT statements above (plain values: JSON can hold them)."""
+
+    usage: list[Row] = field(default_factory=list)  # usage_row + instance
+    telemetry: list[Row] = field(default_factory=list)  # telemetry_row + instance
+    quotas: list[Row] = field(default_factory=list)
+    connections: list[Row] = field(default_factory=list)
+    counters: list[Row] = field(default_factory=list)  # (name, delta) for ADD_COUNTER
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to write."""
+        return not (self.usage or self.telemetry or self.quotas or self.connections or self.counters)
+
+    @property
+    def events(self) -> int:
+        """Usage and telemetry events held."""
+        return len(self.usage) + len(self.telemetry)
+
+    def days(self) -> set[str]:
+        """The local days the events fall on."""
+        return {str(row[2]) for row in self.usage} | {str(row[2]) for row in self.telemetry}
+
+    def to_json(self) -> str:
+        """Serialise (floats round-trip exactly)."""
+        return json.dumps({name: [list(row) for row in getattr(self, name)] for name in _ROW_KINDS})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Rows":
+        """The inverse of `to_json`."""
+        data = json.loads(text)
+        return cls(**{name: [tuple(row) for row in data.get(name, [])] for name in _ROW_KINDS})
+
+
+_ROW_KINDS: Final = ("usage", "telemetry", "quotas", "connections", "counters")
 
 
 def usage_row(event: UsageEvent, zone: DayZone) -> Row:
@@ -394,11 +460,19 @@ def connection_row(event: ConnectionEvent) -> Row:
     return (event.kind, event.username, event.source, event.host, at, at, event.detail)
 
 
-def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
-    """Return (developer, first_seen, last_seen) for each developer in the prepared rows."""
+def recoveries(connections: Sequence[Row]) -> list[Row]:
+    """(host, at) for each `upstream_ok` row among prepared `connection_row`s, for `CLEAR_UPSTREAM_FAILURES`."""
+    return [(row[3], row[5]) for row in connections if row[0] == "upstream_ok"]
+
+
+def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row], key: int = 0) -> list[Row]:
+    """Return (developer, first_seen, last_seen) for each developer in the prepared rows.
+
+    With `key=-1`, the same for each instance (the last value of a prepared row).
+    """
     seen: dict[str, tuple[float, float]] = {}
     for row in (*usage, *telemetry):
-        developer, moment = row[0], row[1]
+        developer, moment = row[key], row[1]
         if isinstance(developer, str) and isinstance(moment, float):
             first, last = seen.get(developer, (moment, moment))
             seen[developer] = (min(first, moment), max(last, moment))
@@ -408,19 +482,8 @@ def seen_rows(usage: Sequence[Row], telemetry: Sequence[Row]) -> list[Row]:
 # --- schema version ---------------------------------------------------------------------------------
 
 
-def stored_version(conn: sqlite3.Connection) -> int:
-    """Return the schema version of `conn`'s database (0 for a brand-new file)."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "schema_version" not in tables:
-        if tables:
-            raise sqlite3.DatabaseError("file is not a Copilot Insight database (no schema_version table)")
-        return 0
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
-
-
-def refuse_newer(path: Path, version: int) -> None:
-    """Raise StoreError if schema `version` (of the database at `path`) is newer than this code knows.
+def refuse_newer(path: object, version: int) -> None:
+    """Raise StoreError if schema `version` (of the database `path` names) is newer than this code knows.
 
     Raises:
         StoreError: `version` is above `SCHEMA_VERSION`.

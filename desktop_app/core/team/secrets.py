@@ -172,7 +172,8 @@ def data_folder_secret(data_dir: Path) -> Path:
 def open_secret_store(secret_file: Path | None, data_dir: Path | None = None) -> SecretStore:
     """Return the file store the user opted in to (`secret_file`, else one in `data_dir`), else the keyring store."""
     if secret_file is not None:
-        logger.warning("Using the secret file %s instead of the system keyring (explicit opt-in).", secret_file)
+        # Every command would say it: `serve` and the tray say it once, where the proxy starts.
+        logger.debug("Using the secret file %s instead of the system keyring (explicit opt-in).", secret_file)
         return FileSecretStore(secret_file)
     if data_dir is not None and (chosen := data_folder_secret(data_dir)).exists():
         logger.debug("Using the secret file %s, chosen when no system keyring worked.", chosen)

@@ -17,8 +17,9 @@ from typing import Any, Literal, cast
 
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.fileio import atomic_write_text, file_lock
+from desktop_app.core.upstream_proxy import parse_upstream_proxy
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
 RECORDING_TEXT: dict[str, str] = {"metadata": "usage only", "content": "usage, prompts and answers"}
@@ -56,6 +57,8 @@ class ProxySettings:
     extra_hosts: tuple[str, ...] = ()
     setup_page: bool = True  # the read-only page developers open to get the CA and the guide
     setup_port: int = 0  # 0: the proxy port + 1
+    upstream_proxy: str = ""  # the company proxy all upstream traffic goes through, e.g. http://proxy.corp:3128
+    upstream_ca: str = ""  # an extra CA file to trust upstream (a TLS-inspecting company proxy)
 
     @property
     def effective_setup_port(self) -> int:
@@ -97,6 +100,8 @@ class Settings:
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     time_zone: str = ""  # empty: the computer's local time zone
     developers: tuple[Developer, ...] = ()
+    database: str = ""  # a PostgreSQL URL several instances share; empty: the SQLite file in the data folder
+    instance: str = ""  # the name this instance's rows carry; empty: the computer's host name
 
     def developer(self, name: str) -> Developer | None:
         """Return the developer called `name` (case-insensitive), if any."""
@@ -160,8 +165,8 @@ def validate_developer_name(name: object) -> str | None:
 
 def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
     where = "proxy."
-    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts", "setup_page", "setup_port"},
-                  where, problems)
+    _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts", "setup_page", "setup_port",
+                         "upstream_proxy", "upstream_ca"}, where, problems)
     host = data.get("listen_host", ProxySettings.listen_host)
     if (why := validate_listen_host(host)) is not None:
         problems.append(f"'proxy.listen_host': {why}.")
@@ -178,10 +183,31 @@ def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
         extra_hosts=tuple(h.lower() for h in hosts),
         setup_page=_bool(data, "setup_page", True, where, problems),
         setup_port=_int(data, "setup_port", 0, (0, 65535), where=where, problems=problems),
+        upstream_proxy=_upstream_proxy(data, problems),
+        upstream_ca=_text(data, "upstream_ca", where, problems),
     )
     if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
         problems.append(f"'proxy.setup_port' must differ from the proxy's port {proxy.listen_port}.")
     return proxy
+
+
+def _text(data: JsonObject, key: str, where: str, problems: Problems) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        problems.append(f"'{where}{key}' must be text (found {value!r}).")
+        return ""
+    return value.strip()
+
+
+def _upstream_proxy(data: JsonObject, problems: Problems) -> str:
+    url = _text(data, "upstream_proxy", "proxy.", problems)
+    if url:
+        try:
+            parse_upstream_proxy(url)
+        except ConfigError as exc:
+            problems.append(f"'proxy.upstream_proxy': {exc.user_message}")
+            return ""
+    return url
 
 
 def _recording_from(data: JsonObject, problems: Problems) -> RecordingSettings:
@@ -252,18 +278,29 @@ def _developers_from(items: object, problems: Problems) -> tuple[Developer, ...]
 def settings_from_dict(data: JsonObject) -> Settings:
     """Validate a current-schema settings object; raise `ConfigError` listing every problem."""
     problems: Problems = []
-    _unknown_keys(data, {"schema_version", "proxy", "recording", "desktop", "time_zone", "developers"}, "",
-                  problems)
+    _unknown_keys(data, {"schema_version", "proxy", "recording", "desktop", "time_zone", "developers", "database",
+                         "instance"}, "", problems)
     time_zone = data.get("time_zone", "")
     if not isinstance(time_zone, str):
         problems.append("'time_zone' must be a time zone name such as 'Europe/Berlin', or empty for local time.")
         time_zone = ""
+    database, instance = data.get("database", ""), data.get("instance", "")
+    if not isinstance(database, str) or (database and not database.startswith(("postgresql://", "postgres://"))):
+        problems.append("'database' must be a PostgreSQL URL such as postgresql://user@host:5432/insight, "
+                        "or empty for the SQLite file in the data folder.")
+        database = ""
+    if not isinstance(instance, str) or len(instance) > 64:
+        problems.append("'instance' must be a short name for this proxy (at most 64 characters), or empty for "
+                        "the computer's host name.")
+        instance = ""
     settings = Settings(
         proxy=_proxy_from(_section(data, "proxy", problems), problems),
         recording=_recording_from(_section(data, "recording", problems), problems),
         desktop=_desktop_from(_section(data, "desktop", problems), problems),
         time_zone=time_zone,
         developers=_developers_from(data.get("developers", []), problems),
+        database=database,
+        instance=instance,
     )
     if problems:
         raise ConfigError("The settings have problems:\n" + "\n".join(f"  - {p}" for p in problems))
@@ -281,6 +318,8 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             "extra_hosts": list(settings.proxy.extra_hosts),
             "setup_page": settings.proxy.setup_page,
             "setup_port": settings.proxy.setup_port,
+            "upstream_proxy": settings.proxy.upstream_proxy,
+            "upstream_ca": settings.proxy.upstream_ca,
         },
         "recording": {
             "level": settings.recording.level,
@@ -297,6 +336,8 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             {"name": d.name, "generation": d.generation, "enabled": d.enabled, "created": d.created}
             for d in settings.developers
         ],
+        "database": settings.database,
+        "instance": settings.instance,
     }
 
 
@@ -308,12 +349,21 @@ def _add_desktop_section(data: JsonObject) -> JsonObject:
 
 
 def _same_layout(data: JsonObject) -> JsonObject:
-    """Version 3 added the optional `proxy.setup_page` and `proxy.setup_port`; their defaults apply."""
+    """Versions 3 to 5 only added optional settings, whose defaults apply.
+
+    Version 3: `proxy.setup_page` and `proxy.setup_port`; version 4: `database` (a shared PostgreSQL
+    URL) and `instance`; version 5: the company proxy's `proxy.upstream_proxy` and `proxy.upstream_ca`.
+    """
     return dict(data)
 
 
 # MIGRATIONS[n] turns a version-n object into a version-(n+1) object. Add one per schema change.
-MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {1: _add_desktop_section, 2: _same_layout}
+MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {
+    1: _add_desktop_section,
+    2: _same_layout,
+    3: _same_layout,  # version 4 added the optional `database` (a shared PostgreSQL URL) and `instance`
+    4: _same_layout,  # version 5 added the company proxy: `proxy.upstream_proxy` and `proxy.upstream_ca`
+}
 
 
 def migrate(data: JsonObject) -> JsonObject:

@@ -13,6 +13,7 @@ from 1; check steps and undo steps insert `check` or `remove`: `copy_<key>_check
 `copy_<key>_remove_<n>`.
 """
 
+import contextlib
 import html
 import sys
 from collections.abc import Callable, Sequence
@@ -59,10 +60,25 @@ def platform_section(platform: str = sys.platform) -> str:
     return "macos" if platform == "darwin" else "debian"
 
 
+def standard_folder(location: QStandardPaths.StandardLocation, platform: str = sys.platform) -> Path | None:
+    """The user's folder for `location` if it exists, else None.
+
+    On Windows and macOS these folders are part of every account, so a missing one is created; on
+    Linux only the desktop's own setup makes them (xdg-user-dirs), so a missing one is not invented.
+    """
+    text = QStandardPaths.writableLocation(location)
+    if not text:
+        return None
+    folder = Path(text)
+    if not folder.is_dir() and platform in ("win32", "darwin") and folder.parent == Path.home():
+        with contextlib.suppress(OSError):
+            folder.mkdir()
+    return folder if folder.is_dir() else None
+
+
 def download_folder() -> Path:
-    """Where exports are suggested: the user's Downloads folder, else their home."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
-    return Path(folder) if folder else Path.home()
+    """Where exports are suggested: the user's Downloads folder if there is one, else their home."""
+    return standard_folder(QStandardPaths.StandardLocation.DownloadLocation) or Path.home()
 
 
 def _label(text: str, name: str, *, selectable: bool = True) -> QLabel:

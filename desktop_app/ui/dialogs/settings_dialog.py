@@ -1,4 +1,4 @@
-"""The settings dialog: the listen address, the setup page, what is recorded, the time zone and the tray.
+"""The settings dialog: listen address, company proxy, setup page, what is recorded, time zone and tray.
 
 `SettingsDialog` only edits a copy: OK emits `settings_accepted` with the new `Settings` (the
 developer list copied unchanged from the settings it was opened with) and the caller saves it,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,10 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.errors import StoreError
+from desktop_app.core.errors import ConfigError, StoreError
 from desktop_app.core.guide.snippets import advertised_host, listens_only_locally
 from desktop_app.core.paths import HOME_ENV
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import is_postgres_url
 from desktop_app.core.team.settings import (
     HOST_NAME,
     DesktopSettings,
@@ -47,6 +49,7 @@ from desktop_app.core.team.settings import (
     Settings,
     validate_listen_host,
 )
+from desktop_app.core.upstream_proxy import join_password, parse_upstream_proxy, split_password
 from desktop_app.ui.widgets import named
 
 LOCAL_ONLY_HOST = "127.0.0.1"
@@ -149,8 +152,32 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Port:"), self.listen_port)
         form.addRow(self.copilot_only)
         form.addRow(self.tr("Extra Copilot hosts:"), self.extra_hosts)
+        self._company_proxy_rows(form, proxy)
         self._setup_page_rows(form, proxy)
         return group
+
+    def _company_proxy_rows(self, form: QFormLayout, proxy: ProxySettings) -> None:
+        url, password = split_password(proxy.upstream_proxy)
+        self.upstream_proxy = named(QLineEdit(url), "upstream_proxy")
+        self.upstream_proxy.setPlaceholderText(self.tr("none: connect to Copilot directly"))
+        self.upstream_proxy.setToolTip(self.tr(
+            "If this computer reaches the internet only through your company's proxy: "
+            "http://proxy.example.com:3128, with user@ before the host if it needs a login."))
+        self.upstream_password = named(QLineEdit(password), "upstream_password")
+        self.upstream_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.upstream_password.setPlaceholderText(self.tr("only if the company proxy needs a login"))
+        self.upstream_ca = named(QLineEdit(proxy.upstream_ca), "upstream_ca")
+        self.upstream_ca.setPlaceholderText(self.tr("optional: the company proxy's CA (PEM file)"))
+        self.upstream_ca.setToolTip(self.tr(
+            "Only for a company proxy that inspects TLS: its CA certificate, which the proxy then trusts too."))
+        browse = named(QPushButton(self.tr("Choose…")), "choose_upstream_ca")
+        browse.clicked.connect(self._on_choose_upstream_ca)
+        row = QHBoxLayout()
+        row.addWidget(self.upstream_ca, 1)
+        row.addWidget(browse)
+        form.addRow(self.tr("Company proxy:"), self.upstream_proxy)
+        form.addRow(self.tr("Its password:"), self.upstream_password)
+        form.addRow(self.tr("Company proxy CA:"), row)
 
     def _setup_page_rows(self, form: QFormLayout, proxy: ProxySettings) -> None:
         self.setup_page = named(QCheckBox(self.tr("Setup page for developers")), "setup_page")
@@ -241,6 +268,18 @@ class SettingsDialog(QDialog):
         column = QVBoxLayout(group)
         column.addLayout(row)
         column.addWidget(note)
+        self.database = named(QLineEdit(self._original.database), "database")
+        self.database.setPlaceholderText(self.tr("empty: the usage database in the data folder"))
+        self.database.setToolTip(self.tr("postgresql://user@host:5432/dbname: several proxies record into one "
+                                         "PostgreSQL database, and the team lives there (see the README's "
+                                         "Deployment section). Keep the password in ~/.pgpass."))
+        self.database_note = _label(self.tr("Copilot Insight uses the new database when it starts next."),
+                                    "database_note")
+        self.database_note.setVisible(False)
+        form = QFormLayout()
+        form.addRow(self.tr("Shared database:"), self.database)
+        column.addLayout(form)
+        column.addWidget(self.database_note)
         return group
 
     def _connect_changes(self) -> None:
@@ -251,7 +290,9 @@ class SettingsDialog(QDialog):
         for box in (self.copilot_only, self.setup_page, self.record_content, self.start_proxy_on_launch,
                     self.launch_at_login, self.notify_first_request):
             box.toggled.connect(self._on_changed)
-        self.extra_hosts.textChanged.connect(self._on_changed)
+        for line in (self.extra_hosts, self.upstream_proxy, self.upstream_password, self.upstream_ca):
+            line.textChanged.connect(self._on_changed)
+        self.database.textChanged.connect(self._on_changed)
 
     # --- reading the form -----------------------------------------------------------------------
 
@@ -276,6 +317,8 @@ class SettingsDialog(QDialog):
                 extra_hosts=split_hosts(self.extra_hosts.text()),
                 setup_page=self.setup_page.isChecked(),
                 setup_port=self.setup_port.value(),
+                upstream_proxy=join_password(self.upstream_proxy.text(), self.upstream_password.text()),
+                upstream_ca=self.upstream_ca.text().strip(),
             ),
             recording=RecordingSettings(
                 level=self._level(),
@@ -288,6 +331,7 @@ class SettingsDialog(QDialog):
                 notify_first_request=self.notify_first_request.isChecked(),
             ),
             time_zone=self._combo_value(self.time_zone),
+            database=self.database.text().strip(),
         )
 
     def problems(self) -> list[str]:
@@ -303,6 +347,10 @@ class SettingsDialog(QDialog):
         if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
             found.append(self.tr("The setup page's port must differ from the proxy's port {0}.").format(
                 proxy.listen_port))
+        found.extend(self._company_proxy_problems(proxy))
+        if settings.database and not is_postgres_url(settings.database):
+            found.append(self.tr("The shared database must be a PostgreSQL URL such as "
+                                 "postgresql://insight@db.example.com:5432/insight, or empty."))
         if settings.time_zone:
             try:
                 resolve_zone(settings.time_zone)
@@ -311,7 +359,28 @@ class SettingsDialog(QDialog):
                                      "\"This computer's time zone\".").format(settings.time_zone))
         return found
 
+    def _company_proxy_problems(self, proxy: ProxySettings) -> list[str]:
+        found = []
+        if self.upstream_password.text() and "@" not in self.upstream_proxy.text():
+            found.append(self.tr("A password for the company proxy needs its user name: http://user@host:port."))
+        if proxy.upstream_proxy:
+            try:
+                parse_upstream_proxy(proxy.upstream_proxy)
+            except ConfigError as exc:
+                found.append(exc.user_message)
+        if proxy.upstream_ca and not Path(proxy.upstream_ca).expanduser().is_file():
+            found.append(self.tr("The company proxy's CA file {0} does not exist.").format(proxy.upstream_ca))
+        return found
+
     # --- slots ----------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_choose_upstream_ca(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, self.tr("The company proxy's CA certificate"),
+                                                self.upstream_ca.text() or str(Path.home()),
+                                                self.tr("Certificates (*.pem *.crt *.cer);;All files (*)"))
+        if chosen:
+            self.upstream_ca.setText(chosen)
 
     @Slot()
     def _on_changed(self) -> None:
@@ -320,6 +389,7 @@ class SettingsDialog(QDialog):
         self.problems_label.setVisible(bool(problems))
         self.ok_button.setEnabled(not problems)
         self.restart_note.setVisible(proxy_restart_needed(self._original, self.current_settings()))
+        self.database_note.setVisible(self.current_settings().database != self._original.database)
         self._show_setup_page()
         if self.isVisible():
             self._fit_height()

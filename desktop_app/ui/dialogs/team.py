@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -69,6 +69,7 @@ class TeamRow:
     last_seen: datetime | None
     connection: str = ""
     connection_details: tuple[str, ...] = ()
+    warning: bool = False  # `connection` is a current problem
 
 
 def local_time(moment: datetime | None) -> str:
@@ -141,6 +142,8 @@ class TeamTableModel(QAbstractTableModel):
             return self._text(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, index.column())
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == CONNECTION_COLUMN and row.warning:
+            return QColor("#a85d00")
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == REQUESTS_COLUMN:
             return int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
         if role == Qt.ItemDataRole.UserRole:
@@ -234,7 +237,12 @@ class TeamDialog(QDialog):
             actions.addWidget(button)
         self.unknown_names = _label("unknown_names")
         self.unknown_names.setVisible(False)
+        self.upstream_banner = _label("upstream_banner")
+        self.upstream_banner.setStyleSheet("QLabel { background: #fff1d6; color: #5c3b00; border: 1px solid #e08a00;"
+                                           " border-radius: 4px; padding: 6px; }")
+        self.upstream_banner.setVisible(False)
         layout = QVBoxLayout()
+        layout.addWidget(self.upstream_banner)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.unknown_names)
         layout.addLayout(adding)
@@ -301,6 +309,11 @@ class TeamDialog(QDialog):
             self.select(rows[0].name)
         self._show_selected(refresh=True)
         self._on_name_edited(self.new_name.text())
+
+    def set_upstream_problem(self, text: str) -> None:
+        """Say above the table that the proxy cannot reach Copilot (for everyone), or hide the note ('')."""
+        self.upstream_banner.setVisible(bool(text))
+        self.upstream_banner.setText(text)
 
     def set_local_only(self, listen_host: str | None) -> None:
         """Warn that these settings work only on this computer (the proxy listens on `listen_host`), or not."""

@@ -289,9 +289,9 @@ def bobs_batches():
 
 
 @pytest.fixture(params=["raw events", "rollup"])
-def database(request, tmp_path):
+def database(request, target):
     """A store with alice (days 1-2) and bob (days 0, 2, 3), and a quota snapshot each."""
-    path = tmp_path / "usage.sqlite3"
+    path = target
     with UsageStore.open(path, "UTC") as store:
         store.write_many([*alices_batches(), *bobs_batches()])
         store.write(RecordBatch(quotas=(ALICE_QUOTA, BOB_QUOTA)))
@@ -392,8 +392,8 @@ def test_load_dashboard_file_reads_the_store(database):
     assert data.developers_known == ("alice", "bob")
 
 
-def test_a_store_without_traffic_was_never_recorded(tmp_path):
-    path = tmp_path / "usage.sqlite3"
+def test_a_store_without_traffic_was_never_recorded(target):
+    path = target
     with UsageStore.open(path, "UTC") as store:
         store.write(RecordBatch(quotas=(ALICE_QUOTA,)))  # quotas alone are not traffic
     data = load_dashboard_file(path, EVERYONE)

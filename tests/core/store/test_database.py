@@ -14,6 +14,7 @@ from desktop_app.core.errors import StoreError
 from desktop_app.core.models import QuotaSnapshot, RecordBatch, TelemetryEvent, UsageEvent
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
+from desktop_app.core.store.engine import DATABASE_ERRORS, as_database
 from desktop_app.core.store.queries import counters, daily_usage, developers_seen, latest_quotas
 from desktop_app.core.store.rollup import compute_day_totals, read_day_totals
 from desktop_app.core.store.schema import (
@@ -24,12 +25,13 @@ from desktop_app.core.store.schema import (
     EventTable,
     add_columns,
 )
+from tests.helpers.stores import dict_rows, execute, rows
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
-          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events",
-          "daily_seed_chat", "daily_seed_completions", "daily_ide_usage", "daily_ide_interactions",
-          "daily_ide_telemetry"}
+          "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events", "instances",
+          "team_developers", "daily_seed_chat", "daily_seed_completions", "daily_ide_usage",
+          "daily_ide_interactions", "daily_ide_telemetry"}
 
 
 def usage(at=T0, developer="alice", **fields):
@@ -56,23 +58,16 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-def store(db_path):
-    with UsageStore.open(db_path, "UTC") as opened:
+def store(target):
+    with UsageStore.open(target, "UTC") as opened:
         yield opened
-
-
-def rows(path, sql, params=()):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 # --- the file and its schema ---------------------------------------------------------------------------
 
 
-def test_open_creates_schema_in_wal_mode_in_private_file(store, db_path):
+def test_open_creates_schema_in_wal_mode_in_private_file(db_path):
+    store = UsageStore.open(db_path, "UTC")
     store.write(RecordBatch(usage=(usage(),)))
     tables = {name for (name,) in rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == TABLES
@@ -83,41 +78,40 @@ def test_open_creates_schema_in_wal_mode_in_private_file(store, db_path):
     for extra in ("-wal", "-shm"):
         side = db_path.with_name(db_path.name + extra)
         assert stat.S_IMODE(side.stat().st_mode) & 0o077 == 0
+    store.close()
 
 
-def test_schema_version_rows_follow_the_migrations(store, db_path):
+def test_schema_version_rows_follow_the_migrations(store, target):
     assert len(MIGRATIONS) == SCHEMA_VERSION
-    versions = [v for (v,) in rows(db_path, "SELECT version FROM schema_version ORDER BY version")]
+    versions = [v for (v,) in rows(target, "SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
 
 
-def test_indexes_for_day_developer_queries_and_unique_source_ids(store, db_path):
+def test_indexes_for_day_developer_queries_and_unique_source_ids(db_path):
+    UsageStore.open(db_path, "UTC").close()
     indexes = dict(rows(db_path, "SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
     assert "ON usage_events (day, developer)" in indexes["usage_events_day_developer"]
     assert "ON telemetry_events (day, developer)" in indexes["telemetry_events_day_developer"]
     assert indexes["usage_events_source_id"].startswith("CREATE UNIQUE INDEX")
 
 
-def test_reopening_keeps_data_and_does_not_migrate_again(db_path):
-    with UsageStore.open(db_path, "UTC") as store:
+def test_reopening_keeps_data_and_does_not_migrate_again(target):
+    with UsageStore.open(target, "UTC") as store:
         store.write(RecordBatch(usage=(usage(),)))
-    with UsageStore.open(db_path, "UTC"):
+    with UsageStore.open(target, "UTC"):
         pass
-    assert rows(db_path, "SELECT COUNT(*) FROM usage_events") == [(1,)]
-    assert rows(db_path, "SELECT COUNT(*) FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert rows(target, "SELECT COUNT(*) FROM usage_events") == [(1,)]
+    assert rows(target, "SELECT COUNT(*) FROM schema_version") == [(SCHEMA_VERSION,)]
 
 
-def test_database_from_a_newer_version_is_refused(db_path):
-    UsageStore.open(db_path, "UTC").close()
-    conn = sqlite3.connect(db_path)
-    conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", (SCHEMA_VERSION + 1,))
-    conn.commit()
-    conn.close()
+def test_database_from_a_newer_version_is_refused(target):
+    UsageStore.open(target, "UTC").close()
+    execute(target, "INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", (SCHEMA_VERSION + 1,))
     with pytest.raises(StoreError, match="newer version") as caught:
-        UsageStore.open(db_path, "UTC")
-    assert str(db_path) in caught.value.user_message
+        UsageStore.open(target, "UTC")
+    assert as_database(target).label in caught.value.user_message
     with pytest.raises(StoreError, match="newer version"):
-        UsageStore.reader(db_path)
+        UsageStore.reader(target)
 
 
 def test_corrupt_file_is_reported_by_name_and_left_alone(db_path):
@@ -140,7 +134,8 @@ def test_someone_elses_sqlite_database_is_refused(db_path):
     conn.close()
     with pytest.raises(StoreError, match="not a Copilot Insight database"):
         UsageStore.open(db_path, "UTC")
-    assert rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'") == [("photos",)]
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == [("photos",)]
 
 
 def test_unknown_time_zone_is_a_clear_error(db_path):
@@ -149,13 +144,13 @@ def test_unknown_time_zone_is_a_clear_error(db_path):
     assert not db_path.exists()
 
 
-def test_empty_time_zone_is_the_machines_zone(db_path, monkeypatch):
+def test_empty_time_zone_is_the_machines_zone(target, monkeypatch):
     monkeypatch.setenv("TZ", "America/New_York")
     assert resolve_zone("").key == "America/New_York"
-    with UsageStore.open(db_path) as store:
+    with UsageStore.open(target) as store:
         store.write(RecordBatch(usage=(usage(at=datetime(2026, 3, 10, 3, 0, tzinfo=UTC)),)))
-    assert rows(db_path, "SELECT day FROM usage_events") == [("2026-03-09",)]
-    assert rows(db_path, "SELECT value FROM meta WHERE key = 'time_zone'") == [("America/New_York",)]
+    assert rows(target, "SELECT day FROM usage_events") == [("2026-03-09",)]
+    assert rows(target, "SELECT value FROM meta WHERE key = 'time_zone'") == [("America/New_York",)]
 
 
 def test_closed_store_refuses_writes(store):
@@ -168,7 +163,7 @@ def test_closed_store_refuses_writes(store):
 # --- writing ----------------------------------------------------------------------------------------------
 
 
-def test_every_usage_field_is_stored(store, db_path):
+def test_every_usage_field_is_stored(store, target):
     event = usage(kind=m.KIND_COMPLETION, status=None, error="connection reset", ttfb_ms=None, api="completions",
                   initiator_source="header", interaction_id="i1", intent="copilot-ghost", language="python",
                   editor="vscode", editor_version="1.109.0", plugin="copilot-chat", plugin_version="0.37.2",
@@ -176,22 +171,31 @@ def test_every_usage_field_is_stored(store, db_path):
                   cached_tokens=3, reasoning_tokens=4, nano_aiu=5, finish_reason="stop", has_text=False,
                   lines_suggested=0, cancelled=True, parse_status="truncated", source_id="import:1")
     store.write(RecordBatch(usage=(event,)))
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    row = dict(conn.execute("SELECT * FROM usage_events").fetchone())
-    conn.close()
+    (row,) = dict_rows(target, "SELECT * FROM usage_events")
     assert row.pop("started_at") == T0.timestamp()
     assert row.pop("day") == "2026-03-10"
+    assert row.pop("instance") == ""  # this store was opened without an instance name
     flags = {"streamed", "speculative", "has_text", "cancelled"}
     expected = {name: int(getattr(event, name)) if name in flags else getattr(event, name) for name in row}
     assert row == expected
 
 
+def test_rows_name_the_instance_that_recorded_them(target):
+    with UsageStore.open(target, "UTC", instance="office-a") as store:
+        store.write(RecordBatch(usage=(usage(),), telemetry=(shown(),)))
+    with UsageStore.open(target, "UTC", instance="office-b") as store:
+        store.write(RecordBatch(usage=(usage(),)))
+    assert rows(target, "SELECT instance FROM usage_events ORDER BY instance") == [("office-a",), ("office-b",)]
+    assert rows(target, "SELECT instance FROM telemetry_events") == [("office-a",)]
+
+
 @pytest.mark.parametrize("table", [USAGE_TABLE, TELEMETRY_TABLE], ids=lambda t: t.name)
-def test_a_migrated_database_has_exactly_the_event_dataclass_columns(store, db_path, table):
+def test_a_migrated_database_has_exactly_the_event_dataclass_columns(db_path, table):
+    UsageStore.open(db_path, "UTC").close()
     info = rows(db_path, f"PRAGMA table_info({table.name})")
     found = {name: (kind + (" NOT NULL" if notnull else "")) for _, name, kind, notnull, _, _ in info}
-    assert found == {name: table.column_type(name) for name in table.columns}
+    # ...and the instance that recorded the row, which the store appends (not a field of the event)
+    assert found == {name: table.column_type(name) for name in table.columns} | {"instance": "TEXT NOT NULL"}
 
 
 def test_a_new_event_field_becomes_a_column_by_one_migration_step(db_path):
@@ -205,37 +209,37 @@ def test_a_new_event_field_becomes_a_column_by_one_migration_step(db_path):
         opened.write(RecordBatch(usage=(usage(),)))
     conn = sqlite3.connect(db_path)
     add_columns(conn, wider, "source", "weight")
-    conn.execute(wider.insert, wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), source="otel",
+    conn.execute(wider.insert_with(), wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), source="otel",
                                                weight=0.5), resolve_zone("UTC")))
     assert conn.execute("SELECT source, weight FROM usage_events ORDER BY started_at").fetchall() == [
         ("proxy", None), ("otel", 0.5)]
     conn.close()
 
 
-def test_empty_source_ids_are_stored_as_null_and_never_collide(store, db_path):
+def test_empty_source_ids_are_stored_as_null_and_never_collide(store, target):
     store.write_many([RecordBatch(usage=(usage(),)), RecordBatch(usage=(usage(),))])
-    assert rows(db_path, "SELECT COUNT(*), COUNT(source_id) FROM usage_events") == [(2, 0)]
+    assert rows(target, "SELECT COUNT(*), COUNT(source_id) FROM usage_events") == [(2, 0)]
 
 
-def test_imports_with_source_ids_are_idempotent(store, db_path):
+def test_imports_with_source_ids_are_idempotent(store, target):
     batch = RecordBatch(usage=(usage(source_id="log:1"), usage(source_id="log:2"), usage(source_id="log:1")),
                         telemetry=(shown(source_id="t:1"), shown(source_id="t:1"), shown(key="k2")))
     store.write(batch)
     store.write(batch)
-    assert rows(db_path, "SELECT COUNT(*) FROM usage_events") == [(2,)]
-    assert rows(db_path, "SELECT COUNT(*) FROM telemetry_events") == [(3,)]  # two keyless imports + one id
+    assert rows(target, "SELECT COUNT(*) FROM usage_events") == [(2,)]
+    assert rows(target, "SELECT COUNT(*) FROM telemetry_events") == [(3,)]  # two keyless imports + one id
     with closing(store.read_connection()) as conn:
         (day,) = daily_usage(conn, date(2026, 3, 10), date(2026, 3, 10))
     assert day.model_calls == 2
 
 
-def test_write_many_is_one_transaction(store, db_path):
+def test_write_many_is_one_transaction(store, target):
     broken = usage(developer=None)  # violates NOT NULL
     with pytest.raises(StoreError, match="could not be written"):
         store.write_many([RecordBatch(usage=(usage(),)), RecordBatch(usage=(broken,))])
-    assert rows(db_path, "SELECT COUNT(*) FROM usage_events") == [(0,)]
+    assert rows(target, "SELECT COUNT(*) FROM usage_events") == [(0,)]
     store.write(RecordBatch(usage=(usage(),)))  # the store is still usable
-    assert rows(db_path, "SELECT COUNT(*) FROM usage_events") == [(1,)]
+    assert rows(target, "SELECT COUNT(*) FROM usage_events") == [(1,)]
 
 
 def test_latest_quota_snapshot_wins_whatever_the_arrival_order(store):
@@ -272,43 +276,43 @@ LATE = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
 
 @pytest.mark.parametrize(("zone", "day"), [("Europe/Berlin", "2026-03-02"), ("UTC", "2026-03-01"),
                                            ("America/Los_Angeles", "2026-03-01")])
-def test_day_is_computed_in_the_configured_zone(db_path, zone, day):
-    with UsageStore.open(db_path, zone) as store:
+def test_day_is_computed_in_the_configured_zone(target, zone, day):
+    with UsageStore.open(target, zone) as store:
         store.write(RecordBatch(usage=(usage(at=LATE),), telemetry=(shown(at=LATE),)))
-    assert rows(db_path, "SELECT day FROM usage_events UNION ALL SELECT day FROM telemetry_events") == [(day,), (day,)]
+    assert rows(target, "SELECT day FROM usage_events UNION ALL SELECT day FROM telemetry_events") == [(day,), (day,)]
 
 
-def test_days_are_recomputed_when_reopened_in_another_zone(db_path):
+def test_days_are_recomputed_when_reopened_in_another_zone(target):
     events = tuple(usage(at=LATE + timedelta(hours=h)) for h in (-22, 0, 1, 24))
-    with UsageStore.open(db_path, "UTC") as store:
+    with UsageStore.open(target, "UTC") as store:
         store.write(RecordBatch(usage=events, telemetry=(shown(at=LATE),)))
     calls = []
-    with UsageStore.open(db_path, "Europe/Berlin", progress=lambda done, total: calls.append((done, total))) as store:
+    with UsageStore.open(target, "Europe/Berlin", progress=lambda done, total: calls.append((done, total))) as store:
         assert store.zone.key == "Europe/Berlin"
         with closing(store.read_connection()) as conn:
             by_day = {u.day.isoformat(): u.model_calls for u in daily_usage(conn, date(2026, 2, 1), date(2026, 3, 31))}
-    assert rows(db_path, "SELECT day FROM usage_events ORDER BY started_at") == [
+    assert rows(target, "SELECT day FROM usage_events ORDER BY started_at") == [
         ("2026-03-01",), ("2026-03-02",), ("2026-03-02",), ("2026-03-03",)]
-    assert rows(db_path, "SELECT day FROM telemetry_events") == [("2026-03-02",)]
-    assert rows(db_path, "SELECT value FROM meta WHERE key = 'time_zone'") == [("Europe/Berlin",)]
+    assert rows(target, "SELECT day FROM telemetry_events") == [("2026-03-02",)]
+    assert rows(target, "SELECT value FROM meta WHERE key = 'time_zone'") == [("Europe/Berlin",)]
     assert by_day == {"2026-03-01": 1, "2026-03-02": 2, "2026-03-03": 1}
     assert calls
     assert calls[-1][0] == calls[-1][1]
 
 
-def test_zone_change_recomputes_across_daylight_saving(db_path):
+def test_zone_change_recomputes_across_daylight_saving(target):
     # Berlin switches to summer time on 2026-03-29: 22:30Z is 23:30 before and 00:30 after.
     before, after = datetime(2026, 3, 28, 22, 30, tzinfo=UTC), datetime(2026, 3, 29, 22, 30, tzinfo=UTC)
-    with UsageStore.open(db_path, "UTC") as store:
+    with UsageStore.open(target, "UTC") as store:
         store.write(RecordBatch(usage=(usage(at=before), usage(at=after))))
-    UsageStore.open(db_path, "Europe/Berlin").close()
-    assert rows(db_path, "SELECT day FROM usage_events ORDER BY started_at") == [("2026-03-28",), ("2026-03-30",)]
+    UsageStore.open(target, "Europe/Berlin").close()
+    assert rows(target, "SELECT day FROM usage_events ORDER BY started_at") == [("2026-03-28",), ("2026-03-30",)]
 
 
 # --- purge ------------------------------------------------------------------------------------------------
 
 
-def test_purge_deletes_older_events_and_resummarises_the_cutoff_day(store, db_path):
+def test_purge_deletes_older_events_and_resummarises_the_cutoff_day(store, target):
     moments = [T0 - timedelta(days=3), T0 - timedelta(hours=2), T0, T0 + timedelta(hours=1)]
     store.write(RecordBatch(usage=tuple(usage(at=t) for t in moments),
                             telemetry=(shown(at=moments[0]), shown(at=moments[3], key="k9")),
@@ -316,8 +320,8 @@ def test_purge_deletes_older_events_and_resummarises_the_cutoff_day(store, db_pa
     store.refresh_rollups()
     removed = store.purge(T0 - timedelta(minutes=30))
     assert removed == 3
-    assert rows(db_path, "SELECT COUNT(*) FROM usage_events") == [(2,)]
-    assert rows(db_path, "SELECT COUNT(*) FROM telemetry_events") == [(1,)]
+    assert rows(target, "SELECT COUNT(*) FROM usage_events") == [(2,)]
+    assert rows(target, "SELECT COUNT(*) FROM telemetry_events") == [(1,)]
     with closing(store.read_connection()) as conn:
         result = daily_usage(conn, date(2026, 1, 1), date(2026, 12, 31))
         assert len(latest_quotas(conn)) == 1
@@ -343,15 +347,15 @@ def dirty_days(path):
     return [day for (day,) in rows(path, "SELECT day FROM rollup_dirty ORDER BY day")]
 
 
-def test_finished_days_are_summarised_as_writing_moves_on(store, db_path):
+def test_finished_days_are_summarised_as_writing_moves_on(store, target):
     store.write(RecordBatch(usage=tuple(_spread(1))))
-    assert dirty_days(db_path) == ["2026-03-10"]
+    assert dirty_days(target) == ["2026-03-10"]
     store.write(RecordBatch(usage=(usage(at=T0 + timedelta(days=1)),)))
-    assert dirty_days(db_path) == ["2026-03-11"]
-    assert rows(db_path, "SELECT day, developer, model_calls FROM daily_rollup ORDER BY developer") == [
+    assert dirty_days(target) == ["2026-03-11"]
+    assert rows(target, "SELECT day, developer, model_calls FROM daily_rollup ORDER BY developer") == [
         ("2026-03-10", "alice", 1), ("2026-03-10", "bob", 1)]
     assert store.refresh_rollups() == 1
-    assert dirty_days(db_path) == []
+    assert dirty_days(target) == []
 
 
 def test_rollup_and_raw_events_agree(store):
@@ -365,10 +369,10 @@ def test_rollup_and_raw_events_agree(store):
     assert summarised == raw
 
 
-def test_reader_is_read_only_and_sees_new_commits(store, db_path):
+def test_reader_is_read_only_and_sees_new_commits(store, target):
     conn = store.read_connection()
     try:
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        with pytest.raises(DATABASE_ERRORS, match=r"readonly|read-only"):
             conn.execute("DELETE FROM usage_events")
         assert daily_usage(conn, date(2026, 3, 10), date(2026, 3, 10)) == []
         store.write(RecordBatch(usage=(usage(),)))
@@ -382,9 +386,9 @@ def test_reader_of_a_missing_database_explains(tmp_path):
         UsageStore.reader(tmp_path / "nothing.sqlite3")
 
 
-def test_naive_datetimes_are_taken_as_utc(store, db_path):
+def test_naive_datetimes_are_taken_as_utc(store, target):
     store.write(RecordBatch(usage=(replace(usage(), started_at=T0.replace(tzinfo=None)),)))
-    assert rows(db_path, "SELECT started_at FROM usage_events") == [(T0.timestamp(),)]
+    assert rows(target, "SELECT started_at FROM usage_events") == [(T0.timestamp(),)]
 
 
 def test_an_existing_folder_keeps_its_mode(tmp_path):

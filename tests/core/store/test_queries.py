@@ -129,9 +129,9 @@ BOB = DailyUsage(
 
 
 @pytest.fixture(params=["raw events", "rollup"])
-def conn(request, tmp_path):
+def conn(request, target):
     """A read connection to the hand-made day, computed from the events or from the summary."""
-    with UsageStore.open(tmp_path / "usage.sqlite3", "UTC") as store:
+    with UsageStore.open(target, "UTC") as store:
         store.write_many([alices_day(), bobs_day()])
         store.write(RecordBatch(usage=(replace(bobs_day().usage[0], started_at=START + timedelta(days=1)),)))
         if request.param == "rollup":
@@ -167,8 +167,8 @@ def test_developer_filter(conn):
     assert daily_usage(conn, DAY, DAY, []) == []
 
 
-def test_telemetry_only_day_and_keyless_events(tmp_path):
-    with UsageStore.open(tmp_path / "usage.sqlite3", "UTC") as store:
+def test_telemetry_only_day_and_keyless_events(target):
+    with UsageStore.open(target, "UTC") as store:
         d = Day("carol", "Neovim")
         d.event(m.COMPLETION_SHOWN)
         d.event(m.COMPLETION_SHOWN)  # no suggestion key: each event counts
@@ -182,11 +182,11 @@ def test_telemetry_only_day_and_keyless_events(tmp_path):
     assert (carol.latency_p50_ms, carol.latency_p95_ms, carol.editors) == (None, None, {})
 
 
-def test_days_follow_the_store_zone(tmp_path):
+def test_days_follow_the_store_zone(target):
     late = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     d = Day("alice", "vscode")
     d.call("ask", "user", "i1", "gpt-4.1", 1000, started_at=late)
-    with UsageStore.open(tmp_path / "usage.sqlite3", "Europe/Berlin") as store:
+    with UsageStore.open(target, "Europe/Berlin") as store:
         store.write(d.batch())
         with closing(store.read_connection()) as reader:
             assert [u.day for u in daily_usage(reader, date(2026, 3, 1), date(2026, 3, 2))] == [date(2026, 3, 2)]
