@@ -56,6 +56,9 @@ def _serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: a
                        help="port of the developers' setup page (default: from settings, the proxy port + 1)")
     serve.add_argument("--no-setup-page", dest="setup_page", action="store_false", default=None,
                        help="do not serve the developers' setup page")
+    serve.add_argument("--otlp-port", type=int, metavar="PORT",
+                       help="port of the OpenTelemetry receiver for developers without the CA "
+                            "(default: from settings, 4318; 0: off)")
     serve.add_argument("--upstream-proxy", metavar="URL",
                        help="send all upstream traffic through this company proxy: http://[user:password@]host:port "
                             "(default: from settings; '' for a direct connection)")

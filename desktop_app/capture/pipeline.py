@@ -1,7 +1,8 @@
 """The writer thread's work: analyse captured exchanges, store them, write content, notify.
 
-Called by the dispatcher with batches of `Exchange`s and `ConnectionEvent`s (refused logins, failed
-TLS handshakes, passed connection checks). A failing analysis, a full disk or a locked
+Called by the dispatcher with batches of `Exchange`s, `ConnectionEvent`s (refused logins, failed
+TLS handshakes, passed connection checks) and `RecordBatch`es already mapped elsewhere (the
+OpenTelemetry receiver's). A failing analysis, a full disk or a locked
 database costs a counted record, never the proxy: the store is retried with the next batch
 (bounded), and what cannot be kept is counted as unrecorded.
 """
@@ -80,13 +81,14 @@ class RecordingPipeline:
         self._refreshed_at = time.monotonic()
         self.stats = PipelineStats()
 
-    def __call__(self, items: Sequence[Exchange | ConnectionEvent]) -> None:
-        """Analyse, store and announce one batch of exchanges and connection events.
+    def __call__(self, items: Sequence[Exchange | ConnectionEvent | RecordBatch]) -> None:
+        """Analyse, store and announce one batch of exchanges, connection events and record batches.
 
         Listeners hear about every stored batch, with the usage events it held (none when it held only
         connection events), so a GUI can refresh what it shows of either.
         """
-        batches = [self._analyse(item) if isinstance(item, Exchange) else RecordBatch(connections=(item,))
+        batches = [self._analyse(item) if isinstance(item, Exchange)
+                   else item if isinstance(item, RecordBatch) else RecordBatch(connections=(item,))
                    for item in items]
         self._write(batches)
         self._write_content(batches)

@@ -42,6 +42,7 @@ def _options(args: argparse.Namespace, host: str, port: int) -> ServiceOptions:
         record=getattr(args, "record", None),
         setup_page=getattr(args, "setup_page", None),
         setup_port=getattr(args, "setup_port", None),
+        otlp_port=getattr(args, "otlp_port", None),
         upstream_proxy=getattr(args, "upstream_proxy", None),
         upstream_ca=getattr(args, "upstream_ca", None),
         log_requests=True,  # the administrator's view of the traffic
@@ -59,6 +60,9 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
     logger.info("Copilot Insight proxy on %s:%d for %d developer(s); recording %s into %s; data in %s.",
                 host, port, len(settings.developers), recording_text(service.record), service.database.label,
                 paths.data_dir)
+    if service.otlp.address is not None:
+        logger.info("OpenTelemetry receiver for developers without the CA on %s:%d (/v1/traces, /v1/metrics).",
+                    *service.otlp.address)
     if getattr(args, "secret_file", None) is not None:
         logger.info("Developers' passwords derive from the secret file %s (not the system keyring).", args.secret_file)
     if service.company_proxy is not None:
@@ -73,5 +77,10 @@ def serve(args: argparse.Namespace, paths: AppPaths) -> int:
         recording = service.recording
         logger.info("Stopped. %d request(s) recorded, %d dropped, %d unparsed, %d unrecorded.",
                     recording.stored, service.stats.dropped, recording.unparsed, recording.unrecorded)
+        otlp = service.otlp.intake.stats
+        if otlp.exports or otlp.refused:
+            logger.info("OpenTelemetry: %d export(s) with %d model call(s) and %d tool call(s); %d refused, "
+                        "%d deferred while busy.", otlp.exports, otlp.model_calls, otlp.tool_calls, otlp.refused,
+                        otlp.busy)
     return 0
 

@@ -56,8 +56,10 @@ class ServiceEngine:
         logger.info("Proxy on %s:%d for %d developer(s); recording %s.", host, port, len(settings.developers),
                     recording_text(service.record))
         setup = service.setup_page
+        otlp = service.otlp
         return EngineStatus(host, port, records_content=service.record == "content",
-                            setup_port=setup.address[1] if setup.address else None, setup_problem=setup.problem)
+                            setup_port=setup.address[1] if setup.address else None, setup_problem=setup.problem,
+                            otlp_port=otlp.address[1] if otlp.address else None, otlp_problem=otlp.problem)
 
     def stop(self) -> None:
         """Stop the running proxy, if any, after recording what is queued."""

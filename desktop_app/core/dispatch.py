@@ -51,6 +51,11 @@ class EventDispatcher[T]:
         self._thread = threading.Thread(target=self._run, name="usage-dispatch", daemon=True)
         self._thread.start()
 
+    @property
+    def backlog(self) -> float:
+        """How full the queue is, from 0.0 (empty) to 1.0 (full: new items are dropped)."""
+        return len(self._items) / self._capacity
+
     def submit(self, item: T) -> None:
         """Queue `item` without blocking; count it as dropped if the queue is full."""
         self.stats.submitted += 1

@@ -127,6 +127,13 @@ FIGURES: Final = (
     _f("latency_p50_ms", "Latency p50 (ms)", "millis", "ms",
        "Median duration of model calls and completions that got a response and were not cancelled.", "none"),
     _f("latency_p95_ms", "Latency p95 (ms)", "millis", "ms", "The 95th percentile of the same durations.", "none"),
+    _f("model_call_sources", "Model calls by source", "counts", "calls",
+       "Where each model call was seen: proxy, otel (Copilot's own OpenTelemetry, from developers without the CA) "
+       "or proxy+otel (seen both ways, counted once).", "merge"),
+    _f("tools", "Tool calls by tool", "counts", "calls",
+       "The agent's tool calls per tool, from Copilot's own OpenTelemetry (not seen through the proxy).", "merge"),
+    _f("mcp_servers", "Tool calls by MCP server", "counts", "calls",
+       "The same per MCP server, named as the client sends it (hashed).", "merge"),
 )
 """Every daily figure, in the order `DailyUsage`, the CSV and every daily table show them."""
 

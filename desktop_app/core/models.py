@@ -25,6 +25,10 @@ KIND_INFRA = "infra"
 KIND_TELEMETRY = "telemetry"
 KIND_OTHER = "other"
 
+# UsageEvent.source values.
+SOURCE_PROXY = "proxy"
+SOURCE_OTEL = "otel"
+
 KIND_TITLES = {
     KIND_COMPLETION: "code completion",
     KIND_NES: "next edit suggestion",
@@ -119,6 +123,41 @@ class UsageEvent(Classification):
     cancelled: bool = False
     parse_status: str = "ok"  # ok, unparsed (body not understood), truncated (capture limit)
     source_id: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # an imported record's stable id
+    # Where the row came from: SOURCE_PROXY (observed in the proxy) or SOURCE_OTEL (the client's own
+    # OpenTelemetry, for developers without the CA); a call seen both ways is one proxy row (`otel_span` set).
+    source: str = SOURCE_PROXY
+    turn_id: str = ""  # github.copilot.turn_id (OpenTelemetry only)
+    otel_span: str = field(default="", metadata={NULL_WHEN_EMPTY: True})  # the span merged into this proxy row
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One tool call a Copilot agent made, from an `execute_tool` span of the client's OpenTelemetry."""
+
+    developer: str
+    started_at: datetime  # UTC
+    tool: str
+    mcp_server: str  # the MCP server (hashed by the client) when the tool is an MCP tool, else ""
+    duration_ms: Milliseconds
+    failed: bool
+    interaction_id: str = ""
+    source_id: str = ""  # otel:<trace id>:<span id>, so a re-sent span is stored once
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One OpenTelemetry metric data point, kept as sent (temporality included) for later use."""
+
+    developer: str
+    observed_at: datetime  # UTC, the point's time
+    service: str  # the resource's service.name
+    name: str
+    unit: str
+    kind: str  # sum, gauge, histogram, exponential_histogram, summary
+    temporality: str  # delta, cumulative or "" (gauges)
+    attributes: str  # JSON object
+    value: float | None  # sums and gauges; None for distributions
+    data: str  # the whole point as JSON (counts, buckets, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,4 +231,6 @@ class RecordBatch:
     quotas: tuple[QuotaSnapshot, ...] = ()
     content: tuple[ContentRecord, ...] = field(default=())
     connections: tuple[ConnectionEvent, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    metric_points: tuple[MetricPoint, ...] = ()
 

@@ -1,9 +1,10 @@
 """The proxy as the product runs it, with everything around it.
 
-Authentication, the connection check, policy, capture, diagnostics, recording, the runner and the
-developers' setup page. The list of hook objects handed to the runner is the order in which they
-run on every event (the runner folds them into one mitmproxy addon, see `chain`): authentication
-first, so nothing else ever sees an unauthenticated request.
+Authentication, the connection check, policy, capture, diagnostics, recording, the runner, the
+developers' setup page and the OpenTelemetry receiver (for developers who cannot install the CA).
+The list of hook objects handed to the runner is the order in which they run on every event (the
+runner folds them into one mitmproxy addon, see `chain`): authentication first, so nothing else
+ever sees an unauthenticated request.
 
 `serve` and the tray application both build a `ProxyService`; what differs is only who listens
 to the recorded usage (log lines in `serve`, the GUI bridge).
@@ -11,6 +12,7 @@ to the recorded usage (log lines in `serve`, the GUI bridge).
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,18 +23,21 @@ from desktop_app.capture.exchange import Exchange
 from desktop_app.capture.hosts import HostPolicy, intercept_patterns
 from desktop_app.capture.pipeline import PipelineStats, RecordingPipeline, Retention, UsageListener
 from desktop_app.core.dispatch import DispatchStats, EventDispatcher
-from desktop_app.core.models import ConnectionEvent, UsageEvent
+from desktop_app.core.models import ConnectionEvent, RecordBatch, UsageEvent
 from desktop_app.core.netinfo import Address, host_name
 from desktop_app.core.paths import AppPaths, ensure_private_dir
 from desktop_app.core.proxy_state import ProxyClaim, RunningProxy
 from desktop_app.core.store.content_log import ContentLog
 from desktop_app.core.store.engine import SqliteDatabase, database_of
 from desktop_app.core.store.spool import open_recording_store
+from desktop_app.core.team.credentials import AuthResult
 from desktop_app.core.team.directory import TeamDirectory
 from desktop_app.core.team.settings import RecordingLevel, Settings
 from desktop_app.core.team.shared_team import SharedTeam, SharedTeamDirectory
 from desktop_app.core.upstream_proxy import UpstreamProxy, parse_upstream_proxy
-from desktop_app.proxy.auth import AuthFailure, ProxyAuthenticator
+from desktop_app.otlp.intake import OtlpIntake
+from desktop_app.otlp.service import OtlpService
+from desktop_app.proxy.auth import AuthFailure, FailureThrottle, ProxyAuthenticator
 from desktop_app.proxy.certs import ensure_ca
 from desktop_app.proxy.check import CHECK_PATTERN, ConnectionCheck
 from desktop_app.proxy.company_proxy import company_proxy_setup
@@ -57,6 +62,7 @@ class ServiceOptions:
     record: RecordingLevel | None = None  # None: as the settings say
     setup_page: bool | None = None  # None: as the settings say
     setup_port: int | None = None  # None: as the settings say (0 there: the proxy port + 1)
+    otlp_port: int | None = None  # None: as the settings say; 0: no OpenTelemetry receiver
     log_requests: bool = False  # one log line per Copilot request (`serve` shows them; ~40 µs each)
     program: str = "copilot-insight serve"  # who runs it, as other processes on the data folder read it
     upstream_proxy: str | None = None  # None: as the settings say ('' there: connect directly)
@@ -105,7 +111,7 @@ class ProxyService:
             Retention(settings.recording.content_retention_days, settings.recording.event_retention_days),
             [*([log_request_lines] if options.log_requests else []), *listeners],
             dropped=lambda: self.dispatcher.stats.dropped)
-        self.dispatcher: EventDispatcher[Exchange | ConnectionEvent] = EventDispatcher(
+        self.dispatcher: EventDispatcher[Exchange | ConnectionEvent | RecordBatch] = EventDispatcher(
             [self.pipeline], on_stop=self.pipeline.close)
         self.recorder = UsageRecorder(self.dispatcher.submit, self.hosts)
         authenticator = ProxyAuthenticator(self.directory.check, on_failure=self._refused)
@@ -133,6 +139,12 @@ class ProxyService:
             confdir, settings, (options.listen_host, options.listen_port), record=self.record,
             enabled=settings.proxy.setup_page if options.setup_page is None else options.setup_page,
             port=settings.proxy.setup_port if options.setup_port is None else options.setup_port)
+        intake = OtlpIntake(self.directory.check, self.dispatcher.submit, lambda: self.dispatcher.backlog,
+                            FailureThrottle(), record_content=self.record == "content", on_refused=self._otlp_refused)
+        # Like the setup page: when the proxy was asked for any free port (as tests do), so is the receiver.
+        self.otlp = OtlpService(intake, options.listen_host,
+                                settings.proxy.otlp_port if options.otlp_port is None else options.otlp_port,
+                                any_free_port=options.listen_port == 0 and options.otlp_port is None)
 
     @property
     def stats(self) -> DispatchStats:
@@ -147,11 +159,14 @@ class ProxyService:
     def _refused(self, failure: AuthFailure) -> None:
         self.dispatcher.submit(refusal_event(failure))
 
+    def _otlp_refused(self, username: str | None, result: AuthResult | None, source: str) -> None:
+        self._refused(AuthFailure(username, result, source, "OpenTelemetry receiver", time.time()))
+
     def start(self, timeout: float = 10.0) -> Address:
-        """Start the writer thread, the proxy and the setup page.
+        """Start the writer thread, the proxy, the setup page and the OpenTelemetry receiver.
 
         Raises `ProxyStartError` if the proxy cannot listen or another one runs on this data folder; a
-        setup page that cannot is reported in `setup_page.problem` instead.
+        setup page or receiver that cannot is reported in `setup_page.problem` or `otlp.problem` instead.
         """
         self._claim = ProxyClaim(self._data_dir)
         self.dispatcher.start()
@@ -161,14 +176,16 @@ class ProxyService:
             self.dispatcher.stop()
             self._claim.release()
             raise
-        self.setup_page.start(address)
+        self.otlp.start()
+        self.setup_page.start(address, self.otlp.address[1] if self.otlp.address else None)
         setup = self.setup_page.address
         self._claim.publish(RunningProxy(os.getpid(), self._program, address[0], address[1], datetime.now(UTC),
                                          setup[1] if setup else None, self.record == "content"))
         return address
 
     def stop(self) -> None:
-        """Stop the setup page and the proxy, then record what is still queued and close the store."""
+        """Stop the receiver, the setup page and the proxy, then record what is still queued and close the store."""
+        self.otlp.stop()
         self.setup_page.stop()
         self.runner.stop()
         self.dispatcher.stop()  # closes the store on the writer thread

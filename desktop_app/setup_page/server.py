@@ -17,15 +17,11 @@ import contextlib
 import dataclasses
 import ipaddress
 import logging
-import os
 import re
 import socket
-import socketserver
-import sys
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +30,7 @@ from desktop_app.ca.certificate import certificate_bytes, load_ca
 from desktop_app.core.ca import CaFormat
 from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, detect_os, url_host
 from desktop_app.core.guide.setup_page import CA_FORMATS, LINUX, SetupPage, ca_download_path, render_setup_page
+from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler
 from desktop_app.core.netinfo import Address, listen_error
 
 logger = logging.getLogger(__name__)
@@ -172,63 +169,32 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _Server(ThreadingHTTPServer):
-    """A `ThreadingHTTPServer` with bounded connections, IPv6 support and no reverse DNS lookup."""
+class _Server(LanHTTPServer):
+    """The setup page's server: bounded connections, those still waiting for their request evictable."""
 
-    daemon_threads = True
-    block_on_close = False  # stop() shuts connections down instead of waiting for them
-    allow_reuse_address = os.name != "nt"  # SO_REUSEADDR on Windows would let two servers share a port
-    request_queue_size = 64
+    label = "Setup page"
 
     def __init__(self, address: Address, page: SetupPage, downloads: Mapping[str, _Download]) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.page = page
         self.downloads = downloads
         self.connections = _Connections(MAX_CONNECTIONS)
         super().__init__(address, _Handler)
 
-    def server_bind(self) -> None:
-        """Bind without `HTTPServer`'s `getfqdn()`, which can stall on a reverse DNS lookup."""
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
+    def admit(self, request: socket.socket) -> bool:
+        """Take a slot, closing the oldest idle connection when all are taken."""
+        return self.connections.admit(request)
 
-    def process_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - socketserver's types
-        """Serve on a thread if a connection slot is free (or can be freed), else close right away."""
-        if not self.connections.admit(request):
-            logger.debug("Setup page: too many connections; closing a new one")
-            self.shutdown_request(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except Exception:
-            self.connections.release(request)
-            self.shutdown_request(request)
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
-        """Handle one connection, then give its slot back."""
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.connections.release(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
-        """Log a failed connection at DEBUG (the stdlib prints a traceback to stderr)."""
-        logger.debug("Setup page: the connection from %s failed: %r", client_address[0], sys.exc_info()[1])
+    def release(self, request: socket.socket) -> None:
+        """Give the slot back."""
+        self.connections.release(request)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LanRequestHandler):
     """GET/HEAD of the page, the three CA downloads and robots.txt; nothing else."""
 
     server: _Server
     server_version = _SERVER_NAME
-    sys_version = ""
     timeout = CONNECTION_TIMEOUT
-
-    def version_string(self) -> str:
-        """The `Server` header: the product only, no Python version."""
-        return _SERVER_NAME
 
     def end_headers(self) -> None:
         """Add the security headers to every response (errors from the stdlib too)."""
@@ -252,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/0.9":
             return False
         if self.command not in _ALLOWED_METHODS:
-            self._send(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", b"Method not allowed\n",
+            self.send_body(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", b"Method not allowed\n",
                        {"Allow": ", ".join(_ALLOWED_METHODS)})
             return False
         return True
@@ -268,14 +234,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self) -> None:
         path = urlsplit(self.path).path
         if path == "/":
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page())
+            self.send_body(HTTPStatus.OK, "text/html; charset=utf-8", self._page())
         elif path == "/robots.txt":
-            self._send(HTTPStatus.OK, "text/plain; charset=utf-8", ROBOTS_TXT)
+            self.send_body(HTTPStatus.OK, "text/plain; charset=utf-8", ROBOTS_TXT)
         elif (download := self.server.downloads.get(path)) is not None:
-            self._send(HTTPStatus.OK, download.content_type, download.body,
+            self.send_body(HTTPStatus.OK, download.content_type, download.body,
                        {"Content-Disposition": f'attachment; filename="{download.filename}"'})
         else:
-            self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"Not found\n")
+            self.send_body(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"Not found\n")
 
     def _page(self) -> bytes:
         page = self.server.page
@@ -286,17 +252,6 @@ class _Handler(BaseHTTPRequestHandler):
             context = dataclasses.replace(context, host=host[0], setup_url=setup_url)
         detected = requested_os(self.path, self.headers.get("User-Agent", ""))
         return render_setup_page(dataclasses.replace(page, context=context), detected).encode()
-
-    def _send(self, status: HTTPStatus, content_type: str, body: bytes,
-              headers: Mapping[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log method, path (never the query) and status."""

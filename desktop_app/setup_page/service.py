@@ -33,14 +33,18 @@ class SetupPageService:
         self.address: Address | None = None
         self.problem = ""
 
-    def start(self, proxy: Address) -> None:
-        """Start serving next to the proxy bound at `proxy`; on failure, log and keep the reason."""
+    def start(self, proxy: Address, otlp_port: int | None = None) -> None:
+        """Start serving next to the proxy bound at `proxy` (and the OpenTelemetry receiver on `otlp_port`).
+
+        On failure, log and keep the reason.
+        """
         if not self._enabled:
             return
         computer = host_name()
         ca = describe_ca(self._confdir)  # the proxy made it before it started
         host = advertised_host(self._listen_host, lan_addresses(), computer)
-        page = SetupPage(GuideContext(host, proxy[1], ca.common_name, ca.fingerprint), self._record,
+        guide = GuideContext(host, proxy[1], ca.common_name, ca.fingerprint, otlp_port=otlp_port)
+        page = SetupPage(guide, self._record,
                          self._settings.recording.content_retention_days, __version__)
         # When the proxy was asked for any free port (as tests do), so is the setup page.
         port = 0 if self._requested_proxy_port == 0 and not self._port else setup_port_for(self._port, proxy[1])

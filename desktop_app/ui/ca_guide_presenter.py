@@ -111,6 +111,7 @@ class CaGuidePresenter(QObject):
             ca_name=self.certificate.common_name if self.certificate is not None else unknown,
             fingerprint=self.certificate.fingerprint if self.certificate is not None else unknown,
             setup_url=setup_url,
+            otlp_port=self._status.otlp_port if self._status is not None else None,
         )
         if guide != self._guide:
             self._guide = guide

@@ -213,6 +213,10 @@ class TrayController(QObject):
             self.tray.notify(APP_NAME, self.tr("{who} already runs the proxy on {address} for this data folder; "
                                                "the tray shows it.").format(who=status.run_by,
                                                                             address=self._address(status)))
+        elif status.otlp_problem:  # the receiver is an extra: the proxy runs, the lead learns why it does not
+            running = self.tr("The proxy is running on {address}.").format(address=self._address(status))
+            self.tray.notify(APP_NAME, running + " " + self.tr("The OpenTelemetry receiver could not start: {why}")
+                             .format(why=status.otlp_problem), warning=True)
         else:
             self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(
                 address=self._address(status)))

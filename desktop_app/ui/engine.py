@@ -23,6 +23,8 @@ class EngineStatus:
     records_content: bool
     setup_port: int | None = None  # where the setup page listens; None when it is off or could not start
     setup_problem: str = ""  # why the setup page is not running although the settings turn it on
+    otlp_port: int | None = None  # where the OpenTelemetry receiver listens; None when it is off or could not start
+    otlp_problem: str = ""  # why the receiver is not running although the settings turn it on
     run_by: str = ""  # another process's proxy, shown instead of starting one (e.g. "copilot-insight serve")
 
 

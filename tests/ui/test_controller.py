@@ -11,6 +11,7 @@ from desktop_app.core.guide.snippets import DeveloperCa
 from desktop_app.core.team.directory import add_developer
 from desktop_app.core.team.settings import Settings, load_settings
 from desktop_app.ui.dialogs.wizard import WizardResult
+from desktop_app.ui.engine import EngineStatus
 from desktop_app.ui.errors import short_reason
 from desktop_app.ui.icons import TrayState
 from desktop_app.ui.setup_presenter import apply_wizard
@@ -280,3 +281,15 @@ def test_bring_forward_shows_the_team_and_says_so(make_app, qtbot, paths):
     qtbot.addWidget(app.controller.team.dialog)
     assert app.controller.team.dialog.isVisible()
     assert "already running" in app.tray.notifications[-1][1]
+
+
+def test_a_receiver_that_could_not_start_is_told_with_the_running_proxy(make_app, qtbot, paths):
+    configured(paths)
+    app = make_app()
+    app.proxy._engine.status = EngineStatus("0.0.0.0", 8080, records_content=False,
+                                            otlp_problem="Port 4318 on 0.0.0.0 is already in use.")
+    app.launch()
+    qtbot.waitUntil(lambda: app.proxy.state is TrayState.RUNNING, timeout=3000)
+    told = ("The proxy is running on 192.168.1.20:8080. The OpenTelemetry receiver could not start: Port 4318 on "
+            "0.0.0.0 is already in use.")
+    assert ("Copilot Insight", told) in app.tray.notifications

@@ -438,6 +438,20 @@ def test_saved_setup_settings_are_shown(make_dialog):
     assert dialog.current_settings() == settings
 
 
+def test_the_opentelemetry_port_is_edited_checked_and_0_is_off(make_dialog):
+    dialog = make_dialog()
+    port = child(dialog, QSpinBox, "otlp_port")
+    assert port.value() == ORIGINAL.proxy.otlp_port
+    port.setValue(ORIGINAL.proxy.listen_port)
+    proxy_port = ORIGINAL.proxy.listen_port
+    assert dialog.problems() == [f"The OpenTelemetry port must differ from the proxy's port {proxy_port}."]
+    assert not ok_button(dialog).isEnabled()
+    port.setValue(0)
+    assert port.text() == "off"
+    assert dialog.problems() == [] and ok_button(dialog).isEnabled()
+    assert dialog.current_settings().proxy.otlp_port == 0
+
+
 def test_the_shared_database_is_a_postgresql_url_taken_at_the_next_start(make_dialog):
     dialog = make_dialog()
     field = child(dialog, QLineEdit, "database")

@@ -1,5 +1,6 @@
 """The team dialog: its table model, the intent signals, password masking and the copy buttons."""
 
+import base64
 import time
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from desktop_app.core.guide.snippets import (
     DeveloperCa,
     ProxyAccess,
     jetbrains_text,
+    otel_snippet,
     powershell_exports,
     shell_exports,
     vscode_settings,
@@ -24,7 +26,7 @@ ALICE = TeamRow("alice", enabled=True, created="2024-04-01T09:00:00+00:00", requ
 BOB = TeamRow("bob", enabled=False, created="2024-04-02T09:00:00+00:00", requests_today=0, last_seen=None)
 CAROL = TeamRow("carol", enabled=True, created="2024-04-03T09:00:00+00:00", requests_today=7, last_seen=SEEN)
 CA = DeveloperCa(":".join(["5E"] * 32), "http://10.0.0.5:8081/")
-COPY_BUTTONS = ["copy_proxy_url", "copy_shell", "copy_powershell", "copy_vscode", "copy_jetbrains"]
+COPY_BUTTONS = ["copy_proxy_url", "copy_shell", "copy_powershell", "copy_vscode", "copy_jetbrains", "copy_otel"]
 
 
 class Passwords:
@@ -40,7 +42,7 @@ class Passwords:
         self.calls.append(name)
         if name in self.missing:
             return None
-        return ProxyAccess("10.0.0.5", 8080, name, self.passwords[name], self.ca)
+        return ProxyAccess("10.0.0.5", 8080, name, self.passwords[name], self.ca, otlp_port=4318)
 
 
 class Confirm:
@@ -319,6 +321,18 @@ def test_copy_buttons_put_the_full_text_on_the_clipboard(qtbot, dialog, password
     assert url_text(dialog) == "http://bob:••••••@10.0.0.5:8080"
 
 
+def test_the_opentelemetry_button_copies_the_no_ca_settings_with_the_credentials(qtbot, dialog, passwords):
+    QGuiApplication.clipboard().clear()
+    dialog.select("bob")
+    qtbot.mouseClick(button(dialog, "copy_otel"), Qt.MouseButton.LeftButton)
+    text = QGuiApplication.clipboard().text()
+    assert text == otel_snippet(passwords("bob"))
+    assert "Basic " + base64.b64encode(b"bob:bob-secret-2").decode() in text
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT='http://10.0.0.5:4318'" in text
+    status = child(dialog, QLabel, "copy_status").text()
+    assert status == "Copied the OpenTelemetry settings for a computer without the CA for bob."
+
+
 def test_without_the_secret_nothing_can_be_copied(qtbot, passwords):
     passwords.missing = {"bob"}
     team = TeamDialog(passwords)
@@ -339,7 +353,7 @@ def test_until_the_ca_is_read_only_the_snippets_without_a_ca_file_can_be_copied(
     qtbot.addWidget(team)
     team.set_rows([ALICE])
     enabled = {name for name in COPY_BUTTONS if button(team, name).isEnabled()}
-    assert enabled == {"copy_proxy_url", "copy_vscode", "copy_jetbrains"}
+    assert enabled == {"copy_proxy_url", "copy_vscode", "copy_jetbrains", "copy_otel"}  # no CA file needed
     passwords.ca = CA
     team.set_rows([ALICE])
     assert all(button(team, name).isEnabled() for name in COPY_BUTTONS)

@@ -1,12 +1,14 @@
 """The CA guide's client sections: setting the proxy in each Copilot client.
 
-VS Code, JetBrains IDEs, Visual Studio, Vim, Neovim, the Copilot CLI, Xcode, and command-line tools.
+VS Code, JetBrains IDEs, Visual Studio, Vim, Neovim, the Copilot CLI, Xcode, command-line tools, and
+(for computers without the CA) Copilot's own OpenTelemetry (`otel_guide`).
 """
 
 import json
 from collections.abc import Callable
 
 from desktop_app.core.guide.model import CLIENT_KEYS, GuideContext, GuideSection, Step, url_host
+from desktop_app.core.guide.otel_guide import opentelemetry_section
 from desktop_app.core.guide.steps import (
     CURL_MANPAGE,
     GITHUB_LOGS,
@@ -329,7 +331,7 @@ def _cli_tools(ctx: GuideContext) -> GuideSection:
 
 _CLIENT_BUILDERS: dict[str, Callable[[GuideContext], GuideSection]] = {
     "vscode": _vscode, "jetbrains": _jetbrains, "visual-studio": _visual_studio, "vim": _vim, "neovim": _neovim,
-    "copilot-cli": _copilot_cli, "xcode": _xcode, "cli-tools": _cli_tools,
+    "copilot-cli": _copilot_cli, "xcode": _xcode, "cli-tools": _cli_tools, "opentelemetry": opentelemetry_section,
 }
 
 

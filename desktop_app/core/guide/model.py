@@ -13,7 +13,8 @@ PASSWORD_PLACEHOLDER = "YOUR-PASSWORD"  # noqa: S105 - a placeholder, not a pass
 
 SectionKind = Literal["system", "client"]
 SYSTEM_KEYS = ("windows", "macos", "debian", "fedora", "arch")
-CLIENT_KEYS = ("vscode", "jetbrains", "visual-studio", "vim", "neovim", "copilot-cli", "xcode", "cli-tools")
+CLIENT_KEYS = ("vscode", "jetbrains", "visual-studio", "vim", "neovim", "copilot-cli", "xcode", "cli-tools",
+               "opentelemetry")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class GuideContext:
     ca_name: str  # the CA certificate's common name, as trust stores list it
     fingerprint: str  # SHA-256, upper-case hex pairs separated by colons
     setup_url: str | None = None  # e.g. "http://192.0.2.2:8081/"; None when the setup page is off
+    otlp_port: int | None = None  # the OpenTelemetry receiver's port on `host`; None when it is off
 
     def ca_file(self, fmt: CaFormat) -> str:
         """The file name the CA is downloaded or exported as (`copilot-insight-ca.pem`, ...)."""

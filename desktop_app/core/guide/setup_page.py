@@ -23,6 +23,8 @@ from desktop_app.core.guide.ca_guide import (
     url_host,
     visibility_notice,
 )
+from desktop_app.core.guide.otel_guide import KEY as OTEL_KEY
+from desktop_app.core.guide.snippets import OTEL_NOT_COVERED
 
 CA_FORMATS: tuple[CaFormat, ...] = ("pem", "cer", "p12")
 CA_PATH_PREFIX = "/ca/"
@@ -137,7 +139,15 @@ def _intro(ctx: GuideContext) -> str:
             "gives you.</li>\n"
             f'<li>Check it works: through the proxy, open <a href="{_text(check_http)}" rel="noreferrer">'
             f'{_text(check_http)}</a> and <a href="{_text(check_https)}" rel="noreferrer">'
-            f"{_text(check_https)}</a>.</li>\n</ol>")
+            f"{_text(check_https)}</a>.</li>\n</ol>" + _without_ca(ctx))
+
+
+def _without_ca(ctx: GuideContext) -> str:
+    if ctx.otlp_port is None:
+        return ""
+    return ('<p>Cannot install a certificate on this computer (a locked-down laptop, a company policy)? The Copilot '
+            'CLI and VS Code\'s Copilot Chat can send their own usage telemetry instead, with the same name and '
+            f'password: see <a href="#{OTEL_KEY}">Without the CA</a> below. {_text(OTEL_NOT_COVERED)}</p>')
 
 
 def _ca_box(ctx: GuideContext, recommended: set[CaFormat]) -> str:

@@ -10,6 +10,7 @@ download the CA certificate from the setup page into the developer's own home fo
 `--client` choices both come from it.
 """
 
+import base64
 import ipaddress
 import json
 import urllib.parse
@@ -52,6 +53,7 @@ class ProxyAccess:
     name: str
     password: str
     ca: DeveloperCa | None = None  # needed by the snippets that set up the CA file; None where unknown
+    otlp_port: int = 0  # the OpenTelemetry receiver's port on `host`; 0: it is off
 
     @property
     def url(self) -> str:
@@ -69,7 +71,7 @@ def developer_access(proxy: ProxySettings, host: str, name: str, password: str,
                      fingerprint: str | None) -> ProxyAccess:
     """`name`'s way into the proxy `proxy` describes, reached at `host`; no CA download without `fingerprint`."""
     ca = None if fingerprint is None else DeveloperCa(fingerprint, configured_setup_url(proxy, host))
-    return ProxyAccess(host, proxy.listen_port, name, password, ca)
+    return ProxyAccess(host, proxy.listen_port, name, password, ca, otlp_port=proxy.otlp_port)
 
 
 def configured_setup_url(proxy: ProxySettings, host: str) -> str | None:
@@ -256,3 +258,67 @@ CLIENTS: dict[str, SnippetClient] = {
     "jetbrains": SnippetClient("JetBrains settings", "the JetBrains proxy settings", jetbrains_text),
 }
 """Client name (`users snippet --client NAME`) → its snippet; a new client is one more entry."""
+
+
+# --- without the CA: Copilot's own OpenTelemetry ---------------------------------------------------------
+
+OTEL_NOT_COVERED = ("Copilot's OpenTelemetry does not report inline completions or next edit suggestions: "
+                    "for those, the proxy with the CA is needed.")
+
+
+def otel_endpoint(access: ProxyAccess) -> str:
+    """The receiver's base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT` and VS Code's `otlpEndpoint` take it."""
+    return f"http://{url_host(access.host)}:{access.otlp_port}"
+
+
+def otel_authorization(access: ProxyAccess) -> str:
+    """The `Authorization` value: Basic with the developer's proxy name and password."""
+    return "Basic " + base64.b64encode(f"{access.name}:{access.password}".encode()).decode()
+
+
+def otel_environment(access: ProxyAccess) -> dict[str, str]:
+    """The variables that make the Copilot CLI (and the shared Copilot runtime) export to the receiver."""
+    return {
+        "COPILOT_OTEL_ENABLED": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otel_endpoint(access),
+        "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization={otel_authorization(access)}",
+    }
+
+
+def otel_vscode_settings(access: ProxyAccess) -> str:
+    """The lines to merge into VS Code's `settings.json` for Copilot Chat's OpenTelemetry export."""
+    settings = {
+        "github.copilot.chat.otel.enabled": True,
+        "github.copilot.chat.otel.exporterType": "otlp-http",
+        "github.copilot.chat.otel.otlpEndpoint": otel_endpoint(access),
+        "github.copilot.chat.otel.headers": {"Authorization": otel_authorization(access)},
+        "github.copilot.chat.otel.captureContent": False,
+        "http.noProxy": [access.host],
+    }
+    return json.dumps(settings, indent=2).removeprefix("{\n").removesuffix("\n}") + ","
+
+
+def otel_snippet(access: ProxyAccess) -> str:
+    """Everything a developer without the CA pastes: CLI variables (POSIX and PowerShell) and VS Code settings.
+
+    `NO_PROXY` keeps the export off any proxy the developer has set (the CLI honours `HTTPS_PROXY`).
+    """
+    if not access.otlp_port:
+        return "# The OpenTelemetry receiver is off: turn it on in Settings (OpenTelemetry port) first."
+    variables = otel_environment(access)
+    posix = [f"export {name}={_posix_quote(value)}" for name, value in variables.items()]
+    posix.append(f'export NO_PROXY="{access.host}${{NO_PROXY:+,$NO_PROXY}}"')
+    pwsh = [f"$env:{name} = {_powershell_quote(value)}" for name, value in variables.items()]
+    pwsh.append(f"$env:NO_PROXY = {_powershell_quote(access.host)} + $(if ($env:NO_PROXY) {{ ',' + $env:NO_PROXY }})")
+    return "\n".join((
+        "# Copilot usage without the CA: Copilot's own OpenTelemetry, sent to Copilot Insight.",
+        f"# {OTEL_NOT_COVERED}",
+        "", "# Copilot CLI, bash or zsh (e.g. in ~/.bashrc or ~/.zshrc):", *posix,
+        "", "# Copilot CLI, PowerShell (e.g. in $PROFILE):", *pwsh,
+        "", "# VS Code (Copilot Chat): add inside the braces of your user settings.json:",
+        otel_vscode_settings(access),
+    ))
+
+
+CLIENTS["otel"] = SnippetClient("Without the CA (OpenTelemetry)",
+                                "the OpenTelemetry settings for a computer without the CA", otel_snippet)

@@ -36,17 +36,21 @@ from desktop_app.core.errors import StoreError
 from desktop_app.core.models import RecordBatch
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
 from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database, Target, as_database
+from desktop_app.core.store.otel_merge import insert_usage
 from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, ROLLUP_TABLES, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
     CLEAR_UPSTREAM_FAILURES,
     CREATE_VERSION_TABLE,
+    INSERT_METRIC,
     INSERT_TELEMETRY,
-    INSERT_USAGE,
+    INSERT_TOOL_CALL,
     META_TIME_ZONE,
+    METRIC_TABLE,
     MIGRATIONS,
     SCHEMA_VERSION,
     SET_META,
+    TOOL_CALL_TABLE,
     TRIM_CONNECTIONS,
     UPSERT_CONNECTION,
     UPSERT_DEVELOPER,
@@ -109,6 +113,8 @@ def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -
         telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
         quotas=[quota_row(q) for b in batches for q in b.quotas],
         connections=[connection_row(c) for b in batches for c in b.connections],
+        tools=[TOOL_CALL_TABLE.row(t, zone) for b in batches for t in b.tool_calls],
+        metrics=[METRIC_TABLE.row(p, zone) for b in batches for p in b.metric_points],
     )
 
 
@@ -251,6 +257,8 @@ class UsageStore:
                      (text, low, high, text))
         conn.execute("UPDATE telemetry_events SET day = ? WHERE occurred_at >= ? AND occurred_at < ? AND day <> ?",
                      (text, low, high, text))
+        conn.execute("UPDATE otel_tool_calls SET day = ? WHERE started_at >= ? AND started_at < ? AND day <> ?",
+                     (text, low, high, text))
 
     # Writing -------------------------------------------------------------------------------------
 
@@ -276,8 +284,10 @@ class UsageStore:
         if rows.empty:
             return
         with self._writing("written") as conn:
-            conn.executemany(INSERT_USAGE, usage)
+            insert_usage(conn, usage)
             conn.executemany(INSERT_TELEMETRY, telemetry)
+            conn.executemany(INSERT_TOOL_CALL, rows.tools)
+            conn.executemany(INSERT_METRIC, rows.metrics)
             conn.executemany(UPSERT_QUOTA, quotas)
             conn.executemany(UPSERT_DEVELOPER, seen_rows(usage, telemetry))
             conn.executemany(UPSERT_INSTANCE, seen_rows(usage, telemetry, key=-1))
@@ -321,7 +331,9 @@ class UsageStore:
             conn.execute(ADD_COUNTER, (name, delta))
 
     def purge(self, events_before: datetime) -> int:
-        """Delete usage and telemetry events older than `events_before`; return how many went.
+        """Delete usage and telemetry events, OpenTelemetry tool calls and metric points older than `events_before`.
+
+        Returns how many usage and telemetry events went.
 
         Summaries of the removed days and older connection diagnostics go too; the day of the cut-off is
         summarised again. Quota
@@ -333,6 +345,8 @@ class UsageStore:
             usage = conn.execute("DELETE FROM usage_events WHERE started_at < ?", (cutoff,)).rowcount
             telemetry = conn.execute("DELETE FROM telemetry_events WHERE occurred_at < ?", (cutoff,)).rowcount
             conn.execute("DELETE FROM connection_events WHERE last_at < ?", (cutoff,))
+            conn.execute("DELETE FROM otel_tool_calls WHERE started_at < ?", (cutoff,))
+            conn.execute("DELETE FROM otel_metric_points WHERE observed_at < ?", (cutoff,))
             for table in (*ROLLUP_TABLES, "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff_day,))  # noqa: S608 - constant names
             refresh_days(conn, [cutoff_day])

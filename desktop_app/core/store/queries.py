@@ -19,8 +19,11 @@ from desktop_app.core.store.engine import DATABASE_ERRORS, Connection
 from desktop_app.core.store.rollup import (
     DIM_EDITOR,
     DIM_LANGUAGE,
+    DIM_MCP_SERVER,
     DIM_MODE,
     DIM_MODEL,
+    DIM_SOURCE,
+    DIM_TOOL,
     TELEMETRY_SUMS,
     DayTotals,
     read_day_totals,
@@ -73,6 +76,9 @@ class DailyUsage:
     errors: int
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    model_call_sources: dict[str, int]
+    tools: dict[str, int]
+    mcp_servers: dict[str, int]
 
     @property
     def telemetry(self) -> bool:
@@ -123,6 +129,8 @@ def _daily_usage(totals: DayTotals) -> DailyUsage:
         completion_tokens=totals.completion_tokens, cached_tokens=totals.cached_tokens,
         reasoning_tokens=totals.reasoning_tokens, ai_credits=totals.nano_aiu / NANO_AIU_PER_CREDIT,
         errors=totals.errors, latency_p50_ms=totals.latency_p50_ms, latency_p95_ms=totals.latency_p95_ms,
+        model_call_sources=dict(totals.counts.get(DIM_SOURCE, {})), tools=dict(totals.counts.get(DIM_TOOL, {})),
+        mcp_servers=dict(totals.counts.get(DIM_MCP_SERVER, {})),
     )
 
 

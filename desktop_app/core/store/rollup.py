@@ -49,6 +49,11 @@ DIM_MODE: Final = "mode"
 DIM_MODEL: Final = "model"
 DIM_LANGUAGE: Final = "language"
 DIM_EDITOR: Final = "editor"
+DIM_SOURCE: Final = "source"
+DIM_TOOL: Final = "tool"
+DIM_MCP_SERVER: Final = "mcp_server"
+SOURCE_BOTH: Final = "proxy+otel"
+"""A model call the proxy and the client's OpenTelemetry both saw (stored once, see `otel_merge`)."""
 INITIATOR_USER: Final = "user"
 INITIATOR_AGENT: Final = "agent"
 MODE_UTILITY: Final = "other"
@@ -64,7 +69,8 @@ class DayTotals:
 
     `counts` maps a dimension (`DIM_MODE`: user interactions by mode, `DIM_MODEL`: model calls by
     model, `DIM_LANGUAGE`: counted completion requests by language, `DIM_EDITOR`: requests by
-    editor) to value → count.
+    editor, `DIM_SOURCE`: model calls by where they were seen — "proxy", "otel" or `SOURCE_BOTH`,
+    `DIM_TOOL` / `DIM_MCP_SERVER`: OpenTelemetry tool calls by tool and by MCP server) to value → count.
     """
 
     day: str
@@ -178,7 +184,11 @@ _DIMENSIONS: Final[tuple[tuple[str, str, str, str, tuple[object, ...]], ...]] = 
     (DIM_MODEL, "model", "COUNT(*)", "kind = ?", (KIND_MODEL_CALL,)),
     (DIM_LANGUAGE, "language", "COUNT(*)", _COUNTED_COMPLETION, (KIND_COMPLETION,)),
     (DIM_EDITOR, "editor", "COUNT(*)", "1 = 1", ()),
+    (DIM_SOURCE, f"CASE WHEN otel_span IS NOT NULL THEN '{SOURCE_BOTH}' ELSE source END", "COUNT(*)", "kind = ?",
+     (KIND_MODEL_CALL,)),
 )
+# (dimension, grouped column of otel_tool_calls, filter)
+_TOOL_DIMENSIONS: Final = ((DIM_TOOL, "tool", "1 = 1"), (DIM_MCP_SERVER, "mcp_server", "mcp_server <> ''"))
 _LINES_ACCEPTED_SQL: Final = (
     "SELECT day, developer, SUM(most) FROM ("
     " SELECT day, developer, suggestion_key, MAX(COALESCE(lines, 0)) AS most FROM telemetry_events"
@@ -237,6 +247,10 @@ def _count_dimensions(conn: Connection, scope: _Scope, tally: _Tally) -> None:
         sql = (f"SELECT day, developer, {column}, {expression} FROM usage_events "  # noqa: S608 - constants
                f"WHERE {scope.sql} AND {where} GROUP BY day, developer, {column}")
         tally.count(dimension, conn.execute(sql, scope.params + params))
+    for dimension, column, where in _TOOL_DIMENSIONS:
+        sql = (f"SELECT day, developer, {column}, COUNT(*) FROM otel_tool_calls "  # noqa: S608 - constants
+               f"WHERE {scope.sql} AND {where} GROUP BY day, developer, {column}")
+        tally.count(dimension, conn.execute(sql, scope.params))
 
 
 def _add_latencies(conn: Connection, scope: _Scope, tally: _Tally) -> None:

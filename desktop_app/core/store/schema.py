@@ -20,7 +20,15 @@ from operator import attrgetter
 from typing import Any, Final, get_args, get_type_hints
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.models import NULL_WHEN_EMPTY, ConnectionEvent, QuotaSnapshot, TelemetryEvent, UsageEvent
+from desktop_app.core.models import (
+    NULL_WHEN_EMPTY,
+    ConnectionEvent,
+    MetricPoint,
+    QuotaSnapshot,
+    TelemetryEvent,
+    ToolCall,
+    UsageEvent,
+)
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds
 from desktop_app.core.store.engine import Connection
 
@@ -155,6 +163,12 @@ USAGE_TABLE: Final = EventTable("usage_events", UsageEvent, "started_at")
 """`usage_events`: one row per `UsageEvent`."""
 TELEMETRY_TABLE: Final = EventTable("telemetry_events", TelemetryEvent, "occurred_at")
 """`telemetry_events`: one row per `TelemetryEvent`."""
+TOOL_CALL_TABLE: Final = EventTable("otel_tool_calls", ToolCall, "started_at")
+"""`otel_tool_calls`: one row per OpenTelemetry `execute_tool` span (`ToolCall`)."""
+METRIC_TABLE: Final = EventTable("otel_metric_points", MetricPoint, "observed_at")
+"""`otel_metric_points`: one row per OpenTelemetry metric data point, as sent (`MetricPoint`)."""
+USAGE_COLUMN: Final = {name: index for index, name in enumerate(USAGE_TABLE.columns)}
+"""Each `usage_row` column's position, for code that reads prepared rows (the OpenTelemetry merge)."""
 _QUOTA_COLUMNS: Final = (
     "developer", "quota", "observed_at", "entitlement", "remaining_percent", "overage",
     "overage_permitted", "reset_at",
@@ -264,6 +278,31 @@ def _migrate_to_6(conn: Connection) -> None:
     )""")
 
 
+def _create_table(conn: Connection, table: EventTable) -> None:
+    columns = ", ".join(f"{name} {table.column_type(name)}" for name in table.columns)
+    conn.execute(f"CREATE TABLE {table.name} ({columns})")
+
+
+def _migrate_to_7(conn: Connection) -> None:
+    """Receive Copilot's own OpenTelemetry: each model call's source, turn and merged span; tools; raw metrics.
+
+    Every day is summarised again, for the new counts by source, tool and MCP server.
+    """
+    add_columns(conn, USAGE_TABLE, "source", "turn_id", "otel_span")
+    conn.execute("CREATE INDEX usage_events_otel_span ON usage_events (otel_span) WHERE otel_span IS NOT NULL")
+    # Spans waiting for the proxy's row of the same call: few, so the merge can skip the lookup cheaply.
+    conn.execute("CREATE INDEX usage_events_otel_started_at ON usage_events (started_at) WHERE source = 'otel'")
+    _create_table(conn, TOOL_CALL_TABLE)
+    conn.execute("CREATE UNIQUE INDEX otel_tool_calls_source_id ON otel_tool_calls (source_id)")
+    conn.execute("CREATE INDEX otel_tool_calls_day_developer ON otel_tool_calls (day, developer)")
+    _create_table(conn, METRIC_TABLE)
+    conn.execute("CREATE UNIQUE INDEX otel_metric_points_point ON otel_metric_points "
+                 "(developer, service, name, observed_at, attributes)")
+    conn.execute("CREATE INDEX otel_metric_points_observed_at ON otel_metric_points (observed_at)")
+    conn.execute("INSERT INTO rollup_dirty (day) SELECT DISTINCT day FROM usage_events "
+                 "WHERE day NOT IN (SELECT day FROM rollup_dirty)")
+
+
 @dataclass(frozen=True)
 class SplitTable:
     """A daily-summary table of one day's figures split by more keys than (day, developer).
@@ -313,7 +352,7 @@ IDE_TELEMETRY_SPLIT: Final = SplitTable(
 """IDE telemetry by the editor it named, language and model."""
 SPLIT_TABLES: Final = (SEED_CHAT_SPLIT, SEED_COMPLETION_SPLIT, IDE_USAGE_SPLIT, IDE_INTERACTION_SPLIT,
                        IDE_TELEMETRY_SPLIT)
-SPLITS_SINCE: Final = 7
+SPLITS_SINCE: Final = 8
 """The schema version that added `SPLIT_TABLES` (older files are read from the raw events)."""
 MARK_ALL_DIRTY: Final = (
     "INSERT INTO rollup_dirty (day) SELECT day FROM"
@@ -322,7 +361,7 @@ MARK_ALL_DIRTY: Final = (
 )
 
 
-def _migrate_to_7(conn: Connection) -> None:
+def _migrate_to_8(conn: Connection) -> None:
     """Summarise the per-IDE and per-editor splits too (reports read them instead of a year of raw events)."""
     for table in SPLIT_TABLES:
         conn.execute(table.create)
@@ -331,6 +370,7 @@ def _migrate_to_7(conn: Connection) -> None:
 
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6, _migrate_to_7,
+    _migrate_to_8,
 ]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
@@ -350,6 +390,8 @@ INSTANCE_COLUMN: Final = "instance"
 """Which proxy recorded an event: the store appends it to every `usage_row` and `telemetry_row`."""
 INSERT_USAGE: Final = USAGE_TABLE.insert_with(INSTANCE_COLUMN)
 INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert_with(INSTANCE_COLUMN)
+INSERT_TOOL_CALL: Final = TOOL_CALL_TABLE.insert_with()
+INSERT_METRIC: Final = METRIC_TABLE.insert_with()
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
     f"VALUES ({placeholders(len(_QUOTA_COLUMNS))}) "
@@ -406,11 +448,14 @@ class Rows:
     quotas: list[Row] = field(default_factory=list)
     connections: list[Row] = field(default_factory=list)
     counters: list[Row] = field(default_factory=list)  # (name, delta) for ADD_COUNTER
+    tools: list[Row] = field(default_factory=list)  # TOOL_CALL_TABLE rows (OpenTelemetry)
+    metrics: list[Row] = field(default_factory=list)  # METRIC_TABLE rows (OpenTelemetry)
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing to write."""
-        return not (self.usage or self.telemetry or self.quotas or self.connections or self.counters)
+        return not (self.usage or self.telemetry or self.quotas or self.connections or self.counters
+                    or self.tools or self.metrics)
 
     @property
     def events(self) -> int:
@@ -419,7 +464,7 @@ class Rows:
 
     def days(self) -> set[str]:
         """The local days the events fall on."""
-        return {str(row[2]) for row in self.usage} | {str(row[2]) for row in self.telemetry}
+        return {str(row[2]) for rows in (self.usage, self.telemetry, self.tools) for row in rows}
 
     def to_json(self) -> str:
         """Serialise (floats round-trip exactly)."""
@@ -432,7 +477,7 @@ class Rows:
         return cls(**{name: [tuple(row) for row in data.get(name, [])] for name in _ROW_KINDS})
 
 
-_ROW_KINDS: Final = ("usage", "telemetry", "quotas", "connections", "counters")
+_ROW_KINDS: Final = ("usage", "telemetry", "quotas", "connections", "counters", "tools", "metrics")
 
 
 def usage_row(event: UsageEvent, zone: DayZone) -> Row:

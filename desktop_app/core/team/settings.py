@@ -19,7 +19,7 @@ from desktop_app.core.errors import ConfigError
 from desktop_app.core.fileio import atomic_write_text, file_lock
 from desktop_app.core.upstream_proxy import parse_upstream_proxy
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RecordingLevel = Literal["metadata", "content"]
 RECORDING_LEVELS: tuple[RecordingLevel, ...] = ("metadata", "content")
 RECORDING_TEXT: dict[str, str] = {"metadata": "usage only", "content": "usage, prompts and answers"}
@@ -32,6 +32,7 @@ def recording_text(level: str) -> str:
 DEVELOPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HOST_NAME = re.compile(r"(\*\.)?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}")
 DEFAULT_PORT = 8080
+DEFAULT_OTLP_PORT = 4318  # OTLP/HTTP's registered port, where Copilot's clients export by default
 
 Problems = list[str]
 JsonObject = dict[str, Any]
@@ -57,6 +58,7 @@ class ProxySettings:
     extra_hosts: tuple[str, ...] = ()
     setup_page: bool = True  # the read-only page developers open to get the CA and the guide
     setup_port: int = 0  # 0: the proxy port + 1
+    otlp_port: int = DEFAULT_OTLP_PORT  # the OpenTelemetry receiver, for developers without the CA; 0: off
     upstream_proxy: str = ""  # the company proxy all upstream traffic goes through, e.g. http://proxy.corp:3128
     upstream_ca: str = ""  # an extra CA file to trust upstream (a TLS-inspecting company proxy)
 
@@ -166,7 +168,7 @@ def validate_developer_name(name: object) -> str | None:
 def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
     where = "proxy."
     _unknown_keys(data, {"listen_host", "listen_port", "copilot_only", "extra_hosts", "setup_page", "setup_port",
-                         "upstream_proxy", "upstream_ca"}, where, problems)
+                         "otlp_port", "upstream_proxy", "upstream_ca"}, where, problems)
     host = data.get("listen_host", ProxySettings.listen_host)
     if (why := validate_listen_host(host)) is not None:
         problems.append(f"'proxy.listen_host': {why}.")
@@ -183,12 +185,26 @@ def _proxy_from(data: JsonObject, problems: Problems) -> ProxySettings:
         extra_hosts=tuple(h.lower() for h in hosts),
         setup_page=_bool(data, "setup_page", True, where, problems),
         setup_port=_int(data, "setup_port", 0, (0, 65535), where=where, problems=problems),
+        otlp_port=_int(data, "otlp_port", DEFAULT_OTLP_PORT, (0, 65535), where=where, problems=problems),
         upstream_proxy=_upstream_proxy(data, problems),
         upstream_ca=_text(data, "upstream_ca", where, problems),
     )
     if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
         problems.append(f"'proxy.setup_port' must differ from the proxy's port {proxy.listen_port}.")
+    if (why := otlp_port_conflict(proxy)) is not None:
+        problems.append(f"'proxy.otlp_port' {why}.")
     return proxy
+
+
+def otlp_port_conflict(proxy: ProxySettings) -> str | None:
+    """Why the OpenTelemetry receiver's port cannot be used beside the proxy's and the setup page's, or None."""
+    if not proxy.otlp_port:
+        return None
+    if proxy.otlp_port == proxy.listen_port:
+        return f"must differ from the proxy's port {proxy.listen_port}"
+    if proxy.setup_page and proxy.otlp_port == proxy.effective_setup_port:
+        return f"must differ from the setup page's port {proxy.effective_setup_port}"
+    return None
 
 
 def _text(data: JsonObject, key: str, where: str, problems: Problems) -> str:
@@ -318,6 +334,7 @@ def settings_to_dict(settings: Settings) -> JsonObject:
             "extra_hosts": list(settings.proxy.extra_hosts),
             "setup_page": settings.proxy.setup_page,
             "setup_port": settings.proxy.setup_port,
+            "otlp_port": settings.proxy.otlp_port,
             "upstream_proxy": settings.proxy.upstream_proxy,
             "upstream_ca": settings.proxy.upstream_ca,
         },
@@ -357,12 +374,18 @@ def _same_layout(data: JsonObject) -> JsonObject:
     return dict(data)
 
 
+def _otlp_receiver(data: JsonObject) -> JsonObject:
+    """Version 6 added the optional `proxy.otlp_port` (the OpenTelemetry receiver, on by default)."""
+    return dict(data)
+
+
 # MIGRATIONS[n] turns a version-n object into a version-(n+1) object. Add one per schema change.
 MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {
     1: _add_desktop_section,
     2: _same_layout,
     3: _same_layout,  # version 4 added the optional `database` (a shared PostgreSQL URL) and `instance`
     4: _same_layout,  # version 5 added the company proxy: `proxy.upstream_proxy` and `proxy.upstream_ca`
+    5: _otlp_receiver,
 }
 
 

@@ -47,6 +47,7 @@ from desktop_app.core.team.settings import (
     RecordingLevel,
     RecordingSettings,
     Settings,
+    otlp_port_conflict,
     validate_listen_host,
 )
 from desktop_app.core.upstream_proxy import join_password, parse_upstream_proxy, split_password
@@ -189,6 +190,13 @@ class SettingsDialog(QDialog):
         form.addRow(self.setup_page)
         form.addRow(self.tr("Setup page port:"), self.setup_port)
         form.addRow(self.setup_page_help)
+        self.otlp_port = named(QSpinBox(minimum=0, maximum=65535), "otlp_port")
+        self.otlp_port.setSpecialValueText(self.tr("off"))
+        self.otlp_port.setValue(proxy.otlp_port)
+        self.otlp_port.setToolTip(self.tr(
+            "Where developers who cannot install the CA send Copilot's own OpenTelemetry (the Copilot CLI, VS Code's "
+            "Copilot Chat), signed in with their proxy name and password. 0 turns it off."))
+        form.addRow(self.tr("OpenTelemetry port:"), self.otlp_port)
 
     def _recording_group(self, recording: RecordingSettings, time_zone: str) -> QGroupBox:
         self.record_metadata = named(QRadioButton(self.tr("Usage only")), "record_metadata")
@@ -285,7 +293,8 @@ class SettingsDialog(QDialog):
     def _connect_changes(self) -> None:
         for combo in (self.listen_host, self.time_zone):
             combo.currentTextChanged.connect(self._on_changed)
-        for spin in (self.listen_port, self.setup_port, self.content_retention_days, self.event_retention_days):
+        for spin in (self.listen_port, self.setup_port, self.otlp_port, self.content_retention_days,
+                     self.event_retention_days):
             spin.valueChanged.connect(self._on_changed)
         for box in (self.copilot_only, self.setup_page, self.record_content, self.start_proxy_on_launch,
                     self.launch_at_login, self.notify_first_request):
@@ -317,6 +326,7 @@ class SettingsDialog(QDialog):
                 extra_hosts=split_hosts(self.extra_hosts.text()),
                 setup_page=self.setup_page.isChecked(),
                 setup_port=self.setup_port.value(),
+                otlp_port=self.otlp_port.value(),
                 upstream_proxy=join_password(self.upstream_proxy.text(), self.upstream_password.text()),
                 upstream_ca=self.upstream_ca.text().strip(),
             ),
@@ -347,6 +357,8 @@ class SettingsDialog(QDialog):
         if proxy.setup_page and proxy.effective_setup_port == proxy.listen_port:
             found.append(self.tr("The setup page's port must differ from the proxy's port {0}.").format(
                 proxy.listen_port))
+        if (why := otlp_port_conflict(proxy)) is not None:
+            found.append(self.tr("The OpenTelemetry port {0}.").format(why))
         found.extend(self._company_proxy_problems(proxy))
         if settings.database and not is_postgres_url(settings.database):
             found.append(self.tr("The shared database must be a PostgreSQL URL such as "

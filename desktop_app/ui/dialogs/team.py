@@ -284,8 +284,9 @@ class TeamDialog(QDialog):
             "To give a developer access: select them, copy the settings for their tools and send them "
             "privately; the password is part of the proxy URL. The shell and PowerShell variables fetch the "
             "CA certificate from the setup page and check it before they set anything; for VS Code and "
-            "JetBrains IDEs the developer trusts the CA certificate as the setup page explains. A disabled "
-            "developer or a new password locks the old one out at once."))
+            "JetBrains IDEs the developer trusts the CA certificate as the setup page explains; one who "
+            "cannot install it uses the OpenTelemetry settings instead (Copilot's own telemetry: no inline "
+            "completions). A disabled developer or a new password locks the old one out at once."))
         layout = QVBoxLayout(box)
         layout.addWidget(self.summary)
         layout.addWidget(self.local_only)

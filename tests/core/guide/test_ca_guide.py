@@ -229,7 +229,7 @@ def test_system_checks_ask_the_proxy_over_https(key):
 # --- clients -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", CLIENT_KEYS)
+@pytest.mark.parametrize("key", [key for key in CLIENT_KEYS if key != "opentelemetry"])  # no proxy, no check host
 def test_client_checks_point_to_insight_check(key):
     checks = "\n".join(step.command or "" for step in by_key()[key].check)
     assert f"http://{CHECK_HOST}/" in checks
@@ -437,3 +437,20 @@ def test_notice_always_promises_no_secrets_and_only_copilot(level):
 def test_unknown_level_is_described_as_the_wider_content_level():
     assert visibility_notice("everything", 30) == visibility_notice("content", 30)
     assert visibility_notice("Metadata", 30) == visibility_notice("content", 30)
+
+
+def test_the_opentelemetry_shell_lines_encode_long_credentials_on_one_line():
+    import base64
+    import subprocess
+
+    from desktop_app.core.guide.model import NAME_PLACEHOLDER, PASSWORD_PLACEHOLDER
+    from desktop_app.core.guide.otel_guide import opentelemetry_section
+
+    name, password = "n" * 64, "k3p9-abcd-efgh-jkmn-pqrs-tvwx"
+    section = opentelemetry_section(GuideContext("192.0.2.2", 8080, "CA", FINGERPRINT, otlp_port=4318))
+    posix = next(s.command for s in section.steps if s.command and s.command.startswith("export"))
+    posix = posix.replace(NAME_PLACEHOLDER, name).replace(PASSWORD_PLACEHOLDER, password)
+    value = subprocess.run(["bash", "-c", posix + '\nprintf %s "$OTEL_EXPORTER_OTLP_HEADERS"'], capture_output=True,
+                           text=True, check=True, env={"PATH": "/usr/bin:/bin"}).stdout
+    assert value.startswith("Authorization=Basic ") and "\n" not in value
+    assert base64.b64decode(value.removeprefix("Authorization=Basic ")).decode() == f"{name}:{password}"

@@ -237,3 +237,11 @@ def test_sections_match_the_guide_for_any_context():
     for guide in (*system_sections(context), *client_sections(context)):
         for step in guide.steps:
             assert escape(step.text) in html
+
+
+def test_the_no_ca_path_is_explained_only_while_the_receiver_runs():
+    with_receiver = render(GuideContext("192.0.2.2", 8080, "CA", FINGERPRINT, otlp_port=4318))
+    assert '<a href="#opentelemetry">Without the CA</a>' in with_receiver
+    assert "does not report inline completions or next edit suggestions" in with_receiver
+    assert "http://192.0.2.2:4318" in with_receiver
+    assert "Without the CA</a>" not in render(CONTEXT)

@@ -1,9 +1,11 @@
 """What developers paste: the proxy URL, VS Code settings, JetBrains fields, shell variables."""
 
+import base64
 import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 
@@ -78,8 +80,12 @@ def test_jetbrains_fields_follow_the_form():
 
 
 def test_the_command_and_the_dialog_share_one_list_of_clients():
-    assert list(CLIENTS) == ["shell", "powershell", "vscode", "jetbrains"]
-    assert all(ACCESS.name in client.build(ACCESS) for client in CLIENTS.values())
+    assert list(CLIENTS) == ["shell", "powershell", "vscode", "jetbrains", "otel"]
+    assert all(ACCESS.name in client.build(ACCESS) for key, client in CLIENTS.items() if key != "otel")
+    with_receiver = replace(ACCESS, otlp_port=4318)
+    assert base64.b64encode(f"{ACCESS.name}:{ACCESS.password}".encode()).decode() in CLIENTS["otel"].build(
+        with_receiver)
+    assert "receiver is off" in CLIENTS["otel"].build(replace(ACCESS, otlp_port=0))
 
 
 def test_developer_access_names_the_setup_page_on_the_reachable_host():

@@ -107,6 +107,7 @@ def usage(day, developer, **fields):
         "user_interactions": 0, "interactions_by_mode": {}, "agent_requests": 0, "model_calls": 0, "models": {},
         "languages": {}, "editors": {}, "prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0,
         "reasoning_tokens": 0, "ai_credits": 0.0, "errors": 0, "latency_p50_ms": None, "latency_p95_ms": None,
+        "model_call_sources": {}, "tools": {}, "mcp_servers": {},
     }
     base.update(fields)
     return DailyUsage(**base)

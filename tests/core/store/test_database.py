@@ -30,8 +30,8 @@ from tests.helpers.stores import dict_rows, execute, rows
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
           "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events", "instances",
-          "team_developers", "daily_seed_chat", "daily_seed_completions", "daily_ide_usage",
-          "daily_ide_interactions", "daily_ide_telemetry"}
+          "team_developers", "otel_tool_calls", "otel_metric_points", "daily_seed_chat", "daily_seed_completions",
+          "daily_ide_usage", "daily_ide_interactions", "daily_ide_telemetry"}
 
 
 def usage(at=T0, developer="alice", **fields):
@@ -169,11 +169,13 @@ def test_every_usage_field_is_stored(store, target):
                   editor="vscode", editor_version="1.109.0", plugin="copilot-chat", plugin_version="0.37.2",
                   integration_id="vscode-chat", speculative=True, prompt_tokens=1, completion_tokens=2,
                   cached_tokens=3, reasoning_tokens=4, nano_aiu=5, finish_reason="stop", has_text=False,
-                  lines_suggested=0, cancelled=True, parse_status="truncated", source_id="import:1")
+                  lines_suggested=0, cancelled=True, parse_status="truncated", source_id="import:1",
+                  source="otel", turn_id="3")
     store.write(RecordBatch(usage=(event,)))
     (row,) = dict_rows(target, "SELECT * FROM usage_events")
     assert row.pop("started_at") == T0.timestamp()
     assert row.pop("day") == "2026-03-10"
+    assert row.pop("otel_span") is None  # set only when a span is merged into a proxy row
     assert row.pop("instance") == ""  # this store was opened without an instance name
     flags = {"streamed", "speculative", "has_text", "cancelled"}
     expected = {name: int(getattr(event, name)) if name in flags else getattr(event, name) for name in row}
@@ -201,18 +203,18 @@ def test_a_migrated_database_has_exactly_the_event_dataclass_columns(db_path, ta
 def test_a_new_event_field_becomes_a_column_by_one_migration_step(db_path):
     @dataclass(frozen=True, kw_only=True)
     class Wider(UsageEvent):
-        source: str = "proxy"
+        channel: str = "stable"
         weight: float | None = None
 
     wider = EventTable("usage_events", Wider, "started_at")
     with UsageStore.open(db_path, "UTC") as opened:
         opened.write(RecordBatch(usage=(usage(),)))
     conn = sqlite3.connect(db_path)
-    add_columns(conn, wider, "source", "weight")
-    conn.execute(wider.insert_with(), wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), source="otel",
+    add_columns(conn, wider, "channel", "weight")
+    conn.execute(wider.insert_with(), wider.row(Wider(**asdict(usage(at=T0 + timedelta(hours=1))), channel="beta",
                                                weight=0.5), resolve_zone("UTC")))
-    assert conn.execute("SELECT source, weight FROM usage_events ORDER BY started_at").fetchall() == [
-        ("proxy", None), ("otel", 0.5)]
+    assert conn.execute("SELECT channel, weight FROM usage_events ORDER BY started_at").fetchall() == [
+        ("stable", None), ("beta", 0.5)]
     conn.close()
 
 

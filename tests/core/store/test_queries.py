@@ -115,7 +115,7 @@ ALICE = DailyUsage(
     agent_requests=7, model_calls=14, models={"gpt-4.1": 4, "claude-sonnet-4.6": 8, "gpt-5.4": 2},
     languages={"python": 4, "typescript": 1}, editors={"vscode": 23, "copilot-cli": 1},
     prompt_tokens=37_700, completion_tokens=2_685, cached_tokens=24_100, reasoning_tokens=200, ai_credits=4.8,
-    errors=2, latency_p50_ms=900.0, latency_p95_ms=7000.0,
+    errors=2, latency_p50_ms=900.0, latency_p95_ms=7000.0, model_call_sources={"proxy": 14}, tools={}, mcp_servers={},
 )
 BOB = DailyUsage(
     day=DAY, developer="bob", requests=7, completions_requested=3, completions_returned=2, completions_shown=2,
@@ -124,7 +124,8 @@ BOB = DailyUsage(
     chat_acceptances=None, nes_shown=None, nes_accepted=None, user_interactions=1, interactions_by_mode={"agent": 1},
     agent_requests=2, model_calls=3, models={"gpt-5.4": 3}, languages={"java": 3}, editors={"JetBrains-IU": 7},
     prompt_tokens=300, completion_tokens=30, cached_tokens=0, reasoning_tokens=0, ai_credits=0.0, errors=0,
-    latency_p50_ms=400.0, latency_p95_ms=3000.0,
+    latency_p50_ms=400.0, latency_p95_ms=3000.0, model_call_sources={"proxy": 3}, tools={},
+    mcp_servers={},
 )
 
 

@@ -259,3 +259,22 @@ def test_setup_page_settings_survive_a_save(settings_file):
     saved = Settings(proxy=ProxySettings(setup_page=False, setup_port=9999))
     save_settings(settings_file, saved)
     assert load_settings(settings_file) == saved
+
+
+def test_the_opentelemetry_receiver_is_on_at_4318_by_default_and_0_turns_it_off(settings_file):
+    write_json(settings_file, {"schema_version": 5, "proxy": {"listen_port": 8080}})  # before the receiver
+    assert load_settings(settings_file).proxy.otlp_port == 4318
+    saved = Settings(proxy=ProxySettings(otlp_port=0))
+    save_settings(settings_file, saved)
+    assert load_settings(settings_file) == saved
+
+
+@pytest.mark.parametrize(("proxy", "message"), [
+    ({"listen_port": 4318}, r"'proxy\.otlp_port' must differ from the proxy's port 4318"),
+    ({"listen_port": 4317}, r"'proxy\.otlp_port' must differ from the setup page's port 4318"),
+    ({"otlp_port": 70000}, r"'proxy\.otlp_port' must be a whole number from 0 to 65535"),
+])
+def test_an_opentelemetry_port_that_cannot_work_is_refused(settings_file, proxy, message):
+    write_json(settings_file, {"schema_version": SCHEMA_VERSION, "proxy": proxy})
+    with pytest.raises(ConfigError, match=message):
+        load_settings(settings_file)
