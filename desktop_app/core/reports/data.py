@@ -124,9 +124,9 @@ def load_report(database: Target, content_dir: Path, options: ReportOptions, *, 
                 alias_key: bytes | None = None, per_ide: bool = False, seed_shape: bool = False) -> ReportData:
     """Read the period's report from the store at `database` (blocking: run it on a worker).
 
-    Two parts come from the raw events rather than the daily summary (seconds for a month of a team,
-    tens for a year), so they are read only for the format that needs them: `per_ide` the per-IDE
-    splits (`ide_days`, the GitHub-shaped report), `seed_shape` the seed's daily objects (`seed_days`, JSON).
+    Two parts are read only for the format that needs them (from the daily summary's splits, still
+    a second for a year): `per_ide` the per-IDE splits (`ide_days`, the GitHub-shaped report),
+    `seed_shape` the seed's daily objects (`seed_days`, JSON).
 
     Raises:
         AppError: Nothing was recorded in the period (or at all), or prompts were asked for and
