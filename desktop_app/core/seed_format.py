@@ -13,47 +13,18 @@ the store, with the same numbers as every other report format (`rollup.compute_d
   requests not speculative, answered with status 200, with text;
 - `completions` splits them by editor key, then language; the counts sum to `completions_count`.
 
-The editor key is the seed's `<editor>-<version>` (`<editor>` alone without a version, "unknown"
-without an editor).
+Both splits are kept in the daily summary (`rollup.SEED_CHAT`, `rollup.SEED_COMPLETIONS`: their
+definitions), so a year reads summarised rows. The editor key is the seed's `<editor>-<version>`
+(`<editor>` alone without a version, "unknown" without an editor).
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Final
+from typing import Any
 
-from desktop_app.core import models as m
 from desktop_app.core.store.engine import Connection
-from desktop_app.core.store.rollup import RETURNED_COMPLETION, USER_CALL_PARAMS, USER_CALLS
-from desktop_app.core.store.schema import placeholders
-
-# Per (day, developer, editor, version): rollup's `user_interactions`, each interaction id counted
-# under its earliest call only, each call without an id under its own editor.
-_CHAT_TURNS: Final = f"""
-    WITH user_calls AS (
-        SELECT day, developer, editor, editor_version, interaction_id, started_at
-        FROM usage_events
-        WHERE {{scope}} AND {USER_CALLS}
-    ), first_calls AS (
-        SELECT day, developer, editor, editor_version,
-               ROW_NUMBER() OVER (PARTITION BY day, developer, interaction_id
-                                  ORDER BY started_at, editor, editor_version) AS nth
-        FROM user_calls
-        WHERE interaction_id <> ''
-    )
-    SELECT day, developer, editor, editor_version, COUNT(*) FROM (
-        SELECT day, developer, editor, editor_version FROM first_calls WHERE nth = 1
-        UNION ALL
-        SELECT day, developer, editor, editor_version FROM user_calls WHERE interaction_id = ''
-    ) AS turns
-    GROUP BY day, developer, editor, editor_version
-"""  # noqa: S608 - constant fragments only
-_COMPLETIONS: Final = f"""
-    SELECT day, developer, editor, editor_version, language, COUNT(*)
-    FROM usage_events
-    WHERE {{scope}} AND {RETURNED_COMPLETION}
-    GROUP BY day, developer, editor, editor_version, language
-"""  # noqa: S608 - constant fragments only
+from desktop_app.core.store.rollup import SEED_CHAT, SEED_COMPLETIONS, read_split
 
 
 def _editor_key(editor: str | None, version: str | None) -> str:
@@ -65,29 +36,23 @@ def _developer_entry() -> dict[str, Any]:
     return {"chat_turns": 0, "completions_count": 0, "chat": {}, "completions": {}}
 
 
-def seed_daily_metrics(conn: Connection, first_day: date, last_day: date,
-                       developers: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def seed_daily_metrics(conn: Connection, first_day: date, last_day: date, developers: Sequence[str] | None = None,
+                       instances: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Return one seed-shaped object per day with chat turns or completions, oldest first.
 
     `developers` limits the output to those developers (None: everyone).
     """
     if developers is not None and not developers:
         return []
-    scope = "day >= ? AND day <= ?"
-    scope_params: tuple[object, ...] = (first_day.isoformat(), last_day.isoformat())
-    if developers is not None:
-        scope += f" AND developer IN ({placeholders(len(developers))})"
-        scope_params += tuple(developers)
     days: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_developer_entry))
-    chat_sql = _CHAT_TURNS.format(scope=scope)
-    for day, developer, editor, version, turns in conn.execute(chat_sql, (*scope_params, *USER_CALL_PARAMS)):
+    for day, developer, editor, version, turns in read_split(conn, SEED_CHAT, first_day, last_day, developers,
+                                                             instances=instances):
         entry = days[day][developer]
         entry["chat_turns"] += turns
         key = _editor_key(editor, version)
         entry["chat"][key] = entry["chat"].get(key, 0) + turns
-    completions_sql = _COMPLETIONS.format(scope=scope)
-    for day, developer, editor, version, language, count in conn.execute(
-            completions_sql, (*scope_params, m.KIND_COMPLETION)):
+    for day, developer, editor, version, language, count in read_split(
+            conn, SEED_COMPLETIONS, first_day, last_day, developers, instances=instances):
         entry = days[day][developer]
         entry["completions_count"] += count
         per_language = entry["completions"].setdefault(_editor_key(editor, version), {})

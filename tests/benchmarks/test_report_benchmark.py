@@ -5,11 +5,12 @@ Run it on its own (never part of the default run)::
     python -m pytest -p no:cacheprovider -m benchmark -s tests/benchmarks/test_report_benchmark.py
 
 The data folder is the dashboard benchmark's (`cached_data_dir(year_spec(today))`, generated on
-first use). Each format is exported as the command line does (`export_report`: the store read, the
-document rendered and saved) and timed in CPU seconds of this process (the machine's other load
-does not count) and wall seconds. Targets (issue 16): GitHub NDJSON <= 3 s, the seed's JSON <= 2 s,
-Excel <= 2 s, PDF <= 15 s (a year's PDF leaves the day-by-day appendix out and says how to get
-it); CSV and HTML have no target of their own and are reported.
+first use; opened once as the app does, so an older cache is migrated). Each format is exported as
+the command line does (`export_report`: the store read, the document rendered and saved) and timed
+in CPU seconds of this process (the machine's other load does not count) and wall seconds.
+Targets (issue 16): GitHub NDJSON <= 3 s, the seed's JSON <= 2 s, Excel <= 2 s, PDF <= 15 s (a
+year's PDF leaves the day-by-day appendix out and says how to get it); CSV and HTML have no target
+of their own and are reported.
 """
 
 import time
@@ -22,7 +23,8 @@ from desktop_app.core.reports.data import ReportOptions
 from desktop_app.core.reports.export import export_report
 from desktop_app.core.reports.formats import ReportFormat
 from desktop_app.core.store.dashboard import DayRange
-from tests.benchmarks.generate_data import cached_data_dir, year_spec
+from desktop_app.core.store.database import UsageStore
+from tests.benchmarks.generate_data import TIME_ZONE, cached_data_dir, year_spec
 
 pytestmark = pytest.mark.benchmark
 TARGET_CPU_SECONDS: dict[ReportFormat, float | None] = {
@@ -34,6 +36,9 @@ TARGET_CPU_SECONDS: dict[ReportFormat, float | None] = {
 def year():
     spec = year_spec(datetime.now(UTC).date())
     data_dir = cached_data_dir(spec)
+    # Opened once as the app does (migrations, then summarising what they marked): a cache generated
+    # by an older version is brought up to date before anything is timed.
+    UsageStore.open(resolve_paths(data_dir).database, TIME_ZONE).close()
     last = spec.first_day + timedelta(days=spec.days - 1)
     return resolve_paths(data_dir), DayRange(spec.first_day, last)
 

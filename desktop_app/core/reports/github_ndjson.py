@@ -38,7 +38,7 @@ GitHub sees:
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, Literal
@@ -289,20 +289,36 @@ def _activity(cells: Iterable[IdeCell]) -> dict[str, int]:
     return totals
 
 
-def _grouped(cells: Iterable[IdeCell], key: Callable[[IdeCell], dict[str, str]], *,
-             interactions: bool) -> list[Record]:
-    """Sum `cells` per `key(cell)` (the item's key fields); leave out groups with nothing to count."""
-    groups: dict[tuple[tuple[str, str], ...], list[IdeCell]] = {}
-    for cell in cells:
-        groups.setdefault(tuple(key(cell).items()), []).append(cell)
+_GroupKey = tuple[tuple[str, str], ...]  # an item's key fields, as (name, value) pairs
+
+
+def _grouped(keyed: Iterable[tuple[_GroupKey, IdeCell]], *, interactions: bool) -> list[Record]:
+    """Sum the cells per key (the item's key fields, as pairs); leave out groups with nothing to count.
+
+    A year's report sums a few hundred thousand cells here, so the loop stays plain.
+    """
+    groups: dict[_GroupKey, list[int]] = {}
+    for fields, cell in keyed:
+        sums = groups.get(fields)
+        if sums is None:
+            sums = groups[fields] = [0, 0, 0, 0, 0]
+        sums[0] += cell.user_initiated_interaction_count
+        sums[1] += cell.code_generation_activity_count
+        sums[2] += cell.code_acceptance_activity_count
+        sums[3] += cell.loc_suggested_to_add_sum
+        sums[4] += cell.loc_added_sum
     items = []
-    for fields, members in sorted(groups.items()):
-        figures = _activity(members)
+    for fields, (interacted, generated, accepted, suggested, added) in sorted(groups.items()):
+        if not (generated or accepted or suggested or added or (interactions and interacted)):
+            continue
+        item: Record = dict(fields)
         if interactions:
-            figures = {"user_initiated_interaction_count": sum(c.user_initiated_interaction_count for c in members),
-                       **figures}
-        if any(figures.values()):
-            items.append(dict(fields) | figures)
+            item["user_initiated_interaction_count"] = interacted
+        # The `_ACTIVITY` fields, in its order (as `_activity` gives them).
+        item.update(code_generation_activity_count=generated, code_acceptance_activity_count=accepted,
+                    loc_suggested_to_add_sum=suggested, loc_suggested_to_delete_sum=0, loc_added_sum=added,
+                    loc_deleted_sum=0)
+        items.append(item)
     return items
 
 
@@ -363,7 +379,7 @@ def _x_proxy(row: DailyUsage, time_zone: str) -> Record:
 def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Record:
     """One developer's day as a `users-1-day` record (`ides`: that day's IdeDays of that developer)."""
     features = _by_feature(row.interactions_by_mode)
-    cells = [cell for ide in ides for cell in ide.cells]
+    cells = [(cell, _cell_feature(cell)) for ide in ides for cell in ide.cells]
     cli = next((ide for ide in ides if ide.is_cli), None)
     return {
         "user_id": None, "user_login": row.developer, "day": row.day.isoformat(),
@@ -377,12 +393,12 @@ def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Rec
         "loc_suggested_to_add_sum": row.lines_suggested, "loc_suggested_to_delete_sum": 0,
         "loc_added_sum": row.lines_accepted or 0, "loc_deleted_sum": 0,
         "totals_by_ide": [_ide_item(ide) for ide in ides if not ide.is_cli],
-        "totals_by_feature": _grouped(cells, lambda c: {"feature": _cell_feature(c)}, interactions=True),
+        "totals_by_feature": _grouped((((("feature", f),), c) for c, f in cells), interactions=True),
         "totals_by_language_feature": _grouped(
-            cells, lambda c: {"language": c.language or "unknown", "feature": _cell_feature(c)}, interactions=False),
+            (((("language", c.language or "unknown"), ("feature", f)), c) for c, f in cells), interactions=False),
         "totals_by_model_feature": _grouped(
-            (c for c in cells if c.kind != CELL_COMPLETION),
-            lambda c: {"model": c.model or "unknown", "feature": _cell_feature(c)}, interactions=True),
+            (((("model", c.model or "unknown"), ("feature", f)), c) for c, f in cells if c.kind != CELL_COMPLETION),
+            interactions=True),
         "totals_by_cli": _cli_totals(cli),
         "used_agent": features.get("chat_panel_agent_mode", 0) > 0,
         "used_chat": any(features.get(name, 0) for name in CHAT_FEATURES),

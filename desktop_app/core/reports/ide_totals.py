@@ -1,8 +1,9 @@
-"""Per-day, per-developer, per-IDE figures, read from the raw events with the daily summary's definitions.
+"""Per-day, per-developer, per-IDE figures, read from the daily summary's splits by IDE.
 
 GitHub's per-user report (`users-1-day`, copilot-protocol.md §6.2) splits each day by IDE
-(`totals_by_ide`), by feature, language and model. `read_ide_days` reads those splits with the
-same definitions as `rollup.compute_day_totals` (what each figure counts: `core.figures`), so that,
+(`totals_by_ide`), by feature, language and model. `read_ide_days` reads those splits
+(`rollup.IDE_USAGE`, `IDE_INTERACTIONS`, `IDE_TELEMETRY`: their SQL, kept in the daily summary) with
+the same definitions as `rollup.compute_day_totals` (what each figure counts: `core.figures`), so that,
 for every developer and day, the IDEs' figures add up exactly to the day's `DailyUsage`. Where a
 split needs a rule of its own: an interaction counts once, under one IDE, mode and model (the
 smallest of its user calls' values, in the rare case they differ); a suggestion key counts under
@@ -22,30 +23,15 @@ that day, to that IDE; otherwise to `UNKNOWN_IDE` (or the telemetry's own lower-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from desktop_app.core.models import (
-    CLI_INTEGRATION,
-    COMPLETION_ACCEPTED,
-    COMPLETION_SHOWN,
-    KIND_COMPLETION,
-    KIND_MODEL_CALL,
-)
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
-from desktop_app.core.store.rollup import (
-    CHAT_ACCEPTANCES,
-    INITIATOR_AGENT,
-    INITIATOR_USER,
-    RETURNED_COMPLETION,
-    USER_CALL_PARAMS,
-    USER_CALLS,
-)
-from desktop_app.core.store.schema import placeholders
+from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, Split, read_split
 
-CLI_IDE: Final = "copilot-cli"
-"""The `IdeDay.ide` of Copilot CLI traffic (whatever editor headers it sent)."""
+__all__ = ["CELL_CHAT", "CELL_COMPLETION", "CLI_IDE", "UNKNOWN_IDE", "IdeCell", "IdeDay", "read_ide_days"]
+
 UNKNOWN_IDE: Final = "unknown"
 """The `IdeDay.ide` of requests no IDE can be attributed to."""
 CELL_COMPLETION: Final = "completion"
@@ -53,53 +39,11 @@ CELL_COMPLETION: Final = "completion"
 CELL_CHAT: Final = "chat"
 """An `IdeCell` of chat: user-initiated interactions, or chat code blocks accepted (mode unknown)."""
 
-_IDE_SQL: Final = f"CASE WHEN integration_id = '{CLI_INTEGRATION}' THEN '{CLI_IDE}' ELSE editor END"
 
-# One pass per table: usage rows grouped by IDE, language and the versions seen (with when last seen).
-_USAGE_SQL: Final = (
-    f"SELECT day, developer, {_IDE_SQL} AS ide, language, editor_version, plugin, plugin_version,"  # noqa: S608
-    " MAX(started_at), COUNT(*),"
-    " SUM(CASE WHEN kind = ? THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
-    " COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(nano_aiu), 0),"
-    f" SUM(CASE WHEN {RETURNED_COMPLETION} THEN 1 ELSE 0 END),"
-    f" SUM(CASE WHEN {RETURNED_COMPLETION} THEN COALESCE(lines_suggested, 0) ELSE 0 END)"
-    " FROM usage_events WHERE {scope} GROUP BY day, developer, ide, language, editor_version, plugin, plugin_version"
-)
-_USAGE_PARAMS: Final = (KIND_MODEL_CALL, KIND_MODEL_CALL, INITIATOR_USER, KIND_MODEL_CALL, INITIATOR_AGENT,
-                        KIND_COMPLETION, KIND_COMPLETION)
-_INTERACTIONS_SQL: Final = (
-    "SELECT day, developer, ide, mode, model, COUNT(*) FROM ("  # noqa: S608 - constant fragments only
-    f" SELECT day, developer, MIN({_IDE_SQL}) AS ide, MIN(mode) AS mode, MIN(model) AS model"
-    f" FROM usage_events WHERE {{scope}} AND {USER_CALLS} AND interaction_id <> ''"
-    " GROUP BY day, developer, interaction_id"
-    " UNION ALL"
-    f" SELECT day, developer, {_IDE_SQL} AS ide, mode, model"
-    f" FROM usage_events WHERE {{scope}} AND {USER_CALLS} AND interaction_id = ''"
-    ") AS interactions GROUP BY day, developer, ide, mode, model"
-)
-_TELEMETRY_SQL: Final = (
-    "SELECT day, developer, editor, language, model,"
-    " SUM(CASE WHEN event = ? THEN 1 ELSE 0 END), SUM(CASE WHEN event = ? THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN event = ? THEN lines ELSE 0 END), SUM(CASE WHEN event IN (?, ?, ?) THEN 1 ELSE 0 END)"
-    " FROM ("
-    "  SELECT day, developer, event, MIN(editor) AS editor, MIN(language) AS language, '' AS model,"
-    "  MAX(COALESCE(lines, 0)) AS lines"
-    "  FROM telemetry_events WHERE {scope} AND event IN (?, ?) AND suggestion_key <> ''"
-    "  GROUP BY day, developer, event, suggestion_key"
-    "  UNION ALL"
-    "  SELECT day, developer, event, editor, language, CASE WHEN event IN (?, ?, ?) THEN model ELSE '' END,"
-    "  COALESCE(lines, 0)"
-    "  FROM telemetry_events"
-    "  WHERE {scope} AND ((event IN (?, ?) AND suggestion_key = '') OR event IN (?, ?, ?))"
-    " ) AS suggestions GROUP BY day, developer, editor, language, model"
-)
-
-
-@dataclass(frozen=True)
-class IdeCell:
+class IdeCell(NamedTuple):
     """One IDE's figures for one kind of activity, mode, language and model (a developer's day).
+
+    A named tuple, not a dataclass: a year's report builds a few hundred thousand of them.
 
     Attributes:
         kind: `CELL_COMPLETION` or `CELL_CHAT`.
@@ -215,7 +159,7 @@ _Key = tuple[str, str]  # (day, developer)
 _CellKey = tuple[str, str, str, str]  # (kind, mode, language, model)
 
 
-@dataclass
+@dataclass(slots=True)
 class _CellTally:
     interactions: int = 0
     returned: int = 0
@@ -244,11 +188,20 @@ class _Reader:
     def __init__(self) -> None:
         self.ides: dict[tuple[str, str, str], _IdeTally] = {}
         self.candidates: dict[_Key, dict[str, set[str]]] = {}  # named IDEs used that day → their versions
+        self.by_raw_ide: dict[tuple[str, str, str], _IdeTally] = {}  # once every IDE used that day is learnt
 
     def tally(self, day: str, developer: str, ide: str) -> _IdeTally:
         found = self.ides.get((day, developer, ide))
         if found is None:
             found = self.ides[day, developer, ide] = _IdeTally()
+        return found
+
+    def usage_tally(self, day: str, developer: str, raw_ide: str) -> _IdeTally:
+        """The tally of the IDE a request with editor `raw_ide` is attributed to (`usage_ide`), remembered."""
+        found = self.by_raw_ide.get((day, developer, raw_ide))
+        if found is None:
+            found = self.by_raw_ide[day, developer, raw_ide] = self.tally(
+                day, developer, self.usage_ide(day, developer, raw_ide))
         return found
 
     def learn(self, day: str, developer: str, ide: str, version: str = "") -> None:
@@ -281,20 +234,11 @@ class _Reader:
         return name or UNKNOWN_IDE
 
 
-def _scope(days: DayRange, developers: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
-    sql, params = "day >= ? AND day <= ?", (days.first.isoformat(), days.last.isoformat())
-    if developers is None:
-        return sql, params
-    if not developers:  # `IN ()` is SQLite's leniency, not SQL
-        return f"{sql} AND 1 = 0", params
-    return f"{sql} AND developer IN ({placeholders(len(developers))})", (*params, *developers)
-
-
 def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
     for day, developer, ide, _, ide_version, *_ in rows:
         reader.learn(day, developer, ide, ide_version)
     for day, developer, raw_ide, language, ide_version, plugin, plugin_version, at, *values in rows:
-        tally = reader.tally(day, developer, reader.usage_ide(day, developer, raw_ide))
+        tally = reader.usage_tally(day, developer, raw_ide)
         if raw_ide and (ide_version or plugin_version):
             tally.versions.append((float(at), ide_version, plugin, plugin_version))
         *counts, returned, lines = (int(v or 0) for v in values)
@@ -307,8 +251,7 @@ def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
 
 def _read_interactions(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
     for day, developer, raw_ide, mode, model, count in rows:
-        tally = reader.tally(day, developer, reader.usage_ide(day, developer, raw_ide))
-        tally.cell((CELL_CHAT, mode, "", model)).interactions += int(count)
+        reader.usage_tally(day, developer, raw_ide).cell((CELL_CHAT, mode, "", model)).interactions += int(count)
 
 
 def _read_telemetry(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
@@ -335,10 +278,8 @@ def _moment(seconds: float) -> datetime:
 
 def _cells(tally: _IdeTally, from_telemetry: bool) -> tuple[IdeCell, ...]:
     return tuple(
-        IdeCell(kind, mode, language, model, user_initiated_interaction_count=c.interactions,
-                code_generation_activity_count=c.shown if from_telemetry else c.returned,
-                code_acceptance_activity_count=c.accepted, loc_suggested_to_add_sum=c.lines_suggested,
-                loc_added_sum=c.lines_accepted)
+        IdeCell(kind, mode, language, model, c.interactions, c.shown if from_telemetry else c.returned,
+                c.accepted, c.lines_suggested, c.lines_accepted)
         for (kind, mode, language, model), c in sorted(tally.cells.items())
     )
 
@@ -366,8 +307,8 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
             if any(cell.shown for cell in tally.cells.values())}
 
 
-def read_ide_days(conn: Connection, days: DayRange,
-                  developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
+def read_ide_days(conn: Connection, days: DayRange, developers: Sequence[str] | None = None,
+                  instances: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
     """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
 
     Only (day, developer, IDE) triples with recorded events appear.
@@ -376,21 +317,20 @@ def read_ide_days(conn: Connection, days: DayRange,
         conn: A read connection owned by the calling thread.
         days: The local days to read.
         developers: Only these developers; None means everyone.
+        instances: Only the events these proxies recorded; None means every instance.
 
     Raises:
         StoreError: The database could not be read.
     """
     if developers is not None and not developers:
         return ()
-    scope, params = _scope(days, developers)
     reader = _Reader()
     with reading_store():
-        _read_usage(conn.execute(_USAGE_SQL.format(scope=scope), (*_USAGE_PARAMS, *params)).fetchall(), reader)
-        user_calls = (*params, *USER_CALL_PARAMS)
-        _read_interactions(conn.execute(_INTERACTIONS_SQL.format(scope=scope), user_calls * 2), reader)
-        telemetry_params = (COMPLETION_SHOWN, COMPLETION_ACCEPTED, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES,
-                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES,
-                            *params, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES)
-        _read_telemetry(conn.execute(_TELEMETRY_SQL.format(scope=scope), telemetry_params), reader)
+        def split(which: Split) -> list[Any]:
+            return read_split(conn, which, days.first, days.last, developers, instances=instances)
+
+        _read_usage(split(IDE_USAGE), reader)
+        _read_interactions(split(IDE_INTERACTIONS), reader)
+        _read_telemetry(split(IDE_TELEMETRY), reader)
     from_telemetry = _shown_from_telemetry(reader.ides)
     return tuple(_ide_day(key, tally, key[:2] in from_telemetry) for key, tally in sorted(reader.ides.items()))

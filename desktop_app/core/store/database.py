@@ -37,7 +37,7 @@ from desktop_app.core.models import RecordBatch
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
 from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database, Target, as_database
 from desktop_app.core.store.otel_merge import insert_usage
-from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, refresh_days
+from desktop_app.core.store.rollup import MARK_DIRTY, REFRESH_DAYS_PER_TRANSACTION, ROLLUP_TABLES, refresh_days
 from desktop_app.core.store.schema import (
     ADD_COUNTER,
     CLEAR_UPSTREAM_FAILURES,
@@ -113,7 +113,7 @@ def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -
         telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
         quotas=[quota_row(q) for b in batches for q in b.quotas],
         connections=[connection_row(c) for b in batches for c in b.connections],
-        tools=[TOOL_CALL_TABLE.row(t, zone) for b in batches for t in b.tool_calls],
+        tools=[(*TOOL_CALL_TABLE.row(t, zone), instance) for b in batches for t in b.tool_calls],
         metrics=[METRIC_TABLE.row(p, zone) for b in batches for p in b.metric_points],
     )
 
@@ -221,7 +221,7 @@ class UsageStore:
             logger.info("Time zone changed from %s to %s: recomputing days", row and row[0], self.zone.key)
             self._relabel_days(days, progress)
         with _transaction(conn):
-            for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
+            for table in (*ROLLUP_TABLES, "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - constant table names
             conn.executemany(MARK_DIRTY, [(day.isoformat(),) for day in days])
             conn.execute(SET_META, (META_TIME_ZONE, self.zone.key))
@@ -347,7 +347,7 @@ class UsageStore:
             conn.execute("DELETE FROM connection_events WHERE last_at < ?", (cutoff,))
             conn.execute("DELETE FROM otel_tool_calls WHERE started_at < ?", (cutoff,))
             conn.execute("DELETE FROM otel_metric_points WHERE observed_at < ?", (cutoff,))
-            for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
+            for table in (*ROLLUP_TABLES, "rollup_dirty"):
                 conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff_day,))  # noqa: S608 - constant names
             refresh_days(conn, [cutoff_day])
         return int(usage) + int(telemetry)

@@ -8,7 +8,8 @@ figure), never incremented, so it cannot drift: a write marks its days in `rollu
 (`MARK_DIRTY`); the writer (`store.UsageStore`) recomputes dirty days with `refresh_days` once they
 stop receiving events (and at open, after a purge or a time-zone change, or on `refresh_rollups`);
 readers (`read_day_totals`) compute the still-dirty days (normally just today) from the raw events
-and take the rest from the rollup.
+and take the rest from the rollup. The rollup sums every instance (proxy) together: a read of only
+some instances computes its days from their events, through the same definitions.
 
 Every function works on a connection its caller owns (writes inside the caller's transaction);
 nothing here opens connections or knows about threads. The tables themselves are created in `schema`.
@@ -24,6 +25,7 @@ from desktop_app.core.models import (
     CHAT_ACCEPTED_COPY,
     CHAT_ACCEPTED_INSERT,
     CHAT_APPLIED_CODEBLOCK,
+    CLI_INTEGRATION,
     COMPLETION_ACCEPTED,
     COMPLETION_SHOWN,
     KIND_COMPLETION,
@@ -32,7 +34,17 @@ from desktop_app.core.models import (
     NES_SHOWN,
 )
 from desktop_app.core.store.engine import Connection
-from desktop_app.core.store.schema import FAILED, placeholders
+from desktop_app.core.store.schema import (
+    FAILED,
+    IDE_INTERACTION_SPLIT,
+    IDE_TELEMETRY_SPLIT,
+    IDE_USAGE_SPLIT,
+    SEED_CHAT_SPLIT,
+    SEED_COMPLETION_SPLIT,
+    SPLITS_SINCE,
+    SplitTable,
+    placeholders,
+)
 
 DIM_MODE: Final = "mode"
 DIM_MODEL: Final = "model"
@@ -92,26 +104,49 @@ class DayTotals:
 _ROLLUP_FIELDS: Final = tuple(f.name for f in fields(DayTotals) if f.name != "counts")
 
 
+def restriction(developers: Sequence[str] | None, instances: Sequence[str] | None = None
+                ) -> tuple[str, tuple[object, ...]]:
+    """The ' AND ...' fragment (and its parameters) keeping only `developers` and `instances` (None: all).
+
+    The one definition of "whose events" every read over the raw events appends to its WHERE; an empty
+    list keeps nothing (`IN ()` is SQLite's leniency, not SQL).
+    """
+    sql, params = "", tuple[object, ...]()
+    for column, names in (("developer", developers), ("instance", instances)):
+        if names is None:
+            continue
+        if not names:
+            return " AND 1 = 0", ()
+        sql += f" AND {column} IN ({placeholders(len(names))})"
+        params = (*params, *names)
+    return sql, params
+
+
 @dataclass(frozen=True)
 class _Scope:
-    """A WHERE fragment choosing days and (optionally) developers, with its parameters."""
+    """A WHERE fragment choosing days and (optionally) developers and instances, with its parameters."""
 
     sql: str
     params: tuple[object, ...]
 
     @classmethod
-    def days(cls, days: Sequence[str], developers: Sequence[str] | None) -> "_Scope":
-        return cls(f"day IN ({placeholders(len(days))})", tuple(days)).restrict(developers)
+    def days(cls, days: Sequence[str], developers: Sequence[str] | None,
+             instances: Sequence[str] | None = None) -> "_Scope":
+        return cls(f"day IN ({placeholders(len(days))})", tuple(days)).restrict(developers, instances)
 
     @classmethod
-    def between(cls, first: str, last: str, developers: Sequence[str] | None) -> "_Scope":
-        return cls("day >= ? AND day <= ?", (first, last)).restrict(developers)
+    def between(cls, first: str, last: str, developers: Sequence[str] | None,
+                instances: Sequence[str] | None = None) -> "_Scope":
+        return cls("day >= ? AND day <= ?", (first, last)).restrict(developers, instances)
 
-    def restrict(self, developers: Sequence[str] | None) -> "_Scope":
-        if developers is None:
+    def restrict(self, developers: Sequence[str] | None, instances: Sequence[str] | None = None) -> "_Scope":
+        sql, params = restriction(developers, instances)
+        return _Scope(self.sql + sql, (*self.params, *params))
+
+    def excluding(self, days: Sequence[str]) -> "_Scope":
+        if not days:
             return self
-        return _Scope(f"{self.sql} AND developer IN ({placeholders(len(developers))})",
-                      (*self.params, *developers))
+        return _Scope(f"{self.sql} AND day NOT IN ({placeholders(len(days))})", (*self.params, *days))
 
 
 # (DayTotals field, SQL aggregate, its parameters): one GROUP BY day, developer per table.
@@ -245,15 +280,20 @@ def _add_latencies(conn: Connection, scope: _Scope, tally: _Tally) -> None:
         totals.latency_p50_ms, totals.latency_p95_ms = p50, p95
 
 
-def compute_day_totals(conn: Connection, days: Sequence[str],
-                       developers: Sequence[str] | None = None) -> list[DayTotals]:
+def compute_day_totals(conn: Connection, days: Sequence[str], developers: Sequence[str] | None = None,
+                       instances: Sequence[str] | None = None) -> list[DayTotals]:
     """Summarise `days` ('YYYY-MM-DD') from the raw events, for `developers` (None: everyone).
 
-    This is the definition of every daily figure; the rollup only caches its results.
+    This is the definition of every daily figure; the rollup only caches its results (of every
+    instance together). With `instances`, only the events those proxies recorded count: the figures
+    the rollup would hold if the store had only their events.
     """
-    if not days or (developers is not None and not developers):
+    if not days:
         return []
-    scope = _Scope.days(days, developers)
+    return _compute(conn, _Scope.days(days, developers, instances))
+
+
+def _compute(conn: Connection, scope: _Scope) -> list[DayTotals]:
     tally = _Tally()
     tally.add(_aggregate(conn, "usage_events", _USAGE_PARTS, scope), [p[0] for p in _USAGE_PARTS])
     tally.add(_aggregate(conn, "telemetry_events", _TELEMETRY_PARTS, scope), [p[0] for p in _TELEMETRY_PARTS])
@@ -262,6 +302,118 @@ def compute_day_totals(conn: Connection, days: Sequence[str],
     _count_dimensions(conn, scope, tally)
     _add_latencies(conn, scope, tally)
     return sorted(tally.by_key.values(), key=lambda t: (t.day, t.developer))
+
+
+# --- splits: a day's figures by more keys (IDE, editor key, language, ...) --------------------------
+
+_SCOPE: Final = object()
+"""Where a split query's scope parameters go among its own."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """A GROUP BY day, developer, `table.keys` query over the raw events, whose rows `table` keeps.
+
+    `sql` has a `{scope}` (a WHERE fragment on day and developer) wherever it reads an event table;
+    `params` are its parameters in order, `_SCOPE` standing for the scope's. Its result columns are
+    `table.columns`, ordered by the keys.
+    """
+
+    table: SplitTable
+    sql: str
+    params: tuple[object, ...]
+
+    def query(self, scope: _Scope) -> tuple[str, tuple[object, ...]]:
+        """The SQL and parameters computing the split's rows of `scope` from the raw events."""
+        keys = ", ".join(self.table.columns[:2 + len(self.table.keys)])
+        params = tuple(p for part in self.params for p in (scope.params if part is _SCOPE else (part,)))
+        return f"{self.sql.format(scope=scope.sql)} ORDER BY {keys}", params
+
+
+CLI_IDE: Final = "copilot-cli"
+"""The IDE of Copilot CLI traffic (whatever editor headers it sent)."""
+_IDE_SQL: Final = f"CASE WHEN integration_id = '{CLI_INTEGRATION}' THEN '{CLI_IDE}' ELSE editor END"
+
+SEED_CHAT: Final = Split(SEED_CHAT_SPLIT, f"""
+    WITH user_calls AS (
+        SELECT day, developer, editor, editor_version, interaction_id, started_at
+        FROM usage_events
+        WHERE {{scope}} AND {USER_CALLS}
+    ), first_calls AS (
+        SELECT day, developer, editor, editor_version,
+               ROW_NUMBER() OVER (PARTITION BY day, developer, interaction_id
+                                  ORDER BY started_at, editor, editor_version) AS nth
+        FROM user_calls
+        WHERE interaction_id <> ''
+    )
+    SELECT day, developer, editor, editor_version, COUNT(*) FROM (
+        SELECT day, developer, editor, editor_version FROM first_calls WHERE nth = 1
+        UNION ALL
+        SELECT day, developer, editor, editor_version FROM user_calls WHERE interaction_id = ''
+    ) AS turns
+    GROUP BY day, developer, editor, editor_version""", (_SCOPE, *USER_CALL_PARAMS))  # noqa: S608 - constants
+"""The seed's chat turns (`user_interactions`) by editor and version: each interaction id under its
+earliest call (ties: editor, then version), each call without an id under its own."""
+SEED_COMPLETIONS: Final = Split(SEED_COMPLETION_SPLIT, f"""
+    SELECT day, developer, editor, editor_version, language, COUNT(*)
+    FROM usage_events
+    WHERE {{scope}} AND {RETURNED_COMPLETION}
+    GROUP BY day, developer, editor, editor_version, language""", (_SCOPE, KIND_COMPLETION))  # noqa: S608
+"""The seed's completions (`completions_returned`) by editor, version and language."""
+IDE_USAGE: Final = Split(IDE_USAGE_SPLIT, (
+    f"SELECT day, developer, {_IDE_SQL} AS ide, language, editor_version, plugin, plugin_version,"  # noqa: S608
+    " MAX(started_at), COUNT(*),"
+    " SUM(CASE WHEN kind = ? THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN kind = ? AND initiator = ? THEN 1 ELSE 0 END),"
+    " COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(nano_aiu), 0),"
+    f" SUM(CASE WHEN {RETURNED_COMPLETION} THEN 1 ELSE 0 END),"
+    f" SUM(CASE WHEN {RETURNED_COMPLETION} THEN COALESCE(lines_suggested, 0) ELSE 0 END)"
+    " FROM usage_events WHERE {scope} GROUP BY day, developer, ide, language, editor_version, plugin, plugin_version"
+), (KIND_MODEL_CALL, KIND_MODEL_CALL, INITIATOR_USER, KIND_MODEL_CALL, INITIATOR_AGENT, KIND_COMPLETION,
+    KIND_COMPLETION, _SCOPE))
+"""Requests, model calls (user, agent), tokens, AI credits and returned completions with their lines,
+by IDE (`CLI_IDE` for Copilot CLI traffic), language and the versions seen (with when last seen)."""
+IDE_INTERACTIONS: Final = Split(IDE_INTERACTION_SPLIT, (
+    "SELECT day, developer, ide, mode, model, COUNT(*) FROM ("  # noqa: S608 - constant fragments only
+    f" SELECT day, developer, MIN({_IDE_SQL}) AS ide, MIN(mode) AS mode, MIN(model) AS model"
+    f" FROM usage_events WHERE {{scope}} AND {USER_CALLS} AND interaction_id <> ''"
+    " GROUP BY day, developer, interaction_id"
+    " UNION ALL"
+    f" SELECT day, developer, {_IDE_SQL} AS ide, mode, model"
+    f" FROM usage_events WHERE {{scope}} AND {USER_CALLS} AND interaction_id = ''"
+    ") AS interactions GROUP BY day, developer, ide, mode, model"
+), (_SCOPE, *USER_CALL_PARAMS) * 2)
+"""User interactions by IDE, mode and model: an interaction under the smallest of its calls' values."""
+IDE_TELEMETRY: Final = Split(IDE_TELEMETRY_SPLIT, (
+    "SELECT day, developer, editor, language, model,"
+    " SUM(CASE WHEN event = ? THEN 1 ELSE 0 END), SUM(CASE WHEN event = ? THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN event = ? THEN lines ELSE 0 END), SUM(CASE WHEN event IN (?, ?, ?) THEN 1 ELSE 0 END)"
+    " FROM ("
+    "  SELECT day, developer, event, MIN(editor) AS editor, MIN(language) AS language, '' AS model,"
+    "  MAX(COALESCE(lines, 0)) AS lines"
+    "  FROM telemetry_events WHERE {scope} AND event IN (?, ?) AND suggestion_key <> ''"
+    "  GROUP BY day, developer, event, suggestion_key"
+    "  UNION ALL"
+    "  SELECT day, developer, event, editor, language, CASE WHEN event IN (?, ?, ?) THEN model ELSE '' END,"
+    "  COALESCE(lines, 0)"
+    "  FROM telemetry_events"
+    "  WHERE {scope} AND ((event IN (?, ?) AND suggestion_key = '') OR event IN (?, ?, ?))"
+    " ) AS suggestions GROUP BY day, developer, editor, language, model"
+), (COMPLETION_SHOWN, COMPLETION_ACCEPTED, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES,
+    _SCOPE, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES,
+    _SCOPE, COMPLETION_SHOWN, COMPLETION_ACCEPTED, *CHAT_ACCEPTANCES))
+"""Distinct suggestions shown and accepted (a key under its smallest editor and language), lines
+accepted and chat acceptances (by model), by the editor telemetry named, language and model."""
+SPLITS: Final = (SEED_CHAT, SEED_COMPLETIONS, IDE_USAGE, IDE_INTERACTIONS, IDE_TELEMETRY)
+ROLLUP_TABLES: Final = ("daily_rollup", "daily_rollup_counts", *(s.table.name for s in SPLITS))
+"""Every table of the daily summary (`rollup_dirty` aside)."""
+
+
+def _refresh_split(conn: Connection, split: Split, scope: _Scope) -> None:
+    sql, params = split.query(scope)
+    columns = ", ".join(split.table.columns)
+    conn.execute(f"INSERT INTO {split.table.name} ({columns}) {sql}", params)
 
 
 _INSERT_ROLLUP: Final = (
@@ -281,8 +433,10 @@ def refresh_days(conn: Connection, days: Sequence[str]) -> None:
         return
     totals = compute_day_totals(conn, days)
     scope = _Scope.days(days, None)
-    for table in ("daily_rollup", "daily_rollup_counts", "rollup_dirty"):
+    for table in (*ROLLUP_TABLES, "rollup_dirty"):
         conn.execute(f"DELETE FROM {table} WHERE {scope.sql}", scope.params)  # noqa: S608 - constant names
+    for split in SPLITS:
+        _refresh_split(conn, split, scope)
     conn.executemany(_INSERT_ROLLUP, [tuple(getattr(t, name) for name in _ROLLUP_FIELDS) for t in totals])
     conn.executemany(_INSERT_ROLLUP_COUNT, [
         (t.day, t.developer, dimension, name, value)
@@ -296,8 +450,15 @@ def _read_rollup(conn: Connection, scope: _Scope) -> list[DayTotals]:
     for row in conn.execute(sql, scope.params):
         tally.by_key[row[0], row[1]] = DayTotals(*row)
     counts = "SELECT day, developer, dimension, name, value FROM daily_rollup_counts WHERE "
+    # A year holds over 100,000 counts, a day's in a row: look each (day, developer) up once.
+    where, by_dimension = ("", ""), {}
     for day, developer, dimension, name, value in conn.execute(counts + scope.sql, scope.params):
-        tally.get(day, developer).counts.setdefault(dimension, {})[name] = value
+        if where != (day, developer):
+            where, by_dimension = (day, developer), tally.get(day, developer).counts
+        values = by_dimension.get(dimension)
+        if values is None:
+            values = by_dimension[dimension] = {}
+        values[name] = value
     return list(tally.by_key.values())
 
 
@@ -317,19 +478,61 @@ def snapshot(conn: Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def read_day_totals(conn: Connection, first_day: date, last_day: date,
-                    developers: Sequence[str] | None = None) -> list[DayTotals]:
+def read_day_totals(conn: Connection, first_day: date, last_day: date, developers: Sequence[str] | None = None,
+                    instances: Sequence[str] | None = None) -> list[DayTotals]:
     """Return the DayTotals of `first_day`..`last_day` (inclusive), sorted by (day, developer).
 
     Summarised days come from the rollup; days still being written are computed from the events.
+    The rollup has no instance dimension, so with `instances` every day is computed from their events.
     """
-    if developers is not None and not developers:
-        return []
     first, last = first_day.isoformat(), last_day.isoformat()
     with snapshot(conn):
-        dirty = [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day >= ? AND day <= ?",
-                                                (first, last))]
+        if instances is not None:
+            return _compute(conn, _Scope.between(first, last, developers, instances))
+        dirty = _dirty_days(conn, first, last)
         skip = set(dirty)
         rolled = [t for t in _read_rollup(conn, _Scope.between(first, last, developers)) if t.day not in skip]
         fresh = compute_day_totals(conn, dirty, developers)
     return sorted([*rolled, *fresh], key=lambda t: (t.day, t.developer))
+
+
+def _dirty_days(conn: Connection, first: str, last: str) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT day FROM rollup_dirty WHERE day >= ? AND day <= ? ORDER BY day",
+                                           (first, last))]
+
+
+def compute_split(conn: Connection, split: Split, days: Sequence[str],
+                  developers: Sequence[str] | None = None) -> list[Any]:
+    """Compute `split`'s rows of `days` ('YYYY-MM-DD') from the raw events (what the rollup keeps of them)."""
+    if not days or (developers is not None and not developers):
+        return []
+    return conn.execute(*split.query(_Scope.days(days, developers))).fetchall()
+
+
+def read_split(conn: Connection, split: Split, first_day: date, last_day: date,
+               developers: Sequence[str] | None = None, *, instances: Sequence[str] | None = None) -> list[Any]:
+    """Return `split`'s rows of `first_day`..`last_day` (inclusive), ordered by day, developer and keys.
+
+    Summarised days come from the rollup; days still being written (and every day of a file older
+    than the split tables, which only a read-only reader can meet) are computed from the events.
+    """
+    if developers is not None and not developers:
+        return []
+    first, last = first_day.isoformat(), last_day.isoformat()
+    if instances is not None:  # the split tables sum every instance: compute from those instances' events
+        return conn.execute(*split.query(_Scope.between(first, last, developers, instances))).fetchall()
+    period = _Scope.between(first, last, developers)
+    with snapshot(conn):
+        if int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0) < SPLITS_SINCE:
+            return conn.execute(*split.query(period)).fetchall()
+        dirty = _dirty_days(conn, first, last)
+        stored = period.excluding(dirty)
+        keys = split.table.columns[:2 + len(split.table.keys)]
+        sql = (f"SELECT {', '.join(split.table.columns)} FROM {split.table.name} "  # noqa: S608 - constants
+               f"WHERE {stored.sql} ORDER BY {', '.join(keys)}")
+        rows = conn.execute(sql, stored.params).fetchall()
+        if not dirty:
+            return rows
+        fresh = compute_split(conn, split, dirty, developers)
+    width = len(keys)
+    return sorted([*rows, *fresh], key=lambda row: tuple(row[:width]))

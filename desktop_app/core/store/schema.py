@@ -303,8 +303,79 @@ def _migrate_to_7(conn: Connection) -> None:
                  "WHERE day NOT IN (SELECT day FROM rollup_dirty)")
 
 
+@dataclass(frozen=True)
+class SplitTable:
+    """A daily-summary table of one day's figures split by more keys than (day, developer).
+
+    Its rows are exactly the rows of one GROUP BY day, developer, `keys` query over the raw events
+    (`rollup.SPLITS` defines the queries and keeps the rows current): `keys` are TEXT, `values` are
+    (name, SQL type). A change of layout needs a migration recreating the table and marking every day dirty.
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    values: tuple[tuple[str, str], ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column, in order: day, developer, the keys, the values."""
+        return ("day", "developer", *self.keys, *(name for name, _ in self.values))
+
+    @property
+    def create(self) -> str:
+        """The CREATE TABLE statement (primary key: day, developer and the keys)."""
+        keys = ("day", "developer", *self.keys)
+        columns = [f"{name} TEXT NOT NULL" for name in keys] + [f"{name} {kind}" for name, kind in self.values]
+        return f"CREATE TABLE {self.name} ({', '.join(columns)}, PRIMARY KEY ({', '.join(keys)}))"
+
+
+def _counts(*names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, "INTEGER") for name in names)
+
+
+SEED_CHAT_SPLIT: Final = SplitTable("daily_seed_chat", ("editor", "editor_version"), _counts("turns"))
+"""The seed's chat turns by editor key (see `seed_format`)."""
+SEED_COMPLETION_SPLIT: Final = SplitTable(
+    "daily_seed_completions", ("editor", "editor_version", "language"), _counts("completions"))
+"""The seed's returned completions by editor key and language."""
+IDE_USAGE_SPLIT: Final = SplitTable(
+    "daily_ide_usage", ("ide", "language", "editor_version", "plugin", "plugin_version"),
+    (("last_started_at", "REAL"), *_counts(
+        "requests", "model_calls", "user_model_calls", "agent_requests", "prompt_tokens", "completion_tokens",
+        "nano_aiu", "completions_returned", "lines_suggested")))
+"""Requests by IDE, language and versions (`reports.ide_totals`)."""
+IDE_INTERACTION_SPLIT: Final = SplitTable("daily_ide_interactions", ("ide", "mode", "model"), _counts("interactions"))
+"""User interactions by IDE, mode and model."""
+IDE_TELEMETRY_SPLIT: Final = SplitTable(
+    "daily_ide_telemetry", ("editor", "language", "model"),
+    _counts("shown", "accepted", "lines_accepted", "chat_acceptances"))
+"""IDE telemetry by the editor it named, language and model."""
+SPLIT_TABLES: Final = (SEED_CHAT_SPLIT, SEED_COMPLETION_SPLIT, IDE_USAGE_SPLIT, IDE_INTERACTION_SPLIT,
+                       IDE_TELEMETRY_SPLIT)
+SPLITS_SINCE: Final = 8
+"""The schema version that added `SPLIT_TABLES` (older files are read from the raw events)."""
+MARK_ALL_DIRTY: Final = (
+    "INSERT INTO rollup_dirty (day) SELECT day FROM"
+    " (SELECT day FROM usage_events UNION SELECT day FROM telemetry_events) AS days WHERE 1 = 1"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _migrate_to_8(conn: Connection) -> None:
+    """Summarise the per-IDE and per-editor splits too (reports read them instead of a year of raw events)."""
+    for table in SPLIT_TABLES:
+        conn.execute(table.create)
+    conn.execute(MARK_ALL_DIRTY)
+
+
+def _migrate_to_9(conn: Connection) -> None:
+    """Say which instance recorded each OpenTelemetry tool call too, so one office's tool counts can be read."""
+    conn.execute(f"ALTER TABLE {TOOL_CALL_TABLE.name} ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6, _migrate_to_7,
+    _migrate_to_8, _migrate_to_9,
 ]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
@@ -324,7 +395,7 @@ INSTANCE_COLUMN: Final = "instance"
 """Which proxy recorded an event: the store appends it to every `usage_row` and `telemetry_row`."""
 INSERT_USAGE: Final = USAGE_TABLE.insert_with(INSTANCE_COLUMN)
 INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert_with(INSTANCE_COLUMN)
-INSERT_TOOL_CALL: Final = TOOL_CALL_TABLE.insert_with()
+INSERT_TOOL_CALL: Final = TOOL_CALL_TABLE.insert_with(INSTANCE_COLUMN)
 INSERT_METRIC: Final = METRIC_TABLE.insert_with()
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
@@ -382,7 +453,7 @@ class Rows:
     quotas: list[Row] = field(default_factory=list)
     connections: list[Row] = field(default_factory=list)
     counters: list[Row] = field(default_factory=list)  # (name, delta) for ADD_COUNTER
-    tools: list[Row] = field(default_factory=list)  # TOOL_CALL_TABLE rows (OpenTelemetry)
+    tools: list[Row] = field(default_factory=list)  # TOOL_CALL_TABLE rows (OpenTelemetry) + instance
     metrics: list[Row] = field(default_factory=list)  # METRIC_TABLE rows (OpenTelemetry)
 
     @property

@@ -376,7 +376,7 @@ def test_unicode_line_separators_in_client_names_stay_inside_their_record(tmp_pa
     data = load(tmp_path, days=DAY_RANGE)
     odd = "\u2028x\u0085y\u2029"
     ide_days = tuple(dataclasses.replace(d, cells=tuple(
-        dataclasses.replace(c, model=c.model and c.model + odd, language=c.language and "lang" + odd + "é")
+        c._replace(model=c.model and c.model + odd, language=c.language and "lang" + odd + "é")
         for c in d.cells)) for d in data.ide_days)
     content = render(dataclasses.replace(data, ide_days=ide_days), Progress())
     assert content.isascii()

@@ -30,7 +30,8 @@ from tests.helpers.stores import dict_rows, execute, rows
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TABLES = {"schema_version", "usage_events", "telemetry_events", "quota_snapshots", "counters", "meta",
           "developers", "daily_rollup", "daily_rollup_counts", "rollup_dirty", "connection_events", "instances",
-          "team_developers", "otel_tool_calls", "otel_metric_points"}
+          "team_developers", "otel_tool_calls", "otel_metric_points", "daily_seed_chat", "daily_seed_completions",
+          "daily_ide_usage", "daily_ide_interactions", "daily_ide_telemetry"}
 
 
 def usage(at=T0, developer="alice", **fields):
