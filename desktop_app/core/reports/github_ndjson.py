@@ -308,7 +308,13 @@ def _items(groups: Mapping[Any, _Sums], names: Sequence[str], *, interactions: b
         item: Record = dict(zip(names, key, strict=True))
         if interactions:
             item["user_initiated_interaction_count"] = sums[0]
-        item.update(_activity(sums))
+        # The `_ACTIVITY` fields, in its order (as `_activity` gives them), without an intermediate dict.
+        item["code_generation_activity_count"] = sums[1]
+        item["code_acceptance_activity_count"] = sums[2]
+        item["loc_suggested_to_add_sum"] = sums[3]
+        item["loc_suggested_to_delete_sum"] = 0
+        item["loc_added_sum"] = sums[4]
+        item["loc_deleted_sum"] = 0
         items.append(item)
     return items
 

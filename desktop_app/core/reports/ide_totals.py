@@ -176,9 +176,10 @@ class _IdeTally:
     cells: dict[_CellKey, _CellTally] = field(default_factory=dict)
 
     def cell(self, key: _CellKey) -> _CellTally:
-        found = self.cells.get(key)
+        cells = self.cells
+        found = cells.get(key)
         if found is None:
-            found = self.cells[key] = _CellTally()
+            found = cells[key] = _CellTally()
         return found
 
 
@@ -241,8 +242,11 @@ def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
         tally = reader.usage_tally(day, developer, raw_ide)
         if raw_ide and (ide_version or plugin_version):
             tally.versions.append((float(at), ide_version, plugin, plugin_version))
-        *counts, returned, lines = (int(v or 0) for v in values)
-        tally.counts = [have + add for have, add in zip(tally.counts, counts, strict=True)]
+        counts = tally.counts  # summed in place: a year holds a few hundred thousand rows
+        for n, value in enumerate(values[:-2]):
+            if value:
+                counts[n] += int(value)
+        returned, lines = int(values[-2] or 0), int(values[-1] or 0)
         if returned or lines:
             cell = tally.cell((CELL_COMPLETION, "", language, ""))
             cell.returned += returned
