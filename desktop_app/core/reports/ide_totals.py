@@ -254,8 +254,10 @@ def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
 
 
 def _read_interactions(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
+    known = reader.by_raw_ide
     for day, developer, raw_ide, mode, model, count in rows:
-        reader.usage_tally(day, developer, raw_ide).cell((CELL_CHAT, mode, "", model)).interactions += int(count)
+        tally = known.get((day, developer, raw_ide)) or reader.usage_tally(day, developer, raw_ide)
+        tally.cell((CELL_CHAT, mode, "", model)).interactions += int(count)
 
 
 def _read_telemetry(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
