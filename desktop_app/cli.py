@@ -88,6 +88,8 @@ def _others(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", parent: 
     report.add_argument("--format", required=True, choices=REPORT_FORMATS)
     report.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
     report.add_argument("--developers", metavar="a,b", help="only these developers (default: everyone)")
+    report.add_argument("--instances", metavar="NAME[,NAME]",
+                        help="only what these proxies recorded (default: every instance; see `status`)")
     report.add_argument("--pseudonymize", action="store_true",
                         help="replace developer names by stable aliases (the same name, the same alias)")
     report.add_argument("--include-prompts", action="store_true",

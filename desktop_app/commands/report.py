@@ -1,4 +1,4 @@
-"""`copilot-insight report --from DATE --to DATE --format FMT -o FILE [--developers a,b] [--pseudonymize]`."""
+"""`copilot-insight report --from DATE --to DATE --format FMT -o FILE [--developers a,b] [--instances x,y] ...`."""
 
 import argparse
 import contextlib
@@ -37,12 +37,12 @@ def _days(args: argparse.Namespace) -> DayRange:
         raise AppError(str(exc)) from exc
 
 
-def _developers(text: str | None) -> tuple[str, ...] | None:
+def _names(text: str | None, option: str, what: str, everyone: str) -> tuple[str, ...] | None:
     if not text:
         return None
     names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
     if not names:
-        raise AppError("--developers names no developer; leave it out to report on everyone.")
+        raise AppError(f"{option} names no {what}; leave it out to report on {everyone}.")
     return names
 
 
@@ -80,7 +80,9 @@ def _terminal_progress() -> Progress:
 
 def report(args: argparse.Namespace, paths: AppPaths) -> int:
     """Write the period's report in the chosen format; refuse clearly when there is nothing to write."""
-    options = ReportOptions(days=_days(args), developers=_developers(args.developers),
+    options = ReportOptions(days=_days(args),
+                            developers=_names(args.developers, "--developers", "developer", "everyone"),
+                            instances=_names(args.instances, "--instances", "instance", "every instance"),
                             pseudonymize=args.pseudonymize, include_prompts=args.include_prompts)
     _check_suffix(args.format, args.output)
     _check_developers(paths.database, options.developers)

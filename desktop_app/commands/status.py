@@ -11,7 +11,14 @@ from desktop_app.core.proxy_state import running_proxy
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.dayzone import resolve_zone
 from desktop_app.core.store.engine import SqliteDatabase, database_of
-from desktop_app.core.store.queries import activity_on, connection_summaries, counters, developers_seen, instances_seen
+from desktop_app.core.store.queries import (
+    activity_on,
+    connection_summaries,
+    counters,
+    developers_seen,
+    instance_requests_on,
+    instances_seen,
+)
 from desktop_app.core.store.spool import SPOOL_FILE, Backlog, spool_backlog
 from desktop_app.core.team.diagnostics import UPSTREAM_WINDOW, local_time, upstream_failures
 from desktop_app.core.team.settings import load_settings
@@ -64,6 +71,7 @@ def status(_args: argparse.Namespace, paths: AppPaths) -> int:
             seen = developers_seen(conn)
             counts = counters(conn)
             instances = instances_seen(conn)
+            instances_today = instance_requests_on(conn, day)
     except StoreError as exc:
         out(f"The database cannot be read now: {exc.user_message}")
         return 1
@@ -79,7 +87,8 @@ def status(_args: argparse.Namespace, paths: AppPaths) -> int:
     if len(instances) > 1 or not isinstance(database, SqliteDatabase):
         out("Instances (proxies recording here):" + ("" if instances else " none yet"))
         for instance, last in instances:
-            out(f"  {instance or '(unnamed)':24} last event {_when(last)}")
+            out(f"  {instance or '(unnamed)':24} last event {_when(last)}, "
+                f"{instances_today.get(instance, 0):,} request(s) today")
     for name, meaning in LOSS_COUNTERS.items():
         out(f"{name.capitalize():11} {counts.get(name, 0)}  ({meaning})")
     return 0

@@ -36,8 +36,8 @@ def _developer_entry() -> dict[str, Any]:
     return {"chat_turns": 0, "completions_count": 0, "chat": {}, "completions": {}}
 
 
-def seed_daily_metrics(conn: Connection, first_day: date, last_day: date,
-                       developers: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def seed_daily_metrics(conn: Connection, first_day: date, last_day: date, developers: Sequence[str] | None = None,
+                       instances: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Return one seed-shaped object per day with chat turns or completions, oldest first.
 
     `developers` limits the output to those developers (None: everyone).
@@ -45,13 +45,14 @@ def seed_daily_metrics(conn: Connection, first_day: date, last_day: date,
     if developers is not None and not developers:
         return []
     days: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_developer_entry))
-    for day, developer, editor, version, turns in read_split(conn, SEED_CHAT, first_day, last_day, developers):
+    for day, developer, editor, version, turns in read_split(conn, SEED_CHAT, first_day, last_day, developers,
+                                                             instances=instances):
         entry = days[day][developer]
         entry["chat_turns"] += turns
         key = _editor_key(editor, version)
         entry["chat"][key] = entry["chat"].get(key, 0) + turns
     for day, developer, editor, version, language, count in read_split(
-            conn, SEED_COMPLETIONS, first_day, last_day, developers):
+            conn, SEED_COMPLETIONS, first_day, last_day, developers, instances=instances):
         entry = days[day][developer]
         entry["completions_count"] += count
         per_language = entry["completions"].setdefault(_editor_key(editor, version), {})

@@ -81,7 +81,8 @@ class TrayController(QObject):
         self.dashboard.team_requested.connect(self.team.open)
         self.dashboard.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         self.dashboard.export_requested.connect(
-            lambda days, developer: self.export.open("custom", self.settings, days=days, developer=developer))
+            lambda days, developer, instance: self.export.open("custom", self.settings, days=days, developer=developer,
+                                                               instance=instance))
         tray.team_requested.connect(self.team.open)
         tray.ca_guide_requested.connect(lambda: self.show_window("ca_guide"))
         tray.export_requested.connect(lambda period: self.export.open(period, self.settings))

@@ -57,7 +57,7 @@ class DashboardPresenter(QObject):
 
     team_requested = Signal()
     ca_guide_requested = Signal()
-    export_requested = Signal(object, object)  # the DayRange shown, and the developer filter (None: everyone)
+    export_requested = Signal(object, object, object)  # the DayRange shown, the developer and instance filters
 
     def __init__(self, ctx: UiContext, parent: QObject | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
@@ -155,7 +155,7 @@ class DashboardPresenter(QObject):
             window.show_failure(str(exc))
             return None
         window.show_range(days)
-        return DashboardQuery(days, window.filters.selected_developers())
+        return DashboardQuery(days, window.filters.selected_developers(), window.filters.selected_instances())
 
     def refresh(self) -> None:
         """Read the figures of the window's current filter, on a worker (one read at a time)."""

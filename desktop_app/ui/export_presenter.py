@@ -49,8 +49,9 @@ class ExportPresenter(QObject):
         self._relay = _ProgressRelay(self)
 
     def open(self, period: ExportPeriod, settings: Settings, today: date | None = None, *,
-             days: DayRange | None = None, developer: str | None = None) -> ExportReportWindow:
-        """Show the window for `period` (or exactly `days` and `developer`) with the team of `settings`."""
+             days: DayRange | None = None, developer: str | None = None,
+             instance: str | None = None) -> ExportReportWindow:
+        """Show the window for `period` (or exactly `days`, `developer`, `instance`) with the team of `settings`."""
         self._settings = settings
         window = self.window
         if window is None:
@@ -63,7 +64,7 @@ class ExportPresenter(QObject):
         window.today = today or date.today()
         window.use(period, [d.name for d in settings.developers])
         if days is not None:
-            window.use_days(days, developer)
+            window.use_days(days, developer, instance)
         window.show()
         window.raise_()
         window.activateWindow()
@@ -72,6 +73,7 @@ class ExportPresenter(QObject):
     def _on_export(self, choice: ExportChoice) -> None:
         try:
             options = ReportOptions(days=choice.days, developers=(choice.developer,) if choice.developer else None,
+                                    instances=None if choice.instance is None else (choice.instance,),
                                     pseudonymize=choice.pseudonymize, include_prompts=choice.include_prompts)
         except AppError as error:
             self._stopped(error)

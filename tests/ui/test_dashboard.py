@@ -413,3 +413,33 @@ def test_cards_mark_acceptance_counted_on_some_days_and_say_why_it_is_unknown(qt
     cards.show_summary(Summary(requests=50, completions_shown=40, developer_days=2, telemetry_days=0))
     assert cards.values["completions_accepted"].text() == cards.values["acceptance_rate"].text() == UNKNOWN
     assert NO_TELEMETRY in cards.cards["acceptance_rate"].toolTip()
+
+
+def test_the_instance_filter_shows_only_for_several_instances_and_follows_into_the_export(make_app, qtbot, paths,
+                                                                                         tmp_path):
+    batches = list(generate_batches(SPEC))
+    half = len(batches) // 2
+    with UsageStore.open(paths.database, ZONE, instance="berlin") as store:
+        store.write_many(batches[:half])
+    app = running_app(make_app, qtbot, paths, time_zone=ZONE)
+    window = open_dashboard(app, qtbot)
+    assert window.filters.instance.isHidden()  # one instance: nothing to choose
+    with UsageStore.open(paths.database, ZONE, instance="lisbon") as store:
+        store.write_many(batches[half:])
+    window.filters.refresh.click()
+    qtbot.waitUntil(lambda: window.data.instances_known == ("berlin", "lisbon"), timeout=5000)
+    assert not window.filters.instance.isHidden()
+    everyone = window.data.summary.requests
+    assert everyone == SPEC.usage_events
+    choose(window.filters.instance, "lisbon")
+    qtbot.waitUntil(lambda: window.data.query.instances == ("lisbon",), timeout=5000)
+    lisbon = sum(len(b.usage) for b in batches[half:])  # all within the last 30 days
+    assert 0 < window.data.summary.requests == lisbon < everyone
+    window.resize(1400, 800)
+    qtbot.waitUntil(lambda: window.charts_ready, timeout=5000)
+    assert window.grab().save(str(tmp_path / "dashboard_instance.png"))
+    window.filters.export.click()
+    export = app.controller.export.window
+    qtbot.addWidget(export)
+    assert export.instance.currentData() == "lisbon" and export.choice().instance == "lisbon"
+    assert not export.instance.isHidden()

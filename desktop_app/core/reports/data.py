@@ -32,7 +32,13 @@ from desktop_app.core.store.dashboard import (
 )
 from desktop_app.core.store.database import UsageStore
 from desktop_app.core.store.engine import Connection, Target, as_database
-from desktop_app.core.store.queries import DailyUsage, daily_usage, reading_store, store_time_zone
+from desktop_app.core.store.queries import (
+    DailyUsage,
+    daily_usage,
+    instances_seen,
+    reading_store,
+    store_time_zone,
+)
 from desktop_app.core.store.rollup import snapshot
 
 
@@ -42,6 +48,7 @@ class ReportOptions:
 
     days: DayRange
     developers: tuple[str, ...] | None = None  # None: everyone
+    instances: tuple[str, ...] | None = None  # None: every proxy recording into the store
     pseudonymize: bool = False
     include_prompts: bool = False
 
@@ -145,17 +152,36 @@ def load_report(database: Target, content_dir: Path, options: ReportOptions, *, 
                                prompts_unreadable=selection.unreadable)
 
 
+def check_instances(conn: Connection, instances: Sequence[str] | None) -> None:
+    """Refuse instance names no proxy recorded under, saying which ones did.
+
+    Raises:
+        AppError: An instance in `instances` never recorded into this store.
+    """
+    if instances is None:
+        return
+    known = [name for name, _ in instances_seen(conn)]
+    unknown = [name for name in instances if name not in known]
+    if unknown:
+        listed = ", ".join(f"'{name}'" if name else "(unnamed)" for name in known) or "none yet"
+        raise AppError(f"No proxy recorded here as {', '.join(repr(n) for n in unknown)}; "
+                       f"the instances recording into this database are: {listed}.")
+
+
 def _read_report(conn: Connection, folders: ContentFolders, options: ReportOptions, *, recording_level: str,
                  alias_key: bytes | None, per_ide: bool, seed_shape: bool) -> ReportData:
     """Every read but the prompts, inside the caller's snapshot."""
     days = options.days
-    rows = daily_usage(conn, days.first, days.last, options.developers)
+    check_instances(conn, options.instances)
+    rows = daily_usage(conn, days.first, days.last, options.developers, options.instances)
     if not rows:
         whose = f" for {', '.join(options.developers)}" if options.developers else ""
+        whose += f" by {', '.join(options.instances)}" if options.instances else ""
         raise AppError(f"No Copilot traffic was recorded between {days.first} and {days.last}{whose}; "
                        "choose another period.")
-    seed_days = seed_daily_metrics(conn, days.first, days.last, options.developers) if seed_shape else []
-    ide_days = read_ide_days(conn, days, options.developers) if per_ide else ()
+    seed_days = (seed_daily_metrics(conn, days.first, days.last, options.developers, options.instances)
+                 if seed_shape else [])
+    ide_days = read_ide_days(conn, days, options.developers, options.instances) if per_ide else ()
     if content_recorded(folders, days, sorted({r.developer for r in rows})):
         recording_level = "content"  # whatever the setting says now, prompts were recorded then
     return build_report(options, rows, seed_days, time_zone=store_time_zone(conn), recording_level=recording_level,

@@ -28,7 +28,7 @@ from typing import Any, Final, NamedTuple
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
-from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, read_split
+from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, Split, read_split
 
 __all__ = ["CELL_CHAT", "CELL_COMPLETION", "CLI_IDE", "UNKNOWN_IDE", "IdeCell", "IdeDay", "read_ide_days"]
 
@@ -313,8 +313,8 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
             if any(cell.shown for cell in tally.cells.values())}
 
 
-def read_ide_days(conn: Connection, days: DayRange,
-                  developers: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
+def read_ide_days(conn: Connection, days: DayRange, developers: Sequence[str] | None = None,
+                  instances: Sequence[str] | None = None) -> tuple[IdeDay, ...]:
     """Return each developer's figures per IDE (and CLI) for every day of `days`, sorted by (day, developer, ide).
 
     Only (day, developer, IDE) triples with recorded events appear.
@@ -323,6 +323,7 @@ def read_ide_days(conn: Connection, days: DayRange,
         conn: A read connection owned by the calling thread.
         days: The local days to read.
         developers: Only these developers; None means everyone.
+        instances: Only the events these proxies recorded; None means every instance.
 
     Raises:
         StoreError: The database could not be read.
@@ -331,8 +332,11 @@ def read_ide_days(conn: Connection, days: DayRange,
         return ()
     reader = _Reader()
     with reading_store():
-        _read_usage(read_split(conn, IDE_USAGE, days.first, days.last, developers), reader)
-        _read_interactions(read_split(conn, IDE_INTERACTIONS, days.first, days.last, developers), reader)
-        _read_telemetry(read_split(conn, IDE_TELEMETRY, days.first, days.last, developers), reader)
+        def split(which: Split) -> list[Any]:
+            return read_split(conn, which, days.first, days.last, developers, instances=instances)
+
+        _read_usage(split(IDE_USAGE), reader)
+        _read_interactions(split(IDE_INTERACTIONS), reader)
+        _read_telemetry(split(IDE_TELEMETRY), reader)
     from_telemetry = _shown_from_telemetry(reader.ides)
     return tuple(_ide_day(key, tally, key[:2] in from_telemetry) for key, tally in sorted(reader.ides.items()))

@@ -1,4 +1,4 @@
-"""The dashboard's figures: date ranges, the developer filter, summary cards and chart series.
+"""The dashboard's figures: date ranges, the developer and instance filters, summary cards and chart series.
 
 Pure data built from the store's read API (`usage_query`): the dashboard window shows it and the
 reports reuse it. `load_dashboard` is one blocking read (run it on a worker); everything else is
@@ -25,11 +25,12 @@ from desktop_app.core.store.queries import (
     DailyUsage,
     daily_usage,
     developers_seen,
+    instances_seen,
     latest_quotas,
     reading_store,
     store_time_zone,
 )
-from desktop_app.core.store.rollup import snapshot
+from desktop_app.core.store.rollup import restriction, snapshot
 
 MAX_RANGE_DAYS: Final = 3 * 366
 """The longest range the dashboard reads at once (three years)."""
@@ -90,10 +91,11 @@ def preset_range(preset: RangePreset, today: date, custom: DayRange | None = Non
 
 @dataclass(frozen=True)
 class DashboardQuery:
-    """What the dashboard shows: a range of days and, optionally, only some developers."""
+    """What the dashboard shows: a range of days and, optionally, only some developers and instances."""
 
     days: DayRange
     developers: tuple[str, ...] | None = None  # None: everyone
+    instances: tuple[str, ...] | None = None  # None: every proxy recording into the store
 
 
 @dataclass(frozen=True)
@@ -257,11 +259,12 @@ def _series(days: tuple[date, ...], per_developer: Mapping[str, Sequence[int]], 
 
 
 HOURS: Final = tuple(range(24))
-_HOURLY_SQL: Final = "SELECT developer, started_at FROM usage_events WHERE day = ? AND {developers}"
+_HOURLY_SQL: Final = "SELECT developer, started_at FROM usage_events WHERE day = ?{who}"
 """The day's raw request times: bucketed by hour here, as SQLite and PostgreSQL cast a float differently."""
 
 
-def hourly_series(conn: Connection, day: date, developers: Sequence[str] | None) -> DailySeries:
+def hourly_series(conn: Connection, day: date, developers: Sequence[str] | None,
+                  instances: Sequence[str] | None = None) -> DailySeries:
     """Requests per developer per local hour of `day` (the 'Today' chart), from the raw events.
 
     Raises:
@@ -269,11 +272,9 @@ def hourly_series(conn: Connection, day: date, developers: Sequence[str] | None)
     """
     start = resolve_zone(store_time_zone(conn)).start_of(day)
     per_developer: dict[str, list[int]] = {}
-    if developers is not None and not developers:
-        return _series((day,), per_developer, HOURS)
-    where = "1 = 1" if developers is None else f"developer IN ({', '.join('?' * len(developers))})"
+    who, params = restriction(developers, instances)
     with reading_store():
-        rows = conn.execute(_HOURLY_SQL.format(developers=where), (day.isoformat(), *(developers or ())))
+        rows = conn.execute(_HOURLY_SQL.format(who=who), (day.isoformat(), *params))
         for developer, started_at in rows:
             hour = math.floor((float(started_at) - start) / 3600)
             slot = min(max(hour, 0), len(HOURS) - 1)  # a 25-hour day of a clock change ends in the last slot
@@ -297,6 +298,7 @@ class DashboardData:
     quotas: tuple[QuotaSnapshot, ...] = ()
     errors: tuple[ErrorCount, ...] = ()  # the failed requests by status, host and developer (largest first)
     developers_known: tuple[str, ...] = field(default=())  # everyone who ever sent traffic, for the filter
+    instances_known: tuple[str, ...] = field(default=())  # every proxy that recorded here, for the filter
 
     @property
     def ever_recorded(self) -> bool:
@@ -323,13 +325,15 @@ def load_dashboard(conn: Connection, query: DashboardQuery) -> DashboardData:
         StoreError: The database could not be read.
     """
     with snapshot(conn):
-        rows = daily_usage(conn, query.days.first, query.days.last, query.developers)
-        quotas = latest_quotas(conn, query.developers)
+        rows = daily_usage(conn, query.days.first, query.days.last, query.developers, query.instances)
+        quotas = latest_quotas(conn, query.developers)  # a developer's quota is their account's, on every instance
         known = [name for name, _ in developers_seen(conn)]
+        instances = tuple(name for name, _ in instances_seen(conn))
         data = dashboard_data(query, rows, quotas, known)
-        hourly = hourly_series(conn, query.days.first, query.developers) if query.days.length == 1 else None
-        errors = error_counts(conn, query.days, query.developers) if data.summary.errors else ()
-    return dataclasses.replace(data, daily=hourly or data.daily, errors=errors)
+        hourly = (hourly_series(conn, query.days.first, query.developers, query.instances)
+                  if query.days.length == 1 else None)
+        errors = error_counts(conn, query.days, query.developers, query.instances) if data.summary.errors else ()
+    return dataclasses.replace(data, daily=hourly or data.daily, errors=errors, instances_known=instances)
 
 
 def load_dashboard_file(database: Target, query: DashboardQuery) -> DashboardData:

@@ -113,7 +113,7 @@ def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -
         telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
         quotas=[quota_row(q) for b in batches for q in b.quotas],
         connections=[connection_row(c) for b in batches for c in b.connections],
-        tools=[TOOL_CALL_TABLE.row(t, zone) for b in batches for t in b.tool_calls],
+        tools=[(*TOOL_CALL_TABLE.row(t, zone), instance) for b in batches for t in b.tool_calls],
         metrics=[METRIC_TABLE.row(p, zone) for b in batches for p in b.metric_points],
     )
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
+from desktop_app.core.store.rollup import restriction
 from desktop_app.core.store.schema import FAILED
 
 if TYPE_CHECKING:
@@ -60,19 +61,16 @@ class ErrorCount:
         return str(self.status)
 
 
-def error_counts(conn: Connection, days: "DayRange",
-                 developers: Sequence[str] | None = None) -> tuple[ErrorCount, ...]:
-    """The period's failed requests by status, error, host and developer, largest first.
+def error_counts(conn: Connection, days: "DayRange", developers: Sequence[str] | None = None,
+                 instances: Sequence[str] | None = None) -> tuple[ErrorCount, ...]:
+    """The period's failed requests (of `instances`' events; None: all) by status, error, host and developer.
+
+    Largest first.
 
     Raises:
         StoreError: The database could not be read.
     """
-    where, params = "", tuple[str, ...]()
-    if developers is not None and not developers:
-        return ()
-    if developers is not None:
-        where = f" AND developer IN ({', '.join('?' * len(developers))})"
-        params = tuple(developers)
+    where, params = restriction(developers, instances)
     sql = _SQL.format(developers=where)
     with reading_store():
         rows = conn.execute(sql, (days.first.isoformat(), days.last.isoformat(), *params, MAX_GROUPS)).fetchall()

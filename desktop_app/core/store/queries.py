@@ -134,8 +134,8 @@ def _daily_usage(totals: DayTotals) -> DailyUsage:
     )
 
 
-def daily_usage(conn: Connection, first_day: date, last_day: date,
-                developers: Sequence[str] | None = None) -> list[DailyUsage]:
+def daily_usage(conn: Connection, first_day: date, last_day: date, developers: Sequence[str] | None = None,
+                instances: Sequence[str] | None = None) -> list[DailyUsage]:
     """Return each developer's figures for each day from `first_day` to `last_day` (inclusive).
 
     Only (day, developer) pairs with recorded activity appear; the list is sorted by (day, developer).
@@ -145,12 +145,13 @@ def daily_usage(conn: Connection, first_day: date, last_day: date,
         first_day: The first local day.
         last_day: The last local day.
         developers: Only these developers; None means everyone.
+        instances: Only the events these proxies recorded; None means every instance.
 
     Raises:
         StoreError: The database could not be read.
     """
     with reading_store():
-        return [_daily_usage(t) for t in read_day_totals(conn, first_day, last_day, developers)]
+        return [_daily_usage(t) for t in read_day_totals(conn, first_day, last_day, developers, instances)]
 
 
 def _in_developers(developers: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
@@ -225,6 +226,18 @@ def instances_seen(conn: Connection) -> list[tuple[str, datetime]]:
     with reading_store():
         rows = conn.execute("SELECT instance, last_seen FROM instances ORDER BY instance").fetchall()
     return [(instance, _from_epoch(last_seen)) for instance, last_seen in rows]
+
+
+def instance_requests_on(conn: Connection, day: str) -> dict[str, int]:
+    """Return how many requests each instance (proxy) recorded on `day` ('YYYY-MM-DD'); idle ones are absent.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    with reading_store():
+        rows = conn.execute("SELECT instance, COUNT(*) FROM usage_events WHERE day = ? GROUP BY instance",
+                            (day,)).fetchall()
+    return {instance: int(count) for instance, count in rows}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ figure), never incremented, so it cannot drift: a write marks its days in `rollu
 (`MARK_DIRTY`); the writer (`store.UsageStore`) recomputes dirty days with `refresh_days` once they
 stop receiving events (and at open, after a purge or a time-zone change, or on `refresh_rollups`);
 readers (`read_day_totals`) compute the still-dirty days (normally just today) from the raw events
-and take the rest from the rollup.
+and take the rest from the rollup. The rollup sums every instance (proxy) together: a read of only
+some instances computes its days from their events, through the same definitions.
 
 Every function works on a connection its caller owns (writes inside the caller's transaction);
 nothing here opens connections or knows about threads. The tables themselves are created in `schema`.
@@ -103,26 +104,44 @@ class DayTotals:
 _ROLLUP_FIELDS: Final = tuple(f.name for f in fields(DayTotals) if f.name != "counts")
 
 
+def restriction(developers: Sequence[str] | None, instances: Sequence[str] | None = None
+                ) -> tuple[str, tuple[object, ...]]:
+    """The ' AND ...' fragment (and its parameters) keeping only `developers` and `instances` (None: all).
+
+    The one definition of "whose events" every read over the raw events appends to its WHERE; an empty
+    list keeps nothing (`IN ()` is SQLite's leniency, not SQL).
+    """
+    sql, params = "", tuple[object, ...]()
+    for column, names in (("developer", developers), ("instance", instances)):
+        if names is None:
+            continue
+        if not names:
+            return " AND 1 = 0", ()
+        sql += f" AND {column} IN ({placeholders(len(names))})"
+        params = (*params, *names)
+    return sql, params
+
+
 @dataclass(frozen=True)
 class _Scope:
-    """A WHERE fragment choosing days and (optionally) developers, with its parameters."""
+    """A WHERE fragment choosing days and (optionally) developers and instances, with its parameters."""
 
     sql: str
     params: tuple[object, ...]
 
     @classmethod
-    def days(cls, days: Sequence[str], developers: Sequence[str] | None) -> "_Scope":
-        return cls(f"day IN ({placeholders(len(days))})", tuple(days)).restrict(developers)
+    def days(cls, days: Sequence[str], developers: Sequence[str] | None,
+             instances: Sequence[str] | None = None) -> "_Scope":
+        return cls(f"day IN ({placeholders(len(days))})", tuple(days)).restrict(developers, instances)
 
     @classmethod
-    def between(cls, first: str, last: str, developers: Sequence[str] | None) -> "_Scope":
-        return cls("day >= ? AND day <= ?", (first, last)).restrict(developers)
+    def between(cls, first: str, last: str, developers: Sequence[str] | None,
+                instances: Sequence[str] | None = None) -> "_Scope":
+        return cls("day >= ? AND day <= ?", (first, last)).restrict(developers, instances)
 
-    def restrict(self, developers: Sequence[str] | None) -> "_Scope":
-        if developers is None:
-            return self
-        return _Scope(f"{self.sql} AND developer IN ({placeholders(len(developers))})",
-                      (*self.params, *developers))
+    def restrict(self, developers: Sequence[str] | None, instances: Sequence[str] | None = None) -> "_Scope":
+        sql, params = restriction(developers, instances)
+        return _Scope(self.sql + sql, (*self.params, *params))
 
     def excluding(self, days: Sequence[str]) -> "_Scope":
         if not days:
@@ -261,15 +280,20 @@ def _add_latencies(conn: Connection, scope: _Scope, tally: _Tally) -> None:
         totals.latency_p50_ms, totals.latency_p95_ms = p50, p95
 
 
-def compute_day_totals(conn: Connection, days: Sequence[str],
-                       developers: Sequence[str] | None = None) -> list[DayTotals]:
+def compute_day_totals(conn: Connection, days: Sequence[str], developers: Sequence[str] | None = None,
+                       instances: Sequence[str] | None = None) -> list[DayTotals]:
     """Summarise `days` ('YYYY-MM-DD') from the raw events, for `developers` (None: everyone).
 
-    This is the definition of every daily figure; the rollup only caches its results.
+    This is the definition of every daily figure; the rollup only caches its results (of every
+    instance together). With `instances`, only the events those proxies recorded count: the figures
+    the rollup would hold if the store had only their events.
     """
-    if not days or (developers is not None and not developers):
+    if not days:
         return []
-    scope = _Scope.days(days, developers)
+    return _compute(conn, _Scope.days(days, developers, instances))
+
+
+def _compute(conn: Connection, scope: _Scope) -> list[DayTotals]:
     tally = _Tally()
     tally.add(_aggregate(conn, "usage_events", _USAGE_PARTS, scope), [p[0] for p in _USAGE_PARTS])
     tally.add(_aggregate(conn, "telemetry_events", _TELEMETRY_PARTS, scope), [p[0] for p in _TELEMETRY_PARTS])
@@ -454,16 +478,17 @@ def snapshot(conn: Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def read_day_totals(conn: Connection, first_day: date, last_day: date,
-                    developers: Sequence[str] | None = None) -> list[DayTotals]:
+def read_day_totals(conn: Connection, first_day: date, last_day: date, developers: Sequence[str] | None = None,
+                    instances: Sequence[str] | None = None) -> list[DayTotals]:
     """Return the DayTotals of `first_day`..`last_day` (inclusive), sorted by (day, developer).
 
     Summarised days come from the rollup; days still being written are computed from the events.
+    The rollup has no instance dimension, so with `instances` every day is computed from their events.
     """
-    if developers is not None and not developers:
-        return []
     first, last = first_day.isoformat(), last_day.isoformat()
     with snapshot(conn):
+        if instances is not None:
+            return _compute(conn, _Scope.between(first, last, developers, instances))
         dirty = _dirty_days(conn, first, last)
         skip = set(dirty)
         rolled = [t for t in _read_rollup(conn, _Scope.between(first, last, developers)) if t.day not in skip]
@@ -485,7 +510,7 @@ def compute_split(conn: Connection, split: Split, days: Sequence[str],
 
 
 def read_split(conn: Connection, split: Split, first_day: date, last_day: date,
-               developers: Sequence[str] | None = None) -> list[Any]:
+               developers: Sequence[str] | None = None, *, instances: Sequence[str] | None = None) -> list[Any]:
     """Return `split`'s rows of `first_day`..`last_day` (inclusive), ordered by day, developer and keys.
 
     Summarised days come from the rollup; days still being written (and every day of a file older
@@ -494,6 +519,8 @@ def read_split(conn: Connection, split: Split, first_day: date, last_day: date,
     if developers is not None and not developers:
         return []
     first, last = first_day.isoformat(), last_day.isoformat()
+    if instances is not None:  # the split tables sum every instance: compute from those instances' events
+        return conn.execute(*split.query(_Scope.between(first, last, developers, instances))).fetchall()
     period = _Scope.between(first, last, developers)
     with snapshot(conn):
         if int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0) < SPLITS_SINCE:

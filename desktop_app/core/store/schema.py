@@ -368,9 +368,14 @@ def _migrate_to_8(conn: Connection) -> None:
     conn.execute(MARK_ALL_DIRTY)
 
 
+def _migrate_to_9(conn: Connection) -> None:
+    """Say which instance recorded each OpenTelemetry tool call too, so one office's tool counts can be read."""
+    conn.execute(f"ALTER TABLE {TOOL_CALL_TABLE.name} ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6, _migrate_to_7,
-    _migrate_to_8,
+    _migrate_to_8, _migrate_to_9,
 ]
 """Ordered schema migrations: entry i upgrades a database from version i to version i + 1."""
 
@@ -390,7 +395,7 @@ INSTANCE_COLUMN: Final = "instance"
 """Which proxy recorded an event: the store appends it to every `usage_row` and `telemetry_row`."""
 INSERT_USAGE: Final = USAGE_TABLE.insert_with(INSTANCE_COLUMN)
 INSERT_TELEMETRY: Final = TELEMETRY_TABLE.insert_with(INSTANCE_COLUMN)
-INSERT_TOOL_CALL: Final = TOOL_CALL_TABLE.insert_with()
+INSERT_TOOL_CALL: Final = TOOL_CALL_TABLE.insert_with(INSTANCE_COLUMN)
 INSERT_METRIC: Final = METRIC_TABLE.insert_with()
 UPSERT_QUOTA: Final = (
     f"INSERT INTO quota_snapshots ({', '.join(_QUOTA_COLUMNS)}) "  # noqa: S608 - constant column names
@@ -448,7 +453,7 @@ class Rows:
     quotas: list[Row] = field(default_factory=list)
     connections: list[Row] = field(default_factory=list)
     counters: list[Row] = field(default_factory=list)  # (name, delta) for ADD_COUNTER
-    tools: list[Row] = field(default_factory=list)  # TOOL_CALL_TABLE rows (OpenTelemetry)
+    tools: list[Row] = field(default_factory=list)  # TOOL_CALL_TABLE rows (OpenTelemetry) + instance
     metrics: list[Row] = field(default_factory=list)  # METRIC_TABLE rows (OpenTelemetry)
 
     @property

@@ -99,7 +99,7 @@ class DashboardWindow(QDialog):
     team_requested = Signal()
     ca_guide_requested = Signal()
     drill_requested = Signal(str, object)  # a developer, and a DayRange (None: the dashboard's days)
-    export_requested = Signal(object, object)  # the DayRange shown, and the developer filter (None: everyone)
+    export_requested = Signal(object, object, object)  # the DayRange shown, the developer and instance filters
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Build the window; charts wait for `build_charts`, figures for `show_data`."""
@@ -267,6 +267,7 @@ class DashboardWindow(QDialog):
         """Show `data` (cards, charts, tables) or the empty state when nothing was ever recorded."""
         self.data = data
         self.filters.set_developers(data.developers_known)
+        self.filters.set_instances(data.instances_known)
         self.requests.set_developers(data.developers_known)
         self.filters.status.setText(tr(CONTEXT, "Updated {time}").format(time=updated))
         if not data.ever_recorded:
@@ -300,8 +301,9 @@ class DashboardWindow(QDialog):
 
     def _on_export(self) -> None:
         if self.data is not None:
-            developers = self.data.query.developers
-            self.export_requested.emit(self.data.query.days, developers[0] if developers else None)
+            query = self.data.query
+            self.export_requested.emit(query.days, query.developers[0] if query.developers else None,
+                                       query.instances[0] if query.instances is not None else None)
 
     def _on_developer_double_click(self, index: QModelIndex) -> None:
         """Open that developer's requests of the chosen days."""

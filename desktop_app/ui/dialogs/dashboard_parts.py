@@ -1,13 +1,14 @@
 """Pieces of the dashboard window: the filter bar, the summary cards and the empty state.
 
 Passive widgets: they show what they are given and emit what the lead asks for. Stable
-objectNames: `range_preset`, `range_from`, `range_to`, `developer_filter`, `refresh_button`,
+objectNames: `range_preset`, `range_from`, `range_to`, `developer_filter`, `instance_filter` (shown only
+when more than one proxy records into the store), `refresh_button`,
 `dashboard_status`, `export_button`; `card_<key>` (the value label of each summary card) in
 `card_frame_<key>`; `empty_state` with
 `empty_team_button` and `empty_ca_guide_button`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from PySide6.QtCore import QDate, QSignalBlocker, Qt, Signal
@@ -33,6 +34,10 @@ from desktop_app.ui.widgets import named
 
 CONTEXT = "Dashboard"
 EVERYONE = ""
+EVERY_INSTANCE = "\0every"
+"""The instance filter's "every instance" (an instance may be named '': events recorded before names)."""
+UNNAMED = "(unnamed)"
+"""How the instance '' reads (`status` says the same)."""
 RANGE_DASH = "\N{EN DASH}"
 NO_FIGURE = UNKNOWN
 ERRORS_CARD = "errors"
@@ -56,7 +61,7 @@ def _date_edit(name: str) -> QDateEdit:
 
 
 class FilterBar(QWidget):
-    """Range preset, custom dates, developer, refresh; emits `changed` when the selection changes."""
+    """Range preset, custom dates, developer, instance, refresh; emits `changed` when the selection changes."""
 
     changed = Signal()
     refresh_requested = Signal()
@@ -73,22 +78,29 @@ class FilterBar(QWidget):
         self.last = _date_edit("range_to")
         self.developer = named(QComboBox(), "developer_filter")
         self.developer.addItem(tr(CONTEXT, "Everyone"), EVERYONE)
+        self.instance_label = QLabel(tr(CONTEXT, "Instance:"))
+        self.instance = named(QComboBox(), "instance_filter")
+        self.instance.addItem(tr(CONTEXT, "Every instance"), EVERY_INSTANCE)
+        self.instance.setToolTip(tr(CONTEXT, "Only what one proxy (office) recorded into the shared database"))
         self.refresh = named(QPushButton(tr(CONTEXT, "Refresh")), "refresh_button")
         self.export = named(QPushButton(tr(CONTEXT, "Export…")), "export_button")
-        self.export.setToolTip(tr(CONTEXT, "Export a report of these days and this developer filter"))
+        self.export.setToolTip(tr(CONTEXT, "Export a report of these days and these filters"))
         self.status = named(QLabel(), "dashboard_status")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel(tr(CONTEXT, "Days:")), self.preset, self.first, QLabel(RANGE_DASH), self.last,
-                       QLabel(tr(CONTEXT, "Developer:")), self.developer, self.refresh, self.export):
+                       QLabel(tr(CONTEXT, "Developer:")), self.developer, self.instance_label, self.instance,
+                       self.refresh, self.export):
             layout.addWidget(widget)
         layout.addWidget(self.status, 1)
         self.preset.currentIndexChanged.connect(self._on_preset)
         self.first.dateChanged.connect(self._on_custom_date)
         self.last.dateChanged.connect(self._on_custom_date)
         self.developer.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        self.instance.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        self._show_instances(False)
         self.refresh.clicked.connect(self.refresh_requested)
         self.export.clicked.connect(self.export_requested)
         self._custom_enabled()
@@ -123,21 +135,23 @@ class FilterBar(QWidget):
             self.first.setDate(_qdate(days.first))
             self.last.setDate(_qdate(days.last))
 
+    def selected_instances(self) -> tuple[str, ...] | None:
+        """The instance filter: None for every instance."""
+        name = self.instance.currentData()
+        return None if name == EVERY_INSTANCE else (name,)
+
     def set_developers(self, names: Sequence[str]) -> None:
         """Offer `names` (keeping the current choice when it is still there)."""
-        current = self.developer.currentData()
-        wanted = [EVERYONE, *names]
-        if [self.developer.itemData(i) for i in range(self.developer.count())] == wanted:
-            return
-        with QSignalBlocker(self.developer):
-            self.developer.clear()
-            self.developer.addItem(tr(CONTEXT, "Everyone"), EVERYONE)
-            for name in names:
-                self.developer.addItem(name, name)
-            found = self.developer.findData(current)
-            self.developer.setCurrentIndex(max(found, 0))
-        if found < 0 and current:
-            self.changed.emit()
+        _offer(self.developer, (tr(CONTEXT, "Everyone"), EVERYONE), names, self.changed.emit)
+
+    def set_instances(self, names: Sequence[str]) -> None:
+        """Offer the instances `names`; the filter shows only when there is more than one to choose from."""
+        _offer(self.instance, (tr(CONTEXT, "Every instance"), EVERY_INSTANCE), names, self.changed.emit)
+        self._show_instances(len(names) > 1 or self.instance.currentData() != EVERY_INSTANCE)
+
+    def _show_instances(self, shown: bool) -> None:
+        self.instance_label.setVisible(shown)
+        self.instance.setVisible(shown)
 
     def _on_preset(self) -> None:
         self._custom_enabled()
@@ -153,6 +167,23 @@ class FilterBar(QWidget):
         custom = self.selected_preset() is RangePreset.CUSTOM
         for edit in (self.first, self.last):
             edit.setToolTip("" if custom else tr(CONTEXT, "Change a date to choose a custom range."))
+
+
+def _offer(combo: QComboBox, everyone: tuple[str, str], names: Sequence[str], changed: Callable[[], None]) -> None:
+    """Offer `everyone` (label, data) and `names` in `combo`, keeping its choice; `changed` when that went away."""
+    current = combo.currentData()
+    wanted = [everyone[1], *names]
+    if [combo.itemData(i) for i in range(combo.count())] == wanted:
+        return
+    with QSignalBlocker(combo):
+        combo.clear()
+        combo.addItem(*everyone)
+        for name in names:
+            combo.addItem(name or UNNAMED, name)
+        found = combo.findData(current)
+        combo.setCurrentIndex(max(found, 0))
+    if found < 0 and current != everyone[1]:
+        changed()
 
 
 class _Card(QFrame):

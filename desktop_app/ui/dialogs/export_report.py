@@ -47,6 +47,7 @@ class ExportChoice:
     pseudonymize: bool
     include_prompts: bool
     path: Path
+    instance: str | None = None  # None: every instance
 
 
 def _qdate(day: date) -> QDate:
@@ -104,6 +105,11 @@ class ExportReportWindow(QDialog):
         self.developer = named(QComboBox(), "export_developer")
         self.developer.addItem(self.tr("Everyone"), None)
         form.addRow(self.tr("Developers:"), self.developer)
+        self.instance = named(QComboBox(), "export_instance")  # shown when the dashboard was filtered by one
+        self.instance.addItem(self.tr("Every instance"), None)
+        form.addRow(self.tr("Instance:"), self.instance)
+        form.setRowVisible(self.instance, False)
+        self._form = form
         self.pseudonymize = named(QCheckBox(self.tr("Replace names by stable aliases (pseudonymize)")),
                                   "export_pseudonymize")
         self.pseudonymize.toggled.connect(self._on_options_changed)
@@ -187,11 +193,12 @@ class ExportReportWindow(QDialog):
         for name in developers:
             self.developer.addItem(name, name)
         self.developer.setCurrentIndex(max(self.developer.findData(current), 0))
+        self._use_instance(None)
         self.period.setCurrentIndex(EXPORT_PERIODS.index(period))
         self._on_period_changed()
 
-    def use_days(self, days: DayRange, developer: str | None) -> None:
-        """Choose exactly `days` (a custom period) and `developer` (None: everyone), as the dashboard shows them."""
+    def use_days(self, days: DayRange, developer: str | None, instance: str | None = None) -> None:
+        """Choose exactly `days` (a custom period), `developer` and `instance` (None: all), as the dashboard shows."""
         if self._running:
             return
         self.period.setCurrentIndex(EXPORT_PERIODS.index("custom"))
@@ -200,7 +207,17 @@ class ExportReportWindow(QDialog):
         if developer is not None and self.developer.findData(developer) < 0:
             self.developer.addItem(developer, developer)  # seen in traffic, not (or no longer) in the team
         self.developer.setCurrentIndex(max(self.developer.findData(developer), 0))
+        self._use_instance(instance)
         self._on_period_changed()
+
+    def _use_instance(self, instance: str | None) -> None:
+        """Offer `instance` (and every instance); the row shows only when there is one to offer."""
+        while self.instance.count() > 1:
+            self.instance.removeItem(1)
+        if instance is not None:
+            self.instance.addItem(instance or self.tr("(unnamed)"), instance)
+            self.instance.setCurrentIndex(1)
+        self._form.setRowVisible(self.instance, instance is not None)
 
     def show_progress(self, fraction: float, what: str) -> None:
         """Move the bar and say what is being done."""
@@ -236,7 +253,8 @@ class ExportReportWindow(QDialog):
         return ExportChoice(fmt=fmt, days=DayRange(_pydate(self.first_day.date()), _pydate(self.last_day.date())),
                             developer=self.developer.currentData(), pseudonymize=self.pseudonymize.isChecked(),
                             include_prompts=self.include_prompts.isEnabled() and self.include_prompts.isChecked(),
-                            path=self.default_folder / Path(self.path.text().strip()).expanduser())
+                            path=self.default_folder / Path(self.path.text().strip()).expanduser(),
+                            instance=self.instance.currentData())
 
     @Slot()
     def _on_export(self) -> None:
@@ -276,8 +294,8 @@ class ExportReportWindow(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self._running = running
-        for widget in (self.period, self.format, self.developer, self.pseudonymize, self.path, self.choose,
-                       self.export):
+        for widget in (self.period, self.format, self.developer, self.instance, self.pseudonymize, self.path,
+                       self.choose, self.export):
             widget.setEnabled(not running)
         if not running:
             self._on_period_changed()

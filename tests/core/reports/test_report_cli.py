@@ -116,3 +116,26 @@ def test_an_earlier_report_survives_a_failed_one(data_dir, tmp_path):
     result = run_report(data_dir, "--from", "2026-10-01", "--to", "2026-10-02", "--format", "json", "-o", str(output))
     assert result.returncode == 1
     assert output.read_text() == "earlier\n"
+
+
+def test_only_the_chosen_instances_are_reported_and_an_unknown_one_is_refused(data_dir, tmp_path):
+    from desktop_app.core.store.database import UsageStore
+    from tests.benchmarks.synthetic import SyntheticSpec, generate_batches
+
+    lisbon = list(generate_batches(SyntheticSpec(usage_events=200, developers=2, first_day=WEEK.first, days=3,
+                                                 seed=5)))
+    with UsageStore.open(data_dir / "usage.sqlite3", "UTC", instance="lisbon") as store:
+        store.write_many(lisbon)
+    output = tmp_path / "lisbon.csv"
+    result = run_report(data_dir, *week_args("csv", output), "--instances", "lisbon")
+    assert result.returncode == 0, result.stderr
+    lines = output.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    requests = sum(int(line.split(",")[header.index("requests")]) for line in lines[1:])
+    assert requests == sum(len(b.usage) for b in lisbon) == 200
+    assert "2 developers, 6 developer-day(s)" in result.stdout
+
+    refused = run_report(data_dir, *week_args("csv", tmp_path / "none.csv"), "--instances", "lisbon,porto")
+    assert refused.returncode != 0
+    assert "'porto'" in refused.stderr and "(unnamed), 'lisbon'" in refused.stderr
+    assert not (tmp_path / "none.csv").exists()
