@@ -236,8 +236,11 @@ class _Reader:
 
 
 def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
-    for day, developer, ide, _, ide_version, *_ in rows:
-        reader.learn(day, developer, ide, ide_version)
+    learnt: set[tuple[str, str, str, str]] = set()
+    for row in rows:  # (day, developer, IDE, language, IDE version, ...): an IDE's version once per day
+        if (seen := (row[0], row[1], row[2], row[4])) not in learnt:
+            learnt.add(seen)
+            reader.learn(*seen)
     for day, developer, raw_ide, language, ide_version, plugin, plugin_version, at, *values in rows:
         tally = reader.usage_tally(day, developer, raw_ide)
         if raw_ide and (ide_version or plugin_version):
