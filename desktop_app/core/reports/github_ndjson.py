@@ -264,6 +264,8 @@ def validate_record(record: object) -> list[str]:
 # --- building records ------------------------------------------------------------------------------------
 
 _LINES_PER_STEP: Final = 200
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False, check_circular=False)
+"""Compact ASCII JSON; records hold no cycles (they are built here), so the encoder need not look for any."""
 
 
 def feature_of(mode: str) -> str:
@@ -271,58 +273,82 @@ def feature_of(mode: str) -> str:
     return MODE_FEATURES.get(mode, "others")
 
 
-def _cell_feature(cell: IdeCell) -> str:
-    return "code_completion" if cell.kind == CELL_COMPLETION else feature_of(cell.mode)
-
-
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _activity(cells: Iterable[IdeCell]) -> dict[str, int]:
-    totals = dict.fromkeys(_ACTIVITY, 0)
-    for cell in cells:
-        totals["code_generation_activity_count"] += cell.code_generation_activity_count
-        totals["code_acceptance_activity_count"] += cell.code_acceptance_activity_count
-        totals["loc_suggested_to_add_sum"] += cell.loc_suggested_to_add_sum
-        totals["loc_added_sum"] += cell.loc_added_sum
-    return totals
+_Sums = list[int]  # interactions, generated, accepted, lines suggested, lines added (`IdeCell` order)
 
 
-_GroupKey = tuple[tuple[str, str], ...]  # an item's key fields, as (name, value) pairs
+def _activity(sums: Sequence[int]) -> dict[str, int]:
+    """The `_ACTIVITY` fields, in its order, from `sums`."""
+    return {"code_generation_activity_count": sums[1], "code_acceptance_activity_count": sums[2],
+            "loc_suggested_to_add_sum": sums[3], "loc_suggested_to_delete_sum": 0, "loc_added_sum": sums[4],
+            "loc_deleted_sum": 0}
 
 
-def _grouped(keyed: Iterable[tuple[_GroupKey, IdeCell]], *, interactions: bool) -> list[Record]:
-    """Sum the cells per key (the item's key fields, as pairs); leave out groups with nothing to count.
+def _add(groups: dict[Any, _Sums], key: object, cell: IdeCell) -> None:
+    sums = groups.get(key)
+    if sums is None:
+        groups[key] = [cell[4], cell[5], cell[6], cell[7], cell[8]]
+    else:
+        sums[0] += cell[4]
+        sums[1] += cell[5]
+        sums[2] += cell[6]
+        sums[3] += cell[7]
+        sums[4] += cell[8]
 
-    A year's report sums a few hundred thousand cells here, so the loop stays plain.
-    """
-    groups: dict[_GroupKey, list[int]] = {}
-    for fields, cell in keyed:
-        sums = groups.get(fields)
-        if sums is None:
-            sums = groups[fields] = [0, 0, 0, 0, 0]
-        sums[0] += cell.user_initiated_interaction_count
-        sums[1] += cell.code_generation_activity_count
-        sums[2] += cell.code_acceptance_activity_count
-        sums[3] += cell.loc_suggested_to_add_sum
-        sums[4] += cell.loc_added_sum
+
+def _items(groups: Mapping[Any, _Sums], names: Sequence[str], *, interactions: bool) -> list[Record]:
+    """One item per group (its key fields `names`, sorted by them), leaving out groups with nothing to count."""
     items = []
-    for fields, (interacted, generated, accepted, suggested, added) in sorted(groups.items()):
-        if not (generated or accepted or suggested or added or (interactions and interacted)):
+    for key, sums in sorted(groups.items()):
+        if not (sums[1] or sums[2] or sums[3] or sums[4] or (interactions and sums[0])):
             continue
-        item: Record = dict(fields)
+        item: Record = dict(zip(names, key, strict=True))
         if interactions:
-            item["user_initiated_interaction_count"] = interacted
-        # The `_ACTIVITY` fields, in its order (as `_activity` gives them).
-        item.update(code_generation_activity_count=generated, code_acceptance_activity_count=accepted,
-                    loc_suggested_to_add_sum=suggested, loc_suggested_to_delete_sum=0, loc_added_sum=added,
-                    loc_deleted_sum=0)
+            item["user_initiated_interaction_count"] = sums[0]
+        # The `_ACTIVITY` fields, in its order (as `_activity` gives them), without an intermediate dict.
+        item["code_generation_activity_count"] = sums[1]
+        item["code_acceptance_activity_count"] = sums[2]
+        item["loc_suggested_to_add_sum"] = sums[3]
+        item["loc_suggested_to_delete_sum"] = 0
+        item["loc_added_sum"] = sums[4]
+        item["loc_deleted_sum"] = 0
         items.append(item)
     return items
 
 
-def _ide_item(ide: IdeDay) -> Record:
+class _Totals:
+    """A developer-day's cells summed per IDE, feature, language and feature, model and feature, in one pass.
+
+    A year's report sums a few hundred thousand cells here, so the loop stays plain.
+    """
+
+    def __init__(self, ides: Iterable[IdeDay]) -> None:
+        self.by_ide: list[tuple[IdeDay, _Sums]] = []
+        self.by_feature: dict[tuple[str], _Sums] = {}
+        self.by_language: dict[tuple[str, str], _Sums] = {}
+        self.by_model: dict[tuple[str, str], _Sums] = {}
+        for ide in ides:
+            own = [0, 0, 0, 0, 0]
+            for cell in ide.cells:
+                own[0] += cell[4]
+                own[1] += cell[5]
+                own[2] += cell[6]
+                own[3] += cell[7]
+                own[4] += cell[8]
+                if cell.kind == CELL_COMPLETION:
+                    feature = "code_completion"
+                else:
+                    feature = feature_of(cell.mode)
+                    _add(self.by_model, (cell.model or "unknown", feature), cell)
+                _add(self.by_feature, (feature,), cell)
+                _add(self.by_language, (cell.language or "unknown", feature), cell)
+            self.by_ide.append((ide, own))
+
+
+def _ide_item(ide: IdeDay, sums: Sequence[int]) -> Record:
     plugin = None
     if ide.plugin_version_at is not None:
         plugin = {"plugin": ide.plugin, "plugin_version": ide.plugin_version,
@@ -330,8 +356,8 @@ def _ide_item(ide: IdeDay) -> Record:
     version = None
     if ide.ide_version_at is not None:
         version = {"ide_version": ide.ide_version, "sampled_at": _timestamp(ide.ide_version_at)}
-    return {"ide": ide.ide, "user_initiated_interaction_count": ide.user_initiated_interaction_count,
-            **_activity(ide.cells), "last_known_plugin_version": plugin, "last_known_ide_version": version}
+    return {"ide": ide.ide, "user_initiated_interaction_count": sums[0],
+            **_activity(sums), "last_known_plugin_version": plugin, "last_known_ide_version": version}
 
 
 def _cli_totals(cli: IdeDay | None) -> Record | None:
@@ -379,7 +405,7 @@ def _x_proxy(row: DailyUsage, time_zone: str) -> Record:
 def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Record:
     """One developer's day as a `users-1-day` record (`ides`: that day's IdeDays of that developer)."""
     features = _by_feature(row.interactions_by_mode)
-    cells = [(cell, _cell_feature(cell)) for ide in ides for cell in ide.cells]
+    totals = _Totals(ides)
     cli = next((ide for ide in ides if ide.is_cli), None)
     return {
         "user_id": None, "user_login": row.developer, "day": row.day.isoformat(),
@@ -392,13 +418,10 @@ def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Rec
         "code_acceptance_activity_count": (row.completions_accepted or 0) + (row.chat_acceptances or 0),
         "loc_suggested_to_add_sum": row.lines_suggested, "loc_suggested_to_delete_sum": 0,
         "loc_added_sum": row.lines_accepted or 0, "loc_deleted_sum": 0,
-        "totals_by_ide": [_ide_item(ide) for ide in ides if not ide.is_cli],
-        "totals_by_feature": _grouped((((("feature", f),), c) for c, f in cells), interactions=True),
-        "totals_by_language_feature": _grouped(
-            (((("language", c.language or "unknown"), ("feature", f)), c) for c, f in cells), interactions=False),
-        "totals_by_model_feature": _grouped(
-            (((("model", c.model or "unknown"), ("feature", f)), c) for c, f in cells if c.kind != CELL_COMPLETION),
-            interactions=True),
+        "totals_by_ide": [_ide_item(ide, sums) for ide, sums in totals.by_ide if not ide.is_cli],
+        "totals_by_feature": _items(totals.by_feature, ("feature",), interactions=True),
+        "totals_by_language_feature": _items(totals.by_language, ("language", "feature"), interactions=False),
+        "totals_by_model_feature": _items(totals.by_model, ("model", "feature"), interactions=True),
         "totals_by_cli": _cli_totals(cli),
         "used_agent": features.get("chat_panel_agent_mode", 0) > 0,
         "used_chat": any(features.get(name, 0) for name in CHAT_FEATURES),
@@ -429,6 +452,6 @@ def render(data: ReportData, progress: Progress) -> bytes:
         record = build_record(row, ides.get((row.day, row.developer), []), data.time_zone)
         # ASCII: client-sent names (model, language, editor) may hold U+2028, U+2029 or U+0085, which
         # str.splitlines() and some NDJSON readers take for line breaks; escaped, a record stays one line.
-        lines.append(json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False) + "\n")
+        lines.append(_ENCODER.encode(record) + "\n")
     progress.step(1.0, "Writing records")
     return "".join(lines).encode("utf-8")

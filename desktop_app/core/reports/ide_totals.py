@@ -176,9 +176,10 @@ class _IdeTally:
     cells: dict[_CellKey, _CellTally] = field(default_factory=dict)
 
     def cell(self, key: _CellKey) -> _CellTally:
-        found = self.cells.get(key)
+        cells = self.cells
+        found = cells.get(key)
         if found is None:
-            found = self.cells[key] = _CellTally()
+            found = cells[key] = _CellTally()
         return found
 
 
@@ -235,14 +236,20 @@ class _Reader:
 
 
 def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
-    for day, developer, ide, _, ide_version, *_ in rows:
-        reader.learn(day, developer, ide, ide_version)
+    learnt: set[tuple[str, str, str, str]] = set()
+    for row in rows:  # (day, developer, IDE, language, IDE version, ...): an IDE's version once per day
+        if (seen := (row[0], row[1], row[2], row[4])) not in learnt:
+            learnt.add(seen)
+            reader.learn(*seen)
     for day, developer, raw_ide, language, ide_version, plugin, plugin_version, at, *values in rows:
         tally = reader.usage_tally(day, developer, raw_ide)
         if raw_ide and (ide_version or plugin_version):
             tally.versions.append((float(at), ide_version, plugin, plugin_version))
-        *counts, returned, lines = (int(v or 0) for v in values)
-        tally.counts = [have + add for have, add in zip(tally.counts, counts, strict=True)]
+        counts = tally.counts  # summed in place: a year holds a few hundred thousand rows
+        for n, value in enumerate(values[:-2]):
+            if value:
+                counts[n] += int(value)
+        returned, lines = int(values[-2] or 0), int(values[-1] or 0)
         if returned or lines:
             cell = tally.cell((CELL_COMPLETION, "", language, ""))
             cell.returned += returned
@@ -250,8 +257,10 @@ def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
 
 
 def _read_interactions(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
+    known = reader.by_raw_ide
     for day, developer, raw_ide, mode, model, count in rows:
-        reader.usage_tally(day, developer, raw_ide).cell((CELL_CHAT, mode, "", model)).interactions += int(count)
+        tally = known.get((day, developer, raw_ide)) or reader.usage_tally(day, developer, raw_ide)
+        tally.cell((CELL_CHAT, mode, "", model)).interactions += int(count)
 
 
 def _read_telemetry(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
