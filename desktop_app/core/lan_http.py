@@ -4,7 +4,8 @@
 network can reach (the developers' setup page, the OpenTelemetry receiver): daemon handler
 threads, IPv4 or IPv6 by the address given, no reverse DNS lookup at bind time, failed
 connections logged at DEBUG instead of a traceback on stderr, and a bounded number of connections
-through `admit` / `release`, which each server defines. Stdlib only.
+through `admit` / `release`, which each server defines; `ServedThread` serves one of them from a
+daemon thread, started once and stopped idempotently. Stdlib only.
 """
 
 import logging
@@ -12,13 +13,16 @@ import os
 import socket
 import socketserver
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from desktop_app.core.netinfo import Address
 
 logger = logging.getLogger(__name__)
+
+POLL_INTERVAL = 0.2  # how often a serve loop checks for stop()
 
 
 class LanHTTPServer(ThreadingHTTPServer):
@@ -51,6 +55,9 @@ class LanHTTPServer(ThreadingHTTPServer):
     def release(self, request: socket.socket) -> None:
         """Give `request`'s slot back."""
 
+    def close_all(self) -> None:
+        """Shut every open connection down, so its handler thread ends now (nothing by default)."""
+
     def process_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - socketserver's types
         """Serve on a thread if a connection slot is free (see `admit`), else close right away."""
         if not self.admit(request):
@@ -75,6 +82,58 @@ class LanHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
         """Log a failed connection at DEBUG (the stdlib prints a traceback to stderr)."""
         logger.debug("%s: the connection from %s failed: %r", self.label, client_address[0], sys.exc_info()[1])
+
+
+def bound_address(server: LanHTTPServer) -> Address:
+    """Where `server` listens, with the real port."""
+    host, port = server.server_address[:2]
+    return str(host), int(port)
+
+
+class ServedThread:
+    """One `LanHTTPServer` served from a daemon thread: started once, stopped idempotently, from any thread."""
+
+    def __init__(self, thread_name: str) -> None:
+        """Serve on a thread named `thread_name` once `start` is called."""
+        self._name = thread_name
+        self._lock = threading.Lock()
+        self._server: LanHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> Address | None:
+        """Where the server listens; None when stopped."""
+        server = self._server
+        return None if server is None else bound_address(server)
+
+    def start(self, make: Callable[[], LanHTTPServer]) -> tuple[Address, bool]:
+        """Serve the server `make` binds, unless one already runs; (its address, whether it started now)."""
+        with self._lock:
+            if self._server is not None:
+                return bound_address(self._server), False
+            server = make()
+            thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), name=self._name,
+                                      daemon=True)
+            try:
+                thread.start()
+            except BaseException:
+                server.server_close()
+                raise
+            self._server, self._thread = server, thread
+            return bound_address(server), True
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop serving, close the socket and open connections, join the thread; False if nothing ran."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is None or thread is None:
+            return False
+        server.shutdown()
+        server.server_close()
+        server.close_all()
+        thread.join(timeout)
+        return True
 
 
 class LanRequestHandler(BaseHTTPRequestHandler):

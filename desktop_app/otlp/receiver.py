@@ -22,7 +22,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from desktop_app.capture.otlp import JSON_TYPE, MAX_BODY_BYTES, SIGNAL_PATHS, OtlpError
-from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler
+from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler, ServedThread
 from desktop_app.core.netinfo import Address
 from desktop_app.otlp.intake import OtlpIntake
 
@@ -33,7 +33,6 @@ CONNECTION_TIMEOUT: Final = 30.0
 RETRY_AFTER_BUSY: Final = 5  # seconds, when the writer is behind
 RETRY_AFTER_FULL: Final = 2  # seconds, when every connection slot is taken
 REALM: Final = "Copilot Insight"
-_POLL_INTERVAL: Final = 0.2
 _SERVER_NAME: Final = "Copilot-Insight-OTLP"
 _MAX_CHUNK_LINE: Final = 1024
 
@@ -215,36 +214,15 @@ class OtlpReceiver:
         self._intake = intake
         self._host = listen_host or "0.0.0.0"  # noqa: S104 - all interfaces, like the proxy
         self._port = port
-        self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = ServedThread("otlp-receiver")
 
     def start(self) -> Address:
         """Bind and serve; `OSError` (or `OverflowError`, `ValueError`) if the port cannot be bound."""
-        with self._lock:
-            if self._server is None:
-                server = _Server((self._host, self._port), self._intake)
-                thread = threading.Thread(target=server.serve_forever, args=(_POLL_INTERVAL,),
-                                          name="otlp-receiver", daemon=True)
-                try:
-                    thread.start()
-                except BaseException:
-                    server.server_close()
-                    raise
-                self._server, self._thread = server, thread
-            host, port = self._server.server_address[:2]
-        logger.info("OpenTelemetry receiver listening on %s:%d", host, port)
-        return str(host), int(port)
+        address, _ = self._served.start(lambda: _Server((self._host, self._port), self._intake))
+        logger.info("OpenTelemetry receiver listening on %s:%d", *address)
+        return address
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving, close the socket and open connections, join the thread (idempotent)."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_all()
-        thread.join(timeout)
-        logger.info("OpenTelemetry receiver stopped")
+        if self._served.stop(timeout):
+            logger.info("OpenTelemetry receiver stopped")

@@ -30,7 +30,7 @@ from desktop_app.ca.certificate import certificate_bytes, load_ca
 from desktop_app.core.ca import CaFormat
 from desktop_app.core.guide.ca_guide import SYSTEM_KEYS, detect_os, url_host
 from desktop_app.core.guide.setup_page import CA_FORMATS, LINUX, SetupPage, ca_download_path, render_setup_page
-from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler
+from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler, ServedThread
 from desktop_app.core.netinfo import Address, listen_error
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 MAX_CONNECTIONS = 32
 CONNECTION_TIMEOUT = 10.0  # seconds a connection may stay silent
 _EVICTION_WAIT = 1.0  # seconds to wait for an evicted connection's slot
-_POLL_INTERVAL = 0.2  # how often the serve loop checks for stop()
 _SERVER_NAME = "Copilot-Insight"
 _ALLOWED_METHODS = ("GET", "HEAD")
 _OS_CHOICES = frozenset((*SYSTEM_KEYS, LINUX))
@@ -188,6 +187,10 @@ class _Server(LanHTTPServer):
         """Give the slot back."""
         self.connections.release(request)
 
+    def close_all(self) -> None:
+        """Shut every open connection down."""
+        self.connections.close_all()
+
 
 class _Handler(LanRequestHandler):
     """GET/HEAD of the page, the three CA downloads and robots.txt; nothing else."""
@@ -279,52 +282,28 @@ class SetupServer:
         self._confdir, self._page = confdir, page
         self._host = listen_host or "0.0.0.0"  # noqa: S104 - all interfaces, like the proxy
         self._port = port
-        self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = ServedThread("setup-page")
 
     @property
     def address(self) -> Address | None:
         """Where the page is served, with the real port; None when stopped."""
-        server = self._server
-        return None if server is None else self._bound(server)
+        return self._served.address
 
     def start(self) -> Address:
         """Export the CA certificate, bind and serve; `ProxyStartError` if the port cannot be bound."""
-        with self._lock:
-            if self._server is not None:
-                return self._bound(self._server)
-            downloads = _downloads(self._confdir, self._page)
-            try:
-                server = _Server((self._host, self._port), self._page, downloads)
-            except (OSError, OverflowError, ValueError) as exc:
-                raise listen_error(exc, self._host, self._port) from exc
-            thread = threading.Thread(target=server.serve_forever, args=(_POLL_INTERVAL,),
-                                      name="setup-page", daemon=True)
-            try:
-                thread.start()
-            except BaseException:
-                server.server_close()
-                raise
-            self._server, self._thread = server, thread
-            address = self._bound(server)
-        logger.info("Setup page listening on %s:%d", *address)
+        address, started = self._served.start(self._bind)
+        if started:
+            logger.info("Setup page listening on %s:%d", *address)
         return address
+
+    def _bind(self) -> _Server:
+        downloads = _downloads(self._confdir, self._page)
+        try:
+            return _Server((self._host, self._port), self._page, downloads)
+        except (OSError, OverflowError, ValueError) as exc:
+            raise listen_error(exc, self._host, self._port) from exc
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving, close the listening socket and open connections, join the thread (idempotent)."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.connections.close_all()
-        thread.join(timeout)
-        logger.info("Setup page stopped")
-
-    @staticmethod
-    def _bound(server: _Server) -> Address:
-        host, port = server.server_address[:2]
-        return str(host), int(port)
+        if self._served.stop(timeout):
+            logger.info("Setup page stopped")
