@@ -27,6 +27,7 @@ from desktop_app.core.store.rollup import (
     TELEMETRY_SUMS,
     DayTotals,
     read_day_totals,
+    restriction,
 )
 from desktop_app.core.store.schema import META_TIME_ZONE
 
@@ -154,14 +155,6 @@ def daily_usage(conn: Connection, first_day: date, last_day: date, developers: S
         return [_daily_usage(t) for t in read_day_totals(conn, first_day, last_day, developers, instances)]
 
 
-def _in_developers(developers: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
-    if developers is None:
-        return "1 = 1", ()
-    if not developers:  # `IN ()` is SQLite's leniency, not SQL
-        return "1 = 0", ()
-    return f"developer IN ({', '.join('?' * len(developers))})", tuple(developers)
-
-
 def _from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
@@ -172,9 +165,9 @@ def latest_quotas(conn: Connection, developers: Sequence[str] | None = None) -> 
     Raises:
         StoreError: The database could not be read.
     """
-    where, params = _in_developers(developers)
+    where, params = restriction(developers)
     columns = "developer, quota, observed_at, entitlement, remaining_percent, overage, overage_permitted, reset_at"
-    sql = f"SELECT {columns} FROM quota_snapshots WHERE {where} ORDER BY developer, quota"  # noqa: S608 - placeholders
+    sql = f"SELECT {columns} FROM quota_snapshots WHERE 1 = 1{where} ORDER BY developer, quota"  # noqa: S608 - placeholders
     with reading_store():
         rows = conn.execute(sql, params).fetchall()
     return [
