@@ -159,6 +159,10 @@ WORDS: Final[Mapping[str, Mapping[str, str]]] = {"shown_source": SHOWN_SOURCE_WO
 RATES: Final[Mapping[str, tuple[str, str]]] = {"acceptance_rate": ("completions_accepted", "completions_shown")}
 """A rate's (numerator, denominator): over a period, both summed over the rows where the numerator is known."""
 
+TREND_TITLE: Final = "Trend (requests)"
+"""The per-developer table's last column: requests per day over the period, as small bars."""
+TREND_HELP: Final = "Requests per day over the chosen days"
+
 DEVELOPER_KEYS: Final = (
     "developer", "requests", "user_interactions", "agent_requests", "completions_shown", "completions_accepted",
     "acceptance_rate", "lines_accepted", "tokens", "ai_credits", "errors", "active_days", "last_active",

@@ -16,7 +16,17 @@ from typing import Final, override
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from desktop_app.core.charts import sparkline
-from desktop_app.core.figures import DAILY_KEYS, DEVELOPER_KEYS, Figure, Value, display_text, exact_text, figure
+from desktop_app.core.figures import (
+    DAILY_KEYS,
+    DEVELOPER_KEYS,
+    TREND_HELP,
+    TREND_TITLE,
+    Figure,
+    Value,
+    display_text,
+    exact_text,
+    figure,
+)
 from desktop_app.core.figures import counts_text as figure_counts_text
 from desktop_app.core.models import QuotaSnapshot, kind_title
 from desktop_app.core.store.dashboard import DeveloperTotals
@@ -240,8 +250,8 @@ def _developer_value(key: str) -> Callable[[DeveloperTotals], Value]:
 
 def _developer_columns() -> list[Column[DeveloperTotals]]:
     columns = [figure_column(figure(key), _developer_value(key)) for key in DEVELOPER_KEYS]
-    columns.append(Column(tr(CONTEXT, "Trend"), lambda t: sparkline(t.trend, TREND_BARS), numeric=False,
-                          tooltip=tr(CONTEXT, "Requests per day over the chosen days")))
+    columns.append(Column(tr(FIGURES_CONTEXT, TREND_TITLE), lambda t: sparkline(t.trend, TREND_BARS), numeric=False,
+                          tooltip=tr(FIGURES_CONTEXT, TREND_HELP)))
     return columns
 
 

@@ -21,6 +21,7 @@ from desktop_app.core.figures import (
     DEVELOPER_KEYS,
     NO_TELEMETRY,
     SUMMARY_KEYS,
+    TREND_TITLE,
     UNKNOWN,
     Figure,
     display_text,
@@ -39,8 +40,7 @@ from desktop_app.core.team.settings import recording_text
 REPORT_TITLE: Final = "Copilot usage report"
 NUMERIC_KINDS: Final[frozenset[ValueKind]] = frozenset({"count", "ratio", "credits", "millis"})
 DEVELOPER_FIGURES: Final = tuple(figure(key) for key in DEVELOPER_KEYS)
-TREND_HEADING: Final = "Trend (requests)"
-DEVELOPER_HEADINGS: Final = (*(f.title for f in DEVELOPER_FIGURES), TREND_HEADING)
+DEVELOPER_HEADINGS: Final = (*(f.title for f in DEVELOPER_FIGURES), TREND_TITLE)
 APPENDIX_COLUMNS: Final = tuple(c for c in DAILY_COLUMNS if c.kind != "counts")
 """The day-by-day appendix: every daily figure but the breakdowns (the charts show those)."""
 PROMPTS_EVERY: Final = 50
