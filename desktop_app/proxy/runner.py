@@ -29,7 +29,7 @@ from mitmproxy.addons.proxyserver import Proxyserver
 from desktop_app.core.errors import ProxyStartError
 from desktop_app.core.netinfo import Address, listen_error
 from desktop_app.core.redaction import redact
-from desktop_app.proxy.chain import Folded, lean_defaults, option_name
+from desktop_app.proxy.chain import Folded, grouped, lean_defaults, option_name
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class ProxyRunner:
         if legacy is not None:
             legacy.uninstall()
         wanted = [option_name(spec) for spec in self._opts.set_options]
-        proxy.addons.add(Folded(*self._addons, _Lifecycle(self)), *lean_defaults(wanted))
+        proxy.addons.add(*grouped([Folded(*self._addons, _Lifecycle(self)), *lean_defaults(wanted)]))
         try:
             self._configure(opts)
         except (exceptions.OptionsError, KeyError, ValueError) as exc:

@@ -5,7 +5,7 @@ import logging
 
 from mitmproxy.addons import default_addons
 
-from desktop_app.proxy.chain import LEAN, Folded, lean_defaults, option_name, option_owners
+from desktop_app.proxy.chain import LEAN, Folded, Group, grouped, lean_defaults, option_name, option_owners
 
 
 def _names(addons: list[object]) -> list[str]:
@@ -79,3 +79,12 @@ def test_a_failing_part_is_logged_and_the_next_part_still_runs(caplog):
         folded.response("f")
     assert calls == ["b:f"]
     assert sum("boom" in (r.exc_text or "") or r.exc_info is not None for r in caplog.records) == 2
+
+
+def test_grouping_keeps_the_order_and_the_script_loader_on_its_own():
+    addons = lean_defaults([])
+    chain = grouped(addons)
+    flat = [a for item in chain for a in (item.addons if isinstance(item, Group) else [item])]
+    assert flat == addons
+    assert [type(item).__name__ for item in chain] == ["Group", "ScriptLoader", "Group"]
+    assert len({item.name for item in chain if isinstance(item, Group)}) == 2
