@@ -212,12 +212,16 @@ def test_charts_are_native_and_refer_to_their_data(week_xlsx):
     assert len(charts) == 4
     book = open_book(week_xlsx)
     assert [len(book[name]._charts) for name in SHEETS] == [0, 1, 0, 1, 1, 1]
-    daily = next(members[name].decode() for name in charts if '<c:grouping val="stacked"' in members[name].decode()
-                 or '<grouping val="stacked"' in members[name].decode())
+    # DrawingML elements, with or without the `c:` namespace prefix (writers differ)
+    xml = {name: re.sub(r"<(/?)c:", r"<\1", members[name].decode()) for name in charts}
+    daily = next(text for text in xml.values() if '<grouping val="stacked"' in text)
     assert '<barDir val="col"' in daily
     assert daily.count("<ser>") == 4  # one series per developer
-    for name in charts:
-        references = re.findall(r"<f>'?([^'!<]+)'?!", members[name].decode())
+    bars = [text for text in xml.values() if '<barDir val="bar"' in text]
+    assert len(bars) == 3
+    assert all('<orientation val="maxMin"' in text for text in bars)  # the largest at the top, as in the tables
+    for name, text in xml.items():
+        references = re.findall(r"<f>'?([^'!<]+)'?!", text)
         assert references
         assert set(references) <= set(SHEETS), (name, references)
 
