@@ -20,6 +20,8 @@ from io import BytesIO
 from typing import Any, Final, Literal
 
 from xlsxwriter import Workbook
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.figures import DEVELOPER_KEYS, SUMMARY_KEYS, Value, figure
 from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, DailyColumn, ValueKind, counts_json
@@ -98,13 +100,38 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+class FastWorksheet(Worksheet):  # type: ignore[misc] # XlsxWriter is untyped
+    """A worksheet that writes its formatted number and shared-string cells' XML in one step.
+
+    XlsxWriter's own `_write_cell` escapes every attribute (an exception per numeric one) and takes
+    half of a year's workbook's time. Cell references and format indexes need no escaping, so
+    formatted numbers, dates and shared strings are written directly, exactly as XlsxWriter writes
+    them (`test_xlsx_report` compares the two, byte for byte); every other cell goes to XlsxWriter.
+    """
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:  # noqa: ANN401 - XlsxWriter's cell tuples
+        kind = cell.__class__.__name__
+        if cell.format is None or kind not in _FAST_CELLS or self.constant_memory:  # (strings inline there)
+            super()._write_cell(row, col, cell)
+            return
+        where, style = xl_rowcol_to_cell_fast(row, col), cell.format._get_xf_index()
+        if kind == "String":
+            self.fh.write(f'<c r="{where}" s="{style}" t="s"><v>{cell.string}</v></c>')
+        else:
+            self.fh.write(f'<c r="{where}" s="{style}"><v>{cell.number:.16G}</v></c>')
+
+
+_FAST_CELLS: Final = frozenset({"Number", "Datetime", "String"})
+"""XlsxWriter's cell tuples `FastWorksheet` writes itself (a string cell holds its shared-string index)."""
+
+
 class Sheet:
     """One worksheet and the workbook's cell formats: every cell the report writes goes through here."""
 
     def __init__(self, book: Any, title: str, formats: "Formats") -> None:  # noqa: ANN401 - XlsxWriter is untyped
         """A new sheet called `title` at the end of `book`."""
         self.title = title
-        self.ws: Any = book.add_worksheet(title)
+        self.ws: Any = book.add_worksheet(title, worksheet_class=FastWorksheet)
         self.formats = formats
 
     def text(self, row: int, column: int, text: str, style: TextStyle = "plain") -> None:
@@ -248,7 +275,7 @@ CellWriter = Callable[[int, int, DailyUsage], None]
 
 def _daily_cell(sheet: Sheet, column: DailyColumn) -> CellWriter:
     """How one Daily column's cell is written (chosen once per column: the sheet has a year of rows)."""
-    key = column.key
+    key, kind = column.key, column.kind
     if key == "day":
         return lambda r, c, usage: sheet.day(r, c, usage.day)
     if column.kind == "counts":
@@ -259,15 +286,7 @@ def _daily_cell(sheet: Sheet, column: DailyColumn) -> CellWriter:
             if isinstance(value, str):
                 sheet.text(r, c, value)
         return text
-    write, formatted = sheet.ws.write_number, sheet.formats.number[column.kind]
-
-    def number(r: int, c: int, usage: DailyUsage) -> None:
-        value = getattr(usage, key)
-        if value is None:
-            sheet.ws.write_blank(r, c, None, formatted)
-        else:
-            write(r, c, value, formatted)
-    return number
+    return lambda r, c, usage: sheet.number(r, c, getattr(usage, key), kind)
 
 
 def write_daily(sheet: Sheet, data: ReportData, progress: Progress) -> None:

@@ -9,9 +9,11 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
+from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.figures import SUMMARY_KEYS, figure
 from desktop_app.core.paths import resolve_paths
+from desktop_app.core.reports import xlsx_report
 from desktop_app.core.reports.columns import DAILY_COLUMNS, counts_json
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.reports.prompts import PromptEntry
@@ -339,6 +341,18 @@ def test_names_starting_like_formulas_stay_text_on_every_sheet(week_report):
     for member, raw in zip_members(content).items():
         if member.startswith("xl/worksheets/"):
             assert b"<f>" not in raw, member
+
+
+def test_fast_cells_are_written_as_xlsxwriter_writes_them(week_report, monkeypatch):
+    prompts = (PromptEntry("dev00", datetime(2026, 11, 3, 9, 0, tzinfo=UTC), "ask", "gpt-5", "=1+2 & <b>", "ok"),)
+    data = dataclasses.replace(week_report, prompts=prompts)
+    fast = zip_members(render(data, Progress()))
+    monkeypatch.setattr(xlsx_report, "FastWorksheet", Worksheet)
+    stock = zip_members(render(data, Progress()))
+    sheets = [name for name in stock if name.startswith("xl/worksheets/sheet")]
+    assert len(sheets) == 7
+    for name in sheets:
+        assert fast[name] == stock[name], name
 
 
 def test_long_text_is_cut_to_the_cell_limit(week_report):
