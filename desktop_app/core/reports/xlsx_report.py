@@ -237,7 +237,7 @@ def write_summary(sheet: Sheet, book: Any, data: ReportData) -> None:  # noqa: A
         row += 1
         sheet.text(row, 0, "Note", "bold")
         sheet.text(row, 1, note, "wrap")
-    sheet.widths((22, 30, 4))
+    sheet.widths((22, 30, 10))  # B and C hold developers' columns of the chart's table too
     write_daily_chart(sheet, book, data, max(row + 2, CHART_TABLE_ROW))
 
 
@@ -299,13 +299,15 @@ def write_daily(sheet: Sheet, data: ReportData, progress: Progress) -> None:
         for c, write in cells:
             write(r, c, usage)
     widths = [max(_DAILY_WIDTHS[column.kind], len(column.title) + 4) for column in DAILY_COLUMNS]
-    widths[1] = _name_width(row.developer for row in data.rows)
+    widths[1] = _name_width((row.developer for row in data.rows), DAILY_COLUMNS[1].title)
     sheet.widths(widths)
     sheet.finish_table(0, len(data.rows), len(DAILY_COLUMNS))
 
 
-def _name_width(names: Iterable[str]) -> float:
-    return float(min(50, max((len(name) for name in names), default=10) + 3))
+def _name_width(names: Iterable[str], heading: str) -> float:
+    """Wide enough for the longest name (up to 50 characters) and for the column's bold heading."""
+    longest = max((len(name) for name in names), default=10)
+    return float(max(min(50, longest + 3), len(heading) + 4))
 
 
 def write_developers(sheet: Sheet, data: ReportData) -> None:
@@ -320,7 +322,7 @@ def write_developers(sheet: Sheet, data: ReportData) -> None:
                 sheet.text(r, c, value)
             else:
                 sheet.number(r, c, _number(value), fig.kind)
-    sheet.widths([_name_width(t.developer for t in data.developers),
+    sheet.widths([_name_width((t.developer for t in data.developers), DEVELOPER_FIGURES[0].title),
                   *(max(12, len(fig.title) + 4) for fig in DEVELOPER_FIGURES[1:])])
     sheet.finish_table(0, len(data.developers), len(DEVELOPER_FIGURES))
 
@@ -338,7 +340,7 @@ def write_breakdown(sheet: Sheet, book: Any, about: BreakdownSheet, counts: Brea
     for r, (name, count) in enumerate(counts, start=1):
         sheet.text(r, 0, name)
         sheet.number(r, 1, count, "count")
-    sheet.widths([_name_width(name for name, _ in counts), 14])
+    sheet.widths([_name_width((name for name, _ in counts), about.name_heading), 14])
     sheet.finish_table(0, len(counts), 2)
     shown = min(len(counts), MAX_CHART_BARS)
     largest = f" (largest {shown})" if shown < len(counts) else ""
@@ -367,7 +369,7 @@ def write_prompts(sheet: Sheet, data: ReportData, progress: Progress) -> None:
         sheet.text(r, 3, entry.model)
         sheet.text(r, 4, entry.prompt, "wrap")
         sheet.text(r, 5, entry.response, "wrap")
-    sheet.widths([_name_width(e.developer for e in data.prompts), 26, 10, 22, 70, 90])
+    sheet.widths([_name_width((e.developer for e in data.prompts), "Developer"), 26, 10, 22, 70, 90])
     sheet.finish_table(0, len(data.prompts), 6)
 
 

@@ -194,6 +194,17 @@ def test_developers_sheet_equals_the_store(week_xlsx, store_rows):
     assert sum(row["AI credits"] for row in found) == pytest.approx(whole.ai_credits)
 
 
+def test_headings_and_the_chart_table_fit_their_columns(week_xlsx):
+    book = open_book(week_xlsx)
+    for sheet in ("Developers", "Daily"):
+        column = "A" if sheet == "Developers" else "B"
+        assert book[sheet][f"{column}1"].value == "Developer"
+        assert book[sheet].column_dimensions[column].width > len("Developer") + 1, sheet  # bold, not cut
+    summary = book["Summary"]
+    # the chart table's developers sit in B, C, D, ...: C holds a four-digit count, not '###'
+    assert summary.column_dimensions["C"].width >= 8
+
+
 @pytest.mark.parametrize(("sheet", "field", "total"), [
     ("Models", "models", "model_calls"),
     ("Languages", "languages", "completions_requested"),
