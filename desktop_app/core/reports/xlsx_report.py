@@ -87,7 +87,8 @@ BREAKDOWN_SHEETS: Final = (
 
 def safe_text(text: str) -> str:
     """`text` as a worksheet can hold it: illegal characters dropped, cut to Excel's cell limit."""
-    text = _ILLEGAL.sub("", text)
+    if not text.isprintable():  # (a quick test first: control characters, surrogates and non-characters are not)
+        text = _ILLEGAL.sub("", text)
     if len(text) <= MAX_CELL_CHARS // 2 or _utf16_length(text) <= MAX_CELL_CHARS:
         return text
     room = MAX_CELL_CHARS - len(TRUNCATED_MARK)
