@@ -12,6 +12,7 @@ XlsxWriter writes each cell once, straight to its XML (openpyxl builds an object
 three times as long for a year of a team). Rows and columns count from 0, as XlsxWriter's do.
 """
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -142,8 +143,8 @@ class Sheet:
         self.ws.write_string(row, column, value, self.formats.text[style, value.startswith(FORMULA_STARTS)])
 
     def number(self, row: int, column: int, value: float | None, kind: ValueKind) -> None:
-        """Store a number (an empty cell when unknown) with the number format of its kind."""
-        if value is None:
+        """Store a number (an empty cell when unknown, or not a number at all) with the number format of its kind."""
+        if value is None or not math.isfinite(value):  # (a worksheet holds no NaN or infinity)
             self.ws.write_blank(row, column, None, self.formats.number[kind])
         else:
             self.ws.write_number(row, column, value, self.formats.number[kind])

@@ -29,7 +29,7 @@ SUMMARY_FIGURES = {figure(key).title: key for key in SUMMARY_KEYS}
 
 
 def same_number(found: object, expected: float | None) -> bool:
-    """Counts exactly; other figures to the 16 significant digits openpyxl writes (Excel shows 15)."""
+    """Counts exactly; other figures to the 16 significant digits the workbook holds (Excel shows 15)."""
     if expected is None or isinstance(expected, int):
         return found == expected and type(found) is type(expected)
     # (0.0 is written as "0" and reads back as the int 0)
@@ -173,6 +173,15 @@ def test_unknown_figures_are_empty_cells(week_report):
     assert ws.cell(row=2, column=heading.index("Latency p50 (ms)") + 1).value is None
     assert ws.cell(row=2, column=heading.index("Requests") + 1).value == quiet.requests
     assert ws.max_row == 2
+
+
+def test_a_figure_that_is_not_a_number_is_an_empty_cell(week_report):
+    odd = dataclasses.replace(week_report.rows[0], ai_credits=float("nan"), latency_p95_ms=float("inf"))
+    ws = open_book(render(dataclasses.replace(week_report, rows=(odd,)), Progress()))["Daily"]
+    heading = [cell.value for cell in ws[1]]
+    assert ws.cell(row=2, column=heading.index("AI credits") + 1).value is None
+    assert ws.cell(row=2, column=heading.index("Latency p95 (ms)") + 1).value is None
+    assert ws.cell(row=2, column=heading.index("Requests") + 1).value == odd.requests
 
 
 # --- Developers and breakdowns ------------------------------------------------------------------------
