@@ -175,13 +175,15 @@ def test_unknown_figures_are_empty_cells(week_report):
     assert ws.max_row == 2
 
 
-def test_a_figure_that_is_not_a_number_is_an_empty_cell(week_report):
-    odd = dataclasses.replace(week_report.rows[0], ai_credits=float("nan"), latency_p95_ms=float("inf"))
+def test_a_figure_that_is_not_a_number_is_an_empty_cell_and_big_counts_stay_exact(week_report):
+    odd = dataclasses.replace(week_report.rows[0], ai_credits=float("nan"), latency_p95_ms=float("inf"),
+                              prompt_tokens=1_234_567_890_123_456)
     ws = open_book(render(dataclasses.replace(week_report, rows=(odd,)), Progress()))["Daily"]
     heading = [cell.value for cell in ws[1]]
     assert ws.cell(row=2, column=heading.index("AI credits") + 1).value is None
     assert ws.cell(row=2, column=heading.index("Latency p95 (ms)") + 1).value is None
     assert ws.cell(row=2, column=heading.index("Requests") + 1).value == odd.requests
+    assert same_number(ws.cell(row=2, column=heading.index("Prompt tokens") + 1).value, 1_234_567_890_123_456)
 
 
 # --- Developers and breakdowns ------------------------------------------------------------------------
