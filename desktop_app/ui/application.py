@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from desktop_app import APP_ID, APP_NAME, __version__
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.team.secrets import CachedSecret
+from desktop_app.ui import long_lived
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.controller import TrayController
@@ -54,6 +55,7 @@ class TrayApplication:
         self.proxy.shutdown()
         self.tasks.close()
         self.tray.hide()
+        long_lived.release()
 
 
 def _qt_application() -> QApplication:

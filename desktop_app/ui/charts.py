@@ -5,7 +5,9 @@ Owns the chart widgets (`StackedDailyChart`: one stacked bar per day, a colour p
 palette so light and dark desktops both read well). The reports draw their own charts without Qt
 (`core.reports.svg_charts`). The charts are passive: they show the
 `DailySeries`/`Breakdown` they are given, take no mouse interaction except tooltips, and re-colour
-themselves when their palette changes.
+themselves when their palette changes. A live refresh moves and relabels the items already in the
+plot (items are added or removed only when the number of bars changes) and does nothing for data
+already shown, so the dashboard's refresh every second stays a few milliseconds of the GUI thread.
 
 This is the only module that imports pyqtgraph; the dashboard imports it lazily, so the tray starts
 without it. pyqtgraph's global configuration is left alone: every option is set per widget and item.
@@ -214,6 +216,9 @@ class _Chart(QWidget):
         layout.addWidget(self._stack, 1)
         self.setMinimumSize(240, 160)
         self._hover_text = ""
+        self._drawn: object = None  # what the plot shows now (data, unit, theme): a refresh of the same is skipped
+        self._grid: pg.PlotCurveItem | None = None
+        self._shown_axes: dict[str, object] = {}  # per axis (and "range"): what it was last set to
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -242,8 +247,15 @@ class _Chart(QWidget):
         raise NotImplementedError
 
     def _draw(self) -> None:
-        """Redraw everything from the stored data and theme."""
+        """Show the stored data in the stored theme (reusing the plot's items; nothing when it shows them already)."""
         raise NotImplementedError
+
+    def _unchanged(self, drawn: object) -> bool:
+        """Whether the plot shows `drawn` (data, unit and theme) already; else remember that it is about to."""
+        if drawn == self._drawn:
+            return True
+        self._drawn = drawn
+        return False
 
     # --- theme ----------------------------------------------------------------------------------
 
@@ -254,6 +266,7 @@ class _Chart(QWidget):
             theme: The colours to use.
         """
         self._theme = theme
+        self._shown_axes.clear()  # the axes' pens changed: labels and ticks are set again
         background, foreground = QColor(theme.background), QColor(theme.foreground)
         for label in (self._title, self._message):
             palette = QPalette(label.palette())
@@ -319,10 +332,30 @@ class _Chart(QWidget):
     # --- shared drawing -------------------------------------------------------------------------
 
     def _show_message(self, text: str) -> None:
-        """Show `text` instead of the plot."""
+        """Show `text` instead of the plot (whose items go: the next data builds them anew)."""
         self._item.clear()
+        self._grid = None
+        self._shown_axes.clear()
+        self._forget_items()
         self._message.setText(text)
         self._stack.setCurrentWidget(self._message)
+
+    def _forget_items(self) -> None:
+        """Drop the references to the plot's items (they were just removed from it)."""
+        raise NotImplementedError
+
+    def _changed(self, what: str, value: object) -> bool:
+        """Whether `what` (an axis' ticks or label, the view's range) is to be set to a new `value`; remembers it."""
+        if self._shown_axes.get(what) == value:
+            return False
+        self._shown_axes[what] = value
+        return True
+
+    def _set_ranges(self, x: tuple[float, float], y: tuple[float, float]) -> None:
+        """Show exactly `x` and `y` (data units), unless the view shows them already."""
+        if self._changed("range", (x, y)):
+            self._item.setXRange(*x, padding=0)
+            self._item.setYRange(*y, padding=0)
 
     def _value_axis(self, name: str, maximum: float, across: tuple[float, float], headroom: float = 1.0) -> float:
         """Label axis `name` with round counts from 0 past `maximum`, with grid lines across; return its end.
@@ -339,17 +372,22 @@ class _Chart(QWidget):
         top, step = nice_ticks(maximum)
         end = max(top * 1.03, maximum * headroom)
         values = range(0, top + 1, step)
-        axis = self._item.getAxis(name)
         labels = [f"{v:,}" for v in values]
-        axis.setTicks([[(float(v), text) for v, text in zip(values, labels, strict=True)]])
-        if name == "left":
-            self._fit_left_axis(labels)
-        lines = np.repeat(np.array(values[1:], dtype=np.float64), 2)
-        ends = np.tile(np.array(across, dtype=np.float64), len(values) - 1)
-        x, y = (ends, lines) if name == "left" else (lines, ends)
-        grid = pg.PlotCurveItem(x=x, y=y, connect="pairs", pen=pg.mkPen(QColor(self._theme.grid)))
-        grid.setZValue(-10)
-        self._item.addItem(grid, ignoreBounds=True)
+        if self._changed(name, labels):
+            self._item.getAxis(name).setTicks([[(float(v), text) for v, text in zip(values, labels, strict=True)]])
+            if name == "left":
+                self._fit_left_axis(labels)
+        if self._changed("grid", (values, across, self._theme.grid)):
+            lines = np.repeat(np.array(values[1:], dtype=np.float64), 2)
+            ends = np.tile(np.array(across, dtype=np.float64), len(values) - 1)
+            x, y = (ends, lines) if name == "left" else (lines, ends)
+            pen = pg.mkPen(QColor(self._theme.grid))
+            if self._grid is None:
+                self._grid = pg.PlotCurveItem(x=x, y=y, connect="pairs", pen=pen)
+                self._grid.setZValue(-10)
+                self._item.addItem(self._grid, ignoreBounds=True)
+            else:
+                self._grid.setData(x=x, y=y, connect="pairs", pen=pen)
         return end
 
     def _fit_left_axis(self, labels: Sequence[str]) -> None:
@@ -391,6 +429,8 @@ class StackedDailyChart(_Chart):
         self._shown = DailySeries((), (), ())
         self._bottoms = np.zeros((0, 0))
         self._tops = np.zeros((0, 0))
+        self._bars: list[pg.BarGraphItem] = []  # a series each, bottom to top
+        self._legend_entries: tuple[object, ...] = ()  # what the legend shows: (name, colour) pairs and text colour
         self.apply_theme(self._theme)
         self._ready = True
 
@@ -454,37 +494,64 @@ class StackedDailyChart(_Chart):
         return ""
 
     def _draw(self) -> None:
-        """Redraw the bars, legend and axes from the stored series and theme."""
-        self._legend.clear()
+        """Show the stored series: the bars move in place; bar items come and go only with the series' count."""
         shown = self._shown
+        if self._unchanged((shown, self._unit, self._theme)):
+            return
         if not shown.days or shown.empty:
+            self._legend.clear()
+            self._legend_entries = ()
             self._bottoms = self._tops = np.zeros((0, 0))
             self._show_message(tr(CONTEXT, "No {unit} in this range").format(unit=self._unit))
             return
-        self._item.clear()
         values = np.array(shown.values, dtype=np.float64)
         self._tops = np.cumsum(values, axis=0)
         self._bottoms = self._tops - values
         x = np.arange(shown.slots, dtype=np.float64)
         merged = len(shown.developers) > LEGEND_LIMIT
-        no_pen = pg.mkPen(None)
-        self._legend.setLabelTextColor(QColor(self._theme.foreground))  # before adding: labels take it when made
-        for index, name in enumerate(shown.developers):
-            colour = self._theme.others if merged and index == LEGEND_LIMIT else self._theme.colour(index)
-            bars = pg.BarGraphItem(x=x, y0=self._bottoms[index], height=values[index], width=BAR_WIDTH,
-                                   pen=no_pen, brush=QColor(colour))
+        colours = [self._theme.others if merged and index == LEGEND_LIMIT else self._theme.colour(index)
+                   for index in range(len(shown.developers))]
+        rebuilt = self._fit_bar_count(len(shown.developers))
+        for bars, bottoms, heights, colour in zip(self._bars, self._bottoms, values, colours, strict=True):
+            bars.setOpts(x=x, y0=bottoms, height=heights, width=BAR_WIDTH, brush=QColor(colour))
+        self._show_legend(tuple(zip(shown.developers, colours, strict=True)), rebuilt)
+
+        if self._changed("days", (shown.days, shown.hours)):
+            self._days_axis.set_days(shown.days, shown.hours)
+        if self._changed("unit", (self._unit, self._theme.foreground)):
+            self._item.setLabel("left", self._unit, color=self._theme.foreground)
+        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, shown.slots - 0.5))
+        self._set_ranges((-0.5, shown.slots - 0.5), (0, top))
+        self._stack.setCurrentWidget(self._plot)
+
+    def _fit_bar_count(self, count: int) -> bool:
+        """Have exactly `count` bar items in the plot (adding or removing at the top); whether any changed."""
+        if len(self._bars) == count:
+            return False
+        while len(self._bars) > count:
+            self._item.removeItem(self._bars.pop())
+        while len(self._bars) < count:
+            bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=BAR_WIDTH, pen=pg.mkPen(None))
             self._item.addItem(bars)
+            self._bars.append(bars)
+        return True
+
+    def _show_legend(self, entries: tuple[tuple[str, str], ...], rebuilt: bool) -> None:
+        """List `entries` (name, colour) in the legend, unless it lists them already (for the same bar items)."""
+        wanted = (entries, self._theme.foreground)
+        if wanted == self._legend_entries and not rebuilt:
+            return
+        self._legend_entries = wanted
+        self._legend.clear()
+        self._legend.setLabelTextColor(QColor(self._theme.foreground))  # before adding: labels take it when made
+        for bars, (name, _colour) in zip(self._bars, entries, strict=True):
             self._legend.addItem(bars, html.escape(_elide(name)))
         for sample, _ in self._legend.items:
             sample.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._fit_legend()
 
-        self._days_axis.set_days(shown.days, shown.hours)
-        self._item.setLabel("left", self._unit, color=self._theme.foreground)
-        top = self._value_axis("left", float(self._tops[-1].max()), across=(-0.5, shown.slots - 0.5))
-        self._item.setXRange(-0.5, shown.slots - 0.5, padding=0)
-        self._item.setYRange(0, top, padding=0)
-        self._stack.setCurrentWidget(self._plot)
+    def _forget_items(self) -> None:
+        self._bars = []
 
 
 class BreakdownChart(_Chart):
@@ -503,6 +570,8 @@ class BreakdownChart(_Chart):
         self._item.getAxis("left").setStyle(tickLength=0)  # names label rows: tick marks would cut into the bars
         self._items: Breakdown = ()
         self._unit = tr(CONTEXT, "requests")
+        self._bars: pg.BarGraphItem | None = None
+        self._labels: list[pg.TextItem] = []  # a count beside each bar, top to bottom
         self.apply_theme(self._theme)
         self._ready = True
 
@@ -550,29 +619,48 @@ class BreakdownChart(_Chart):
         return f"{name}: {count:,} {self._unit} ({share:.0%})"
 
     def _draw(self) -> None:
-        """Redraw the bars, value labels and axes from the stored entries and theme."""
+        """Show the stored entries: one bar item and a label per row, changed in place (labels come and go)."""
+        if self._unchanged((self._items, self._unit, self._theme)):
+            return
         if not self._items:
             self._show_message(tr(CONTEXT, "Nothing recorded in this range"))
             return
-        self._item.clear()
         rows = len(self._items)
         counts = np.array([count for _, count in self._items], dtype=np.float64)
         positions = np.arange(rows - 1, -1, -1, dtype=np.float64)  # the largest on top
         merged = len(self._items) > self._limit
         brushes = [QColor(self._theme.others if merged and i == self._limit else self._theme.colour(0))
                    for i in range(rows)]
-        self._item.addItem(pg.BarGraphItem(x0=0.0, y=positions, height=BAR_WIDTH, width=counts,
-                                           pen=pg.mkPen(None), brushes=brushes))
-        for (_, count), position in zip(self._items, positions, strict=True):
-            label = pg.TextItem(f" {count:,}", color=QColor(self._theme.foreground), anchor=(0, 0.5))
-            label.setPos(float(count), float(position))
-            self._item.addItem(label)
+        if self._bars is None:
+            self._bars = pg.BarGraphItem(x0=0.0, y=positions, height=BAR_WIDTH, width=counts, pen=pg.mkPen(None),
+                                         brushes=brushes)
+            self._item.addItem(self._bars)
+        else:
+            self._bars.setOpts(x0=0.0, y=positions, height=BAR_WIDTH, width=counts, brushes=brushes)
+        self._show_counts(positions)
 
         largest = float(counts.max())
         end = self._value_axis("bottom", largest, across=(-0.5, rows - 0.5), headroom=1.25)  # room for the labels
         names = [_elide(name) for name, _ in self._items]
-        self._item.getAxis("left").setTicks([list(zip(positions.tolist(), names, strict=True))])
-        self._fit_left_axis(names)
-        self._item.setXRange(0, end, padding=0)
-        self._item.setYRange(-0.5, rows - 0.5, padding=0)
+        if self._changed("left", names):
+            self._item.getAxis("left").setTicks([list(zip(positions.tolist(), names, strict=True))])
+            self._fit_left_axis(names)
+        self._set_ranges((0, end), (-0.5, rows - 0.5))
         self._stack.setCurrentWidget(self._plot)
+
+    def _show_counts(self, positions: np.ndarray) -> None:
+        """Write each entry's count at the end of its bar, reusing the label items (one per row)."""
+        while len(self._labels) > len(self._items):
+            self._item.removeItem(self._labels.pop())
+        while len(self._labels) < len(self._items):
+            label = pg.TextItem(anchor=(0, 0.5))
+            self._item.addItem(label)
+            self._labels.append(label)
+        colour = QColor(self._theme.foreground)
+        for label, (_, count), position in zip(self._labels, self._items, positions, strict=True):
+            label.setText(f" {count:,}", color=colour)
+            label.setPos(float(count), float(position))
+
+    def _forget_items(self) -> None:
+        self._bars = None
+        self._labels = []

@@ -21,6 +21,7 @@ from desktop_app.core.store.spool import SPOOL_FILE
 from desktop_app.core.team.diagnostics import upstream_problem, upstream_reason, upstream_short
 from desktop_app.core.team.secrets import NoKeyringError
 from desktop_app.core.team.settings import Settings, load_settings
+from desktop_app.ui import long_lived
 from desktop_app.ui.activity import ActivityMonitor, TodayActivity
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.ca_guide_presenter import CaGuidePresenter
@@ -224,6 +225,7 @@ class TrayController(QObject):
         else:
             self.tray.notify(APP_NAME, self.tr("The proxy is running on {address}.").format(
                 address=self._address(status)))
+        long_lived.settle()  # the proxy's modules are loaded: collections leave them alone from now on
         self.activity.refresh()
 
     def _on_other_proxy_ended(self) -> None:

@@ -32,6 +32,7 @@ from desktop_app.core.store.dayzone import DayZone, resolve_zone
 from desktop_app.core.store.drilldown import RequestPage, RequestRecord, read_requests_file
 from desktop_app.core.store.engine import database_of
 from desktop_app.core.team.settings import Settings
+from desktop_app.ui import long_lived
 from desktop_app.ui.context import UiContext
 from desktop_app.ui.dialogs.dashboard import DashboardWindow
 from desktop_app.ui.errors import describe
@@ -214,6 +215,7 @@ class DashboardPresenter(QObject):
 
     def _on_charts(self, module: ModuleType) -> None:
         self._charts_loading = False
+        long_lived.settle()  # pyqtgraph and numpy are loaded: collections leave them alone from now on
         if self.window is not None:
             self.window.build_charts(module)
 

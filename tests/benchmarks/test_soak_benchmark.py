@@ -14,12 +14,14 @@ a process of its own.
    and every request ends up recorded, none dropped.
 2. The tray (in this process, offscreen) with the dashboard open: 0 failed requests; this process's memory
    flat within 10% after warm-up; the GUI thread never blocked for more than 100 ms (a 10 ms precise
-   heartbeat timer measures every gap).
+   heartbeat timer measures every gap; the time the kernel kept the runnable GUI thread waiting for a CPU,
+   which on a loaded machine is not the application's doing, is taken off each gap and reported apart).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import queue
@@ -280,18 +282,89 @@ def test_serve_soak(tmp_path: Path) -> None:
 # --- 2. the tray with the dashboard open -------------------------------------------------------------------
 
 
+def _schedstat() -> tuple[float, float]:
+    """This thread's time on a CPU and time runnable but waiting for one, in ms (Linux `schedstat`)."""
+    on_cpu, waiting, _slices = Path("/proc/thread-self/schedstat").read_text().split()
+    return int(on_cpu) / 1e6, int(waiting) / 1e6
+
+
+def _steal_ms() -> float:
+    """The time this (virtual) machine's CPUs were taken by its host, summed over the CPUs, in ms (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+class Collections:
+    """The garbage collector's long collections (any thread's: a collection holds the GIL throughout)."""
+
+    LONG_MS = 20.0
+
+    def __init__(self) -> None:
+        self.long: list[tuple[float, float, int, str]] = []  # start, end (perf_counter s), generation, thread
+        self._started: dict[int, float] = {}
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        now, thread = time.perf_counter(), threading.get_ident()
+        if phase == "start":
+            self._started[thread] = now
+        elif (began := self._started.pop(thread, None)) is not None and (now - began) * 1000 > self.LONG_MS:
+            self.long.append((began, now, info["generation"], threading.current_thread().name))
+
+    def during(self, start: float, end: float) -> list[tuple[float, float, int, str]]:
+        """The long collections overlapping the time from `start` to `end`."""
+        return [c for c in self.long if c[0] < end and c[1] > start]
+
+    def summary(self) -> str:
+        if not self.long:
+            return f"no collection over {self.LONG_MS:.0f} ms"
+        longest = max(self.long, key=lambda c: c[1] - c[0])
+        took = (longest[1] - longest[0]) * 1000
+        return (f"{len(self.long)} collections over {self.LONG_MS:.0f} ms, longest {took:.0f}"
+                f" ms (generation {longest[2]}, thread {longest[3]})")
+
+
+@dataclass(frozen=True)
+class Stall:
+    """One late heartbeat: the gap, how much of it the GUI thread ran and waited for a CPU, the host's steal."""
+
+    gap: float
+    on_cpu: float
+    runqueue: float
+    steal: float = 0.0
+    start: float = 0.0  # perf_counter seconds
+
+    @property
+    def blocked(self) -> float:
+        """The gap without the kernel's wait for a CPU: what the application kept the GUI thread from."""
+        return self.gap - self.runqueue
+
+
 @dataclass
 class Heartbeat:
     """A 10 ms precise timer on the GUI thread; the gaps between its ticks are the GUI thread's stalls.
 
-    A sampler thread looks every 10 ms; while a tick is overdue by more than the limit it notes where the GUI
-    thread is (its innermost frame in this project, or the innermost frame at all), so a stall has a culprit.
+    Each tick reads the GUI thread's scheduler figures, so a gap splits into the thread's own running (its
+    work), its wait for a CPU (a loaded machine) and the rest (waiting for the GIL or a lock). A sampler
+    thread looks every 10 ms; while a tick is overdue by more than the limit it notes where the GUI thread
+    is (its innermost frame in this project and the innermost frame at all), so a stall has a culprit.
     """
 
     interval_ms: int = 10
     gaps: list[float] = field(default_factory=list)
+    blocked: list[float] = field(default_factory=list)
+    stalls: list[Stall] = field(default_factory=list)
     culprits: Counter[str] = field(default_factory=Counter)
     _last: float = 0.0
+    _sched: tuple[float, float] = (0.0, 0.0)
+    _steal: float = 0.0
+    collections: Collections = field(default_factory=Collections)
     _gui: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -302,7 +375,7 @@ class Heartbeat:
         timer.setTimerType(Qt.TimerType.PreciseTimer)
         timer.setInterval(self.interval_ms)
         timer.timeout.connect(self._tick)
-        self._last = time.perf_counter()
+        self._last, self._sched, self._steal = time.perf_counter(), _schedstat(), _steal_ms()
         self._gui = threading.get_ident()
         timer.start()
         threading.Thread(target=self._sample, name="stall-sampler", daemon=True).start()
@@ -312,9 +385,14 @@ class Heartbeat:
         self._stop.set()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append((now - self._last) * 1000 - self.interval_ms)
-        self._last = now
+        now, sched, steal = time.perf_counter(), _schedstat(), _steal_ms()
+        gap = (now - self._last) * 1000 - self.interval_ms
+        stall = Stall(gap, sched[0] - self._sched[0], sched[1] - self._sched[1], steal - self._steal, self._last)
+        self.gaps.append(gap)
+        self.blocked.append(stall.blocked)
+        if gap > GUI_BLOCK_MS:
+            self.stalls.append(stall)
+        self._last, self._sched, self._steal = now, sched, steal
 
     def _sample(self) -> None:
         while not self._stop.wait(0.01):
@@ -322,13 +400,27 @@ class Heartbeat:
                 self.culprits[_where(self._gui)] += 1
 
     def blocked_ms(self) -> tuple[float, float, int]:
-        """The longest stall, the 99.9th percentile, and how many exceeded the limit."""
-        ordered = sorted(self.gaps)
+        """The longest stall, the 99.9th percentile, and how many exceeded the limit (waits for a CPU taken off)."""
+        ordered = sorted(self.blocked)
         return ordered[-1], ordered[int(len(ordered) * 0.999)], sum(g > GUI_BLOCK_MS for g in ordered)
+
+    def report(self) -> str:
+        """The raw gaps and, summed over the late ticks, where their time went."""
+        raw = max(self.gaps)
+        late = self.stalls
+        on_cpu, runqueue = sum(s.on_cpu for s in late), sum(s.runqueue for s in late)
+        other = sum(s.gap for s in late) - on_cpu - runqueue
+        collected = sum(bool(self.collections.during(s.start, s.start + s.gap / 1000)) for s in late)
+        each = "; ".join(f"{s.gap:.0f} ms: running {s.on_cpu:.0f}, CPU wait {s.runqueue:.0f}, host steal "
+                         f"{s.steal:.0f}" for s in sorted(late, key=lambda s: -s.gap)[:5])
+        return (f"raw gaps: longest {raw:.1f} ms, {len(late)} over {GUI_BLOCK_MS:.0f} ms; in those: GUI thread "
+                f"running {on_cpu:.0f} ms, waiting for a CPU {runqueue:.0f} ms, waiting otherwise (GIL, locks) "
+                f"{other:.0f} ms; {collected} overlap a long garbage collection ({self.collections.summary()}); "
+                f"the longest: {each}")
 
 
 def _where(thread: int) -> str:
-    """The innermost frame of `thread` in this project (else its innermost frame), as `file:line function`.
+    """The innermost frame of `thread` in this project and its innermost frame, as `file:line function`.
 
     Only code locations are read, with nothing in between that could let the other thread run (no linecache, no
     I/O), and the frame is dropped at once: were this thread to hold the last reference to a finished frame of the
@@ -344,8 +436,10 @@ def _where(thread: int) -> str:
         ours = here if "desktop_app" in code.co_filename else None
         frame = frame.f_back
     del frame
-    chosen = ours or innermost
-    return "?" if chosen is None else f"{Path(chosen[0]).name}:{chosen[1]} {chosen[2]}"
+    if innermost is None:
+        return "?"
+    sites = [ours, innermost] if ours is not None and ours != innermost else [innermost]
+    return " in ".join(f"{Path(site[0]).name}:{site[1]} {site[2]}" for site in sites)
 
 
 def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path) -> None:  # noqa: PLR0915
@@ -382,6 +476,7 @@ def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path)
         targets = [Target(name, upstream_port, str(paths.ca_certificate), port,
                           f"{name}:{derive_password(secret(), name, 0)}") for name in NAMES]
         heartbeat = Heartbeat()
+        stack.enter_context(heartbeat.collections)
         timer = heartbeat.start()
         load = Load(targets, SOAK_SECONDS)
         started = time.monotonic()
@@ -404,8 +499,9 @@ def test_tray_soak_with_the_dashboard_open(qtbot, isolated_home, tmp_path: Path)
     print(f"tray process RSS after warm-up ({WARM_UP:.0f} s): first {rss[0]:.1f} MB, max {max(rss):.1f} MB, "
           f"last {rss[-1]:.1f} MB, growth {_growth(rss) * 100:.1f}%")
     print(f"GUI thread stalls: longest {longest:.1f} ms, 99.9th percentile {p999:.1f} ms, "
-          f"{over} over {GUI_BLOCK_MS:.0f} ms, {len(heartbeat.gaps)} heartbeats; where (10 ms samples): "
-          f"{heartbeat.culprits.most_common(8)}")
+          f"{over} over {GUI_BLOCK_MS:.0f} ms, {len(heartbeat.gaps)} heartbeats (waits for a CPU taken off); "
+          f"{heartbeat.report()}")
+    print(f"where the GUI thread was while a heartbeat was late (10 ms samples): {heartbeat.culprits.most_common(8)}")
     assert final.failed == 0, final.errors
     assert _growth(rss) <= RSS_GROWTH
     assert over == 0

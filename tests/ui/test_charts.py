@@ -448,3 +448,56 @@ def test_render_chart_honours_the_pixel_ratio_and_leaves_no_window(stacked):
     assert count(image, SERIES_COLOURS[0]) > 0
     assert not stacked.isVisible()
     assert not stacked.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+
+
+# --- live refreshes: the items stay, the picture is the same as a chart drawn afresh -------------------------
+
+
+def _plot_items(chart) -> list:
+    return list(chart.plot_widget.getPlotItem().items)
+
+
+FIVE = DailySeries(DAYS, ("alice", "bob", "carol", "dave", "erin"),
+                   ((10, 20, 30, 0, 5), (5, 5, 5, 5, 5), (1, 2, 3, 4, 50), (7, 0, 0, 0, 0), (0, 0, 9, 9, 9)))
+
+
+def test_a_refresh_moves_the_stacked_bars_in_place_and_draws_what_a_fresh_chart_draws(stacked, qtbot):
+    stacked.set_series(THREE)
+    items = _plot_items(stacked)
+    grown = DailySeries(DAYS, THREE.developers, (*THREE.values[:2], (1, 2, 3, 4, 95)))
+    stacked.set_series(grown)
+    assert _plot_items(stacked) == items  # the same bar and grid items, moved
+    fresh = StackedDailyChart()
+    qtbot.addWidget(fresh)
+    fresh.apply_theme(stacked.theme)
+    fresh.set_series(grown)
+    assert render_chart(stacked, 640, 320) == render_chart(fresh, 640, 320)
+    assert stacked.tooltip_at(4, 90) == "2026-11-05 · carol: 95 requests"
+
+    stacked.set_series(FIVE)  # more developers: bars are added, then taken away again
+    assert len(bar_items(stacked)) == 5 and stacked.legend_names[:2] == ("alice", "carol")
+    stacked.set_series(grown)
+    assert len(bar_items(stacked)) == 3 and stacked.legend_names == ("carol", "alice", "bob")
+    assert render_chart(stacked, 640, 320) == render_chart(fresh, 640, 320)
+
+
+def test_a_refresh_with_the_same_series_touches_nothing(stacked):
+    stacked.set_series(THREE)
+    legend = list(stacked._legend.items)
+    stacked.set_series(DailySeries(THREE.days, THREE.developers, THREE.values))
+    assert list(stacked._legend.items) == legend  # not rebuilt: the same label items
+
+
+def test_a_refresh_relabels_the_breakdown_in_place_and_draws_what_a_fresh_chart_draws(bars, qtbot):
+    bars.set_breakdown("Models", MODELS, "requests")
+    items = _plot_items(bars)
+    fewer = (("gpt-4o", 1300), *MODELS[1:4])
+    bars.set_breakdown("Models", fewer, "requests")
+    assert len(_plot_items(bars)) == len(items) - 5  # four labels instead of nine; the bars and grid stay
+    assert set(_plot_items(bars)) <= set(items)
+    fresh = BreakdownChart()
+    qtbot.addWidget(fresh)
+    fresh.apply_theme(bars.theme)
+    fresh.set_breakdown("Models", fewer, "requests")
+    assert render_chart(bars, 480, 320) == render_chart(fresh, 480, 320)
+    assert bars.tooltip_at(1250, 3) == "gpt-4o: 1,300 requests (52%)"

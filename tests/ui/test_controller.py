@@ -87,6 +87,15 @@ def test_launch_starts_the_proxy_off_the_gui_thread(make_app, qtbot, paths):
     assert ("Copilot Insight", "The proxy is running on 192.168.1.20:8080.") in app.tray.notifications
 
 
+def test_the_heap_alive_when_the_proxy_started_is_left_out_of_collections_until_shutdown(make_app, qtbot, paths):
+    import gc
+
+    app = running_app(make_app, qtbot, paths)
+    assert gc.get_freeze_count() > 0  # long-lived: full collections do not walk it, so they stay short
+    app.shutdown()
+    assert gc.get_freeze_count() == 0
+
+
 def test_launch_respects_start_proxy_on_launch_off(make_app, qtbot, paths):
     configured(paths, start_proxy_on_launch=False)
     app = make_app()

@@ -443,3 +443,24 @@ def test_the_instance_filter_shows_only_for_several_instances_and_follows_into_t
     qtbot.addWidget(export)
     assert export.instance.currentData() == "lisbon" and export.choice().instance == "lisbon"
     assert not export.instance.isHidden()
+
+
+def test_live_refreshes_skip_what_is_unchanged_and_hidden_charts_wait_for_their_tab(dashboard, qtbot):
+    import dataclasses
+
+    _app, window = dashboard
+    qtbot.waitUntil(lambda: window.charts_ready, timeout=5000)
+    data = window.data
+    window.tabs.setCurrentWidget(window.developer_table)
+    busier = dataclasses.replace(data, daily=dataclasses.replace(
+        data.daily, values=tuple((*v[:-1], v[-1] + 100) for v in data.daily.values)))
+    window.show_data(busier, "12:00:01")
+    assert window.charts["daily"].displayed != busier.daily  # the hidden charts are not drawn ...
+    window.tabs.setCurrentWidget(window.chart_page)
+    assert window.charts["daily"].displayed == busier.daily  # ... until their tab is shown
+
+    resets = []
+    window.developer_model.modelReset.connect(lambda: resets.append("reset"))
+    window.developer_model.dataChanged.connect(lambda *_: resets.append("changed"))
+    window.show_data(dataclasses.replace(busier), "12:00:02")  # the same figures read again
+    assert resets == [] and window.filters.status.text() == "Updated 12:00:02"

@@ -166,6 +166,7 @@ class DashboardWindow(QDialog):
 
     def _build(self) -> None:
         self.chart_page = QWidget()
+        self._charts_stale = False  # the charts tab is hidden and its charts wait for `data`
         self.chart_grid = QGridLayout(self.chart_page)
         self.chart_grid.addWidget(named(QLabel(tr(CONTEXT, "Loading the charts…")), "charts_placeholder"), 0, 0)
         quotas = QWidget()
@@ -187,6 +188,7 @@ class DashboardWindow(QDialog):
         self.tabs.addTab(errors, tr(CONTEXT, "Errors"))
         self.tabs.addTab(quotas, tr(CONTEXT, "Quotas"))
         self.tabs.addTab(self.requests, tr(CONTEXT, "Requests"))
+        self.tabs.currentChanged.connect(self._draw_stale_charts)
         content = named(QWidget(), "dashboard_content")
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(0, 0, 0, 0)
@@ -243,7 +245,11 @@ class DashboardWindow(QDialog):
             self._draw_charts(self.data)
 
     def _draw_charts(self, data: DashboardData) -> None:
+        """Draw `data` into the charts, or, while their tab is hidden, when it is shown (no work for hidden tabs)."""
         if not self.charts_ready:
+            return
+        self._charts_stale = self.tabs.currentWidget() is not self.chart_page
+        if self._charts_stale:
             return
         self.charts["daily"].set_series(data.daily, tr(FIGURES_CONTEXT, figure("requests").unit))  # type: ignore[attr-defined]
         picks = {"modes": ("interactions_by_mode", data.modes), "models": ("models", data.models),
@@ -252,6 +258,10 @@ class DashboardWindow(QDialog):
             fig = figure(name)
             self.charts[key].set_breakdown(tr(FIGURES_CONTEXT, fig.title), items,  # type: ignore[attr-defined]
                                            tr(FIGURES_CONTEXT, fig.unit))
+
+    def _draw_stale_charts(self) -> None:
+        if self._charts_stale and self.data is not None:
+            self._draw_charts(self.data)
 
     # --- figures --------------------------------------------------------------------------------------
 
@@ -264,12 +274,17 @@ class DashboardWindow(QDialog):
         self.filters.show_range(days)
 
     def show_data(self, data: DashboardData, updated: str) -> None:
-        """Show `data` (cards, charts, tables) or the empty state when nothing was ever recorded."""
-        self.data = data
+        """Show `data` (cards, charts, tables) or the empty state when nothing was ever recorded.
+
+        A live refresh that read the figures already shown only updates the time: nothing is laid out again.
+        """
+        self.filters.status.setText(tr(CONTEXT, "Updated {time}").format(time=updated))
+        unchanged, self.data = data == self.data, data
+        if unchanged:
+            return
         self.filters.set_developers(data.developers_known)
         self.filters.set_instances(data.instances_known)
         self.requests.set_developers(data.developers_known)
-        self.filters.status.setText(tr(CONTEXT, "Updated {time}").format(time=updated))
         if not data.ever_recorded:
             self.pages.setCurrentWidget(self.empty)
             return
