@@ -16,7 +16,7 @@ from typing import Any
 
 from desktop_app.core.errors import AppError
 from desktop_app.core.reports.aliases import aliases
-from desktop_app.core.reports.ide_totals import IdeDay, read_ide_days
+from desktop_app.core.reports.ide_totals import DayBreakdown, IdeDay, read_day_breakdowns, read_ide_days
 from desktop_app.core.reports.prompts import ContentFolders, PromptEntry, content_recorded, read_prompts
 from desktop_app.core.seed_format import seed_daily_metrics
 from desktop_app.core.store.dashboard import (
@@ -80,6 +80,7 @@ class ReportData:
     prompts_truncated: bool = False  # older prompts of the period were left out (MAX_PROMPTS)
     prompts_unreadable: int = 0  # content files skipped because they could not be read
     ide_days: tuple[IdeDay, ...] = ()  # per developer, day and IDE (the GitHub-shaped report's splits)
+    day_breakdowns: tuple[DayBreakdown, ...] = ()  # per developer and day, by language and by model (ditto)
 
     @property
     def period_text(self) -> str:
@@ -95,12 +96,13 @@ def _rename_seed_day(day: dict[str, Any], names: dict[str, str]) -> dict[str, An
 
 def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: Sequence[dict[str, Any]], *,
                  time_zone: str, recording_level: str, alias_key: bytes | None = None,
-                 ide_days: Sequence[IdeDay] = ()) -> ReportData:
+                 ide_days: Sequence[IdeDay] = (), day_breakdowns: Sequence[DayBreakdown] = ()) -> ReportData:
     """Build the report from rows already read (pure); pseudonymizes when the options say so."""
     names = {r.developer for r in rows}
     for day in seed_days:
         names.update(day["usage"])
     names.update(d.developer for d in ide_days)
+    names.update(d.developer for d in day_breakdowns)
     if options.pseudonymize:
         if alias_key is None:
             raise ValueError("pseudonymizing needs the installation's alias key")
@@ -110,13 +112,15 @@ def build_report(options: ReportOptions, rows: Sequence[DailyUsage], seed_days: 
         seed_days = [_rename_seed_day(day, mapping) for day in seed_days]
         ide_days = sorted((dataclasses.replace(d, developer=mapping[d.developer]) for d in ide_days),
                           key=lambda d: (d.day, d.developer, d.ide))
+        day_breakdowns = sorted((dataclasses.replace(d, developer=mapping[d.developer]) for d in day_breakdowns),
+                                key=lambda d: (d.day, d.developer))
     return ReportData(
         options=options, time_zone=time_zone, recording_level=recording_level,
         generated_at=datetime.now().astimezone(), rows=tuple(rows), summary=summarize(rows),
         developers=developer_totals(rows, options.days), daily=daily_series(rows, options.days),
         modes=breakdown(r.interactions_by_mode for r in rows), models=breakdown(r.models for r in rows),
         languages=breakdown(r.languages for r in rows), editors=breakdown(r.editors for r in rows),
-        seed_days=tuple(seed_days), ide_days=tuple(ide_days),
+        seed_days=tuple(seed_days), ide_days=tuple(ide_days), day_breakdowns=tuple(day_breakdowns),
     )
 
 
@@ -182,7 +186,8 @@ def _read_report(conn: Connection, folders: ContentFolders, options: ReportOptio
     seed_days = (seed_daily_metrics(conn, days.first, days.last, options.developers, options.instances)
                  if seed_shape else [])
     ide_days = read_ide_days(conn, days, options.developers, options.instances) if per_ide else ()
+    day_breakdowns = read_day_breakdowns(conn, days, options.developers, options.instances) if per_ide else ()
     if content_recorded(folders, days, sorted({r.developer for r in rows})):
         recording_level = "content"  # whatever the setting says now, prompts were recorded then
     return build_report(options, rows, seed_days, time_zone=store_time_zone(conn), recording_level=recording_level,
-                        alias_key=alias_key, ide_days=ide_days)
+                        alias_key=alias_key, ide_days=ide_days, day_breakdowns=day_breakdowns)

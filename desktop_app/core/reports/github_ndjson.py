@@ -44,7 +44,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final, Literal
 
 from desktop_app.core.reports.data import ReportData
-from desktop_app.core.reports.ide_totals import CELL_COMPLETION, IdeCell, IdeDay
+from desktop_app.core.reports.ide_totals import DayBreakdown, IdeDay
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.store.queries import DailyUsage
 
@@ -277,7 +277,7 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_Sums = list[int]  # interactions, generated, accepted, lines suggested, lines added (`IdeCell` order)
+_Sums = list[int]  # interactions, generated, accepted, lines suggested, lines added
 
 
 def _activity(sums: Sequence[int]) -> dict[str, int]:
@@ -287,16 +287,17 @@ def _activity(sums: Sequence[int]) -> dict[str, int]:
             "loc_deleted_sum": 0}
 
 
-def _add(groups: dict[Any, _Sums], key: object, cell: IdeCell) -> None:
+def _add(groups: dict[Any, _Sums], key: object, values: tuple[int, int, int, int, int]) -> None:
+    """Add `values` (in `_Sums` order) to the group `key`."""
     sums = groups.get(key)
     if sums is None:
-        groups[key] = [cell[4], cell[5], cell[6], cell[7], cell[8]]
+        groups[key] = list(values)
     else:
-        sums[0] += cell[4]
-        sums[1] += cell[5]
-        sums[2] += cell[6]
-        sums[3] += cell[7]
-        sums[4] += cell[8]
+        sums[0] += values[0]
+        sums[1] += values[1]
+        sums[2] += values[2]
+        sums[3] += values[3]
+        sums[4] += values[4]
 
 
 def _items(groups: Mapping[Any, _Sums], names: Sequence[str], *, interactions: bool) -> list[Record]:
@@ -320,32 +321,36 @@ def _items(groups: Mapping[Any, _Sums], names: Sequence[str], *, interactions: b
 
 
 class _Totals:
-    """A developer-day's cells summed per IDE, feature, language and feature, model and feature, in one pass.
+    """A developer-day's figures by feature, language and feature, model and feature.
 
-    A year's report sums a few hundred thousand cells here, so the loop stays plain.
+    The store sums them per language and per model and mode (`ide_totals.read_day_breakdowns`);
+    here they are mapped to GitHub's features.
     """
 
-    def __init__(self, ides: Iterable[IdeDay]) -> None:
-        self.by_ide: list[tuple[IdeDay, _Sums]] = []
+    def __init__(self, breakdown: DayBreakdown | None) -> None:
         self.by_feature: dict[tuple[str], _Sums] = {}
         self.by_language: dict[tuple[str, str], _Sums] = {}
         self.by_model: dict[tuple[str, str], _Sums] = {}
-        for ide in ides:
-            own = [0, 0, 0, 0, 0]
-            for cell in ide.cells:
-                own[0] += cell[4]
-                own[1] += cell[5]
-                own[2] += cell[6]
-                own[3] += cell[7]
-                own[4] += cell[8]
-                if cell.kind == CELL_COMPLETION:
-                    feature = "code_completion"
-                else:
-                    feature = feature_of(cell.mode)
-                    _add(self.by_model, (cell.model or "unknown", feature), cell)
-                _add(self.by_feature, (feature,), cell)
-                _add(self.by_language, (cell.language or "unknown", feature), cell)
-            self.by_ide.append((ide, own))
+        if breakdown is None:
+            return
+        acceptance = feature_of("")  # chat acceptances carry no mode
+        for lang in breakdown.languages:
+            completions = (0, lang.code_generation_activity_count, lang.completions_accepted,
+                           lang.loc_suggested_to_add_sum, lang.loc_added_sum)
+            _add(self.by_feature, ("code_completion",), completions)
+            _add(self.by_language, (lang.language, "code_completion"), completions)
+            if lang.chat_acceptances:
+                _add(self.by_language, (lang.language, acceptance), (0, 0, lang.chat_acceptances, 0, 0))
+        for model in breakdown.models:
+            feature = feature_of(model.mode)
+            chat = (model.user_initiated_interaction_count, 0, model.chat_acceptances, 0, 0)
+            _add(self.by_feature, (feature,), chat)
+            _add(self.by_model, (model.model, feature), chat)
+
+
+def _ide_sums(ide: IdeDay) -> list[int]:
+    return [ide.user_initiated_interaction_count, ide.code_generation_activity_count,
+            ide.code_acceptance_activity_count, ide.loc_suggested_to_add_sum, ide.loc_added_sum]
 
 
 def _ide_item(ide: IdeDay, sums: Sequence[int]) -> Record:
@@ -402,10 +407,11 @@ def _x_proxy(row: DailyUsage, time_zone: str) -> Record:
     }
 
 
-def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Record:
-    """One developer's day as a `users-1-day` record (`ides`: that day's IdeDays of that developer)."""
+def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str,
+                 breakdown: DayBreakdown | None = None) -> Record:
+    """One developer's day as a `users-1-day` record (`ides`, `breakdown`: that developer's that day)."""
     features = _by_feature(row.interactions_by_mode)
-    totals = _Totals(ides)
+    totals = _Totals(breakdown)
     cli = next((ide for ide in ides if ide.is_cli), None)
     return {
         "user_id": None, "user_login": row.developer, "day": row.day.isoformat(),
@@ -418,7 +424,7 @@ def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str) -> Rec
         "code_acceptance_activity_count": (row.completions_accepted or 0) + (row.chat_acceptances or 0),
         "loc_suggested_to_add_sum": row.lines_suggested, "loc_suggested_to_delete_sum": 0,
         "loc_added_sum": row.lines_accepted or 0, "loc_deleted_sum": 0,
-        "totals_by_ide": [_ide_item(ide, sums) for ide, sums in totals.by_ide if not ide.is_cli],
+        "totals_by_ide": [_ide_item(ide, _ide_sums(ide)) for ide in ides if not ide.is_cli],
         "totals_by_feature": _items(totals.by_feature, ("feature",), interactions=True),
         "totals_by_language_feature": _items(totals.by_language, ("language", "feature"), interactions=False),
         "totals_by_model_feature": _items(totals.by_model, ("model", "feature"), interactions=True),
@@ -445,11 +451,13 @@ def render(data: ReportData, progress: Progress) -> bytes:
     """
     rows = sorted(data.rows, key=lambda r: (r.day, r.developer))
     ides = _ides_by_day(data.ide_days)
+    breakdowns = {(b.day, b.developer): b for b in data.day_breakdowns}
     lines: list[str] = []
     for n, row in enumerate(rows):
         if n % _LINES_PER_STEP == 0:
             progress.step(n / max(len(rows), 1), "Writing records")
-        record = build_record(row, ides.get((row.day, row.developer), []), data.time_zone)
+        key = (row.day, row.developer)
+        record = build_record(row, ides.get(key, []), data.time_zone, breakdowns.get(key))
         # ASCII: client-sent names (model, language, editor) may hold U+2028, U+2029 or U+0085, which
         # str.splitlines() and some NDJSON readers take for line breaks; escaped, a record stays one line.
         lines.append(_ENCODER.encode(record) + "\n")

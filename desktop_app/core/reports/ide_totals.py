@@ -1,10 +1,12 @@
 """Per-day, per-developer, per-IDE figures, read from the daily summary's splits by IDE.
 
 GitHub's per-user report (`users-1-day`, copilot-protocol.md §6.2) splits each day by IDE
-(`totals_by_ide`), by feature, language and model. `read_ide_days` reads those splits
-(`rollup.IDE_USAGE`, `IDE_INTERACTIONS`, `IDE_TELEMETRY`: their SQL, kept in the daily summary) with
-the same definitions as `rollup.compute_day_totals` (what each figure counts: `core.figures`), so that,
-for every developer and day, the IDEs' figures add up exactly to the day's `DailyUsage`. Where a
+(`totals_by_ide`), by feature, language and model. `read_ide_days` (per IDE) and
+`read_day_breakdowns` (per language and per model and mode, which the report maps to its features)
+read those splits (`rollup.IDE_USAGE`, `IDE_INTERACTIONS`, `IDE_TELEMETRY`: their SQL, kept in the
+daily summary), summed by the database (`rollup.read_grouped`), with the same definitions as
+`rollup.compute_day_totals` (what each figure counts: `core.figures`), so that, for every developer
+and day, the IDEs', languages' and models' figures add up exactly to the day's `DailyUsage`. Where a
 split needs a rule of its own: an interaction counts once, under one IDE, mode and model (the
 smallest of its user calls' values, in the rare case they differ); a suggestion key counts under
 one IDE and language; "shown" falls back to "returned" for the whole developer-day when its IDEs
@@ -28,45 +30,15 @@ from typing import Any, Final, NamedTuple
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
-from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, Split, read_split
+from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, Split, read_grouped
 
-__all__ = ["CELL_CHAT", "CELL_COMPLETION", "CLI_IDE", "UNKNOWN_IDE", "IdeCell", "IdeDay", "read_ide_days"]
+__all__ = ["CLI_IDE", "UNKNOWN", "UNKNOWN_IDE", "DayBreakdown", "IdeDay", "LanguageFigures", "ModelFigures",
+           "read_day_breakdowns", "read_ide_days"]
 
 UNKNOWN_IDE: Final = "unknown"
 """The `IdeDay.ide` of requests no IDE can be attributed to."""
-CELL_COMPLETION: Final = "completion"
-"""An `IdeCell` of inline code completions (ghost text)."""
-CELL_CHAT: Final = "chat"
-"""An `IdeCell` of chat: user-initiated interactions, or chat code blocks accepted (mode unknown)."""
-
-
-class IdeCell(NamedTuple):
-    """One IDE's figures for one kind of activity, mode, language and model (a developer's day).
-
-    A named tuple, not a dataclass: a year's report builds a few hundred thousand of them.
-
-    Attributes:
-        kind: `CELL_COMPLETION` or `CELL_CHAT`.
-        mode: The chat mode of the interactions (ask, edit, agent, inline, cli, ...); '' for
-            completions and for chat acceptances (telemetry does not say the mode).
-        language: The language of completions and chat acceptances; '' for interactions.
-        model: The model of interactions and chat acceptances; '' for completions.
-        user_initiated_interaction_count: User-initiated interactions.
-        code_generation_activity_count: Suggestions shown (or returned, see the module docstring).
-        code_acceptance_activity_count: Suggestions accepted, or chat code blocks inserted/copied/applied.
-        loc_suggested_to_add_sum: Lines of the returned completions.
-        loc_added_sum: Lines of the accepted suggestions.
-    """
-
-    kind: str
-    mode: str
-    language: str
-    model: str
-    user_initiated_interaction_count: int = 0
-    code_generation_activity_count: int = 0
-    code_acceptance_activity_count: int = 0
-    loc_suggested_to_add_sum: int = 0
-    loc_added_sum: int = 0
+UNKNOWN: Final = "unknown"
+"""The language or model of figures whose requests or telemetry named none."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +61,14 @@ class IdeDay:
         prompt_tokens: Sum over all requests.
         completion_tokens: Sum over all requests.
         nano_aiu: Sum of `copilot_usage.total_nano_aiu`.
-        cells: The figures by activity, mode, language and model (sorted).
+        user_initiated_interaction_count: User-initiated interactions (sums to `DailyUsage.user_interactions`
+            over a day's IDEs).
+        code_generation_activity_count: Completions shown, or returned (see the module docstring; sums
+            to `DailyUsage.completions_shown`).
+        completions_accepted: Distinct accepted suggestions (sums to `DailyUsage.completions_accepted`).
+        chat_acceptances: Chat code blocks inserted, copied or applied (sums to `DailyUsage.chat_acceptances`).
+        loc_suggested_to_add_sum: Lines of the returned completions (sums to `DailyUsage.lines_suggested`).
+        loc_added_sum: Lines accepted (sums to `DailyUsage.lines_accepted`).
     """
 
     day: date
@@ -107,80 +86,71 @@ class IdeDay:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     nano_aiu: int = 0
-    cells: tuple[IdeCell, ...] = ()
+    user_initiated_interaction_count: int = 0
+    code_generation_activity_count: int = 0
+    completions_accepted: int = 0
+    chat_acceptances: int = 0
+    loc_suggested_to_add_sum: int = 0
+    loc_added_sum: int = 0
 
     @property
     def is_cli(self) -> bool:
         """True for Copilot CLI traffic (reported in `totals_by_cli`, not `totals_by_ide`)."""
         return self.ide == CLI_IDE
 
-    def _sum(self, name: str, kind: str | None = None) -> int:
-        return sum(getattr(c, name) for c in self.cells if kind is None or c.kind == kind)
-
-    @property
-    def user_initiated_interaction_count(self) -> int:
-        """User-initiated interactions (sums to `DailyUsage.user_interactions` over a day's IDEs)."""
-        return self._sum("user_initiated_interaction_count")
-
-    @property
-    def code_generation_activity_count(self) -> int:
-        """Completions shown (sums to `DailyUsage.completions_shown`)."""
-        return self._sum("code_generation_activity_count")
-
     @property
     def code_acceptance_activity_count(self) -> int:
         """Completions accepted plus chat acceptances."""
-        return self._sum("code_acceptance_activity_count")
+        return self.completions_accepted + self.chat_acceptances
 
-    @property
-    def completions_accepted(self) -> int:
-        """Distinct accepted suggestions (sums to `DailyUsage.completions_accepted`)."""
-        return self._sum("code_acceptance_activity_count", CELL_COMPLETION)
 
-    @property
-    def chat_acceptances(self) -> int:
-        """Chat code blocks inserted, copied or applied (sums to `DailyUsage.chat_acceptances`)."""
-        return self._sum("code_acceptance_activity_count", CELL_CHAT)
+class LanguageFigures(NamedTuple):
+    """A developer-day's completions and chat acceptances in one language (`UNKNOWN` when none was named).
 
-    @property
-    def loc_suggested_to_add_sum(self) -> int:
-        """Lines of the returned completions (sums to `DailyUsage.lines_suggested`)."""
-        return self._sum("loc_suggested_to_add_sum")
+    A named tuple: a year's report reads tens of thousands of them.
+    """
 
-    @property
-    def loc_added_sum(self) -> int:
-        """Lines accepted (sums to `DailyUsage.lines_accepted`)."""
-        return self._sum("loc_added_sum")
+    language: str
+    code_generation_activity_count: int  # completions shown, or returned (see the module docstring)
+    completions_accepted: int
+    loc_suggested_to_add_sum: int
+    loc_added_sum: int
+    chat_acceptances: int
+
+
+class ModelFigures(NamedTuple):
+    """A developer-day's chat with one model (`UNKNOWN` when none was named) in one mode.
+
+    Chat acceptances carry no mode (telemetry does not say it): theirs is ''.
+    """
+
+    model: str
+    mode: str
+    user_initiated_interaction_count: int
+    chat_acceptances: int
+
+
+@dataclass(frozen=True)
+class DayBreakdown:
+    """One developer's day by language and by model and mode (each sorted by its keys)."""
+
+    day: date
+    developer: str
+    languages: tuple[LanguageFigures, ...] = ()
+    models: tuple[ModelFigures, ...] = ()
 
 
 # --- reading -------------------------------------------------------------------------------------------
 
 _Key = tuple[str, str]  # (day, developer)
-_CellKey = tuple[str, str, str, str]  # (kind, mode, language, model)
-
-
-@dataclass(slots=True)
-class _CellTally:
-    interactions: int = 0
-    returned: int = 0
-    shown: int = 0
-    accepted: int = 0
-    lines_suggested: int = 0
-    lines_accepted: int = 0
+_RETURNED, _SHOWN, _ACCEPTED, _CHAT, _LINES_SUGGESTED, _LINES_ACCEPTED, _INTERACTIONS = range(7)
 
 
 @dataclass
 class _IdeTally:
     versions: list[tuple[float, str, str, str]] = field(default_factory=list)  # (at, ide version, plugin, version)
     counts: list[int] = field(default_factory=lambda: [0] * 7)  # requests ... nano_aiu, in IdeDay order
-    cells: dict[_CellKey, _CellTally] = field(default_factory=dict)
-
-    def cell(self, key: _CellKey) -> _CellTally:
-        cells = self.cells
-        found = cells.get(key)
-        if found is None:
-            found = cells[key] = _CellTally()
-        return found
+    sums: list[int] = field(default_factory=lambda: [0] * 7)  # returned ... interactions, in `_RETURNED` order
 
 
 class _Reader:
@@ -235,44 +205,57 @@ class _Reader:
         return name or UNKNOWN_IDE
 
 
+def _int(value: object) -> int:
+    """A sum as read: SQLite's int or None, PostgreSQL's Decimal."""
+    return int(value) if value else 0  # type: ignore[call-overload]
+
+
+# The splits summed by the database: per IDE and versions (not language), per IDE, per editor telemetry named.
+_USAGE_BY_IDE: Final = (
+    ("ide, editor_version, plugin, plugin_version, MAX(last_started_at), SUM(requests), SUM(model_calls),"
+     " SUM(user_model_calls), SUM(agent_requests), SUM(prompt_tokens), SUM(completion_tokens), SUM(nano_aiu),"
+     " SUM(completions_returned), SUM(lines_suggested)"),
+    "day, developer, ide, editor_version, plugin, plugin_version")
+_INTERACTIONS_BY_IDE: Final = ("ide, SUM(interactions)", "day, developer, ide")
+_TELEMETRY_BY_EDITOR: Final = (
+    "editor, SUM(shown), SUM(accepted), SUM(lines_accepted), SUM(chat_acceptances)", "day, developer, editor")
+_LANGUAGE: Final = f"COALESCE(NULLIF(language, ''), '{UNKNOWN}')"
+_MODEL: Final = f"COALESCE(NULLIF(model, ''), '{UNKNOWN}')"
+_USAGE_BY_LANGUAGE: Final = (
+    f"{_LANGUAGE}, SUM(completions_returned), SUM(lines_suggested)", f"day, developer, {_LANGUAGE}")
+_TELEMETRY_BY_LANGUAGE: Final = (
+    f"{_LANGUAGE}, SUM(shown), SUM(accepted), SUM(lines_accepted), SUM(chat_acceptances)",
+    f"day, developer, {_LANGUAGE}")
+_INTERACTIONS_BY_MODEL: Final = (f"{_MODEL}, mode, SUM(interactions)", f"day, developer, {_MODEL}, mode")
+_TELEMETRY_BY_MODEL: Final = (f"{_MODEL}, SUM(chat_acceptances)", f"day, developer, {_MODEL}")
+
+
 def _read_usage(rows: Sequence[Sequence[Any]], reader: _Reader) -> None:
-    learnt: set[tuple[str, str, str, str]] = set()
-    for row in rows:  # (day, developer, IDE, language, IDE version, ...): an IDE's version once per day
-        if (seen := (row[0], row[1], row[2], row[4])) not in learnt:
-            learnt.add(seen)
-            reader.learn(*seen)
-    for day, developer, raw_ide, language, ide_version, plugin, plugin_version, at, *values in rows:
+    for day, developer, raw_ide, ide_version, *_ in rows:  # learn every IDE (and version) used that day first
+        reader.learn(day, developer, raw_ide, ide_version)
+    for day, developer, raw_ide, ide_version, plugin, plugin_version, at, *values in rows:
         tally = reader.usage_tally(day, developer, raw_ide)
         if raw_ide and (ide_version or plugin_version):
             tally.versions.append((float(at), ide_version, plugin, plugin_version))
-        counts = tally.counts  # summed in place: a year holds a few hundred thousand rows
+        counts = tally.counts
         for n, value in enumerate(values[:-2]):
-            if value:
-                counts[n] += int(value)
-        returned, lines = int(values[-2] or 0), int(values[-1] or 0)
-        if returned or lines:
-            cell = tally.cell((CELL_COMPLETION, "", language, ""))
-            cell.returned += returned
-            cell.lines_suggested += lines
+            counts[n] += _int(value)
+        tally.sums[_RETURNED] += _int(values[-2])
+        tally.sums[_LINES_SUGGESTED] += _int(values[-1])
 
 
 def _read_interactions(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
-    known = reader.by_raw_ide
-    for day, developer, raw_ide, mode, model, count in rows:
-        tally = known.get((day, developer, raw_ide)) or reader.usage_tally(day, developer, raw_ide)
-        tally.cell((CELL_CHAT, mode, "", model)).interactions += int(count)
+    for day, developer, raw_ide, count in rows:
+        reader.usage_tally(day, developer, raw_ide).sums[_INTERACTIONS] += _int(count)
 
 
 def _read_telemetry(rows: Iterable[Sequence[Any]], reader: _Reader) -> None:
-    for day, developer, raw_editor, language, model, shown, accepted, lines, chat in rows:
-        tally = reader.tally(day, developer, reader.telemetry_ide(day, developer, raw_editor))
-        if shown or accepted or lines:
-            cell = tally.cell((CELL_COMPLETION, "", language, ""))
-            cell.shown += int(shown)
-            cell.accepted += int(accepted)
-            cell.lines_accepted += int(lines or 0)
-        if chat:
-            tally.cell((CELL_CHAT, "", language, model)).accepted += int(chat)
+    for day, developer, raw_editor, shown, accepted, lines, chat in rows:
+        sums = reader.tally(day, developer, reader.telemetry_ide(day, developer, raw_editor)).sums
+        sums[_SHOWN] += _int(shown)
+        sums[_ACCEPTED] += _int(accepted)
+        sums[_LINES_ACCEPTED] += _int(lines)
+        sums[_CHAT] += _int(chat)
 
 
 def _latest(versions: Sequence[tuple[float, str, str, str]], index: int) -> tuple[float, str, str, str] | None:
@@ -285,18 +268,11 @@ def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _cells(tally: _IdeTally, from_telemetry: bool) -> tuple[IdeCell, ...]:
-    return tuple(
-        IdeCell(kind, mode, language, model, c.interactions, c.shown if from_telemetry else c.returned,
-                c.accepted, c.lines_suggested, c.lines_accepted)
-        for (kind, mode, language, model), c in sorted(tally.cells.items())
-    )
-
-
 def _ide_day(key: tuple[str, str, str], tally: _IdeTally, from_telemetry: bool) -> IdeDay:
     day, developer, ide = key
     ide_version, plugin_version = _latest(tally.versions, 1), _latest(tally.versions, 3)
     requests, model_calls, user_model_calls, agent_requests, prompt, completion, nano_aiu = tally.counts
+    sums = tally.sums
     return IdeDay(
         day=date.fromisoformat(day), developer=developer, ide=ide,
         ide_version=ide_version[1] if ide_version else "",
@@ -306,14 +282,28 @@ def _ide_day(key: tuple[str, str, str], tally: _IdeTally, from_telemetry: bool) 
         plugin_version_at=_moment(plugin_version[0]) if plugin_version else None,
         requests=requests, model_calls=model_calls, user_model_calls=user_model_calls,
         agent_requests=agent_requests, prompt_tokens=prompt, completion_tokens=completion, nano_aiu=nano_aiu,
-        cells=_cells(tally, from_telemetry),
+        user_initiated_interaction_count=sums[_INTERACTIONS],
+        code_generation_activity_count=sums[_SHOWN] if from_telemetry else sums[_RETURNED],
+        completions_accepted=sums[_ACCEPTED], chat_acceptances=sums[_CHAT],
+        loc_suggested_to_add_sum=sums[_LINES_SUGGESTED], loc_added_sum=sums[_LINES_ACCEPTED],
     )
 
 
 def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set[_Key]:
     """The developer-days whose IDEs sent "shown" telemetry (the others fall back to returned completions)."""
-    return {(day, developer) for (day, developer, _), tally in ides.items()
-            if any(cell.shown for cell in tally.cells.values())}
+    return {(day, developer) for (day, developer, _), tally in ides.items() if tally.sums[_SHOWN]}
+
+
+class _Read:
+    """`rollup.read_grouped` of one period, developers and instances, inside the caller's `reading_store`."""
+
+    def __init__(self, conn: Connection, days: DayRange, developers: Sequence[str] | None,
+                 instances: Sequence[str] | None) -> None:
+        self.conn, self.days, self.developers, self.instances = conn, days, developers, instances
+
+    def __call__(self, split: Split, grouping: tuple[str, str]) -> list[Any]:
+        return read_grouped(self.conn, split, grouping, first_day=self.days.first, last_day=self.days.last,
+                            developers=self.developers, instances=self.instances, order=grouping[1])
 
 
 def read_ide_days(conn: Connection, days: DayRange, developers: Sequence[str] | None = None,
@@ -333,13 +323,66 @@ def read_ide_days(conn: Connection, days: DayRange, developers: Sequence[str] | 
     """
     if developers is not None and not developers:
         return ()
-    reader = _Reader()
+    reader, read = _Reader(), _Read(conn, days, developers, instances)
     with reading_store():
-        def split(which: Split) -> list[Any]:
-            return read_split(conn, which, days.first, days.last, developers, instances=instances)
-
-        _read_usage(split(IDE_USAGE), reader)
-        _read_interactions(split(IDE_INTERACTIONS), reader)
-        _read_telemetry(split(IDE_TELEMETRY), reader)
+        _read_usage(read(IDE_USAGE, _USAGE_BY_IDE), reader)
+        _read_interactions(read(IDE_INTERACTIONS, _INTERACTIONS_BY_IDE), reader)
+        _read_telemetry(read(IDE_TELEMETRY, _TELEMETRY_BY_EDITOR), reader)
     from_telemetry = _shown_from_telemetry(reader.ides)
     return tuple(_ide_day(key, tally, key[:2] in from_telemetry) for key, tally in sorted(reader.ides.items()))
+
+
+def _languages(returned: Iterable[Sequence[Any]], telemetry: Iterable[Sequence[Any]]
+               ) -> dict[_Key, dict[str, list[int]]]:
+    """(day, developer) → language → [returned, shown, accepted, chat, lines suggested, lines accepted]."""
+    per: dict[_Key, dict[str, list[int]]] = {}
+    for day, developer, language, count, lines in returned:
+        sums = per.setdefault((day, developer), {}).setdefault(language, [0] * 6)
+        sums[_RETURNED] += _int(count)
+        sums[_LINES_SUGGESTED] += _int(lines)
+    for day, developer, language, shown, accepted, lines, chat in telemetry:
+        sums = per.setdefault((day, developer), {}).setdefault(language, [0] * 6)
+        sums[_SHOWN] += _int(shown)
+        sums[_ACCEPTED] += _int(accepted)
+        sums[_LINES_ACCEPTED] += _int(lines)
+        sums[_CHAT] += _int(chat)
+    return per
+
+
+def _models(interactions: Iterable[Sequence[Any]], telemetry: Iterable[Sequence[Any]]
+            ) -> dict[_Key, list[ModelFigures]]:
+    per: dict[_Key, list[ModelFigures]] = {}
+    for day, developer, model, mode, count in interactions:
+        per.setdefault((day, developer), []).append(ModelFigures(model, mode, _int(count), 0))
+    for day, developer, model, chat in telemetry:
+        if chat:
+            per.setdefault((day, developer), []).append(ModelFigures(model, "", 0, _int(chat)))
+    return per
+
+
+def _language_figures(languages: Mapping[str, list[int]]) -> tuple[LanguageFigures, ...]:
+    from_telemetry = any(sums[_SHOWN] for sums in languages.values())  # as for the day's IDEs
+    return tuple(LanguageFigures(language, s[_SHOWN] if from_telemetry else s[_RETURNED], s[_ACCEPTED],
+                                 s[_LINES_SUGGESTED], s[_LINES_ACCEPTED], s[_CHAT])
+                 for language, s in sorted(languages.items()))
+
+
+def read_day_breakdowns(conn: Connection, days: DayRange, developers: Sequence[str] | None = None,
+                        instances: Sequence[str] | None = None) -> tuple[DayBreakdown, ...]:
+    """Return each developer's days by language and by model and mode, sorted by (day, developer).
+
+    Only developer-days with recorded events appear; the arguments are `read_ide_days`'.
+
+    Raises:
+        StoreError: The database could not be read.
+    """
+    if developers is not None and not developers:
+        return ()
+    read = _Read(conn, days, developers, instances)
+    with reading_store():
+        languages = _languages(read(IDE_USAGE, _USAGE_BY_LANGUAGE), read(IDE_TELEMETRY, _TELEMETRY_BY_LANGUAGE))
+        models = _models(read(IDE_INTERACTIONS, _INTERACTIONS_BY_MODEL), read(IDE_TELEMETRY, _TELEMETRY_BY_MODEL))
+    return tuple(
+        DayBreakdown(date.fromisoformat(day), developer, _language_figures(languages.get((day, developer), {})),
+                     tuple(sorted(models.get((day, developer), ()))))
+        for day, developer in sorted(languages.keys() | models.keys()))

@@ -323,11 +323,15 @@ class Split:
     sql: str
     params: tuple[object, ...]
 
-    def query(self, scope: _Scope) -> tuple[str, tuple[object, ...]]:
-        """The SQL and parameters computing the split's rows of `scope` from the raw events."""
-        keys = ", ".join(self.table.columns[:2 + len(self.table.keys)])
+    def rows(self, scope: _Scope) -> tuple[str, tuple[object, ...]]:
+        """The SQL and parameters computing the split's rows of `scope` from the raw events, unordered."""
         params = tuple(p for part in self.params for p in (scope.params if part is _SCOPE else (part,)))
-        return f"{self.sql.format(scope=scope.sql)} ORDER BY {keys}", params
+        return self.sql.format(scope=scope.sql), params
+
+    def query(self, scope: _Scope) -> tuple[str, tuple[object, ...]]:
+        """The SQL and parameters computing the split's rows of `scope` from the raw events, ordered by the keys."""
+        sql, params = self.rows(scope)
+        return f"{sql} ORDER BY {', '.join(self.table.columns[:2 + len(self.table.keys)])}", params
 
 
 CLI_IDE: Final = "copilot-cli"
@@ -516,23 +520,45 @@ def read_split(conn: Connection, split: Split, first_day: date, last_day: date,
     Summarised days come from the rollup; days still being written (and every day of a file older
     than the split tables, which only a read-only reader can meet) are computed from the events.
     """
+    keys = ", ".join(split.table.columns[:2 + len(split.table.keys)])
+    return read_grouped(conn, split, (", ".join(split.table.columns[2:]), None), first_day=first_day,
+                        last_day=last_day, developers=developers, instances=instances, order=keys)
+
+
+def read_grouped(conn: Connection, split: Split, grouping: tuple[str, str | None], *, first_day: date, last_day: date,
+                 developers: Sequence[str] | None = None, instances: Sequence[str] | None = None,
+                 order: str = "day, developer") -> list[Any]:
+    """Return `SELECT day, developer, {select} ... GROUP BY {group} ORDER BY {order}` over `split`'s rows.
+
+    `grouping` is (select, group). The rows are `read_split`'s (summarised days from the rollup, the
+    others computed from the events), named by `split.table.columns`; `select`, `group` and `order`
+    are constant SQL over them (`group` starting with day, developer; None: the rows as they are),
+    so the database sums what a report splits by.
+    """
     if developers is not None and not developers:
         return []
+    select, group = grouping
     first, last = first_day.isoformat(), last_day.isoformat()
-    if instances is not None:  # the split tables sum every instance: compute from those instances' events
-        return conn.execute(*split.query(_Scope.between(first, last, developers, instances))).fetchall()
-    period = _Scope.between(first, last, developers)
     with snapshot(conn):
-        if int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0) < SPLITS_SINCE:
-            return conn.execute(*split.query(period)).fetchall()
-        dirty = _dirty_days(conn, first, last)
-        stored = period.excluding(dirty)
-        keys = split.table.columns[:2 + len(split.table.keys)]
-        sql = (f"SELECT {', '.join(split.table.columns)} FROM {split.table.name} "  # noqa: S608 - constants
-               f"WHERE {stored.sql} ORDER BY {', '.join(keys)}")
-        rows = conn.execute(sql, stored.params).fetchall()
-        if not dirty:
-            return rows
-        fresh = compute_split(conn, split, dirty, developers)
-    width = len(keys)
-    return sorted([*rows, *fresh], key=lambda row: tuple(row[:width]))
+        source, params = _split_source(conn, split, first, last, developers=developers, instances=instances)
+        grouped = f" GROUP BY {group}" if group else ""
+        sql = (f"WITH split_rows ({', '.join(split.table.columns)}) AS ({source}) "  # noqa: S608 - constants
+               f"SELECT day, developer, {select} FROM split_rows{grouped} ORDER BY {order}")
+        return conn.execute(sql, params).fetchall()
+
+
+def _split_source(conn: Connection, split: Split, first: str, last: str, *, developers: Sequence[str] | None,
+                  instances: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
+    """The SQL (and parameters) of `split`'s rows of `first`..`last`: from its table where summarised."""
+    period = _Scope.between(first, last, developers, instances)
+    # The split tables sum every instance, and a file older than them has none: compute from the events.
+    if instances is not None or int(
+            conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0) < SPLITS_SINCE:
+        return split.rows(period)
+    dirty = _dirty_days(conn, first, last)
+    stored = period.excluding(dirty)
+    sql = f"SELECT {', '.join(split.table.columns)} FROM {split.table.name} WHERE {stored.sql}"  # noqa: S608
+    if not dirty:
+        return sql, stored.params
+    fresh, params = split.rows(_Scope.days(dirty, developers))
+    return f"{sql} UNION ALL SELECT * FROM ({fresh}) AS fresh", (*stored.params, *params)  # noqa: S608

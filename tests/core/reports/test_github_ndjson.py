@@ -375,10 +375,11 @@ def test_unicode_line_separators_in_client_names_stay_inside_their_record(tmp_pa
     write_tiny_store(tmp_path)
     data = load(tmp_path, days=DAY_RANGE)
     odd = "\u2028x\u0085y\u2029"
-    ide_days = tuple(dataclasses.replace(d, cells=tuple(
-        c._replace(model=c.model and c.model + odd, language=c.language and "lang" + odd + "é")
-        for c in d.cells)) for d in data.ide_days)
-    content = render(dataclasses.replace(data, ide_days=ide_days), Progress())
+    breakdowns = tuple(dataclasses.replace(
+        d, models=tuple(m._replace(model=m.model + odd) for m in d.models),
+        languages=tuple(lang._replace(language="lang" + odd + "é") for lang in d.languages))
+        for d in data.day_breakdowns)
+    content = render(dataclasses.replace(data, day_breakdowns=breakdowns), Progress())
     assert content.isascii()
     text = content.decode("utf-8")
     lines = text.splitlines()

@@ -14,11 +14,12 @@ from desktop_app.core.models import RecordBatch, TelemetryEvent, UsageEvent
 from desktop_app.core.paths import resolve_paths
 from desktop_app.core.reports.data import ReportOptions, build_report
 from desktop_app.core.reports.ide_totals import (
-    CELL_CHAT,
-    CELL_COMPLETION,
     CLI_IDE,
     UNKNOWN_IDE,
     IdeDay,
+    LanguageFigures,
+    ModelFigures,
+    read_day_breakdowns,
     read_ide_days,
 )
 from desktop_app.core.store.dashboard import DayRange
@@ -195,41 +196,41 @@ def test_cli_traffic_is_its_own_ide(tiny_store):
     assert (cli.requests, cli.model_calls, cli.user_model_calls, cli.agent_requests) == (4, 3, 1, 2)
     assert (cli.prompt_tokens, cli.completion_tokens, cli.nano_aiu) == (5000, 400, 500_000_000)
     assert (cli.ide_version, cli.ide_version_at) == ("1.0.102", at(13, 10))
-    assert [(c.kind, c.mode, c.model, c.user_initiated_interaction_count) for c in cli.cells] == [
-        (CELL_CHAT, "cli", "gpt-5.4", 1)]
+    assert cli.user_initiated_interaction_count == 1
 
 
-def test_cells_split_by_mode_language_and_model(tiny_store):
+def test_a_day_splits_by_language_and_by_model_and_mode(tiny_store):
     with closing(UsageStore.reader(tiny_store)) as conn:
-        vscode = by_ide(read_ide_days(conn, DAY_RANGE))["alice", "vscode"]
-    chat = {(c.mode, c.language, c.model): (c.user_initiated_interaction_count, c.code_acceptance_activity_count)
-            for c in vscode.cells if c.kind == CELL_CHAT}
-    assert chat == {
-        ("ask", "", "gpt-5.4"): (1, 0), ("agent", "", "claude-sonnet-4.6"): (1, 0),
-        ("extension:foo", "", "gpt-4.1"): (1, 0), ("unknown", "", ""): (2, 0), ("inline", "", "gpt-4.1"): (1, 0),
-        ("subagent", "", "gpt-5.4"): (1, 0),
-        ("", "python", "gpt-5.4"): (0, 1), ("", "", ""): (0, 1),  # chat acceptances: no mode
-    }
-    completions = {c.language: (c.code_generation_activity_count, c.code_acceptance_activity_count,
-                                c.loc_suggested_to_add_sum, c.loc_added_sum)
-                   for c in vscode.cells if c.kind == CELL_COMPLETION}
-    assert completions == {"python": (1, 1, 5, 2)}
+        alice = next(b for b in read_day_breakdowns(conn, DAY_RANGE) if b.developer == "alice")
+    assert alice.models == (
+        ModelFigures("claude-sonnet-4.6", "agent", 1, 0), ModelFigures("gpt-4.1", "extension:foo", 1, 0),
+        ModelFigures("gpt-4.1", "inline", 1, 0), ModelFigures("gpt-5.4", "", 0, 1),  # chat acceptances: no mode
+        ModelFigures("gpt-5.4", "ask", 2, 0), ModelFigures("gpt-5.4", "cli", 1, 0),
+        ModelFigures("gpt-5.4", "subagent", 1, 0), ModelFigures("unknown", "", 0, 1),
+        ModelFigures("unknown", "unknown", 2, 0))
+    assert alice.languages == (
+        LanguageFigures("java", 1, 0, 4, 0, 0), LanguageFigures("lua", 1, 0, 0, 0, 0),
+        LanguageFigures("python", 1, 2, 5, 7, 1), LanguageFigures("typescript", 0, 0, 0, 0, 0),
+        LanguageFigures("unknown", 0, 0, 0, 0, 1))
 
 
 def test_the_ides_add_up_to_the_days_figures_of_the_hand_written_store(tiny_store):
     with closing(UsageStore.reader(tiny_store)) as conn:
-        assert_adds_up(daily_usage(conn, DAY, DAY), read_ide_days(conn, DAY_RANGE))
+        assert_adds_up(daily_usage(conn, DAY, DAY), read_ide_days(conn, DAY_RANGE),
+                       read_day_breakdowns(conn, DAY_RANGE))
 
 
 # --- the synthetic week --------------------------------------------------------------------------------
 
 
-def assert_adds_up(rows, ide_days):
-    """Every figure of every developer-day equals the sum over that day's IDEs (CLI included)."""
+def assert_adds_up(rows, ide_days, breakdowns):
+    """Every figure of every developer-day equals the sum over that day's IDEs (CLI included), languages, models."""
     per_day = defaultdict(list)
     for ide in ide_days:
         per_day[ide.day, ide.developer].append(ide)
     assert set(per_day) == {(r.day, r.developer) for r in rows}
+    per_breakdown = {(b.day, b.developer): b for b in breakdowns}
+    assert set(per_breakdown) == set(per_day)
     pairs = {
         "user_initiated_interaction_count": "user_interactions", "code_generation_activity_count": "completions_shown",
         "completions_accepted": "completions_accepted", "chat_acceptances": "chat_acceptances",
@@ -242,32 +243,37 @@ def assert_adds_up(rows, ide_days):
         for ide_figure, day_figure in pairs.items():
             assert sum(getattr(i, ide_figure) for i in ides) == getattr(row, day_figure), (row.day, ide_figure)
         assert sum(i.nano_aiu for i in ides) / 1e9 == pytest.approx(row.ai_credits)
+        split = per_breakdown[row.day, row.developer]
         modes = Counter()
-        for cell in (c for i in ides for c in i.cells):
-            modes[cell.mode] += cell.user_initiated_interaction_count
+        for model in split.models:
+            modes[model.mode] += model.user_initiated_interaction_count
         assert +modes == row.interactions_by_mode
+        assert sum(m.chat_acceptances for m in split.models) == (row.chat_acceptances or 0)
+        assert sum(lang.chat_acceptances for lang in split.languages) == (row.chat_acceptances or 0)
+        assert sum(lang.code_generation_activity_count for lang in split.languages) == row.completions_shown
+        assert sum(lang.loc_added_sum for lang in split.languages) == (row.lines_accepted or 0)
 
 
 def test_the_ides_add_up_to_the_days_figures_of_the_week(report_data_dir):
     with closing(UsageStore.reader(resolve_paths(report_data_dir).database)) as conn:
         rows = daily_usage(conn, WEEK.first, WEEK.last)
-        ide_days = read_ide_days(conn, WEEK)
+        ide_days, breakdowns = read_ide_days(conn, WEEK), read_day_breakdowns(conn, WEEK)
     assert len(rows) == 28
     assert sum(i.user_initiated_interaction_count for i in ide_days) > 100  # the week is not empty
     assert sum(i.code_generation_activity_count for i in ide_days) > 100
-    assert_adds_up(rows, ide_days)
+    assert_adds_up(rows, ide_days, breakdowns)
 
 
 def test_the_weeks_cli_traffic_is_apart_from_the_ides(report_data_dir):
     with closing(UsageStore.reader(resolve_paths(report_data_dir).database)) as conn:
-        ide_days = read_ide_days(conn, WEEK)
+        ide_days, breakdowns = read_ide_days(conn, WEEK), read_day_breakdowns(conn, WEEK)
         cli_calls = conn.execute("SELECT COUNT(*) FROM usage_events WHERE integration_id = 'copilot-developer-cli' "
                                  "AND kind = 'model_call'").fetchone()[0]
     cli = [i for i in ide_days if i.is_cli]
     assert cli_calls > 0
     assert sum(i.model_calls for i in cli) == cli_calls
-    assert {c.mode for i in cli for c in i.cells} == {"cli"}
-    assert all(c.mode != "cli" for i in ide_days if not i.is_cli for c in i.cells)
+    cli_interactions = sum(m.user_initiated_interaction_count for b in breakdowns for m in b.models if m.mode == "cli")
+    assert sum(i.user_initiated_interaction_count for i in cli) == cli_interactions > 0
     assert {i.ide for i in ide_days} == {"vscode", "JetBrains-IU", CLI_IDE}  # the generator's editor names
     assert ide_days == tuple(sorted(ide_days, key=lambda i: (i.day, i.developer, i.ide)))
 
