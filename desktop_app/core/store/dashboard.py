@@ -8,7 +8,6 @@ arithmetic over `DailyUsage` rows. Days are the store's local days.
 import contextlib
 import dataclasses
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
@@ -201,10 +200,12 @@ Breakdown = tuple[tuple[str, int], ...]
 
 def breakdown(counts: Iterable[Mapping[str, int]]) -> Breakdown:
     """Add up per-day counts by name; largest first, ties by name; empty names read '(unknown)'."""
-    total: Counter[str] = Counter()
+    total: dict[str, int] = {}
+    get = total.get
     for day_counts in counts:
         for name, n in day_counts.items():
-            total[name or UNKNOWN_NAME] += n
+            key = name or UNKNOWN_NAME
+            total[key] = get(key, 0) + n
     return tuple(sorted(((name, n) for name, n in total.items() if n), key=lambda p: (-p[1], p[0])))
 
 

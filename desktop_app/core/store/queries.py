@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Final
 
 from desktop_app.core.errors import StoreError
@@ -106,14 +107,19 @@ def reading_store() -> Iterator[None]:
                          details=f"{type(exc).__name__}: {exc}") from exc
 
 
+_TELEMETRY_SUMS: Final = attrgetter(*TELEMETRY_SUMS)
+
+
 def _daily_usage(totals: DayTotals) -> DailyUsage:
+    """`totals` as people read it; its counts are taken over, not copied (`totals` is this read's alone)."""
     from_telemetry = totals.telemetry_shown > 0
     shown = totals.telemetry_shown if from_telemetry else totals.completions_returned
-    telemetry = any(getattr(totals, name) for name in TELEMETRY_SUMS)
+    telemetry = any(_TELEMETRY_SUMS(totals))
 
     def known(value: int) -> int | None:
         return value if telemetry else None
 
+    counts = totals.counts
     return DailyUsage(
         day=date.fromisoformat(totals.day), developer=totals.developer, requests=totals.requests,
         completions_requested=totals.completions_requested, completions_returned=totals.completions_returned,
@@ -123,15 +129,15 @@ def _daily_usage(totals: DayTotals) -> DailyUsage:
         lines_suggested=totals.lines_suggested, lines_accepted=known(totals.lines_accepted),
         chat_acceptances=known(totals.chat_acceptances), nes_shown=known(totals.nes_shown),
         nes_accepted=known(totals.nes_accepted),
-        user_interactions=totals.user_interactions, interactions_by_mode=dict(totals.counts.get(DIM_MODE, {})),
+        user_interactions=totals.user_interactions, interactions_by_mode=counts.get(DIM_MODE) or {},
         agent_requests=totals.agent_requests, model_calls=totals.model_calls,
-        models=dict(totals.counts.get(DIM_MODEL, {})), languages=dict(totals.counts.get(DIM_LANGUAGE, {})),
-        editors=dict(totals.counts.get(DIM_EDITOR, {})), prompt_tokens=totals.prompt_tokens,
+        models=counts.get(DIM_MODEL) or {}, languages=counts.get(DIM_LANGUAGE) or {},
+        editors=counts.get(DIM_EDITOR) or {}, prompt_tokens=totals.prompt_tokens,
         completion_tokens=totals.completion_tokens, cached_tokens=totals.cached_tokens,
         reasoning_tokens=totals.reasoning_tokens, ai_credits=totals.nano_aiu / NANO_AIU_PER_CREDIT,
         errors=totals.errors, latency_p50_ms=totals.latency_p50_ms, latency_p95_ms=totals.latency_p95_ms,
-        model_call_sources=dict(totals.counts.get(DIM_SOURCE, {})), tools=dict(totals.counts.get(DIM_TOOL, {})),
-        mcp_servers=dict(totals.counts.get(DIM_MCP_SERVER, {})),
+        model_call_sources=counts.get(DIM_SOURCE) or {}, tools=counts.get(DIM_TOOL) or {},
+        mcp_servers=counts.get(DIM_MCP_SERVER) or {},
     )
 
 
