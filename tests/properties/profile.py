@@ -4,7 +4,9 @@
 
 `both(prop, **strategies)` returns the two tests of one property; the deep one is marked `slow`. Each parser has
 one deep property (the one that reaches most of it); `fast(prop, ...)` is a property of the fast run only. None
-writes an example database into the checkout or has a per-example deadline (the machine is shared).
+writes an example database (100,000 examples would be written to it) or has a per-example deadline; of the health
+checks only `too_slow` is off, because it times generation and the machines are shared. JSON values and their
+costs: `generated`. The deep run takes about 30 minutes here (two processes under load, 100,000 examples each).
 """
 
 import itertools
@@ -21,7 +23,7 @@ from tests.properties.generated import Shape, values
 FAST_EXAMPLES = 60
 DEEP_EXAMPLES = int(os.environ.get("DEEP_EXAMPLES", "100000"))  # fewer only to time a run
 
-_common: dict[str, Any] = {"deadline": None, "database": None, "suppress_health_check": list(HealthCheck)}
+_common: dict[str, Any] = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
 FAST = settings(max_examples=FAST_EXAMPLES, **_common)
 DEEP = settings(max_examples=DEEP_EXAMPLES, **_common)
 
