@@ -1,4 +1,4 @@
-"""The Excel workbook report: one period's figures as sheets with native charts (openpyxl, no Qt).
+"""The Excel workbook report: one period's figures as sheets with native charts (XlsxWriter, no Qt).
 
 Owns the workbook's layout: Developers (the per-developer table, `figures.DEVELOPER_KEYS`; the
 workbook opens on it), Summary (period, settings, the summary figures and a stacked chart of
@@ -7,27 +7,30 @@ Languages and Editors (name/count tables with a bar chart), and Prompts when the
 them. Unknown figures are empty cells. Numbers stay numbers (formatted, never text). Text from the
 data is always stored as a plain string cell: it can never become a formula (formula injection),
 characters a worksheet cannot hold are dropped, and a cell keeps at most Excel's 32,767 characters.
+
+XlsxWriter writes each cell once, straight to its XML (openpyxl builds an object per cell and took
+three times as long for a year of a team). Rows and columns count from 0, as XlsxWriter's do.
 """
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter import Workbook
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.figures import DEVELOPER_KEYS, SUMMARY_KEYS, Value, figure
-from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, ValueKind
+from desktop_app.core.reports.columns import DAILY_COLUMNS, FORMULA_STARTS, DailyColumn, ValueKind, counts_json
 from desktop_app.core.reports.data import ReportData
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.reports.prompts import MAX_PROMPTS
 from desktop_app.core.store.dashboard import Breakdown
+from desktop_app.core.store.queries import DailyUsage
 from desktop_app.core.team.settings import recording_text
 
 MAX_CELL_CHARS: Final = 32_767
@@ -35,24 +38,27 @@ MAX_CELL_CHARS: Final = 32_767
 TRUNCATED_MARK: Final = " […truncated]"
 MAX_CHART_BARS: Final = 25
 """A breakdown's chart shows at most its largest this many names (the table shows them all)."""
-CHART_TABLE_ROW: Final = 24
-"""The Summary sheet's chart table starts at this row at the earliest: below the chart, not under it."""
+CHART_TABLE_ROW: Final = 23
+"""The Summary sheet's chart table starts at this row (from 0) at the earliest: below the chart, not under it."""
 ROWS_PER_STEP: Final = 500
 """How many rows are written between two progress steps (and chances to cancel)."""
 
-# Characters a worksheet cannot hold: XML 1.0's control characters (openpyxl raises
-# IllegalCharacterError for them), lone surrogates (not encodable) and the two non-characters.
+# Characters a worksheet cannot hold: XML 1.0's control characters, lone surrogates (not
+# encodable) and the two non-characters.
 _ILLEGAL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# A spreadsheet treats text starting with one of these as a formula when it is typed or imported.
 
 _NUMBER_FORMATS: Final[dict[ValueKind, str]] = {
     "count": "#,##0", "ratio": "0.0%", "credits": "#,##0.00", "millis": "#,##0",
 }
 _DATE_FORMAT: Final = "yyyy-mm-dd"
-_BOLD: Final = Font(bold=True)
-_TITLE: Final = Font(bold=True, size=14)
-_WRAP: Final = Alignment(wrap_text=True, vertical="top")
+_PX_PER_CM: Final = 96 / 2.54
+"""Chart sizes are in centimetres here and in pixels (at 96 dpi) in XlsxWriter."""
 
+TextStyle = Literal["plain", "bold", "title", "wrap"]
+_TEXT_STYLES: Final[dict[TextStyle, dict[str, object]]] = {
+    "plain": {}, "bold": {"bold": True}, "title": {"bold": True, "font_size": 14},
+    "wrap": {"text_wrap": True, "valign": "top"},
+}
 
 SUMMARY_FIGURES: Final = tuple(figure(key) for key in SUMMARY_KEYS)
 """The Summary sheet's figures, in the order the dashboard's cards show them."""
@@ -82,7 +88,8 @@ BREAKDOWN_SHEETS: Final = (
 
 def safe_text(text: str) -> str:
     """`text` as a worksheet can hold it: illegal characters dropped, cut to Excel's cell limit."""
-    text = _ILLEGAL.sub("", text)
+    if not text.isprintable():  # (a quick test first: control characters, surrogates and non-characters are not)
+        text = _ILLEGAL.sub("", text)
     if len(text) <= MAX_CELL_CHARS // 2 or _utf16_length(text) <= MAX_CELL_CHARS:
         return text
     room = MAX_CELL_CHARS - len(TRUNCATED_MARK)
@@ -95,47 +102,107 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def put_text(ws: Worksheet, row: int, column: int, text: str) -> Any:  # noqa: ANN401 - openpyxl is untyped
-    """Store `text` as a plain string cell: never a formula or an error code, whatever it starts with."""
-    value = safe_text(text)
-    cell = ws.cell(row=row, column=column, value=value)
-    cell.data_type = "s"
-    if value.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
-    return cell
+class FastWorksheet(Worksheet):  # type: ignore[misc] # XlsxWriter is untyped
+    """A worksheet that writes its formatted number and shared-string cells' XML in one step.
+
+    XlsxWriter's own `_write_cell` escapes every attribute (an exception per numeric one) and takes
+    half of a year's workbook's time. Cell references and format indexes need no escaping, so
+    formatted numbers, dates and shared strings are written directly, exactly as XlsxWriter writes
+    them (`test_xlsx_report` compares the two, byte for byte); every other cell goes to XlsxWriter.
+    """
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:  # noqa: ANN401 - XlsxWriter's cell tuples
+        kind = cell.__class__.__name__
+        if cell.format is None or kind not in _FAST_CELLS or self.constant_memory:  # (strings inline there)
+            super()._write_cell(row, col, cell)
+            return
+        where, style = xl_rowcol_to_cell_fast(row, col), cell.format._get_xf_index()
+        if kind == "String":
+            self.fh.write(f'<c r="{where}" s="{style}" t="s"><v>{cell.string}</v></c>')
+        else:
+            self.fh.write(f'<c r="{where}" s="{style}"><v>{cell.number:.16G}</v></c>')
 
 
-def put_number(ws: Worksheet, row: int, column: int, value: float | None, kind: ValueKind) -> Any:  # noqa: ANN401
-    """Store a number (an empty cell when unknown) with the number format of its kind."""
-    cell = ws.cell(row=row, column=column, value=value)
-    if kind in _NUMBER_FORMATS:
-        cell.number_format = _NUMBER_FORMATS[kind]
-    return cell
+_FAST_CELLS: Final = frozenset({"Number", "Datetime", "String"})
+"""XlsxWriter's cell tuples `FastWorksheet` writes itself (a string cell holds its shared-string index)."""
 
 
-def put_date(ws: Worksheet, row: int, column: int, day: date) -> Any:  # noqa: ANN401 - openpyxl is untyped
-    """Store a day as a real date, shown as 2026-11-02."""
-    cell = ws.cell(row=row, column=column, value=day)
-    cell.number_format = _DATE_FORMAT
-    return cell
+class Sheet:
+    """One worksheet and the workbook's cell formats: every cell the report writes goes through here."""
+
+    def __init__(self, book: Any, title: str, formats: "Formats") -> None:  # noqa: ANN401 - XlsxWriter is untyped
+        """A new sheet called `title` at the end of `book`."""
+        self.title = title
+        self.ws: Any = book.add_worksheet(title, worksheet_class=FastWorksheet)
+        self.formats = formats
+
+    def text(self, row: int, column: int, text: str, style: TextStyle = "plain") -> None:
+        """Store `text` as a plain string cell: never a formula or an error code, whatever it starts with."""
+        value = safe_text(text)
+        # A quote prefix keeps it text even when the cell is edited in Excel.
+        self.ws.write_string(row, column, value, self.formats.text[style, value.startswith(FORMULA_STARTS)])
+
+    def number(self, row: int, column: int, value: float | None, kind: ValueKind) -> None:
+        """Store a number (an empty cell when unknown, or not a number at all) with the number format of its kind."""
+        if value is None or not math.isfinite(value):  # (a worksheet holds no NaN or infinity)
+            self.ws.write_blank(row, column, None, self.formats.number[kind])
+        else:
+            self.ws.write_number(row, column, value, self.formats.number[kind])
+
+    def day(self, row: int, column: int, day: date) -> None:
+        """Store a day as a real date, shown as 2026-11-02."""
+        self.ws.write_datetime(row, column, day, self.formats.date)
+
+    def header(self, row: int, titles: Iterable[str]) -> None:
+        """A bold heading row."""
+        for column, title in enumerate(titles):
+            self.text(row, column, title, "bold")
+
+    def widths(self, widths: Sequence[float]) -> None:
+        """Column widths, in characters, from column A on."""
+        for column, width in enumerate(widths):
+            self.ws.set_column(column, column, width)
+
+    def finish_table(self, header_row: int, last_row: int, columns: int) -> None:
+        """Freeze the heading and filter the table below it."""
+        self.ws.freeze_panes(header_row + 1, 0)
+        self.ws.autofilter(header_row, 0, max(last_row, header_row), columns - 1)
+
+    def chart(self, chart: Any, row: int, column: int) -> None:  # noqa: ANN401 - XlsxWriter is untyped
+        """Place `chart` with its top left corner in the cell at `row`, `column`."""
+        self.ws.insert_chart(row, column, chart)
 
 
-def put_header(ws: Worksheet, row: int, titles: Iterable[str]) -> None:
-    """A bold heading row."""
-    for column, title in enumerate(titles, start=1):
-        put_text(ws, row, column, title).font = _BOLD
+class Formats:
+    """The workbook's cell formats, made once (XlsxWriter keeps one record per distinct format)."""
+
+    def __init__(self, book: Any) -> None:  # noqa: ANN401 - XlsxWriter is untyped
+        """Every format the report's cells use."""
+        self.text = {(style, quoted): book.add_format({**properties, "quote_prefix": quoted} if quoted else properties)
+                     for style, properties in _TEXT_STYLES.items() for quoted in (False, True)}
+        self.number = {kind: book.add_format({"num_format": code}) for kind, code in _NUMBER_FORMATS.items()}
+        self.date = book.add_format({"num_format": _DATE_FORMAT})
 
 
-def set_widths(ws: Worksheet, widths: Sequence[float]) -> None:
-    """Column widths, in characters, from column A on."""
-    for column, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(column)].width = width
+def _number(value: Value) -> float | None:
+    return value if isinstance(value, int | float) else None
 
 
-def finish_table(ws: Worksheet, header_row: int, last_row: int, columns: int) -> None:
-    """Freeze the heading and filter the table below it."""
-    ws.freeze_panes = f"A{header_row + 1}"
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{max(last_row, header_row)}"
+# --- charts --------------------------------------------------------------------------------------
+
+
+def _bar_chart(book: Any, title: str, value_title: str, *, column: bool) -> Any:  # noqa: ANN401
+    """A column (upright) or bar (sideways) chart, 16 x 9 cm, its value axis titled `value_title`."""
+    chart = book.add_chart({"type": "column" if column else "bar"} | ({"subtype": "stacked"} if column else {}))
+    chart.set_title({"name": title, "name_font": {"size": 14}})
+    # XlsxWriter's value axis is the y axis of a column chart and the x axis of a bar chart.
+    (chart.set_y_axis if column else chart.set_x_axis)({"name": value_title})
+    _chart_size(chart, 16, 9)
+    return chart
+
+
+def _chart_size(chart: Any, width_cm: float, height_cm: float) -> None:  # noqa: ANN401
+    chart.set_size({"width": round(width_cm * _PX_PER_CM), "height": round(height_cm * _PX_PER_CM)})
 
 
 # --- Summary -------------------------------------------------------------------------------------
@@ -155,64 +222,48 @@ def _about_lines(data: ReportData) -> list[tuple[str, str]]:
     return lines
 
 
-def write_summary(ws: Worksheet, data: ReportData) -> None:
+def write_summary(sheet: Sheet, book: Any, data: ReportData) -> None:  # noqa: ANN401
     """Title, period and settings, the summary figures, and the requests-per-day chart."""
-    put_text(ws, 1, 1, "Copilot usage report").font = _TITLE
-    row = 3
+    sheet.text(0, 0, "Copilot usage report", "title")
+    row = 2
     for label, text in _about_lines(data):
-        put_text(ws, row, 1, label).font = _BOLD
-        put_text(ws, row, 2, text)
+        sheet.text(row, 0, label, "bold")
+        sheet.text(row, 1, text)
         row += 1
     for fig in SUMMARY_FIGURES:
         row += 1
-        put_text(ws, row, 1, fig.title).font = _BOLD
-        put_number(ws, row, 2, _number(data.summary.value(fig.key)), fig.kind)
+        sheet.text(row, 0, fig.title, "bold")
+        sheet.number(row, 1, _number(data.summary.value(fig.key)), fig.kind)
     note = data.summary.acceptance_note
     if note:
         row += 1
-        put_text(ws, row, 1, "Note").font = _BOLD
-        put_text(ws, row, 2, note).alignment = _WRAP
-    set_widths(ws, (22, 30, 4))
-    write_daily_chart(ws, data, max(row + 2, CHART_TABLE_ROW))
+        sheet.text(row, 0, "Note", "bold")
+        sheet.text(row, 1, note, "wrap")
+    sheet.widths((22, 30, 10))  # B and C hold developers' columns of the chart's table too
+    write_daily_chart(sheet, book, data, max(row + 2, CHART_TABLE_ROW))
 
 
-def write_daily_chart(ws: Worksheet, data: ReportData, top: int) -> None:
+def write_daily_chart(sheet: Sheet, book: Any, data: ReportData, top: int) -> None:  # noqa: ANN401
     """The chart's table (a day per row, a developer per column) at `top`, and the stacked chart beside it."""
     series = data.daily
-    put_text(ws, top, 1, "Requests per day and developer (the chart's data)").font = _BOLD
+    sheet.text(top, 0, "Requests per day and developer (the chart's data)", "bold")
     if series.empty:
-        put_text(ws, top + 1, 1, "No requests were recorded in the period.")
+        sheet.text(top + 1, 0, "No requests were recorded in the period.")
         return
     header = top + 1
-    put_header(ws, header, ["Day", *series.developers])
-    for d, day in enumerate(series.days, start=header + 1):
-        put_date(ws, d, 1, day)
-    for i, values in enumerate(series.values, start=2):
-        for d, value in enumerate(values, start=header + 1):
-            put_number(ws, d, i, value, "count")
+    sheet.header(header, ["Day", *series.developers])
+    for d, day in enumerate(series.days):  # row by row, in order
+        sheet.day(header + 1 + d, 0, day)
+        for i, values in enumerate(series.values, start=1):
+            sheet.number(header + 1 + d, i, values[d], "count")
     last = header + len(series.days)
-    chart = _bar_chart("Requests per day", "Requests", column=True)
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart.add_data(Reference(ws, min_col=2, max_col=1 + len(series.developers), min_row=header, max_row=last),
-                   titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
-    chart.x_axis.number_format = _DATE_FORMAT
-    chart.width = max(16, min(40, len(series.days)))
-    ws.add_chart(chart, "D2")
-
-
-def _bar_chart(title: str, value_title: str, *, column: bool) -> BarChart:
-    chart = BarChart()
-    chart.type = "col" if column else "bar"
-    chart.title = title
-    chart.y_axis.title = value_title
-    # openpyxl 3.1 leaves `delete` unset, and Excel then hides both axes.
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.height = 9.0
-    chart.width = 16
-    return chart
+    chart = _bar_chart(book, "Requests per day", "Requests", column=True)
+    for i in range(1, 1 + len(series.developers)):
+        chart.add_series({"name": [sheet.title, header, i], "categories": [sheet.title, header + 1, 0, last, 0],
+                          "values": [sheet.title, header + 1, i, last, i]})
+    chart.set_x_axis({"num_format": _DATE_FORMAT})
+    _chart_size(chart, max(16, min(40, len(series.days))), 9)
+    sheet.chart(chart, 1, 3)
 
 
 # --- Daily and Developers ------------------------------------------------------------------------
@@ -221,97 +272,107 @@ def _bar_chart(title: str, value_title: str, *, column: bool) -> BarChart:
 _DAILY_WIDTHS: Final[dict[ValueKind, float]] = {
     "date": 12, "text": 14, "count": 11, "ratio": 11, "credits": 11, "millis": 11, "counts": 36,
 }
+CellWriter = Callable[[int, int, DailyUsage], None]
 
 
-def write_daily(ws: Worksheet, data: ReportData, progress: Progress) -> None:
+def _daily_cell(sheet: Sheet, column: DailyColumn) -> CellWriter:
+    """How one Daily column's cell is written (chosen once per column: the sheet has a year of rows)."""
+    key, kind = column.key, column.kind
+    if key == "day":
+        return lambda r, c, usage: sheet.day(r, c, usage.day)
+    if column.kind == "counts":
+        return lambda r, c, usage: sheet.text(r, c, counts_json(getattr(usage, key)))
+    if column.kind == "text":
+        def text(r: int, c: int, usage: DailyUsage) -> None:
+            value = column.readable(usage)  # coded text in words
+            if isinstance(value, str):
+                sheet.text(r, c, value)
+        return text
+    return lambda r, c, usage: sheet.number(r, c, getattr(usage, key), kind)
+
+
+def write_daily(sheet: Sheet, data: ReportData, progress: Progress) -> None:
     """One row per developer per day, the `DAILY_COLUMNS` in order (the day as a real date)."""
-    put_header(ws, 1, [column.title for column in DAILY_COLUMNS])
-    for r, usage in enumerate(data.rows, start=2):
+    sheet.header(0, [column.title for column in DAILY_COLUMNS])
+    cells = [(c, _daily_cell(sheet, column)) for c, column in enumerate(DAILY_COLUMNS)]
+    for r, usage in enumerate(data.rows, start=1):
         if r % ROWS_PER_STEP == 0:
             progress.step(0.1 + 0.5 * r / (len(data.rows) + 1), "Writing the Daily sheet")
-        for c, column in enumerate(DAILY_COLUMNS, start=1):
-            value = column.readable(usage) if column.kind in ("text", "counts") else getattr(usage, column.key)
-            if column.key == "day":
-                put_date(ws, r, c, usage.day)
-            elif isinstance(value, str):
-                put_text(ws, r, c, value)
-            else:
-                put_number(ws, r, c, value, column.kind)
+        for c, write in cells:
+            write(r, c, usage)
     widths = [max(_DAILY_WIDTHS[column.kind], len(column.title) + 4) for column in DAILY_COLUMNS]
-    set_widths(ws, widths)
-    ws.column_dimensions["B"].width = _name_width(row.developer for row in data.rows)
-    finish_table(ws, 1, 1 + len(data.rows), len(DAILY_COLUMNS))
+    widths[1] = _name_width((row.developer for row in data.rows), DAILY_COLUMNS[1].title)
+    sheet.widths(widths)
+    sheet.finish_table(0, len(data.rows), len(DAILY_COLUMNS))
 
 
-def _name_width(names: Iterable[str]) -> float:
-    return float(min(50, max((len(name) for name in names), default=10) + 3))
+def _name_width(names: Iterable[str], heading: str) -> float:
+    """Wide enough for the longest name (up to 50 characters) and for the column's bold heading."""
+    longest = max((len(name) for name in names), default=10)
+    return float(max(min(50, longest + 3), len(heading) + 4))
 
 
-def _number(value: Value) -> float | None:
-    return value if isinstance(value, int | float) else None
-
-
-def write_developers(ws: Worksheet, data: ReportData) -> None:
+def write_developers(sheet: Sheet, data: ReportData) -> None:
     """One row per developer (busiest first): the per-developer figures over the period (unknown: empty)."""
-    put_header(ws, 1, [fig.title for fig in DEVELOPER_FIGURES])
-    for r, totals in enumerate(data.developers, start=2):
-        for c, fig in enumerate(DEVELOPER_FIGURES, start=1):
+    sheet.header(0, [fig.title for fig in DEVELOPER_FIGURES])
+    for r, totals in enumerate(data.developers, start=1):
+        for c, fig in enumerate(DEVELOPER_FIGURES):
             value = totals.value(fig.key)
             if isinstance(value, date):
-                put_date(ws, r, c, value)
+                sheet.day(r, c, value)
             elif isinstance(value, str):
-                put_text(ws, r, c, value)
+                sheet.text(r, c, value)
             else:
-                put_number(ws, r, c, _number(value), fig.kind)
-    set_widths(ws, [_name_width(t.developer for t in data.developers),
-                    *(max(12, len(fig.title) + 4) for fig in DEVELOPER_FIGURES[1:])])
-    finish_table(ws, 1, 1 + len(data.developers), len(DEVELOPER_FIGURES))
+                sheet.number(r, c, _number(value), fig.kind)
+    sheet.widths([_name_width((t.developer for t in data.developers), DEVELOPER_FIGURES[0].title),
+                  *(max(12, len(fig.title) + 4) for fig in DEVELOPER_FIGURES[1:])])
+    sheet.finish_table(0, len(data.developers), len(DEVELOPER_FIGURES))
 
 
 # --- breakdowns ----------------------------------------------------------------------------------
 
 
-def write_breakdown(ws: Worksheet, sheet: BreakdownSheet, counts: Breakdown) -> None:
+def write_breakdown(sheet: Sheet, book: Any, about: BreakdownSheet, counts: Breakdown) -> None:  # noqa: ANN401
     """A name/count table, largest first, with a bar chart of the largest names (or a line saying there is none)."""
     if not counts:
-        put_text(ws, 1, 1, f"Nothing was recorded by {sheet.name_heading.lower()} in the period.")
-        set_widths(ws, (60,))
+        sheet.text(0, 0, f"Nothing was recorded by {about.name_heading.lower()} in the period.")
+        sheet.widths((60,))
         return
-    put_header(ws, 1, [sheet.name_heading, sheet.count_heading])
-    for r, (name, count) in enumerate(counts, start=2):
-        put_text(ws, r, 1, name)
-        put_number(ws, r, 2, count, "count")
-    set_widths(ws, [_name_width(name for name, _ in counts), 14])
-    finish_table(ws, 1, 1 + len(counts), 2)
+    sheet.header(0, [about.name_heading, about.count_heading])
+    for r, (name, count) in enumerate(counts, start=1):
+        sheet.text(r, 0, name)
+        sheet.number(r, 1, count, "count")
+    sheet.widths([_name_width((name for name, _ in counts), about.name_heading), 14])
+    sheet.finish_table(0, len(counts), 2)
     shown = min(len(counts), MAX_CHART_BARS)
     largest = f" (largest {shown})" if shown < len(counts) else ""
-    chart = _bar_chart(f"{sheet.count_heading} by {sheet.name_heading.lower()}{largest}", sheet.count_heading,
+    chart = _bar_chart(book, f"{about.count_heading} by {about.name_heading.lower()}{largest}", about.count_heading,
                        column=False)
-    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=1 + shown), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + shown))
-    chart.x_axis.scaling.orientation = "maxMin"  # the largest at the top, as in the table
-    chart.legend = None
-    chart.height = max(6.0, min(24.0, 2.0 + 0.7 * shown))
-    ws.add_chart(chart, "D2")
+    chart.add_series({"name": [sheet.title, 0, 1], "categories": [sheet.title, 1, 0, shown, 0],
+                      "values": [sheet.title, 1, 1, shown, 1]})
+    chart.set_y_axis({"reverse": True})  # the largest at the top, as in the table
+    chart.set_legend({"none": True})
+    _chart_size(chart, 16, max(6.0, min(24.0, 2.0 + 0.7 * shown)))
+    sheet.chart(chart, 1, 3)
 
 
 # --- Prompts -------------------------------------------------------------------------------------
 
 
-def write_prompts(ws: Worksheet, data: ReportData, progress: Progress) -> None:
+def write_prompts(sheet: Sheet, data: ReportData, progress: Progress) -> None:
     """Each prompt and its answer, long text wrapped."""
-    put_header(ws, 1, ["Developer", "Time (UTC)", "Mode", "Model", "Prompt", "Response"])
-    for r, entry in enumerate(data.prompts, start=2):
+    sheet.header(0, ["Developer", "Time (UTC)", "Mode", "Model", "Prompt", "Response"])
+    for r, entry in enumerate(data.prompts, start=1):
         if r % ROWS_PER_STEP == 0:
             progress.step(0.8 + 0.15 * r / (len(data.prompts) + 1), "Writing the Prompts sheet")
-        put_text(ws, r, 1, entry.developer)
-        put_text(ws, r, 2, entry.started_at.isoformat(timespec="seconds"))
-        put_text(ws, r, 3, entry.mode)
-        put_text(ws, r, 4, entry.model)
-        put_text(ws, r, 5, entry.prompt).alignment = _WRAP
-        put_text(ws, r, 6, entry.response).alignment = _WRAP
-    set_widths(ws, [_name_width(e.developer for e in data.prompts), 26, 10, 22, 70, 90])
-    finish_table(ws, 1, 1 + len(data.prompts), 6)
+        sheet.text(r, 0, entry.developer)
+        sheet.text(r, 1, entry.started_at.isoformat(timespec="seconds"))
+        sheet.text(r, 2, entry.mode)
+        sheet.text(r, 3, entry.model)
+        sheet.text(r, 4, entry.prompt, "wrap")
+        sheet.text(r, 5, entry.response, "wrap")
+    sheet.widths([_name_width((e.developer for e in data.prompts), "Developer"), 26, 10, 22, 70, 90])
+    sheet.finish_table(0, len(data.prompts), 6)
 
 
 # --- the workbook --------------------------------------------------------------------------------
@@ -323,25 +384,25 @@ def render(data: ReportData, progress: Progress) -> bytes:
     Raises:
         ReportCancelled: `progress` said to stop.
     """
-    workbook = Workbook()
-    workbook.properties.creator = "Copilot Insight"
-    workbook.properties.title = f"Copilot usage report {data.period_text}"
-    workbook.remove(workbook.worksheets[0])  # the default "Sheet"
+    buffer = BytesIO()
+    # In memory: no temporary files (the report names developers and may hold their prompts).
+    book = Workbook(buffer, {"in_memory": True})
+    book.set_properties({"author": "Copilot Insight", "title": f"Copilot usage report {data.period_text}"})
+    formats = Formats(book)
     progress.step(0.0, "Writing the Developers sheet")
-    developers = workbook.create_sheet("Developers")
+    developers = Sheet(book, "Developers", formats)
     write_developers(developers, data)
+    developers.ws.activate()  # it opens on the per-developer table
     progress.step(0.05, "Writing the Summary sheet")
-    write_summary(workbook.create_sheet("Summary"), data)  # named before its chart: the references name it
+    write_summary(Sheet(book, "Summary", formats), book, data)
     progress.step(0.1, "Writing the Daily sheet")
-    write_daily(workbook.create_sheet("Daily"), data, progress)
-    workbook.active = workbook.index(developers)  # it opens on the per-developer table
-    for n, sheet in enumerate(BREAKDOWN_SHEETS):
-        progress.step(0.65 + 0.05 * n, f"Writing the {sheet.title} sheet")
-        write_breakdown(workbook.create_sheet(sheet.title), sheet, sheet.pick(data))
+    write_daily(Sheet(book, "Daily", formats), data, progress)
+    for n, about in enumerate(BREAKDOWN_SHEETS):
+        progress.step(0.65 + 0.05 * n, f"Writing the {about.title} sheet")
+        write_breakdown(Sheet(book, about.title, formats), book, about, about.pick(data))
     if data.prompts:
         progress.step(0.8, "Writing the Prompts sheet")
-        write_prompts(workbook.create_sheet("Prompts"), data, progress)
+        write_prompts(Sheet(book, "Prompts", formats), data, progress)
     progress.step(0.95, "Saving the workbook")
-    buffer = BytesIO()
-    workbook.save(buffer)
+    book.close()
     return buffer.getvalue()

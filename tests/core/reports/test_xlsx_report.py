@@ -9,9 +9,11 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
+from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.figures import SUMMARY_KEYS, figure
 from desktop_app.core.paths import resolve_paths
+from desktop_app.core.reports import xlsx_report
 from desktop_app.core.reports.columns import DAILY_COLUMNS, counts_json
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from desktop_app.core.reports.prompts import PromptEntry
@@ -27,7 +29,7 @@ SUMMARY_FIGURES = {figure(key).title: key for key in SUMMARY_KEYS}
 
 
 def same_number(found: object, expected: float | None) -> bool:
-    """Counts exactly; other figures to the 16 significant digits openpyxl writes (Excel shows 15)."""
+    """Counts exactly; other figures to the 16 significant digits the workbook holds (Excel shows 15)."""
     if expected is None or isinstance(expected, int):
         return found == expected and type(found) is type(expected)
     # (0.0 is written as "0" and reads back as the int 0)
@@ -173,6 +175,17 @@ def test_unknown_figures_are_empty_cells(week_report):
     assert ws.max_row == 2
 
 
+def test_a_figure_that_is_not_a_number_is_an_empty_cell_and_big_counts_stay_exact(week_report):
+    odd = dataclasses.replace(week_report.rows[0], ai_credits=float("nan"), latency_p95_ms=float("inf"),
+                              prompt_tokens=1_234_567_890_123_456)
+    ws = open_book(render(dataclasses.replace(week_report, rows=(odd,)), Progress()))["Daily"]
+    heading = [cell.value for cell in ws[1]]
+    assert ws.cell(row=2, column=heading.index("AI credits") + 1).value is None
+    assert ws.cell(row=2, column=heading.index("Latency p95 (ms)") + 1).value is None
+    assert ws.cell(row=2, column=heading.index("Requests") + 1).value == odd.requests
+    assert same_number(ws.cell(row=2, column=heading.index("Prompt tokens") + 1).value, 1_234_567_890_123_456)
+
+
 # --- Developers and breakdowns ------------------------------------------------------------------------
 
 
@@ -190,6 +203,17 @@ def test_developers_sheet_equals_the_store(week_xlsx, store_rows):
     assert sum(row["Requests"] for row in found) == whole.requests
     assert sum(row["Completions accepted"] for row in found) == whole.completions_accepted
     assert sum(row["AI credits"] for row in found) == pytest.approx(whole.ai_credits)
+
+
+def test_headings_and_the_chart_table_fit_their_columns(week_xlsx):
+    book = open_book(week_xlsx)
+    for sheet in ("Developers", "Daily"):
+        column = "A" if sheet == "Developers" else "B"
+        assert book[sheet][f"{column}1"].value == "Developer"
+        assert book[sheet].column_dimensions[column].width > len("Developer") + 1, sheet  # bold, not cut
+    summary = book["Summary"]
+    # the chart table's developers sit in B, C, D, ...: C holds a four-digit count, not '###'
+    assert summary.column_dimensions["C"].width >= 8
 
 
 @pytest.mark.parametrize(("sheet", "field", "total"), [
@@ -212,12 +236,16 @@ def test_charts_are_native_and_refer_to_their_data(week_xlsx):
     assert len(charts) == 4
     book = open_book(week_xlsx)
     assert [len(book[name]._charts) for name in SHEETS] == [0, 1, 0, 1, 1, 1]
-    daily = next(members[name].decode() for name in charts if '<c:grouping val="stacked"' in members[name].decode()
-                 or '<grouping val="stacked"' in members[name].decode())
+    # DrawingML elements, with or without the `c:` namespace prefix (writers differ)
+    xml = {name: re.sub(r"<(/?)c:", r"<\1", members[name].decode()) for name in charts}
+    daily = next(text for text in xml.values() if '<grouping val="stacked"' in text)
     assert '<barDir val="col"' in daily
     assert daily.count("<ser>") == 4  # one series per developer
-    for name in charts:
-        references = re.findall(r"<f>'?([^'!<]+)'?!", members[name].decode())
+    bars = [text for text in xml.values() if '<barDir val="bar"' in text]
+    assert len(bars) == 3
+    assert all('<orientation val="maxMin"' in text for text in bars)  # the largest at the top, as in the tables
+    for name, text in xml.items():
+        references = re.findall(r"<f>'?([^'!<]+)'?!", text)
         assert references
         assert set(references) <= set(SHEETS), (name, references)
 
@@ -335,6 +363,18 @@ def test_names_starting_like_formulas_stay_text_on_every_sheet(week_report):
     for member, raw in zip_members(content).items():
         if member.startswith("xl/worksheets/"):
             assert b"<f>" not in raw, member
+
+
+def test_fast_cells_are_written_as_xlsxwriter_writes_them(week_report, monkeypatch):
+    prompts = (PromptEntry("dev00", datetime(2026, 11, 3, 9, 0, tzinfo=UTC), "ask", "gpt-5", "=1+2 & <b>", "ok"),)
+    data = dataclasses.replace(week_report, prompts=prompts)
+    fast = zip_members(render(data, Progress()))
+    monkeypatch.setattr(xlsx_report, "FastWorksheet", Worksheet)
+    stock = zip_members(render(data, Progress()))
+    sheets = [name for name in stock if name.startswith("xl/worksheets/sheet")]
+    assert len(sheets) == 7
+    for name in sheets:
+        assert fast[name] == stock[name], name
 
 
 def test_long_text_is_cut_to_the_cell_limit(week_report):
