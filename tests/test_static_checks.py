@@ -82,3 +82,22 @@ def test_the_setup_page_loads_no_mitmproxy_module(tmp_path):
     result = subprocess.run([sys.executable, "-c", code, str(confdir)], capture_output=True, text=True,
                             timeout=120, check=False, env=env, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_proxy_loads_protobuf_only_with_the_first_opentelemetry_export():
+    """`opentelemetry-proto` and protobuf (about 3.5 MB of a running proxy) wait for a developer who exports."""
+    code = (
+        "import sys\n"
+        "from desktop_app.otlp.intake import OtlpIntake\n"
+        "import desktop_app.commands.serve, desktop_app.proxy.service\n"
+        "def loaded():\n"
+        "    return sorted(m for m in sys.modules if m.split('.')[0] in ('google', 'opentelemetry'))\n"
+        "before = loaded()\n"
+        "intake = OtlpIntake(lambda n, p: (None, None), lambda batch: None, lambda: 0.0, None,\n"
+        "                    record_content=False)\n"
+        "intake.export('logs', 'alice', b'{}', 'application/json', '')\n"
+        "print(before[:5], len(loaded()))\n"
+        "sys.exit(3 if before or not loaded() else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr

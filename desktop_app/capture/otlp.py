@@ -1,4 +1,4 @@
-"""OTLP/HTTP request bodies: which signal a path is, and decoding JSON or protobuf, plain or gzip.
+"""OTLP/HTTP request bodies: decoding JSON or protobuf, plain or gzip (what a request may be: `otlp_http`).
 
 Copilot's clients export their own OpenTelemetry (copilot-protocol.md §10) as OTLP over HTTP: the CLI
 sends JSON (`application/json`) by default, protobuf (`application/x-protobuf`) on request, either of
@@ -14,10 +14,8 @@ nothing here touches the network, the store or a thread.
 import base64
 import binascii
 import json
-import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Final, Literal, cast
+from typing import Final, cast
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -38,58 +36,20 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-Signal = Literal["traces", "metrics", "logs"]
-BodyFormat = Literal["json", "protobuf"]
-
-SIGNAL_PATHS: Final[Mapping[str, Signal]] = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}
-JSON_TYPE: Final = "application/json"
-PROTOBUF_TYPE: Final = "application/x-protobuf"
-MAX_BODY_BYTES: Final = 16 * 1024 * 1024
-"""The largest body accepted, as sent and once decompressed (a CLI run sends 11 to 40 KB)."""
+from desktop_app.capture.otlp_http import (
+    MAX_BODY_BYTES,
+    BodyFormat,
+    OtlpError,
+    Rejected,
+    Signal,
+    body_format,
+    decompress,
+)
 
 _REQUESTS: Final[Mapping[Signal, Callable[[], Message]]] = {
     "traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest, "logs": ExportLogsServiceRequest,
 }
 _ID_KEYS: Final = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
-
-
-class OtlpError(ValueError):
-    """A request the receiver refuses: the HTTP status to answer and a sentence for the sender."""
-
-    def __init__(self, status: int, message: str) -> None:
-        """Refuse with `status` (400, 413 or 415) and `message`."""
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def body_format(content_type: str) -> BodyFormat:
-    """The encoding named by a `Content-Type` header; `OtlpError` (415) for anything else."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == JSON_TYPE:
-        return "json"
-    if media in (PROTOBUF_TYPE, "application/protobuf"):
-        return "protobuf"
-    raise OtlpError(415, f"Unsupported Content-Type {media or '(none)'!r}: send {JSON_TYPE} or {PROTOBUF_TYPE}.")
-
-
-def decompress(body: bytes, content_encoding: str, limit: int = MAX_BODY_BYTES) -> bytes:
-    """`body` without its `Content-Encoding` (none or gzip), at most `limit` bytes once inflated."""
-    encoding = content_encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return body
-    if encoding not in ("gzip", "x-gzip"):
-        raise OtlpError(415, f"Unsupported Content-Encoding {encoding!r}: send the body plain or gzip-compressed.")
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise OtlpError(400, f"The gzip body could not be decompressed ({exc}).") from exc
-    if len(data) > limit:
-        raise OtlpError(413, f"The body is larger than {limit // (1024 * 1024)} MiB once decompressed.")
-    if not inflater.eof:
-        raise OtlpError(400, "The gzip body is truncated.")
-    return data
 
 
 def _hex_ids_to_base64(value: object) -> object:
@@ -139,14 +99,6 @@ def decode_request(signal: Signal, body: bytes, content_type: str, content_encod
     if len(body) > MAX_BODY_BYTES:
         raise OtlpError(413, f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
     return parse_request(signal, decompress(body, content_encoding), fmt)
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """What part of an export was not kept (OTLP's partial success); zero and "" when all was."""
-
-    count: int = 0
-    message: str = ""
 
 
 def encode_response(signal: Signal, fmt: BodyFormat, rejected: Rejected) -> bytes:

@@ -16,7 +16,8 @@ from google.protobuf.message import Message
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, Metric
 
-from desktop_app.capture.otlp import Rejected, attributes
+from desktop_app.capture.otlp import attributes
+from desktop_app.capture.otlp_http import Rejected
 from desktop_app.core.models import MetricPoint
 
 _TEMPORALITY: Final = {

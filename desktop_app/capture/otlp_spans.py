@@ -24,7 +24,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from desktop_app.capture.decoding import parse_json
-from desktop_app.capture.otlp import Rejected, attributes, hex_id
+from desktop_app.capture.otlp import attributes, hex_id
+from desktop_app.capture.otlp_http import Rejected
 from desktop_app.core import models as m
 from desktop_app.core.redaction import redact_json
 

@@ -30,11 +30,14 @@ class EventDispatcher[T]:
     """A bounded queue drained in batches by one worker thread."""
 
     def __init__(self, consumers: Sequence[Consumer[T]], capacity: int = 10_000, batch: int = 256,
-                 on_stop: Callable[[], None] | None = None, linger: float = 0.1) -> None:
+                 on_stop: Callable[[], None] | None = None, linger: float = 0.02) -> None:
         """Deliver batches of up to `batch` items to each consumer, in order; `on_stop` runs last, on the worker.
 
         Woken by the first item after a pause, the worker waits `linger` seconds for more, so a busy
-        proxy costs one wake-up and one transaction per batch rather than per request.
+        proxy costs one wake-up and one transaction per batch rather than per request. The batch's work
+        shares the proxy's CPU, and requests arriving meanwhile wait for it: 0.1 s batches (about 11 ms
+        of work at 550 requests/s) made serve's p95 latency 14.3 ms against bare mitmdump's 10.5;
+        0.02 s batches 9.5 ms (bare 7.8) at the same CPU per request; 5 ms batches cost more CPU.
         """
         self._consumers = list(consumers)
         self._capacity, self._batch, self._linger = capacity, batch, linger

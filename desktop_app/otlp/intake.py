@@ -17,15 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, cast
+from typing import Final, Protocol
 
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-from desktop_app.capture.otlp import Rejected, Signal, body_format, decode_request, encode_response
-from desktop_app.capture.otlp_metrics import metric_points
-from desktop_app.capture.otlp_spans import trace_batch
+from desktop_app.capture.otlp_http import Signal
 from desktop_app.core.models import RecordBatch
 from desktop_app.core.team.credentials import AuthResult
 
@@ -124,29 +118,19 @@ class OtlpIntake:
     def export(self, signal: Signal, developer: str, body: bytes, content_type: str,
                content_encoding: str) -> bytes:
         """Decode, map and submit one export; return the response body (`OtlpError` on bad input)."""
-        message = decode_request(signal, body, content_type, content_encoding)
-        batch, rejected = self._map(signal, message, developer)
+        from desktop_app.otlp import mapping  # noqa: PLC0415 - protobuf loads with the first export, see mapping
+
+        mapped = mapping.map_export(signal, developer, body, content_type, content_encoding,
+                                    record_content=self._record_content)
+        batch = mapped.batch
         if batch is not None and (batch.usage or batch.tool_calls or batch.metric_points or batch.content):
             self._submit(batch)
         with self._lock:
             self.stats.exports += 1
-            self.stats.rejected += rejected.count
+            self.stats.rejected += mapped.rejected.count
+            self.stats.log_records += mapped.log_records
             if batch is not None:
                 self.stats.model_calls += len(batch.usage)
                 self.stats.tool_calls += len(batch.tool_calls)
                 self.stats.metric_points += len(batch.metric_points)
-        return encode_response(signal, body_format(content_type), rejected)
-
-    def _map(self, signal: Signal, message: object, developer: str) -> tuple[RecordBatch | None, Rejected]:
-        if signal == "traces":
-            traces = trace_batch(cast("ExportTraceServiceRequest", message), developer,
-                                 record_content=self._record_content)
-            return traces.batch, traces.rejected
-        if signal == "metrics":
-            points, rejected = metric_points(cast("ExportMetricsServiceRequest", message), developer)
-            return RecordBatch(metric_points=points), rejected
-        logs = cast("ExportLogsServiceRequest", message)
-        count = sum(len(scope.log_records) for resource in logs.resource_logs for scope in resource.scope_logs)
-        with self._lock:
-            self.stats.log_records += count
-        return None, Rejected()  # accepted so the client does not retry; spans carry the usage
+        return mapped.response

@@ -3,7 +3,7 @@
 Speaks what OTLP/HTTP exporters expect (copilot-protocol.md §10): JSON or protobuf bodies, plain or
 gzip, a response in the request's encoding with OTLP's partial success, and the retryable statuses
 with `Retry-After` (503 while the writer is behind, 429 while every connection slot is busy). Bodies
-are bounded (`capture.otlp.MAX_BODY_BYTES`, 413 beyond). Every request must carry the developer's
+are bounded (`capture.otlp_http.MAX_BODY_BYTES`, 413 beyond). Every request must carry the developer's
 proxy credentials (`Authorization: Basic`); anything else is answered 401 before the body is read,
 and nothing of it is kept.
 
@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from desktop_app.capture.otlp import JSON_TYPE, MAX_BODY_BYTES, SIGNAL_PATHS, OtlpError
+from desktop_app.capture.otlp_http import JSON_TYPE, MAX_BODY_BYTES, SIGNAL_PATHS, OtlpError
 from desktop_app.core.lan_http import LanHTTPServer, LanRequestHandler, ServedThread
 from desktop_app.core.netinfo import Address
 from desktop_app.otlp.intake import OtlpIntake

@@ -10,7 +10,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from desktop_app.capture.otlp import MAX_BODY_BYTES, OtlpError, Rejected, decode_request, encode_response
+from desktop_app.capture.otlp import decode_request, encode_response
+from desktop_app.capture.otlp_http import MAX_BODY_BYTES, OtlpError, Rejected
 from desktop_app.capture.otlp_metrics import metric_points
 from desktop_app.capture.otlp_spans import trace_batch
 from desktop_app.core.models import KIND_MODEL_CALL, SOURCE_OTEL

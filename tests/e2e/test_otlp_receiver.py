@@ -19,7 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from desktop_app.capture.otlp import MAX_BODY_BYTES
+from desktop_app.capture.otlp_http import MAX_BODY_BYTES
 from desktop_app.core.guide.model import NAME_PLACEHOLDER, PASSWORD_PLACEHOLDER, GuideContext
 from desktop_app.core.guide.otel_guide import opentelemetry_section
 from desktop_app.core.guide.snippets import ProxyAccess, otel_environment, otel_snippet

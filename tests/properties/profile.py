@@ -4,7 +4,9 @@
 
 `both(prop, **strategies)` returns the two tests of one property; the deep one is marked `slow`. Each parser has
 one deep property (the one that reaches most of it); `fast(prop, ...)` is a property of the fast run only. None
-writes an example database into the checkout or has a per-example deadline (the machine is shared).
+writes an example database (100,000 examples would be written to it) or has a per-example deadline; of the health
+checks only `too_slow` is off, because it times generation and the machines are shared. JSON values and their
+costs: `generated`. The deep run takes about 30 minutes here (two processes under load, 100,000 examples each).
 """
 
 import itertools
@@ -16,10 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.properties.generated import Shape, values
+
 FAST_EXAMPLES = 60
 DEEP_EXAMPLES = int(os.environ.get("DEEP_EXAMPLES", "100000"))  # fewer only to time a run
 
-_common: dict[str, Any] = {"deadline": None, "database": None, "suppress_health_check": list(HealthCheck)}
+_common: dict[str, Any] = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
 FAST = settings(max_examples=FAST_EXAMPLES, **_common)
 DEEP = settings(max_examples=DEEP_EXAMPLES, **_common)
 
@@ -37,19 +41,13 @@ def both(prop: Callable[..., None], **strategies: st.SearchStrategy[Any]) -> tup
 
 
 def json_values(max_leaves: int = 12) -> st.SearchStrategy[Any]:
-    """Any JSON value, small."""
-    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                        | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=max_leaves)
+    """Any JSON value, small (integers of any size, no NaN)."""
+    return values(Shape(max_leaves=max_leaves, max_dict=4, key_size=10, nan=False))
 
 
 def shaped(keys: list[str], max_leaves: int = 16) -> st.SearchStrategy[Any]:
     """JSON objects built from `keys` (the names a parser looks for) with values of any shape."""
-    key = st.sampled_from(keys) | st.text(max_size=8)
-    scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20)
-               | st.sampled_from(keys))
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                        | st.dictionaries(key, inner, max_size=6), max_leaves=max_leaves)
+    return values(Shape(keys=tuple(keys), max_leaves=max_leaves, int_bound=2**70))
 
 
 def cuts(data: bytes, points: list[int]) -> list[bytes]:

@@ -7,7 +7,8 @@ import json
 
 from hypothesis import strategies as st
 
-from desktop_app.capture.otlp import OtlpError, decode_request
+from desktop_app.capture.otlp import decode_request
+from desktop_app.capture.otlp_http import OtlpError
 from desktop_app.capture.otlp_metrics import metric_points
 from desktop_app.capture.otlp_spans import trace_batch
 from tests.properties.profile import both, fast, shaped
