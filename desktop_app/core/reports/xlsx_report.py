@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from xlsxwriter import Workbook
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.figures import DEVELOPER_KEYS, SUMMARY_KEYS, Value, figure
@@ -102,17 +102,66 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+Cell = tuple[float | date | str | None, Any]
+"""A cell for `FastWorksheet.write_cells`: its value (a number, a day, text fit for a cell, None: blank) and format."""
+_COLUMN_NAMES: Final = tuple(xl_col_to_name(column) for column in range(16_384))
+"""Every column's letters (A to XFD): a year's Daily sheet names 300,000 cells."""
+
+
 class FastWorksheet(Worksheet):  # type: ignore[misc] # XlsxWriter is untyped
-    """A worksheet that writes its formatted number and shared-string cells' XML in one step.
+    """A worksheet that writes formatted number and shared-string cells' XML in one step, and whole rows at once.
 
     XlsxWriter's own `_write_cell` escapes every attribute (an exception per numeric one) and takes
     half of a year's workbook's time. Cell references and format indexes need no escaping, so
     formatted numbers, dates and shared strings are written directly, exactly as XlsxWriter writes
     them (`test_xlsx_report` compares the two, byte for byte); every other cell goes to XlsxWriter.
+    `write_cells` goes further for the long sheets: a row's XML is made when the row is written,
+    instead of a cell tuple kept per cell until the workbook is saved.
     """
 
+    def __init__(self) -> None:
+        """An empty worksheet (XlsxWriter's `add_worksheet` makes it)."""
+        super().__init__()
+        self._day_numbers: dict[date, float] = {}  # each day's Excel serial number, made once
+
+    def write_cells(self, row: int, cells: Sequence[Cell]) -> None:
+        """Write `cells` into `row` from column A on, as XlsxWriter's write_number / _datetime / _string / _blank would.
+
+        Every cell has a format, whose style index is already fixed (`Formats`); text is already fit for a cell
+        (`safe_text`). Like XlsxWriter, a row outside the worksheet's bounds is left out.
+        """
+        last = len(cells) - 1
+        if last < 0 or self.constant_memory or self._check_dimensions(row, 0) or self._check_dimensions(row, last):
+            return
+        number, shared = str(row + 1), self.str_table._get_shared_string_index
+        xml = []
+        for column, (value, cell_format) in enumerate(cells):
+            where, style = _COLUMN_NAMES[column] + number, cell_format._get_xf_index()
+            if value is None:
+                xml.append(f'<c r="{where}" s="{style}"/>')
+            elif isinstance(value, str):
+                xml.append(f'<c r="{where}" s="{style}" t="s"><v>{shared(value)}</v></c>')
+            else:
+                serial = self._day_number(value) if isinstance(value, date) else value
+                xml.append(f'<c r="{where}" s="{style}"><v>{serial:.16G}</v></c>')
+        # The row's XML at its first column, and a cell writing nothing at its last, so that XlsxWriter
+        # counts the row's extent (its `spans`) as it would count the cells themselves.
+        written = self.table[row]
+        written[last] = _Written("")
+        written[0] = _Written("".join(xml))
+
+    def _day_number(self, day: date) -> float:
+        found = self._day_numbers.get(day)
+        if found is None:
+            found = self._day_numbers[day] = self._convert_date_time(day)
+        return found
+
     def _write_cell(self, row: int, col: int, cell: Any) -> None:  # noqa: ANN401 - XlsxWriter's cell tuples
-        kind = cell.__class__.__name__
+        kind = cell.__class__
+        if kind is _Written:
+            self.fh.write(cell.xml)
+            return
+        kind = kind.__name__
         if cell.format is None or kind not in _FAST_CELLS or self.constant_memory:  # (strings inline there)
             super()._write_cell(row, col, cell)
             return
@@ -121,6 +170,12 @@ class FastWorksheet(Worksheet):  # type: ignore[misc] # XlsxWriter is untyped
             self.fh.write(f'<c r="{where}" s="{style}" t="s"><v>{cell.string}</v></c>')
         else:
             self.fh.write(f'<c r="{where}" s="{style}"><v>{cell.number:.16G}</v></c>')
+
+
+class _Written(NamedTuple):
+    """Cells of one row whose XML `FastWorksheet.write_cells` made already."""
+
+    xml: str
 
 
 _FAST_CELLS: Final = frozenset({"Number", "Datetime", "String"})
@@ -136,22 +191,38 @@ class Sheet:
         self.ws: Any = book.add_worksheet(title, worksheet_class=FastWorksheet)
         self.formats = formats
 
-    def text(self, row: int, column: int, text: str, style: TextStyle = "plain") -> None:
-        """Store `text` as a plain string cell: never a formula or an error code, whatever it starts with."""
+    def text_cell(self, text: str, style: TextStyle = "plain") -> Cell:
+        """`text` as a plain string cell: never a formula or an error code, whatever it starts with."""
         value = safe_text(text)
         # A quote prefix keeps it text even when the cell is edited in Excel.
-        self.ws.write_string(row, column, value, self.formats.text[style, value.startswith(FORMULA_STARTS)])
+        return value, self.formats.text[style, value.startswith(FORMULA_STARTS)]
+
+    def number_cell(self, value: float | None, kind: ValueKind) -> Cell:
+        """A number with the number format of its kind (blank when unknown, or not a number at all)."""
+        if value is None or not math.isfinite(value):  # (a worksheet holds no NaN or infinity)
+            return None, self.formats.number[kind]
+        return value, self.formats.number[kind]
+
+    def text(self, row: int, column: int, text: str, style: TextStyle = "plain") -> None:
+        """Store `text` as a plain string cell (`text_cell`)."""
+        value, text_format = self.text_cell(text, style)
+        self.ws.write_string(row, column, value, text_format)
 
     def number(self, row: int, column: int, value: float | None, kind: ValueKind) -> None:
-        """Store a number (an empty cell when unknown, or not a number at all) with the number format of its kind."""
-        if value is None or not math.isfinite(value):  # (a worksheet holds no NaN or infinity)
-            self.ws.write_blank(row, column, None, self.formats.number[kind])
+        """Store a number (`number_cell`)."""
+        number, number_format = self.number_cell(value, kind)
+        if number is None:
+            self.ws.write_blank(row, column, None, number_format)
         else:
-            self.ws.write_number(row, column, value, self.formats.number[kind])
+            self.ws.write_number(row, column, number, number_format)
 
     def day(self, row: int, column: int, day: date) -> None:
         """Store a day as a real date, shown as 2026-11-02."""
         self.ws.write_datetime(row, column, day, self.formats.date)
+
+    def cells(self, row: int, cells: Sequence[Cell]) -> None:
+        """Store a whole row of cells (`text_cell`, `number_cell`, or a day with `formats.date`) from column A on."""
+        self.ws.write_cells(row, cells)
 
     def header(self, row: int, titles: Iterable[str]) -> None:
         """A bold heading row."""
@@ -182,6 +253,10 @@ class Formats:
                      for style, properties in _TEXT_STYLES.items() for quoted in (False, True)}
         self.number = {kind: book.add_format({"num_format": code}) for kind, code in _NUMBER_FORMATS.items()}
         self.date = book.add_format({"num_format": _DATE_FORMAT})
+        # Their style indexes are fixed now, in this order (XlsxWriter numbers them as the saved sheets
+        # first use them): `FastWorksheet.write_cells` writes a row's XML before the workbook is saved.
+        for cell_format in (*self.text.values(), *self.number.values(), self.date):
+            cell_format._get_xf_index()
 
 
 def _number(value: Value) -> float | None:
@@ -272,34 +347,32 @@ def write_daily_chart(sheet: Sheet, book: Any, data: ReportData, top: int) -> No
 _DAILY_WIDTHS: Final[dict[ValueKind, float]] = {
     "date": 12, "text": 14, "count": 11, "ratio": 11, "credits": 11, "millis": 11, "counts": 36,
 }
-CellWriter = Callable[[int, int, DailyUsage], None]
+DailyCell = Callable[[DailyUsage], Cell]
 
 
-def _daily_cell(sheet: Sheet, column: DailyColumn) -> CellWriter:
-    """How one Daily column's cell is written (chosen once per column: the sheet has a year of rows)."""
+def _daily_cell(sheet: Sheet, column: DailyColumn) -> DailyCell:
+    """How one Daily column's cell is made (chosen once per column: the sheet has a year of rows)."""
     key, kind = column.key, column.kind
     if key == "day":
-        return lambda r, c, usage: sheet.day(r, c, usage.day)
-    if column.kind == "counts":
-        return lambda r, c, usage: sheet.text(r, c, counts_json(getattr(usage, key)))
-    if column.kind == "text":
-        def text(r: int, c: int, usage: DailyUsage) -> None:
+        return lambda usage: (usage.day, sheet.formats.date)
+    if kind == "counts":
+        return lambda usage: sheet.text_cell(counts_json(getattr(usage, key)))
+    if kind == "text":
+        def text(usage: DailyUsage) -> Cell:
             value = column.readable(usage)  # coded text in words
-            if isinstance(value, str):
-                sheet.text(r, c, value)
+            return sheet.text_cell(value) if isinstance(value, str) else (None, sheet.formats.text["plain", False])
         return text
-    return lambda r, c, usage: sheet.number(r, c, getattr(usage, key), kind)
+    return lambda usage: sheet.number_cell(getattr(usage, key), kind)
 
 
 def write_daily(sheet: Sheet, data: ReportData, progress: Progress) -> None:
     """One row per developer per day, the `DAILY_COLUMNS` in order (the day as a real date)."""
     sheet.header(0, [column.title for column in DAILY_COLUMNS])
-    cells = [(c, _daily_cell(sheet, column)) for c, column in enumerate(DAILY_COLUMNS)]
+    cells = [_daily_cell(sheet, column) for column in DAILY_COLUMNS]
     for r, usage in enumerate(data.rows, start=1):
         if r % ROWS_PER_STEP == 0:
             progress.step(0.1 + 0.5 * r / (len(data.rows) + 1), "Writing the Daily sheet")
-        for c, write in cells:
-            write(r, c, usage)
+        sheet.cells(r, [cell(usage) for cell in cells])
     widths = [max(_DAILY_WIDTHS[column.kind], len(column.title) + 4) for column in DAILY_COLUMNS]
     widths[1] = _name_width((row.developer for row in data.rows), DAILY_COLUMNS[1].title)
     sheet.widths(widths)

@@ -365,15 +365,36 @@ def test_names_starting_like_formulas_stay_text_on_every_sheet(week_report):
             assert b"<f>" not in raw, member
 
 
+class CellByCell(Worksheet):
+    """Stock XlsxWriter, taking `FastWorksheet.write_cells`' rows one cell at a time through its public API."""
+
+    def write_cells(self, row, cells):
+        for column, (value, cell_format) in enumerate(cells):
+            if value is None:
+                self.write_blank(row, column, None, cell_format)
+            elif isinstance(value, str):
+                self.write_string(row, column, value, cell_format)
+            elif isinstance(value, date):
+                self.write_datetime(row, column, value, cell_format)
+            else:
+                self.write_number(row, column, value, cell_format)
+
+
 def test_fast_cells_are_written_as_xlsxwriter_writes_them(week_report, monkeypatch):
     prompts = (PromptEntry("dev00", datetime(2026, 11, 3, 9, 0, tzinfo=UTC), "ask", "gpt-5", "=1+2 & <b>", "ok"),)
-    data = dataclasses.replace(week_report, prompts=prompts)
+    # Text that must be quoted, unknown figures (blank cells) and a NaN among the days.
+    rows = tuple(dataclasses.replace(r, developer="=1+2" if r.developer == "dev00" else r.developer,
+                                     models={"=evil()": 1, **r.models}) for r in week_report.rows)
+    rows = (dataclasses.replace(rows[0], completions_accepted=None, acceptance_rate=float("nan"),
+                                latency_p50_ms=None), *rows[1:])
+    data = dataclasses.replace(week_report, prompts=prompts, rows=rows)
     fast = zip_members(render(data, Progress()))
-    monkeypatch.setattr(xlsx_report, "FastWorksheet", Worksheet)
+    monkeypatch.setattr(xlsx_report, "FastWorksheet", CellByCell)
     stock = zip_members(render(data, Progress()))
     sheets = [name for name in stock if name.startswith("xl/worksheets/sheet")]
     assert len(sheets) == 7
-    for name in sheets:
+    assert b'<c r="A2" s="' in fast["xl/worksheets/sheet3.xml"]  # the Daily sheet has rows
+    for name in (*sheets, "xl/sharedStrings.xml", "xl/styles.xml"):
         assert fast[name] == stock[name], name
 
 
