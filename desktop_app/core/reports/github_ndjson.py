@@ -45,7 +45,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Final, Literal
 
 from desktop_app.core.reports.data import ReportData
-from desktop_app.core.reports.ide_totals import DayBreakdown, IdeDay
+from desktop_app.core.reports.ide_totals import DayBreakdown, IdeDay, LanguageFigures, ModelFigures
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.store.queries import DailyUsage
 
@@ -344,50 +344,60 @@ def _totals(breakdown: DayBreakdown | None) -> tuple[str, str, str]:
     """
     if breakdown is None:
         return "[]", "[]", "[]"
-    # by feature: interactions, generated, accepted, lines suggested, lines added
-    by_feature: dict[str, list[int]] = {}
+    by_feature: dict[str, list[int]] = {}  # interactions, generated, accepted, lines suggested, lines added
+    languages = _language_items(breakdown.languages, by_feature)
+    models = _model_items(breakdown.models, by_feature)
+    features = [_FEATURE % (_QUOTED_FEATURES[feature], *sums) for feature, sums in sorted(by_feature.items())
+                if any(sums)]
+    return _array(features), languages, models
+
+
+def _language_items(languages: Sequence[LanguageFigures], by_feature: dict[str, list[int]]) -> str:
+    """`totals_by_language_feature`; the completions are added to `by_feature` (`code_completion`)."""
+    if not languages:
+        return "[]"
     by_language: dict[tuple[str, str], list[int]] = {}  # generated, accepted, lines suggested, lines added
-    if breakdown.languages:
-        completions = by_feature[_CODE_COMPLETION] = [0, 0, 0, 0, 0]
-        for lang in breakdown.languages:
-            values = (lang.code_generation_activity_count, lang.completions_accepted, lang.loc_suggested_to_add_sum,
-                      lang.loc_added_sum)
-            completions[1] += values[0]
-            completions[2] += values[1]
-            completions[3] += values[2]
-            completions[4] += values[3]
-            _add(by_language, (lang.language, _CODE_COMPLETION), values)
-            if lang.chat_acceptances:
-                _add(by_language, (lang.language, _ACCEPTANCE_FEATURE), (0, lang.chat_acceptances, 0, 0))
+    completions = by_feature[_CODE_COMPLETION] = [0, 0, 0, 0, 0]
+    for language, generated, accepted, suggested, added, chat in languages:
+        completions[1] += generated
+        completions[2] += accepted
+        completions[3] += suggested
+        completions[4] += added
+        sums = by_language.get((language, _CODE_COMPLETION))
+        if sums is None:
+            by_language[language, _CODE_COMPLETION] = [generated, accepted, suggested, added]
+        else:
+            sums[0] += generated
+            sums[1] += accepted
+            sums[2] += suggested
+            sums[3] += added
+        if chat:
+            sums = by_language.setdefault((language, _ACCEPTANCE_FEATURE), [0, 0, 0, 0])
+            sums[1] += chat
+    return _array([_LANGUAGE_FEATURE % (_quote(language), _QUOTED_FEATURES[feature], *sums)
+                   for (language, feature), sums in sorted(by_language.items()) if any(sums)])
+
+
+def _model_items(models: Sequence[ModelFigures], by_feature: dict[str, list[int]]) -> str:
+    """`totals_by_model_feature`; the interactions and acceptances are added to `by_feature`."""
     by_model: dict[tuple[str, str], list[int]] = {}  # interactions, accepted
-    for model in breakdown.models:
-        feature = MODE_FEATURES.get(model.mode, "others")
-        interactions, accepted = model.user_initiated_interaction_count, model.chat_acceptances
-        _add(by_model, (model.model, feature), (interactions, accepted))
+    for model, mode, interactions, accepted in models:
+        feature = MODE_FEATURES.get(mode, "others")
+        sums = by_model.get((model, feature))
+        if sums is None:
+            by_model[model, feature] = [interactions, accepted]
+        else:
+            sums[0] += interactions
+            sums[1] += accepted
         sums = by_feature.get(feature)
         if sums is None:
             by_feature[feature] = [interactions, 0, accepted, 0, 0]
         else:
             sums[0] += interactions
             sums[2] += accepted
-    return (
-        _array(_FEATURE % (_QUOTED_FEATURES[feature], *sums) for feature, sums in sorted(by_feature.items())
-               if any(sums)),
-        _array(_LANGUAGE_FEATURE % (_quote(language), _QUOTED_FEATURES[feature], *sums)
-               for (language, feature), sums in sorted(by_language.items()) if any(sums)),
-        _array(_MODEL_FEATURE % (_quote(model), _QUOTED_FEATURES[feature], interactions, 0, accepted, 0, 0)
-               for (model, feature), (interactions, accepted) in sorted(by_model.items()) if interactions or accepted),
-    )
-
-
-def _add(groups: dict[tuple[str, str], list[int]], key: tuple[str, str], values: Sequence[int]) -> None:
-    """Add `values` to the group `key`."""
-    sums = groups.get(key)
-    if sums is None:
-        groups[key] = list(values)
-    else:
-        for n, value in enumerate(values):
-            sums[n] += value
+    return _array([_MODEL_FEATURE % (_quote(model), _QUOTED_FEATURES[feature], interactions, 0, accepted, 0, 0)
+                   for (model, feature), (interactions, accepted) in sorted(by_model.items())
+                   if interactions or accepted])
 
 
 def _ide_item(ide: IdeDay) -> str:
@@ -469,14 +479,14 @@ def render(data: ReportData, progress: Progress) -> bytes:
     rows = sorted(data.rows, key=lambda r: (r.day, r.developer))
     ides = _ides_by_day(data.ide_days)
     breakdowns = {(b.day, b.developer): b for b in data.day_breakdowns}
-    lines: list[str] = []
+    lines: list[bytes] = []
     for n, row in enumerate(rows):
         if n % _LINES_PER_STEP == 0:
             progress.step(n / max(len(rows), 1), "Writing records")
         key = (row.day, row.developer)
         # ASCII: client-sent names (model, language, editor) may hold U+2028, U+2029 or U+0085, which
         # str.splitlines() and some NDJSON readers take for line breaks; escaped, a record stays one line.
-        lines.append(record_json(row, ides.get(key, []), data.time_zone, breakdowns.get(key)))
+        lines.append(record_json(row, ides.get(key, []), data.time_zone, breakdowns.get(key)).encode("ascii"))
     progress.step(1.0, "Writing records")
-    lines.append("")
-    return "\n".join(lines).encode("ascii")
+    lines.append(b"")
+    return b"\n".join(lines)  # each record encoded as it is made: the year is joined once, as bytes

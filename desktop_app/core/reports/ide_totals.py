@@ -4,7 +4,8 @@ GitHub's per-user report (`users-1-day`, copilot-protocol.md §6.2) splits each 
 (`totals_by_ide`), by feature, language and model. `read_ide_days` (per IDE) and
 `read_day_breakdowns` (per language and per model and mode, which the report maps to its features)
 read those splits (`rollup.IDE_USAGE`, `IDE_INTERACTIONS`, `IDE_TELEMETRY`: their SQL, kept in the
-daily summary), summed by the database (`rollup.read_grouped`), with the same definitions as
+daily summary) as they come (`rollup.iter_grouped`: per IDE summed by the database, by language and
+model summed here in one pass over the rows as stored), with the same definitions as
 `rollup.compute_day_totals` (what each figure counts: `core.figures`), so that, for every developer
 and day, the IDEs', languages' and models' figures add up exactly to the day's `DailyUsage`. Where a
 split needs a rule of its own: an interaction counts once, under one IDE, mode and model (the
@@ -22,7 +23,7 @@ day: by name, else by version, else, when the event names none and the developer
 that day, to that IDE; otherwise to `UNKNOWN_IDE` (or the telemetry's own lower-cased name).
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final, NamedTuple
@@ -30,7 +31,14 @@ from typing import Any, Final, NamedTuple
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.store.engine import Connection
 from desktop_app.core.store.queries import reading_store
-from desktop_app.core.store.rollup import CLI_IDE, IDE_INTERACTIONS, IDE_TELEMETRY, IDE_USAGE, Split, read_grouped
+from desktop_app.core.store.rollup import (
+    CLI_IDE,
+    IDE_INTERACTIONS,
+    IDE_TELEMETRY,
+    IDE_USAGE,
+    Split,
+    iter_grouped,
+)
 
 __all__ = ["CLI_IDE", "UNKNOWN", "UNKNOWN_IDE", "DayBreakdown", "IdeDay", "LanguageFigures", "ModelFigures",
            "read_day_breakdowns", "read_ide_days"]
@@ -292,14 +300,14 @@ def _shown_from_telemetry(ides: Mapping[tuple[str, str, str], _IdeTally]) -> set
 
 
 class _Read:
-    """`rollup.read_grouped` of one period, developers and instances, inside the caller's `reading_store`."""
+    """`rollup.iter_grouped` of one period, developers and instances, inside the caller's `reading_store`."""
 
     def __init__(self, conn: Connection, days: DayRange, developers: Sequence[str] | None,
                  instances: Sequence[str] | None) -> None:
         self.conn, self.days, self.developers, self.instances = conn, days, developers, instances
 
-    def __call__(self, split: Split, grouping: tuple[str, str | None]) -> list[Any]:
-        return read_grouped(self.conn, split, grouping, first_day=self.days.first, last_day=self.days.last,
+    def __call__(self, split: Split, grouping: tuple[str, str | None]) -> Iterator[Any]:
+        return iter_grouped(self.conn, split, grouping, first_day=self.days.first, last_day=self.days.last,
                             developers=self.developers, instances=self.instances,
                             order=grouping[1] or "day, developer")
 
@@ -323,7 +331,7 @@ def read_ide_days(conn: Connection, days: DayRange, developers: Sequence[str] | 
         return ()
     reader, read = _Reader(), _Read(conn, days, developers, instances)
     with reading_store():
-        _read_usage(read(IDE_USAGE, _USAGE_BY_IDE), reader)
+        _read_usage(list(read(IDE_USAGE, _USAGE_BY_IDE)), reader)
         _read_interactions(read(IDE_INTERACTIONS, _INTERACTIONS_BY_IDE), reader)
         _read_telemetry(read(IDE_TELEMETRY, _TELEMETRY_BY_EDITOR), reader)
     from_telemetry = _shown_from_telemetry(reader.ides)
