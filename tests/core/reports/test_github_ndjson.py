@@ -376,8 +376,8 @@ def test_unicode_line_separators_in_client_names_stay_inside_their_record(tmp_pa
     data = load(tmp_path, days=DAY_RANGE)
     odd = "\u2028x\u0085y\u2029"
     breakdowns = tuple(dataclasses.replace(
-        d, models=tuple(m._replace(model=m.model + odd) for m in d.models),
-        languages=tuple(lang._replace(language="lang" + odd + "é") for lang in d.languages))
+        d, models=tuple((model + odd, *rest) for model, *rest in d.models),
+        languages=tuple(("lang" + odd + "é", *rest) for _, *rest in d.languages))
         for d in data.day_breakdowns)
     content = render(dataclasses.replace(data, day_breakdowns=breakdowns), Progress())
     assert content.isascii()
