@@ -544,7 +544,7 @@ def iter_grouped(conn: Connection, split: Split, grouping: tuple[str, str | None
                  order: str = "day, developer") -> Iterator[Any]:
     """`read_grouped`'s rows one at a time, for a reader that sums them as they come (iterate it to the end).
 
-    A year's rows are never all held at once: less memory, and far less garbage-collector work.
+    A year's rows are never all held at once: less memory and less garbage-collector work.
     """
     if developers is not None and not developers:
         return
