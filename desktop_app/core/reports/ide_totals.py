@@ -353,15 +353,20 @@ def _day_parts(usage: Iterable[Sequence[Any]], telemetry: Iterable[Sequence[Any]
                interactions: Iterable[Sequence[Any]]) -> dict[_Key, _DayParts]:
     """The split rows summed per (day, developer) by language, by model and mode, and by model."""
     per: dict[_Key, _DayParts] = {}
-    # `per.get(key) or per.setdefault(key, _DayParts())`: a new _DayParts only for a new key.
+    # The rows come ordered by day and developer: look a developer-day up once per run of its rows.
+    key: tuple[object, object] = (None, None)  # no row's: the first row looks its day up
+    parts = _DayParts()
     for day, developer, language, count, lines in usage:
-        key = (day, developer)
-        sums = (per.get(key) or per.setdefault(key, _DayParts())).language(language or UNKNOWN)
+        if day != key[0] or developer != key[1]:
+            key = (day, developer)
+            parts = per.get((day, developer)) or per.setdefault((day, developer), _DayParts())
+        sums = parts.language(language or UNKNOWN)
         sums[_RETURNED] += _int(count)
         sums[_LINES_SUGGESTED] += _int(lines)
     for day, developer, language, model, shown, accepted, lines, chat in telemetry:
-        key = (day, developer)
-        parts = per.get(key) or per.setdefault(key, _DayParts())
+        if day != key[0] or developer != key[1]:
+            key = (day, developer)
+            parts = per.get((day, developer)) or per.setdefault((day, developer), _DayParts())
         sums = parts.language(language or UNKNOWN)
         sums[_SHOWN] += _int(shown)
         sums[_ACCEPTED] += _int(accepted)
@@ -370,8 +375,10 @@ def _day_parts(usage: Iterable[Sequence[Any]], telemetry: Iterable[Sequence[Any]
         named = model or UNKNOWN
         parts.chat[named] = parts.chat.get(named, 0) + _int(chat)
     for day, developer, model, mode, count in interactions:
-        key = (day, developer)
-        by_model = (per.get(key) or per.setdefault(key, _DayParts())).interactions
+        if day != key[0] or developer != key[1]:
+            key = (day, developer)
+            parts = per.get((day, developer)) or per.setdefault((day, developer), _DayParts())
+        by_model = parts.interactions
         model_mode = (model or UNKNOWN, mode)
         by_model[model_mode] = by_model.get(model_mode, 0) + _int(count)
     return per
