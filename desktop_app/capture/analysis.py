@@ -69,8 +69,9 @@ def analysed_fields(c: Classification, response: ResponseFacts, status: int | No
     return values
 
 
-def usage_event(exchange: Exchange, c: Classification, response: ResponseFacts, parse_status: str) -> m.UsageEvent:
-    """Combine capture, classification and parsed response into one `UsageEvent`, built once."""
+def usage_event(exchange: Exchange, c: Classification, response: ResponseFacts, parse_status: str,
+                event_id: str = "") -> m.UsageEvent:
+    """Combine capture, classification and parsed response into one `UsageEvent` (id `event_id`), built once."""
     first = exchange.first_byte_at
     error = exchange.error
     status = exchange.status if not exchange.websocket or error is None else None
@@ -82,7 +83,7 @@ def usage_event(exchange: Exchange, c: Classification, response: ResponseFacts, 
         request_bytes=len(exchange.request_body), response_bytes=exchange.response_bytes,
         http_version=exchange.http_version, streamed=exchange.streamed, error=error or (response.error or None),
         cancelled=error is not None and ("client" in error.lower() or "closed" in error.lower()),
-        parse_status=parse_status, **analysed_fields(c, response, status),
+        parse_status=parse_status, source_id=event_id, **analysed_fields(c, response, status),
     )
 
 
@@ -134,8 +135,8 @@ def unparsed_batch(exchange: Exchange) -> m.RecordBatch:
     return m.RecordBatch(usage=(usage_event(exchange, c, ResponseFacts(parse_status="unparsed"), "unparsed"),))
 
 
-def analyze(exchange: Exchange, *, record_content: bool = False) -> m.RecordBatch:
-    """Classify, parse and package one exchange for the store."""
+def analyze(exchange: Exchange, *, record_content: bool = False, event_id: str = "") -> m.RecordBatch:
+    """Classify, parse and package one exchange for the store; its usage row gets the id `event_id`."""
     headers = dict(exchange.request_header_items())
     decoded, body = _request_body(exchange, headers)
     path = exchange.path.split("?", 1)[0]
@@ -143,7 +144,7 @@ def analyze(exchange: Exchange, *, record_content: bool = False) -> m.RecordBatc
     response_items = exchange.response_header_items()  # decoded once, for parsing, quotas and content
     response_headers = dict(response_items)
     response = _response(exchange, c, response_headers)
-    usage = usage_event(exchange, c, response, _parse_status(decoded, exchange, response))
+    usage = usage_event(exchange, c, response, _parse_status(decoded, exchange, response), event_id)
     telemetry: tuple[m.TelemetryEvent, ...] = ()
     if c.kind == m.KIND_TELEMETRY and exchange.request_body:
         parsed = parse_telemetry(exchange.request_body, headers.get("content-encoding"),

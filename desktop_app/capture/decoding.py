@@ -266,6 +266,8 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = DEFAULT_L
         The decoded body; `raw` itself for identity; None when the encoding is unknown, the data is
         corrupt or ends early (unless `allow_truncated`), or the output would pass `limit`.
     """
+    if not content_encoding:  # the usual case, and what a decoder of no encoding does
+        return raw if not raw or len(raw) <= limit else None
     decoder = BodyDecoder(content_encoding, limit)
     if decoder.failed:
         return None

@@ -17,7 +17,11 @@ def _text(value: bytes | str) -> str:
 
 def decode_headers(fields: Headers) -> tuple[tuple[str, str], ...]:
     """Header fields as text, names lower-case (what classification and redaction read)."""
-    return tuple((_text(name).lower(), _text(value)) for name, value in fields)
+    try:  # mitmproxy's fields are all bytes: decode them without a call per field
+        return tuple([(name.decode("utf-8", "surrogateescape").lower(), value.decode("utf-8", "surrogateescape"))  # type: ignore[union-attr]
+                      for name, value in fields])
+    except AttributeError:  # some fields are text already
+        return tuple((_text(name).lower(), _text(value)) for name, value in fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,8 +51,11 @@ def with_event_ids(batch: RecordBatch) -> RecordBatch:
     """Give each event without a source id a globally unique one, once, before the first attempt to store it.
 
     Writes are upserts by that id, so a batch retried after a lost connection, or replayed from the
-    spool into a shared database, adds nothing it already added.
+    spool into a shared database, adds nothing it already added. A batch whose events all have one is
+    returned as it is.
     """
+    if all(e.source_id for e in batch.usage) and all(e.source_id for e in batch.telemetry):
+        return batch
     usage = tuple(e if e.source_id else replace(e, source_id=uuid.uuid4().hex) for e in batch.usage)
     telemetry = tuple(e if e.source_id else replace(e, source_id=uuid.uuid4().hex) for e in batch.telemetry)
     return replace(batch, usage=usage, telemetry=telemetry)
@@ -103,7 +106,7 @@ class RecordingPipeline:
     def _analyse(self, exchange: Exchange) -> RecordBatch:
         self.stats.analysed += 1
         try:
-            batch = analyze(exchange, record_content=self._content is not None)
+            batch = analyze(exchange, record_content=self._content is not None, event_id=uuid.uuid4().hex)
         except Exception:  # a parser bug must not lose the request: keep what the capture says
             logger.exception("Could not analyse a %s request to %s.", exchange.method, exchange.host)
             batch = unparsed_batch(exchange)

@@ -7,6 +7,7 @@ Nothing here raises: a garbage field reads as None, a header that is not a quota
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Final
 from urllib.parse import unquote
 
@@ -16,12 +17,18 @@ from desktop_app.core.models import QuotaSnapshot
 
 _QUOTA_HEADER_PREFIX: Final = "x-quota-snapshot-"
 _MAX_QUOTA_NAME: Final = 64
+_QUOTA_NAME_CHARS: Final = frozenset("_-.")
+# The same quota header comes back on request after request (it changes only when a premium request is
+# counted): its parsed fields are kept for the latest headers, keyed by the header as sent.
+_PARSED_HEADERS: Final = 64
+
+type _QuotaFields = tuple[str, float | None, float | None, float | None, bool | None, str]
 
 
 def _quota_name(name: str) -> str:
     """A quota id as we store it, or "" when it is not a plausible name."""
     name = name.strip().lower()
-    if not name or len(name) > _MAX_QUOTA_NAME or not all(ch.isalnum() or ch in "_-." for ch in name):
+    if not name or len(name) > _MAX_QUOTA_NAME or not all(ch.isalnum() or ch in _QUOTA_NAME_CHARS for ch in name):
         return ""
     return name
 
@@ -47,6 +54,17 @@ def parse_quota_header(name: str, value: str, developer: str, observed_at: datet
     Returns:
         The quota, or None when the header is not a quota snapshot.
     """
+    parsed = _parse_quota_header(name, value)
+    if parsed is None:
+        return None
+    quota, entitlement, remaining, overage, permitted, reset_at = parsed
+    return QuotaSnapshot(developer=developer, quota=quota, observed_at=observed_at, entitlement=entitlement,
+                         remaining_percent=remaining, overage=overage, overage_permitted=permitted, reset_at=reset_at)
+
+
+@lru_cache(maxsize=_PARSED_HEADERS)
+def _parse_quota_header(name: str, value: str) -> _QuotaFields | None:
+    """The fields of a quota header (see `parse_quota_header`), None when it is not one."""
     lowered = name.strip().lower()
     if not lowered.startswith(_QUOTA_HEADER_PREFIX):
         return None
@@ -54,14 +72,8 @@ def parse_quota_header(name: str, value: str, developer: str, observed_at: datet
     if not quota:
         return None
     fields = _query_fields(value)
-    return QuotaSnapshot(
-        developer=developer, quota=quota, observed_at=observed_at,
-        entitlement=finite_number(fields.get("ent")),
-        remaining_percent=finite_number(fields.get("rem")),
-        overage=finite_number(fields.get("ov")),
-        overage_permitted=as_bool(fields.get("ovPerm")),
-        reset_at=fields.get("rst", "").strip()[:64],
-    )
+    return (quota, finite_number(fields.get("ent")), finite_number(fields.get("rem")), finite_number(fields.get("ov")),
+            as_bool(fields.get("ovPerm")), fields.get("rst", "").strip()[:64])
 
 
 def parse_quota_headers(headers: Mapping[str, str], developer: str,
@@ -69,10 +81,11 @@ def parse_quota_headers(headers: Mapping[str, str], developer: str,
     """All `x-quota-snapshot-*` headers of a response (any str mapping), in header order; never raises."""
     quotas = []
     for name, value in headers.items():
-        quota = (parse_quota_header(name, value, developer, observed_at)
-                 if isinstance(name, str) and isinstance(value, str) else None)
-        if quota is not None:
-            quotas.append(quota)
+        # Most headers are not quotas: a cheap look first (the stripped, lowered name must start with the prefix).
+        if isinstance(name, str) and isinstance(value, str) and _QUOTA_HEADER_PREFIX in name.lower():
+            quota = parse_quota_header(name, value, developer, observed_at)
+            if quota is not None:
+                quotas.append(quota)
     return tuple(quotas)
 
 

@@ -460,6 +460,24 @@ class StreamParser:
             error=facts.error, events=self._events, parse_status=status, quota_snapshots=facts.quota_snapshots,
         )
 
+    def read_whole(self, body: bytes, *, truncated: bool = False) -> ResponseFacts:
+        """Read a whole body, then finish: what `feed(body)` and `finish()` give, a JSON document without copies.
+
+        Args:
+            body: The whole (decoded) body, the first thing this parser reads.
+            truncated: As for `finish`.
+
+        Returns:
+            The response's facts.
+        """
+        document = body.removeprefix(b"\xef\xbb\xbf").lstrip()
+        if self._mode or self._buffer or not document.startswith((b"{", b"[")) or len(document) > MAX_JSON_BYTES:
+            self.feed(body)
+        else:  # a plain JSON document (the common small, non-streamed answer): parse it straight away
+            self._mode = "json"
+            self._flush_json(document, truncated)
+        return self.finish(truncated=truncated)
+
     def _detect(self) -> None:
         """Decide SSE or JSON from the first non-blank byte, then replay the buffered bytes."""
         start = self._buffer.removeprefix(b"\xef\xbb\xbf").lstrip()
@@ -532,6 +550,4 @@ def parse_response(api: str, content_type: str, body: bytes, truncated: bool = F
         The response's facts; never raises.
     """
     del content_type  # the body decides: `{`/`[` is a JSON document, anything else is read as SSE
-    parser = StreamParser(api)
-    parser.feed(body)
-    return parser.finish(truncated=truncated)
+    return StreamParser(api).read_whole(body, truncated=truncated)

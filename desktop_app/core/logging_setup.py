@@ -8,6 +8,7 @@ import io
 import logging
 import logging.handlers
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from desktop_app.core.paths import ensure_private_dir
 from desktop_app.core.redaction import redact
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_TEXT = "_copilot_insight_text"
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record's message so that no secret reaches a handler."""
 
@@ -37,27 +41,70 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class OnceFormatter(logging.Formatter):
+    """Formats each record once, however many handlers (and rollover checks) share this formatter."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as text, rendered by the first handler that asks."""
+        cached: tuple[OnceFormatter, str] | None = record.__dict__.get(_TEXT)
+        if cached is not None and cached[0] is self:
+            return cached[1]
+        text = super().format(record)
+        setattr(record, _TEXT, (self, text))
+        return text
+
+
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log file that stays readable by its owner only, also after a rollover."""
+    """A rotating log file that stays readable by its owner only, also after a rollover.
+
+    It counts the bytes it writes instead of asking the file (the standard handler's rollover check
+    calls `tell()` on the text stream and formats the record an extra time, for every record).
+    """
+
+    _size = 0  # bytes in the open file
+    _regular = True  # only a regular file is ever rotated (bpo-45401), checked when it is opened
 
     def _open(self) -> io.TextIOWrapper:
-        """Open (or create) the file, private."""
+        """Open (or create) the file, private (also the new file after a rollover, now or on first write)."""
         stream = super()._open()
         if os.name == "posix":
             Path(self.baseFilename).chmod(0o600)
+        status = os.fstat(stream.fileno())
+        self._size, self._regular = status.st_size, stat.S_ISREG(status.st_mode)
         return stream
 
-    def doRollover(self) -> None:  # noqa: N802 - the logging API's name
-        """Rotate, then make the new file private again."""
-        super().doRollover()
-        if os.name == "posix":
-            Path(self.baseFilename).chmod(0o600)
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - the logging API's name
+        """Whether writing `record` would take a non-empty file past `maxBytes`."""
+        return self._overflows(_encoded_size(self.format(record) + self.terminator))
+
+    def _overflows(self, size: int) -> bool:
+        if self.stream is None:  # delay was set
+            self.stream = self._open()
+        return 0 < self.maxBytes <= self._size + size and self._size > 0 and self._regular
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the record (rotating first if it would not fit) and count its bytes."""
+        try:
+            size = _encoded_size(self.format(record) + self.terminator)
+            if self._overflows(size):
+                self.doRollover()
+            logging.FileHandler.emit(self, record)
+            self._size += size
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001 - logging's contract: report, never raise
+            self.handleError(record)
+
+
+def _encoded_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "backslashreplace"))
 
 
 def configure_logging(log_dir: Path | None, level: int = logging.INFO, stream: bool = True) -> None:
     """Route all logging to a private rotating file in `log_dir` and/or stderr, redacted."""
     # The format uses none of these; skipping them makes every record (one per request) cheaper.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # no caller lookup (a stack walk per record): the format names no file or line
     logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # 3.12+, missing from typeshed here
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -74,8 +121,9 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO, stream: b
             log_file.chmod(0o600)
     if stream:
         handlers.append(logging.StreamHandler(sys.stderr))
+    formatter = OnceFormatter(LOG_FORMAT)  # shared, so that each record is formatted once for all handlers
     for handler in handlers:
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.setFormatter(formatter)
         handler.addFilter(RedactingFilter())
         handler._copilot_insight = True  # type: ignore[attr-defined]
         root.addHandler(handler)

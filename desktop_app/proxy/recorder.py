@@ -21,6 +21,7 @@ from desktop_app.proxy.auth import developer_of
 logger = logging.getLogger(__name__)
 
 TEE_KEY = "copilot_insight.tee"
+HOST_KEY = "copilot_insight.recorded_host"  # the host a flow is recorded under, or None: decided once per flow
 WS_PENDING_KEY = "copilot_insight.ws_pending"
 HEAD_LIMIT = 8 * 1024 * 1024  # kept from the start of a response
 TAIL_LIMIT = 256 * 1024  # kept from its end once the head is full (usage arrives last)
@@ -81,14 +82,23 @@ class UsageRecorder:
         self._sink = sink
         self._hosts = hosts
 
-    def _recorded(self, flow: http.HTTPFlow) -> bool:
-        return (developer_of(flow) is not None and flow.request.method != "CONNECT"
-                and self._hosts.is_intercepted(flow.request.pretty_host))
+    def _recorded_host(self, flow: http.HTTPFlow) -> str | None:
+        """The host of an attributed exchange with an intercepted host (None: not recorded), computed once."""
+        metadata = flow.metadata
+        if HOST_KEY in metadata:
+            return metadata[HOST_KEY]  # type: ignore[no-any-return]
+        host = None
+        if developer_of(flow) is not None and flow.request.method != "CONNECT":
+            pretty = flow.request.pretty_host  # ~6 µs: the Host header, parsed
+            host = pretty if self._hosts.is_intercepted(pretty) else None
+        metadata[HOST_KEY] = host
+        return host
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream the response of a recorded exchange through a capturing tee."""
         response = flow.response
-        if response is not None and response.status_code != 101 and not response.stream and self._recorded(flow):
+        if (response is not None and response.status_code != 101 and not response.stream
+                and self._recorded_host(flow) is not None):
             tee = CaptureTee()
             response.stream = tee
             flow.metadata[TEE_KEY] = tee
@@ -104,7 +114,7 @@ class UsageRecorder:
 
     def websocket_message(self, flow: http.HTTPFlow) -> None:
         """Pair each `response.create` from the client with the server's final event."""
-        if flow.websocket is None or not self._recorded(flow):
+        if flow.websocket is None or (host := self._recorded_host(flow)) is None:
             return
         message = flow.websocket.messages[-1]
         pending: deque[tuple[float, bytes]] = flow.metadata.setdefault(WS_PENDING_KEY, deque())
@@ -113,18 +123,20 @@ class UsageRecorder:
         elif not message.from_client and pending and (
                 b'"response.completed"' in message.content or b'"error"' in message.content[:64]):
             started, request = pending.popleft()
-            self._send(_websocket_exchange(flow, started, request, message.content, None))
+            self._send(_websocket_exchange(flow, host, started, request, message.content, error=None))
 
     def websocket_end(self, flow: http.HTTPFlow) -> None:
         """Capture model calls still unanswered when the WebSocket closed as cancelled."""
         pending: deque[tuple[float, bytes]] = flow.metadata.get(WS_PENDING_KEY, deque())
+        host = flow.metadata.get(HOST_KEY) or flow.request.pretty_host  # pending only if recorded
         while pending:
             started, request = pending.popleft()
-            self._send(_websocket_exchange(flow, started, request, b"", "websocket closed before the answer"))
+            self._send(_websocket_exchange(flow, host, started, request, b"",
+                                           error="websocket closed before the answer"))
 
     def _emit(self, flow: http.HTTPFlow, error: str | None) -> None:
-        if TEE_KEY in flow.metadata or self._recorded(flow):
-            self._send(exchange_from_flow(flow, error))
+        if (host := self._recorded_host(flow)) is not None:
+            self._send(exchange_from_flow(flow, host, error))
 
     def _send(self, exchange: Exchange) -> None:
         try:
@@ -133,8 +145,8 @@ class UsageRecorder:
             logger.exception("Could not record a Copilot request; it was forwarded all the same.")
 
 
-def exchange_from_flow(flow: http.HTTPFlow, error: str | None) -> Exchange:
-    """Capture a finished flow (reads the flow, changes nothing)."""
+def exchange_from_flow(flow: http.HTTPFlow, host: str, error: str | None) -> Exchange:
+    """Capture a finished flow to `host` (reads the flow, changes nothing)."""
     request, response = flow.request, flow.response
     tee = flow.metadata.get(TEE_KEY)
     if isinstance(tee, CaptureTee):
@@ -146,7 +158,7 @@ def exchange_from_flow(flow: http.HTTPFlow, error: str | None) -> Exchange:
         first = response.timestamp_start
     return Exchange(
         developer=developer_of(flow) or "", started=request.timestamp_start, method=request.method,
-        host=request.pretty_host, path=request.path, http_version=request.http_version,
+        host=host, path=request.path, http_version=request.http_version,
         request_headers=_headers(request), request_body=request.raw_content or b"",
         status=response.status_code if response is not None else None,
         response_headers=_headers(response) if response is not None else (),
@@ -156,10 +168,10 @@ def exchange_from_flow(flow: http.HTTPFlow, error: str | None) -> Exchange:
     )
 
 
-def _websocket_exchange(flow: http.HTTPFlow, started: float, request_message: bytes, answer: bytes,
+def _websocket_exchange(flow: http.HTTPFlow, host: str, started: float, request_message: bytes, answer: bytes, *,
                         error: str | None) -> Exchange:
     return Exchange(
-        developer=developer_of(flow) or "", started=started, method="GET", host=flow.request.pretty_host,
+        developer=developer_of(flow) or "", started=started, method="GET", host=host,
         path=flow.request.path, http_version=flow.request.http_version, request_headers=_headers(flow.request),
         request_body=request_message, status=101 if error is None else None, response_headers=(),
         response_body=answer, response_bytes=len(answer), truncated=False, first_byte_at=None,

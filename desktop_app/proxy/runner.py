@@ -2,7 +2,8 @@
 
 mitmproxy is built to own a process; here it is a component. The runner:
 - builds the `Master` inside `asyncio.run()` on a daemon thread (never `DumpMaster`, whose
-  ErrorCheck calls `sys.exit` on any startup error in the process);
+  ErrorCheck calls `sys.exit` on any startup error in the process), with `chain.HookDispatch` as its
+  addon manager;
 - adds our addons first, folded into one addon object (authentication must run before anything
   else), then only the default addons the product uses plus those owning an option the caller sets
   (see `chain`), then sets options, so addon-owned options exist when they are set;
@@ -29,7 +30,7 @@ from mitmproxy.addons.proxyserver import Proxyserver
 from desktop_app.core.errors import ProxyStartError
 from desktop_app.core.netinfo import Address, listen_error
 from desktop_app.core.redaction import redact
-from desktop_app.proxy.chain import Folded, grouped, lean_defaults, option_name
+from desktop_app.proxy.chain import Folded, HookDispatch, lean_defaults, option_name
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class ProxyRunner:
             confdir=str(self._opts.confdir), listen_host=self._opts.listen_host,
             listen_port=self._opts.listen_port, allow_hosts=list(self._opts.allow_hosts))
         proxy = master.Master(opts, event_loop=self._loop, with_termlog=False)
+        proxy.addons = HookDispatch(proxy)  # before any addon: events go straight to the hooks (see `chain`)
         # Master() hooks the root logger to replay every record in the process as mitmproxy's
         # deprecated `add_log` event on the proxy loop; no addon here uses it, and each of our own log
         # lines would cost the proxy thread a hook dispatch (measured: ~10% throughput).
@@ -202,7 +204,7 @@ class ProxyRunner:
         if legacy is not None:
             legacy.uninstall()
         wanted = [option_name(spec) for spec in self._opts.set_options]
-        proxy.addons.add(*grouped([Folded(*self._addons, _Lifecycle(self)), *lean_defaults(wanted)]))
+        proxy.addons.add(Folded(*self._addons, _Lifecycle(self)), *lean_defaults(wanted))
         try:
             self._configure(opts)
         except (exceptions.OptionsError, KeyError, ValueError) as exc:

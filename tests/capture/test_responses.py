@@ -6,7 +6,8 @@ Bodies are built from copilot-protocol.md §7 and from the seed's captured logs 
 
 import json
 import random
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from mitmproxy.http import Headers
@@ -533,6 +534,16 @@ DOC_QUOTA = "ent=300&ov=0.0&ovPerm=false&rem=87.5&rst=2026-12-01T00:00:00Z"
 ])
 def test_parse_quota_header(name, value, expected):
     assert parse_quota_header(name, value, DEV, AT) == expected
+
+
+def test_a_repeated_quota_header_reads_the_same_for_each_response():
+    later = AT + timedelta(minutes=5)
+    first = parse_quota_headers({"  X-Quota-Snapshot-Chat ": DOC_QUOTA, "x-other": "1"}, DEV, AT)
+    again = parse_quota_headers({"  X-Quota-Snapshot-Chat ": DOC_QUOTA}, "bob", later)
+    assert first == (quota("chat", 300.0, 87.5, 0.0, False, "2026-12-01T00:00:00Z"),)
+    assert again == (replace(first[0], developer="bob", observed_at=later),)
+    assert parse_quota_headers({"x-quota-snapshot-chat": DOC_QUOTA.replace("87.5", "80")}, DEV, AT)[0] == replace(
+        first[0], remaining_percent=80.0)
 
 
 def test_an_unlimited_quota_keeps_its_marker():

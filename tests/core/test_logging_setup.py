@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from desktop_app.core.logging_setup import configure_logging, redact
+from desktop_app.core.logging_setup import PrivateRotatingFileHandler, configure_logging, redact
 
 PASSWORD = "k3p9-abcd-x7y8-q2w3"
 
@@ -130,3 +130,46 @@ def test_log_file_stays_private_after_rotation(log_file):
     logging.getLogger("tests.logging").info("after")
     read_log(log_file)
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+
+
+def test_each_record_is_formatted_once_for_file_and_stderr(tmp_path, monkeypatch, capsys):
+    calls = []
+    original = logging.Formatter.formatTime
+    monkeypatch.setattr(logging.Formatter, "formatTime", lambda self, *a: calls.append(1) or original(self, *a))
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    configure_logging(tmp_path / "logs")
+    try:
+        logging.getLogger("tests.logging").info("alice completion POST %s in %d ms", "host/path", 12)
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    line = (tmp_path / "logs" / "copilot-insight.log").read_text(encoding="utf-8")
+    assert line.endswith("tests.logging: alice completion POST host/path in 12 ms\n")
+    assert capsys.readouterr().err == line
+    assert len(calls) == 1
+
+
+def test_rotation_by_size_keeps_every_line_in_order(tmp_path):
+    path = tmp_path / "rotating.log"
+    path.write_text("from before\n", encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=200, backupCount=20, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("tests.rotation")
+    logger.propagate, logger.level = False, logging.INFO
+    logger.addHandler(handler)
+    try:
+        lines = [f"line {index:02d} {'é' * (index % 7)} {'x' * 30}" for index in range(40)]
+        for line in lines:
+            logger.info(line)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    files = [*sorted(tmp_path.glob("rotating.log.*"), key=lambda p: -int(p.suffix[1:])), path]
+    assert all(len(f.read_bytes()) <= 200 for f in files)
+    assert len(files) > 5
+    written = "".join(f.read_text(encoding="utf-8") for f in files).splitlines()
+    assert written == ["from before", *lines]

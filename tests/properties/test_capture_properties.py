@@ -71,9 +71,18 @@ def prop_generated_events_any_cuts(api: str, events: list[object], crlf: bool, d
     assert whole.events <= len(events)
 
 
-def prop_json_documents(api: str, document: object) -> None:
-    facts = parse_response(api, "application/json", json.dumps(document).encode())
+def prop_json_documents(api: str, document: object, lead: bytes, cut: int, truncated: bool,
+                        points: list[int]) -> None:
+    """A JSON body (after any BOM and blank bytes, maybe cut short) reads whole as fed, in pieces after its start."""
+    body = lead + json.dumps(document).encode()
+    body = body[:max(len(lead), len(body) - cut)]
+    facts = parse_response(api, "application/json", body, truncated)
     assert facts.parse_status in STATUSES
+    parser = StreamParser(api)
+    start = len(lead) + 1  # the format is known once the first byte after the lead arrived
+    for piece in (body[:start], *cuts(body[start:], points)):
+        parser.feed(piece)
+    assert parser.finish(truncated=truncated) == facts
 
 
 def prop_chat_usage_is_read_whatever_the_cuts(texts: list[str], prompt: int, completion: int,
@@ -101,7 +110,10 @@ test_any_bytes_any_cuts = fast(
 test_generated_events_any_cuts, test_generated_events_any_cuts_deep = both(
     prop_generated_events_any_cuts, api=api, events=st.lists(EVENT, max_size=6), crlf=st.booleans(),
     done=st.booleans(), points=points)
-test_json_documents = fast(prop_json_documents, api=api, document=EVENT)
+test_json_documents = fast(
+    prop_json_documents, api=api, document=EVENT | st.lists(EVENT, max_size=3),
+    lead=st.sampled_from([b"", b"\xef\xbb\xbf", b" \r\n", b"\xef\xbb\xbf\t "]), cut=st.integers(0, 3) | st.just(0),
+    truncated=st.booleans(), points=points)
 test_chat_usage = fast(
     prop_chat_usage_is_read_whatever_the_cuts, texts=st.lists(st.text(max_size=30), max_size=8),
     prompt=st.integers(0, 10**9), completion=st.integers(0, 10**9), points=points)

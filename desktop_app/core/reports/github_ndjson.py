@@ -41,15 +41,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final, Literal
+from json.encoder import encode_basestring_ascii
+from typing import Final, Literal
 
 from desktop_app.core.reports.data import ReportData
-from desktop_app.core.reports.ide_totals import DayBreakdown, IdeDay
+from desktop_app.core.reports.ide_totals import DayBreakdown, IdeDay, LanguageFigures, ModelFigures
 from desktop_app.core.reports.progress import Progress
 from desktop_app.core.store.queries import DailyUsage
 
 JsonType = Literal["string", "integer", "number", "boolean", "null", "array", "object"]
-Record = dict[str, Any]
 
 # --- the documented schema -------------------------------------------------------------------------------
 
@@ -261,11 +261,64 @@ def validate_record(record: object) -> list[str]:
     return [problem.removeprefix("$.") for problem in _check_object(record, RECORD, "$")]
 
 
-# --- building records ------------------------------------------------------------------------------------
+# --- writing records -------------------------------------------------------------------------------------
+# A year is ~9,000 records of ~8 KB, so records are written as text straight from the store's figures,
+# without dicts in between: each shape's object is a %-template of `SCHEMA`'s fields in their order
+# (`_template`), filled with its values' JSON texts exactly as `json` writes them compactly in ASCII
+# (`_quote`, `_number`; an int is written as itself).
 
 _LINES_PER_STEP: Final = 200
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False, check_circular=False)
-"""Compact ASCII JSON; records hold no cycles (they are built here), so the encoder need not look for any."""
+"""Compact ASCII JSON; what `_quote`, `_number` and the templates write, value by value."""
+_quote: Final = encode_basestring_ascii
+"""A JSON string, non-ASCII characters escaped (`_ENCODER`'s own string writer)."""
+_FIXED: Final = {"user_id": "null", "organization_id": "null", "enterprise_id": "null", "session_count": "null",
+                 "loc_suggested_to_delete_sum": "0", "loc_deleted_sum": "0"}
+"""The fields whose value is always the same (not observable, see `SCHEMA`): written into the templates."""
+
+
+def _template(shape: str) -> str:
+    """`shape`'s object as a %-template: a `%s` for each field's value (its JSON text) in `SCHEMA` order.
+
+    `_FIXED` fields hold their constant and take no value.
+    """
+    return "{" + ",".join(f"{_quote(name)}:{_FIXED.get(name, '%s')}" for name in SCHEMA[shape]) + "}"
+
+
+_RECORD: Final = _template(RECORD)
+_IDE: Final = _template("ide_totals")
+_PLUGIN_VERSION: Final = _template("plugin_version")
+_IDE_VERSION: Final = _template("ide_version")
+_FEATURE: Final = _template("feature_totals")
+_LANGUAGE_FEATURE: Final = _template("language_feature_totals")
+_MODEL_FEATURE: Final = _template("model_feature_totals")
+_CLI: Final = _template("cli_totals")
+_TOKEN_USAGE: Final = _template("token_usage")
+_CLI_VERSION: Final = _template("cli_version")
+_X_PROXY: Final = _template("x_proxy")
+
+
+def _number(value: float) -> str:
+    """A JSON number as `_ENCODER` writes it.
+
+    Raises:
+        ValueError: `value` is NaN or infinite (JSON has no such numbers).
+    """
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _ENCODER.encode(value)
+
+
+def _optional_number(value: float | None) -> str:
+    return "null" if value is None else _number(value)
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _array(items: Iterable[str]) -> str:
+    return f"[{','.join(items)}]"
 
 
 def feature_of(mode: str) -> str:
@@ -273,117 +326,106 @@ def feature_of(mode: str) -> str:
     return MODE_FEATURES.get(mode, "others")
 
 
+_QUOTED_FEATURES: Final = {feature: _quote(feature) for feature in FEATURES}
+_CODE_COMPLETION: Final = "code_completion"
+_ACCEPTANCE_FEATURE: Final = feature_of("")  # chat acceptances carry no mode
+
+
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _quote(moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
 
 
-_Sums = list[int]  # interactions, generated, accepted, lines suggested, lines added
+def _totals(breakdown: DayBreakdown | None) -> tuple[str, str, str]:
+    """`totals_by_feature`, `totals_by_language_feature` and `totals_by_model_feature` of a developer-day.
 
-
-def _activity(sums: Sequence[int]) -> dict[str, int]:
-    """The `_ACTIVITY` fields, in its order, from `sums`."""
-    return {"code_generation_activity_count": sums[1], "code_acceptance_activity_count": sums[2],
-            "loc_suggested_to_add_sum": sums[3], "loc_suggested_to_delete_sum": 0, "loc_added_sum": sums[4],
-            "loc_deleted_sum": 0}
-
-
-def _add(groups: dict[Any, _Sums], key: object, values: tuple[int, int, int, int, int]) -> None:
-    """Add `values` (in `_Sums` order) to the group `key`."""
-    sums = groups.get(key)
-    if sums is None:
-        groups[key] = list(values)
-    else:
-        sums[0] += values[0]
-        sums[1] += values[1]
-        sums[2] += values[2]
-        sums[3] += values[3]
-        sums[4] += values[4]
-
-
-def _items(groups: Mapping[Any, _Sums], names: Sequence[str], *, interactions: bool) -> list[Record]:
-    """One item per group (its key fields `names`, sorted by them), leaving out groups with nothing to count."""
-    items = []
-    for key, sums in sorted(groups.items()):
-        if not (sums[1] or sums[2] or sums[3] or sums[4] or (interactions and sums[0])):
-            continue
-        item: Record = dict(zip(names, key, strict=True))
-        if interactions:
-            item["user_initiated_interaction_count"] = sums[0]
-        # The `_ACTIVITY` fields, in its order (as `_activity` gives them), without an intermediate dict.
-        item["code_generation_activity_count"] = sums[1]
-        item["code_acceptance_activity_count"] = sums[2]
-        item["loc_suggested_to_add_sum"] = sums[3]
-        item["loc_suggested_to_delete_sum"] = 0
-        item["loc_added_sum"] = sums[4]
-        item["loc_deleted_sum"] = 0
-        items.append(item)
-    return items
-
-
-class _Totals:
-    """A developer-day's figures by feature, language and feature, model and feature.
-
-    The store sums them per language and per model and mode (`ide_totals.read_day_breakdowns`);
-    here they are mapped to GitHub's features.
+    The store sums them per language and per model and mode (`ide_totals.read_day_breakdowns`); here
+    they are mapped to GitHub's features. Each array is sorted by its items' keys and leaves out items
+    with nothing to count.
     """
-
-    def __init__(self, breakdown: DayBreakdown | None) -> None:
-        self.by_feature: dict[tuple[str], _Sums] = {}
-        self.by_language: dict[tuple[str, str], _Sums] = {}
-        self.by_model: dict[tuple[str, str], _Sums] = {}
-        if breakdown is None:
-            return
-        acceptance = feature_of("")  # chat acceptances carry no mode
-        for lang in breakdown.languages:
-            completions = (0, lang.code_generation_activity_count, lang.completions_accepted,
-                           lang.loc_suggested_to_add_sum, lang.loc_added_sum)
-            _add(self.by_feature, ("code_completion",), completions)
-            _add(self.by_language, (lang.language, "code_completion"), completions)
-            if lang.chat_acceptances:
-                _add(self.by_language, (lang.language, acceptance), (0, 0, lang.chat_acceptances, 0, 0))
-        for model in breakdown.models:
-            feature = feature_of(model.mode)
-            chat = (model.user_initiated_interaction_count, 0, model.chat_acceptances, 0, 0)
-            _add(self.by_feature, (feature,), chat)
-            _add(self.by_model, (model.model, feature), chat)
+    if breakdown is None:
+        return "[]", "[]", "[]"
+    by_feature: dict[str, list[int]] = {}  # interactions, generated, accepted, lines suggested, lines added
+    languages = _language_items(breakdown.languages, by_feature)
+    models = _model_items(breakdown.models, by_feature)
+    features = [_FEATURE % (_QUOTED_FEATURES[feature], *sums) for feature, sums in sorted(by_feature.items())
+                if any(sums)]
+    return _array(features), languages, models
 
 
-def _ide_sums(ide: IdeDay) -> list[int]:
-    return [ide.user_initiated_interaction_count, ide.code_generation_activity_count,
-            ide.code_acceptance_activity_count, ide.loc_suggested_to_add_sum, ide.loc_added_sum]
+def _language_items(languages: Sequence[LanguageFigures], by_feature: dict[str, list[int]]) -> str:
+    """`totals_by_language_feature`; the completions are added to `by_feature` (`code_completion`)."""
+    if not languages:
+        return "[]"
+    by_language: dict[tuple[str, str], list[int]] = {}  # generated, accepted, lines suggested, lines added
+    completions = by_feature[_CODE_COMPLETION] = [0, 0, 0, 0, 0]
+    for language, generated, accepted, suggested, added, chat in languages:
+        completions[1] += generated
+        completions[2] += accepted
+        completions[3] += suggested
+        completions[4] += added
+        sums = by_language.get((language, _CODE_COMPLETION))
+        if sums is None:
+            by_language[language, _CODE_COMPLETION] = [generated, accepted, suggested, added]
+        else:
+            sums[0] += generated
+            sums[1] += accepted
+            sums[2] += suggested
+            sums[3] += added
+        if chat:
+            sums = by_language.setdefault((language, _ACCEPTANCE_FEATURE), [0, 0, 0, 0])
+            sums[1] += chat
+    return _array([_LANGUAGE_FEATURE % (_quote(language), _QUOTED_FEATURES[feature], *sums)
+                   for (language, feature), sums in sorted(by_language.items()) if any(sums)])
 
 
-def _ide_item(ide: IdeDay, sums: Sequence[int]) -> Record:
-    plugin = None
+def _model_items(models: Sequence[ModelFigures], by_feature: dict[str, list[int]]) -> str:
+    """`totals_by_model_feature`; the interactions and acceptances are added to `by_feature`."""
+    by_model: dict[tuple[str, str], list[int]] = {}  # interactions, accepted
+    for model, mode, interactions, accepted in models:
+        feature = MODE_FEATURES.get(mode, "others")
+        sums = by_model.get((model, feature))
+        if sums is None:
+            by_model[model, feature] = [interactions, accepted]
+        else:
+            sums[0] += interactions
+            sums[1] += accepted
+        sums = by_feature.get(feature)
+        if sums is None:
+            by_feature[feature] = [interactions, 0, accepted, 0, 0]
+        else:
+            sums[0] += interactions
+            sums[2] += accepted
+    return _array([_MODEL_FEATURE % (_quote(model), _QUOTED_FEATURES[feature], interactions, 0, accepted, 0, 0)
+                   for (model, feature), (interactions, accepted) in sorted(by_model.items())
+                   if interactions or accepted])
+
+
+def _ide_item(ide: IdeDay) -> str:
+    plugin = version = "null"
     if ide.plugin_version_at is not None:
-        plugin = {"plugin": ide.plugin, "plugin_version": ide.plugin_version,
-                  "sampled_at": _timestamp(ide.plugin_version_at)}
-    version = None
+        plugin = _PLUGIN_VERSION % (_quote(ide.plugin), _quote(ide.plugin_version), _timestamp(ide.plugin_version_at))
     if ide.ide_version_at is not None:
-        version = {"ide_version": ide.ide_version, "sampled_at": _timestamp(ide.ide_version_at)}
-    return {"ide": ide.ide, "user_initiated_interaction_count": sums[0],
-            **_activity(sums), "last_known_plugin_version": plugin, "last_known_ide_version": version}
+        version = _IDE_VERSION % (_quote(ide.ide_version), _timestamp(ide.ide_version_at))
+    return _IDE % (_quote(ide.ide), ide.user_initiated_interaction_count, ide.code_generation_activity_count,
+                   ide.code_acceptance_activity_count, ide.loc_suggested_to_add_sum, ide.loc_added_sum, plugin,
+                   version)
 
 
-def _cli_totals(cli: IdeDay | None) -> Record | None:
+def _cli_totals(cli: IdeDay | None) -> str:
     if cli is None or not cli.model_calls:
-        return None
+        return "null"
     tokens = cli.prompt_tokens + cli.completion_tokens
-    return {
-        "session_count": None, "request_count": cli.model_calls, "prompt_count": cli.user_model_calls,
-        "token_usage": {"avg_tokens_per_request": tokens / cli.model_calls,
-                        "output_tokens_sum": cli.completion_tokens, "prompt_tokens_sum": cli.prompt_tokens},
-        "last_known_cli_version": _cli_version(cli),
-    }
+    usage = _TOKEN_USAGE % (_number(tokens / cli.model_calls), cli.completion_tokens, cli.prompt_tokens)
+    return _CLI % (cli.model_calls, cli.user_model_calls, usage, _cli_version(cli))
 
 
-def _cli_version(cli: IdeDay) -> Record | None:
+def _cli_version(cli: IdeDay) -> str:
     """The CLI's version: its `Editor-Version` version, else its `Editor-Plugin-Version` version."""
     if cli.ide_version_at is not None:
-        return {"cli_version": cli.ide_version, "sampled_at": _timestamp(cli.ide_version_at)}
+        return _CLI_VERSION % (_quote(cli.ide_version), _timestamp(cli.ide_version_at))
     if cli.plugin_version_at is not None:
-        return {"cli_version": cli.plugin_version, "sampled_at": _timestamp(cli.plugin_version_at)}
-    return None
+        return _CLI_VERSION % (_quote(cli.plugin_version), _timestamp(cli.plugin_version_at))
+    return "null"
 
 
 def _by_feature(modes: Mapping[str, int]) -> dict[str, int]:
@@ -393,47 +435,32 @@ def _by_feature(modes: Mapping[str, int]) -> dict[str, int]:
     return per
 
 
-def _x_proxy(row: DailyUsage, time_zone: str) -> Record:
-    return {
-        "time_zone": time_zone, "shown_source": row.shown_source, "requests": row.requests,
-        "model_calls": row.model_calls, "agent_requests": row.agent_requests,
-        "interactions_by_mode": dict(sorted(row.interactions_by_mode.items())),
-        "completions_requested": row.completions_requested, "completions_returned": row.completions_returned,
-        "chat_acceptances": row.chat_acceptances or 0, "nes_shown": row.nes_shown or 0,
-        "nes_accepted": row.nes_accepted or 0,
-        "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens,
-        "cached_tokens": row.cached_tokens, "reasoning_tokens": row.reasoning_tokens, "errors": row.errors,
-        "latency_p50_ms": row.latency_p50_ms, "latency_p95_ms": row.latency_p95_ms,
-    }
+def _x_proxy(row: DailyUsage, time_zone: str) -> str:
+    modes = ",".join(f"{_quote(mode)}:{count}" for mode, count in sorted(row.interactions_by_mode.items()))
+    return _X_PROXY % (
+        _quote(time_zone), _quote(row.shown_source), row.requests, row.model_calls, row.agent_requests,
+        f"{{{modes}}}", row.completions_requested, row.completions_returned, row.chat_acceptances or 0,
+        row.nes_shown or 0, row.nes_accepted or 0, row.prompt_tokens, row.completion_tokens, row.cached_tokens,
+        row.reasoning_tokens, row.errors, _optional_number(row.latency_p50_ms), _optional_number(row.latency_p95_ms),
+    )
 
 
-def build_record(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str,
-                 breakdown: DayBreakdown | None = None) -> Record:
-    """One developer's day as a `users-1-day` record (`ides`, `breakdown`: that developer's that day)."""
+def record_json(row: DailyUsage, ides: Sequence[IdeDay], time_zone: str, breakdown: DayBreakdown | None = None) -> str:
+    """One developer's day as a compact ASCII `users-1-day` record (`ides`, `breakdown`: that developer's that day)."""
     features = _by_feature(row.interactions_by_mode)
-    totals = _Totals(breakdown)
     cli = next((ide for ide in ides if ide.is_cli), None)
-    return {
-        "user_id": None, "user_login": row.developer, "day": row.day.isoformat(),
-        "organization_id": None, "enterprise_id": None,
-        "ai_credits_used": float(row.ai_credits),
-        "user_initiated_interaction_count": row.user_interactions,
-        **{name: features.get(name, 0) for name in CHAT_PANEL_FIELDS},
-        "code_generation_activity_count": row.completions_shown,
+    return _RECORD % (
+        _quote(row.developer), _quote(row.day.isoformat()), _number(float(row.ai_credits)), row.user_interactions,
+        *[features.get(name, 0) for name in CHAT_PANEL_FIELDS],
+        row.completions_shown,
         # GitHub's schema has integers only: without IDE telemetry (x_proxy.shown_source 'proxy') these are 0.
-        "code_acceptance_activity_count": (row.completions_accepted or 0) + (row.chat_acceptances or 0),
-        "loc_suggested_to_add_sum": row.lines_suggested, "loc_suggested_to_delete_sum": 0,
-        "loc_added_sum": row.lines_accepted or 0, "loc_deleted_sum": 0,
-        "totals_by_ide": [_ide_item(ide, _ide_sums(ide)) for ide in ides if not ide.is_cli],
-        "totals_by_feature": _items(totals.by_feature, ("feature",), interactions=True),
-        "totals_by_language_feature": _items(totals.by_language, ("language", "feature"), interactions=False),
-        "totals_by_model_feature": _items(totals.by_model, ("model", "feature"), interactions=True),
-        "totals_by_cli": _cli_totals(cli),
-        "used_agent": features.get("chat_panel_agent_mode", 0) > 0,
-        "used_chat": any(features.get(name, 0) for name in CHAT_FEATURES),
-        "used_cli": features.get("copilot_cli", 0) > 0 or (cli is not None and cli.model_calls > 0),
-        "x_proxy": _x_proxy(row, time_zone),
-    }
+        (row.completions_accepted or 0) + (row.chat_acceptances or 0), row.lines_suggested, row.lines_accepted or 0,
+        _array(_ide_item(ide) for ide in ides if not ide.is_cli), *_totals(breakdown), _cli_totals(cli),
+        _boolean(features.get("chat_panel_agent_mode", 0) > 0),
+        _boolean(any(features.get(name, 0) for name in CHAT_FEATURES)),
+        _boolean(features.get("copilot_cli", 0) > 0 or (cli is not None and cli.model_calls > 0)),
+        _x_proxy(row, time_zone),
+    )
 
 
 def _ides_by_day(ide_days: Iterable[IdeDay]) -> dict[tuple[date, str], list[IdeDay]]:
@@ -452,14 +479,14 @@ def render(data: ReportData, progress: Progress) -> bytes:
     rows = sorted(data.rows, key=lambda r: (r.day, r.developer))
     ides = _ides_by_day(data.ide_days)
     breakdowns = {(b.day, b.developer): b for b in data.day_breakdowns}
-    lines: list[str] = []
+    lines: list[bytes] = []
     for n, row in enumerate(rows):
         if n % _LINES_PER_STEP == 0:
             progress.step(n / max(len(rows), 1), "Writing records")
         key = (row.day, row.developer)
-        record = build_record(row, ides.get(key, []), data.time_zone, breakdowns.get(key))
         # ASCII: client-sent names (model, language, editor) may hold U+2028, U+2029 or U+0085, which
         # str.splitlines() and some NDJSON readers take for line breaks; escaped, a record stays one line.
-        lines.append(_ENCODER.encode(record) + "\n")
+        lines.append(record_json(row, ides.get(key, []), data.time_zone, breakdowns.get(key)).encode("ascii"))
     progress.step(1.0, "Writing records")
-    return "".join(lines).encode("utf-8")
+    lines.append(b"")
+    return b"\n".join(lines)  # each record encoded as it is made: the year is joined once, as bytes

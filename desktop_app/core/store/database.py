@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Final, Self
 
 from desktop_app.core.errors import StoreError
-from desktop_app.core.models import RecordBatch
+from desktop_app.core.models import QuotaSnapshot, RecordBatch
 from desktop_app.core.store.dayzone import DayZone, epoch_seconds, resolve_zone
 from desktop_app.core.store.engine import DATABASE_ERRORS, Connection, Database, Target, as_database
 from desktop_app.core.store.otel_merge import insert_usage
@@ -111,11 +111,25 @@ def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -
     return Rows(
         usage=[(*usage_row(e, zone), instance) for b in batches for e in b.usage],
         telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
-        quotas=[quota_row(q) for b in batches for q in b.quotas],
+        quotas=_latest_quotas(batches),
         connections=[connection_row(c) for b in batches for c in b.connections],
         tools=[(*TOOL_CALL_TABLE.row(t, zone), instance) for b in batches for t in b.tool_calls],
         metrics=[METRIC_TABLE.row(p, zone) for b in batches for p in b.metric_points],
     )
+
+
+def _latest_quotas(batches: Sequence[RecordBatch]) -> list[tuple[object, ...]]:
+    """One `UPSERT_QUOTA` row per developer and quota: the one upserting them all in order would leave.
+
+    Every response repeats its quotas; the upsert keeps the newest reading (the later one of equal times).
+    """
+    latest: dict[tuple[str, str], tuple[float, QuotaSnapshot]] = {}
+    for snapshot in (q for b in batches for q in b.quotas):
+        seconds, key = epoch_seconds(snapshot.observed_at), (snapshot.developer, snapshot.quota)
+        kept = latest.get(key)
+        if kept is None or seconds >= kept[0]:
+            latest[key] = (seconds, snapshot)
+    return [quota_row(snapshot) for _, snapshot in latest.values()]
 
 
 def migrate(database: Database, conn: Connection) -> None:

@@ -94,15 +94,21 @@ class EventTable:
         return tuple(_writer(self.event, f) for f in self._fields[2:])
 
     @cached_property
+    def _converted(self) -> tuple[tuple[int, Callable[[Any], object]], ...]:
+        """(position among the event's values, writer) of the fields not written as they are."""
+        return tuple((index, write) for index, write in enumerate(self._writers, start=2) if write is not None)
+
+    @cached_property
     def _values(self) -> Callable[[Any], tuple[Any, ...]]:
         return attrgetter(*(f.name for f in self._fields))
 
     def row(self, event: object, zone: DayZone) -> Row:
         """`event` as an `insert_with` row (before any appended column), its `day` computed in `zone`."""
-        developer, moment, *rest = self._values(event)
-        seconds = epoch_seconds(moment)
-        values = [value if write is None else write(value) for value, write in zip(rest, self._writers, strict=True)]
-        return (developer, seconds, zone.day_of(seconds), *values)
+        values = list(self._values(event))
+        for index, write in self._converted:
+            values[index] = write(values[index])
+        seconds = epoch_seconds(values[1])
+        return (values[0], seconds, zone.day_of(seconds), *values[2:])
 
 
 def add_columns(conn: Connection, table: EventTable, *names: str) -> None:

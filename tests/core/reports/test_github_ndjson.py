@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from desktop_app.core.reports.export import write_report
-from desktop_app.core.reports.github_ndjson import SCHEMA, build_record, render, validate_record
+from desktop_app.core.reports.github_ndjson import SCHEMA, record_json, render, validate_record
 from desktop_app.core.reports.progress import Progress, ReportCancelled
 from tests.core.reports.conftest import DEVELOPERS, load
 from tests.core.reports.test_ide_totals import DAY_RANGE, write_tiny_store
@@ -365,7 +365,7 @@ def test_language_and_model_breakdowns_of_the_hand_written_store(tiny_records):
 
 def test_a_record_without_ide_days_keeps_the_days_figures(week_report):
     row = week_report.rows[0]
-    record = build_record(row, [], "UTC")
+    record = json.loads(record_json(row, [], "UTC"))
     assert validate_record(record) == []
     assert record["user_initiated_interaction_count"] == row.user_interactions
     assert (record["totals_by_ide"], record["totals_by_feature"], record["totals_by_cli"]) == ([], [], None)
@@ -376,8 +376,8 @@ def test_unicode_line_separators_in_client_names_stay_inside_their_record(tmp_pa
     data = load(tmp_path, days=DAY_RANGE)
     odd = "\u2028x\u0085y\u2029"
     breakdowns = tuple(dataclasses.replace(
-        d, models=tuple(m._replace(model=m.model + odd) for m in d.models),
-        languages=tuple(lang._replace(language="lang" + odd + "é") for lang in d.languages))
+        d, models=tuple((model + odd, *rest) for model, *rest in d.models),
+        languages=tuple(("lang" + odd + "é", *rest) for _, *rest in d.languages))
         for d in data.day_breakdowns)
     content = render(dataclasses.replace(data, day_breakdowns=breakdowns), Progress())
     assert content.isascii()

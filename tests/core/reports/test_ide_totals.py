@@ -17,8 +17,6 @@ from desktop_app.core.reports.ide_totals import (
     CLI_IDE,
     UNKNOWN_IDE,
     IdeDay,
-    LanguageFigures,
-    ModelFigures,
     read_day_breakdowns,
     read_ide_days,
 )
@@ -203,15 +201,13 @@ def test_a_day_splits_by_language_and_by_model_and_mode(tiny_store):
     with closing(UsageStore.reader(tiny_store)) as conn:
         alice = next(b for b in read_day_breakdowns(conn, DAY_RANGE) if b.developer == "alice")
     assert alice.models == (
-        ModelFigures("claude-sonnet-4.6", "agent", 1, 0), ModelFigures("gpt-4.1", "extension:foo", 1, 0),
-        ModelFigures("gpt-4.1", "inline", 1, 0), ModelFigures("gpt-5.4", "", 0, 1),  # chat acceptances: no mode
-        ModelFigures("gpt-5.4", "ask", 2, 0), ModelFigures("gpt-5.4", "cli", 1, 0),
-        ModelFigures("gpt-5.4", "subagent", 1, 0), ModelFigures("unknown", "", 0, 1),
-        ModelFigures("unknown", "unknown", 2, 0))
+        ("claude-sonnet-4.6", "agent", 1, 0), ("gpt-4.1", "extension:foo", 1, 0), ("gpt-4.1", "inline", 1, 0),
+        ("gpt-5.4", "", 0, 1),  # chat acceptances: no mode
+        ("gpt-5.4", "ask", 2, 0), ("gpt-5.4", "cli", 1, 0), ("gpt-5.4", "subagent", 1, 0), ("unknown", "", 0, 1),
+        ("unknown", "unknown", 2, 0))
     assert alice.languages == (
-        LanguageFigures("java", 1, 0, 4, 0, 0), LanguageFigures("lua", 1, 0, 0, 0, 0),
-        LanguageFigures("python", 1, 2, 5, 7, 1), LanguageFigures("typescript", 0, 0, 0, 0, 0),
-        LanguageFigures("unknown", 0, 0, 0, 0, 1))
+        ("java", 1, 0, 4, 0, 0), ("lua", 1, 0, 0, 0, 0), ("python", 1, 2, 5, 7, 1), ("typescript", 0, 0, 0, 0, 0),
+        ("unknown", 0, 0, 0, 0, 1))
 
 
 def test_the_ides_add_up_to_the_days_figures_of_the_hand_written_store(tiny_store):
@@ -245,13 +241,13 @@ def assert_adds_up(rows, ide_days, breakdowns):
         assert sum(i.nano_aiu for i in ides) / 1e9 == pytest.approx(row.ai_credits)
         split = per_breakdown[row.day, row.developer]
         modes = Counter()
-        for model in split.models:
-            modes[model.mode] += model.user_initiated_interaction_count
+        for _model, mode, interactions, _chat in split.models:
+            modes[mode] += interactions
         assert +modes == row.interactions_by_mode
-        assert sum(m.chat_acceptances for m in split.models) == (row.chat_acceptances or 0)
-        assert sum(lang.chat_acceptances for lang in split.languages) == (row.chat_acceptances or 0)
-        assert sum(lang.code_generation_activity_count for lang in split.languages) == row.completions_shown
-        assert sum(lang.loc_added_sum for lang in split.languages) == (row.lines_accepted or 0)
+        assert sum(chat for *_, chat in split.models) == (row.chat_acceptances or 0)
+        assert sum(chat for *_, chat in split.languages) == (row.chat_acceptances or 0)
+        assert sum(shown for _language, shown, *_ in split.languages) == row.completions_shown
+        assert sum(lines_added for *_, lines_added, _chat in split.languages) == (row.lines_accepted or 0)
 
 
 def test_the_ides_add_up_to_the_days_figures_of_the_week(report_data_dir):
@@ -272,7 +268,7 @@ def test_the_weeks_cli_traffic_is_apart_from_the_ides(report_data_dir):
     cli = [i for i in ide_days if i.is_cli]
     assert cli_calls > 0
     assert sum(i.model_calls for i in cli) == cli_calls
-    cli_interactions = sum(m.user_initiated_interaction_count for b in breakdowns for m in b.models if m.mode == "cli")
+    cli_interactions = sum(count for b in breakdowns for _model, mode, count, _chat in b.models if mode == "cli")
     assert sum(i.user_initiated_interaction_count for i in cli) == cli_interactions > 0
     assert {i.ide for i in ide_days} == {"vscode", "JetBrains-IU", CLI_IDE}  # the generator's editor names
     assert ide_days == tuple(sorted(ide_days, key=lambda i: (i.day, i.developer, i.ide)))

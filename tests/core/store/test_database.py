@@ -256,6 +256,25 @@ def test_latest_quota_snapshot_wins_whatever_the_arrival_order(store):
     assert snapshots[1] == quota(at=T0, remaining=40.0)
 
 
+def test_quotas_in_one_batch_end_as_written_one_by_one(store, tmp_path):
+    hour = timedelta(hours=1)
+    readings = [quota(at=T0, remaining=40.0), quota(at=T0 - hour, remaining=90.0), quota(at=T0, remaining=30.0),
+                quota(developer="bob", at=T0 - hour), quota(name="chat", at=T0 + hour, remaining=5.0),
+                quota(developer="bob", at=T0 - 2 * hour, remaining=1.0)]
+    store.write(RecordBatch(quotas=(quota(name="chat", at=T0 + 2 * hour, remaining=7.0),)))
+    store.write_many([RecordBatch(quotas=tuple(readings[:3])), RecordBatch(quotas=tuple(readings[3:]))])
+    with UsageStore.open(tmp_path / "one-by-one.sqlite3", "UTC") as single:
+        single.write(RecordBatch(quotas=(quota(name="chat", at=T0 + 2 * hour, remaining=7.0),)))
+        for reading in readings:
+            single.write(RecordBatch(quotas=(reading,)))
+        with closing(single.read_connection()) as conn:
+            expected = latest_quotas(conn)
+    with closing(store.read_connection()) as conn:
+        assert latest_quotas(conn) == expected
+    assert [(q.developer, q.quota, q.remaining_percent) for q in expected] == [
+        ("alice", "chat", 7.0), ("alice", "premium_interactions", 30.0), ("bob", "premium_interactions", 50.0)]
+
+
 def test_counters_accumulate(store):
     store.add_counter("unparsed", 2)
     store.add_counter("unparsed", 3)
