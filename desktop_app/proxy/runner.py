@@ -121,11 +121,6 @@ class ProxyRunner:
         self.failure: BaseException | None = None
         self.address: Address | None = None
 
-    @property
-    def is_running(self) -> bool:
-        """Whether the proxy is listening."""
-        return self._master is not None and self.address is not None
-
     def start(self, timeout: float = 10.0) -> Address:
         """Start listening; return the bound (host, port) or raise `ProxyStartError`."""
         if self._thread is not None:

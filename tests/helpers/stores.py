@@ -3,6 +3,7 @@
 from contextlib import closing
 
 from desktop_app.core.store.engine import as_database
+from desktop_app.core.store.rollup import _Scope
 
 
 def rows(target, sql, params=()):
@@ -26,3 +27,10 @@ def execute(target, sql, params=()):
         conn.execute(sql, params)
     finally:
         conn.close()
+
+
+def compute_split(conn, split, days, developers=None):
+    """`split`'s rows of `days` ('YYYY-MM-DD') from the raw events: the oracle the rollup is checked against."""
+    if not days or (developers is not None and not developers):
+        return []
+    return conn.execute(*split.query(_Scope.days(days, developers))).fetchall()

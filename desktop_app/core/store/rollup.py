@@ -505,14 +505,6 @@ def _dirty_days(conn: Connection, first: str, last: str) -> list[str]:
                                            (first, last))]
 
 
-def compute_split(conn: Connection, split: Split, days: Sequence[str],
-                  developers: Sequence[str] | None = None) -> list[Any]:
-    """Compute `split`'s rows of `days` ('YYYY-MM-DD') from the raw events (what the rollup keeps of them)."""
-    if not days or (developers is not None and not developers):
-        return []
-    return conn.execute(*split.query(_Scope.days(days, developers))).fetchall()
-
-
 def read_split(conn: Connection, split: Split, first_day: date, last_day: date,
                developers: Sequence[str] | None = None, *, instances: Sequence[str] | None = None) -> list[Any]:
     """Return `split`'s rows of `first_day`..`last_day` (inclusive), ordered by day, developer and keys.

@@ -181,17 +181,6 @@ class SpooledStore:
 
     # The database, or not ---------------------------------------------------------------------------
 
-    @property
-    def connected(self) -> bool:
-        """Whether the database answered last time."""
-        return self._primary is not None
-
-    @property
-    def backlog(self) -> Backlog:
-        """What waits in the spool."""
-        with self._lock:
-            return self._spool.backlog()
-
     def _lost(self, exc: StoreError) -> None:
         if self._primary is not None:
             with contextlib.suppress(Exception):
@@ -269,10 +258,6 @@ class SpooledStore:
             StoreError: The database refused the rows for another reason, or the spool file failed.
         """
         self._write(prepare_rows(batches, self.zone, self.instance))
-
-    def write(self, batch: RecordBatch) -> None:
-        """Store one batch (see `write_many`)."""
-        self.write_many((batch,))
 
     def add_counter(self, name: str, delta: int) -> None:
         """Add `delta` to the counter `name` (through the spool while the database is away)."""

@@ -13,9 +13,10 @@ from desktop_app.core.reports.ide_totals import read_ide_days
 from desktop_app.core.seed_format import seed_daily_metrics
 from desktop_app.core.store.dashboard import DayRange
 from desktop_app.core.store.database import UsageStore
-from desktop_app.core.store.rollup import MARK_DIRTY, SPLITS, compute_split, read_split
+from desktop_app.core.store.rollup import MARK_DIRTY, SPLITS, read_split
 from desktop_app.core.store.schema import SPLITS_SINCE
 from tests.core.reports.conftest import WEEK
+from tests.helpers.stores import compute_split
 
 DAYS = [WEEK.first.fromordinal(WEEK.first.toordinal() + n).isoformat() for n in range(WEEK.length)]
 

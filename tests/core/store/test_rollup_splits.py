@@ -5,8 +5,9 @@ from contextlib import closing
 import pytest
 
 from desktop_app.core.store.database import UsageStore
-from desktop_app.core.store.rollup import SPLITS, compute_split, read_split
+from desktop_app.core.store.rollup import SPLITS, read_split
 from tests.core.reports.test_ide_totals import DAY, alice_batch, bob_batch
+from tests.helpers.stores import compute_split
 
 
 @pytest.mark.parametrize("split", SPLITS, ids=lambda s: s.table.name)
