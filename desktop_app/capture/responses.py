@@ -399,7 +399,9 @@ class _EventHandler:
 
 
 class StreamParser:
-    """Reader of one model response body: feed() it (in chunks of any size), then finish().
+    """Reader of one model response body: `read_whole(body)`, as the writer reads each captured body.
+
+    `feed()` (chunks of any size) then `finish()` give the same facts; `read_whole` is built on them.
 
     Handles SSE (framed by `SseFramer`, `data: [DONE]` marking the end) and plain JSON bodies
     (detected by a leading `{` or `[`). Memory is bounded: an SSE line or event over

@@ -92,7 +92,7 @@ def _auth_required(failure: AuthResult | None) -> http.Response:
 
 
 class ProxyAuthenticator:
-    """mitmproxy addon: authenticates developers and attributes flows to them."""
+    """Proxy hooks (folded, see `chain`): authenticates developers and attributes flows to them."""
 
     def __init__(self, check: Checker, throttle: FailureThrottle | None = None,
                  on_failure: Callable[[AuthFailure], None] | None = None) -> None:

@@ -7,10 +7,11 @@ has the hook. Three things keep that cost down:
 - `lean_defaults` loads only the default addons the product uses (`LEAN`). Any other default addon is
   loaded when an option it owns is set (`--set NAME=VALUE` keeps accepting every mitmproxy option),
   found through `option_owners`, a map of option names to default addons built once at start.
-- `Folded` is one addon object that runs the hooks of the product's parts (authentication, the
-  connection check, the Copilot-only policy, the recorder, diagnostics, the runner's life cycle) in
-  the order given. It defines only the hooks some part has, and one part's exception is logged and
-  does not stop the next part, as mitmproxy's own `safecall` would.
+- `Folded` is one addon object that runs the hooks of the product's parts (connection hygiene,
+  authentication, the connection check, the Copilot-only policy, the recorder, handshake failures, the
+  upstream watch, the company-proxy login, the runner's life cycle) in the order given. It defines only
+  the hooks some part has, and one part's exception is logged and does not stop the next part, as
+  mitmproxy's own `safecall` would.
 - `HookDispatch` replaces mitmproxy's addon manager: it sends each event only to the addons that have
   its hook (looked up once, again whenever the chain changes), and skips the `update` event that follows
   every flow event when no addon handles it. Measured with py-spy under the proxy benchmark: mitmproxy's

@@ -1,7 +1,7 @@
 """All upstream traffic through a company proxy: mitmproxy's upstream mode, its login, and its CA.
 
 `company_proxy_setup` turns an `UpstreamProxy` (and an optional extra CA for a TLS-inspecting company
-proxy) into the mitmproxy options and the one addon that make it so:
+proxy) into the mitmproxy options and the one part (proxy hooks) that make it so:
 - `mode = upstream:http://host:port`: every tunnel and request leaves through the company proxy;
 - `CompanyProxyLogin`: Basic credentials on each CONNECT to it (and on plain-HTTP requests), added
   after our own authentication removed the developer's header, so a developer's password never
@@ -27,7 +27,7 @@ TRUST_BUNDLE = "upstream-trust.pem"
 
 
 class CompanyProxyLogin:
-    """mitmproxy addon (after authentication): logs in to the company proxy on the developer's behalf."""
+    """Proxy hooks (folded, see `chain`), after authentication: log in to the company proxy for the developer."""
 
     def __init__(self, authorization: str) -> None:
         """Send `authorization` (a `Basic …` value) to the company proxy."""

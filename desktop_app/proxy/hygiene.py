@@ -2,7 +2,7 @@
 
 mitmproxy keeps an idle or trickling connection for its `tcp_timeout` (10 minutes) and has no
 deadline for request headers, so anyone on the LAN could hold every file descriptor the proxy has.
-This addon watches each client connection from `client_connected` on, with one watchdog task on
+These proxy hooks watch each client connection from `client_connected` on, with one watchdog task on
 the proxy loop that looks at every open connection twice a second:
 
 - the first request head (the CONNECT, or a plain-HTTP request) must be complete within
@@ -68,7 +68,7 @@ class _Pending:
 
 
 class ConnectionHygiene:
-    """mitmproxy addon: deadlines and limits for client connections (see the module docstring)."""
+    """Proxy hooks (folded, see `chain`): deadlines and limits for client connections (see the module docstring)."""
 
     def __init__(self, developer_for: Callable[[connection.Client], str | None],
                  limits: HygieneLimits | None = None, on_closed: ClosedCallback | None = None) -> None:

@@ -2,7 +2,7 @@
 
 mitmproxy answers a failed upstream connection with a 502 whose body is its own advice to
 mitmproxy users ("…consider setting `connection_strategy` to `lazy`…") and tells nobody else. The
-`UpstreamWatch` addon:
+`UpstreamWatch` hooks:
 - classifies each failed connection, TLS handshake or stalled attempt by why it failed (the name
   did not resolve, the connection was refused, the certificate was not trusted, no answer in time);
 - rewrites the developer's 502 into a sentence naming the host, the reason, and that the lead knows;
@@ -83,7 +83,7 @@ def developer_body(target: str, via: str | None, reason: str) -> str:
 
 
 class UpstreamWatch:
-    """mitmproxy addon: notices upstream connections that fail or stall and tells everyone in words."""
+    """Proxy hooks (folded, see `chain`): says in words when upstream connections fail or stall."""
 
     def __init__(self, developer_for: Callable[[connection.Client], str | None], report: Report, *,
                  watched: Callable[[str], bool] = lambda _host: True,

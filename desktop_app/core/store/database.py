@@ -12,8 +12,8 @@ is `rollup`'s business). `open_reader` opens the read-only connections that `usa
 Thread rules (a connection belongs to one thread at a time):
 
 * The writer owns the write connection: one thread (the batching writer thread) calls `write`,
-  `write_many`, `add_counter`, `purge` and `refresh_rollups` (when idle, so readers find today
-  summarised too). `open` may run on another thread; the connection is guarded by a lock, but
+  `write_many`, `add_counter`, `purge` and `refresh_rollups` (after a write, at most once a minute, so
+  readers find even today mostly summarised). `open` may run on another thread; the connection is guarded by a lock, but
   interleaving writers gains nothing, batch instead.
 * Every reading thread opens its own read-only connection with `UsageStore.reader(target)` (or
   `store.read_connection()`), uses it from that thread only, and closes it. WAL lets readers run
@@ -328,7 +328,8 @@ class UsageStore:
     def refresh_rollups(self, progress: Progress | None = None) -> int:
         """Summarise every day not yet summarised (today included); return how many days that was.
 
-        The writer may call this when idle, so readers find even today summarised.
+        The writer calls this after a write, at most once a minute (`capture.pipeline.ROLLUP_INTERVAL`), so
+        readers find even today mostly summarised.
         """
         with self._lock:
             days = [row[0] for row in self._connection().execute("SELECT day FROM rollup_dirty ORDER BY day")]
