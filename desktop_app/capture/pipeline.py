@@ -118,10 +118,11 @@ class RecordingPipeline:
         if self._open_store is None:
             return
         pending = [*self._pending, *batches]
+        counts = self._unsaved_counts()
         try:
             if self._store is None:
                 self._store = self._open_store()
-            self._store.write_many(pending)
+            self._store.write_many(pending, list(counts.items()))
         except Exception as exc:  # noqa: BLE001 - disk full, locked, damaged: keep for the next batch
             kept = pending[-MAX_PENDING:]
             lost = len(pending) - len(kept)
@@ -132,14 +133,14 @@ class RecordingPipeline:
             return
         self.stats.stored += sum(len(b.usage) for b in pending)
         self._pending = []
+        self._counted(counts)
         if self._failing:
             self._failing = False
             logger.warning("Usage is being recorded again.")
         try:
-            self._save_counts()
             self._refresh_today_if_due()
-        except Exception as exc:  # noqa: BLE001 - both are retried after the next write
-            logger.warning("Could not update the counters or today's summary (%s); will retry.", exc)
+        except Exception as exc:  # noqa: BLE001 - retried after the next write
+            logger.warning("Could not update today's summary (%s); will retry.", exc)
 
     def _report_problem(self, exc: Exception) -> None:
         first, self._failing = not self._failing, True
@@ -159,14 +160,21 @@ class RecordingPipeline:
             self._refreshed_at = now
             self._store.refresh_rollups()
 
-    def _save_counts(self) -> None:
-        """Add what was lost since the last save to the store's counters."""
+    def _unsaved_counts(self) -> dict[str, int]:
+        """What was lost since the counts were last stored: {counter name: delta}, without zeros."""
         current = {"unparsed": self.stats.unparsed, "unrecorded": self.stats.unrecorded, "dropped": self._dropped()}
-        for name, value in current.items():
-            delta = value - self._saved_counts[name]
-            if delta and self._store is not None:
-                self._store.add_counter(name, delta)
-                self._saved_counts[name] = value
+        return {name: value - self._saved_counts[name] for name, value in current.items()
+                if value != self._saved_counts[name]}
+
+    def _counted(self, counts: dict[str, int]) -> None:
+        for name, delta in counts.items():
+            self._saved_counts[name] += delta
+
+    def _save_counts(self) -> None:
+        """Add what was lost since the last save to the store's counters (at close: no batch carries them)."""
+        if self._store is not None and (counts := self._unsaved_counts()):
+            self._store.write_many((), list(counts.items()))
+            self._counted(counts)
 
     def _write_content(self, batches: list[RecordBatch]) -> None:
         if self._content is None:

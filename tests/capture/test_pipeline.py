@@ -331,17 +331,24 @@ def test_losses_during_an_outage_are_saved_once_the_store_works(db, pipelines, m
     assert developers_stored(db) == ["carol", "dave"]
 
 
-def test_a_failure_to_save_the_counters_does_not_cost_the_listeners_their_events(db, pipelines, monkeypatch):
-    listener = Listener()
-    pipeline = pipelines(opener(db), listeners=[listener], dropped=lambda: 1)
+def test_the_loss_counters_travel_in_the_batch_transaction(db, pipelines, monkeypatch):
+    dropped = [1]
+    pipeline = pipelines(opener(db), dropped=lambda: dropped[0])
+    writes = []
+    real_write_many = UsageStore.write_many
 
-    def full_disk(self, name, delta):
-        raise StoreError(DISK_FULL)
+    def counting(self, batches, counters=()):
+        writes.append(list(counters))
+        real_write_many(self, batches, counters)
 
-    monkeypatch.setattr(UsageStore, "add_counter", full_disk)
+    monkeypatch.setattr(UsageStore, "write_many", counting)
     pipeline([chat_exchange("alice")])
-    assert developers_stored(db) == ["alice"]
-    assert [e.developer for e in listener.batches[0]] == ["alice"]
+    pipeline([chat_exchange("bob")])  # nothing new lost: nothing added again
+    dropped[0] = 3
+    pipeline([chat_exchange("carol")])
+    assert writes == [[("dropped", 1)], [], [("dropped", 2)]]  # one write per batch, counters inside it
+    assert stored_counters(db) == {"dropped": 3}
+    assert developers_stored(db) == ["alice", "bob", "carol"]
 
 
 # --- retention -----------------------------------------------------------------------------------

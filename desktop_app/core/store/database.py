@@ -12,7 +12,7 @@ is `rollup`'s business). `open_reader` opens the read-only connections that `usa
 Thread rules (a connection belongs to one thread at a time):
 
 * The writer owns the write connection: one thread (the batching writer thread) calls `write`,
-  `write_many`, `add_counter`, `purge` and `refresh_rollups` (after a write, at most once a minute, so
+  `write_many`, `purge` and `refresh_rollups` (after a write, at most once a minute, so
   readers find even today mostly summarised). `open` may run on another thread; the connection is guarded by a lock, but
   interleaving writers gains nothing, batch instead.
 * Every reading thread opens its own read-only connection with `UsageStore.reader(target)` (or
@@ -106,9 +106,14 @@ def open_reader(target: Target) -> Connection:
     return as_database(target).open_reader()
 
 
-def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str) -> Rows:
-    """Return `batches` as the rows `UsageStore.write_rows` stores: days in `zone`, events naming `instance`."""
+def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str,
+                 counters: Sequence[tuple[str, int]] = ()) -> Rows:
+    """Return `batches` (and `counters` to add to) as the rows `UsageStore.write_rows` stores.
+
+    Days are in `zone`; events name `instance`.
+    """
     return Rows(
+        counters=list(counters),
         usage=[(*usage_row(e, zone), instance) for b in batches for e in b.usage],
         telemetry=[(*telemetry_row(e, zone), instance) for b in batches for e in b.telemetry],
         quotas=_latest_quotas(batches),
@@ -280,8 +285,10 @@ class UsageStore:
         """Store one batch in one transaction (content records are not the store's business)."""
         self.write_many((batch,))
 
-    def write_many(self, batches: Sequence[RecordBatch]) -> None:
+    def write_many(self, batches: Sequence[RecordBatch], counters: Sequence[tuple[str, int]] = ()) -> None:
         """Store `batches` in one transaction; events already stored (same source_id) are skipped.
+
+        `counters` are (name, delta) pairs added to the store's counters in the same transaction.
 
         Afterwards, days that stopped receiving events are summarised (a failure there is logged:
         the events are safe and readers compute unsummarised days themselves).
@@ -289,7 +296,7 @@ class UsageStore:
         Raises:
             StoreError: The database could not be written (disk full, damaged file, ...).
         """
-        self.write_rows(prepare_rows(batches, self.zone, self.instance))
+        self.write_rows(prepare_rows(batches, self.zone, self.instance, counters))
 
     def write_rows(self, rows: Rows) -> None:
         """Store prepared `rows` in one transaction (see `write_many`); the spool replays them through here."""
@@ -339,11 +346,6 @@ class UsageStore:
                 if progress is not None:
                     progress(min(start + REFRESH_DAYS_PER_TRANSACTION, len(days)), len(days))
         return len(days)
-
-    def add_counter(self, name: str, delta: int) -> None:
-        """Add `delta` to the counter `name` (unparsed, unrecorded, dropped, ...), creating it at 0."""
-        with self._writing("written") as conn:
-            conn.execute(ADD_COUNTER, (name, delta))
 
     def purge(self, events_before: datetime) -> int:
         """Delete usage and telemetry events, OpenTelemetry tool calls and metric points older than `events_before`.

@@ -143,7 +143,7 @@ def spool_backlog(path: Path) -> Backlog | None:
 class SpooledStore:
     """The writer's store when the database is shared: the database while it answers, the spool while not.
 
-    It offers what the recording pipeline uses of a `UsageStore` (`write_many`, `add_counter`,
+    It offers what the recording pipeline uses of a `UsageStore` (`write_many`,
     `refresh_rollups`, `purge`, `close`, `zone`), from any thread (one lock).
     """
 
@@ -250,18 +250,14 @@ class SpooledStore:
                     return
             self._spool.add(rows)
 
-    def write_many(self, batches: Sequence[RecordBatch]) -> None:
-        """Store `batches` in the database, or in the spool while it is away.
+    def write_many(self, batches: Sequence[RecordBatch], counters: Sequence[tuple[str, int]] = ()) -> None:
+        """Store `batches` (and add to `counters`, see `UsageStore.write_many`) in the database, or spool them.
 
         Raises:
             SpoolFullError: The database is away and the spool is full (the refusal is counted).
             StoreError: The database refused the rows for another reason, or the spool file failed.
         """
-        self._write(prepare_rows(batches, self.zone, self.instance))
-
-    def add_counter(self, name: str, delta: int) -> None:
-        """Add `delta` to the counter `name` (through the spool while the database is away)."""
-        self._write(Rows(counters=[(name, delta)]))
+        self._write(prepare_rows(batches, self.zone, self.instance, counters))
 
     def _maintain(self, work: Callable[[UsageStore], int]) -> int:
         """Run database-only upkeep; while the database is away there is nothing to do (0)."""

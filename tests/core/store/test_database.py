@@ -276,9 +276,8 @@ def test_quotas_in_one_batch_end_as_written_one_by_one(store, tmp_path):
 
 
 def test_counters_accumulate(store):
-    store.add_counter("unparsed", 2)
-    store.add_counter("unparsed", 3)
-    store.add_counter("dropped", 1)
+    store.write_many((), [("unparsed", 2)])
+    store.write_many([RecordBatch(usage=(usage(),))], [("unparsed", 3), ("dropped", 1)])
     with closing(store.read_connection()) as conn:
         assert counters(conn) == {"dropped": 1, "unparsed": 5}
 

@@ -77,7 +77,7 @@ def test_a_database_that_goes_away_and_comes_back_gets_everything_once(database,
         store.write_many([RecordBatch(usage=(usage(1),))])
         server.stop()
         store.write_many([RecordBatch(usage=(usage(2), usage(3)))])
-        store.add_counter("unparsed", 2)
+        store.write_many((), [("unparsed", 2)])
         store.write_many([RecordBatch(usage=(usage(1),))])  # a retry of what was stored: no double count
         assert waiting(spool) == 3
         assert spool_backlog(spool).batches == 3
