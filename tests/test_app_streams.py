@@ -4,6 +4,7 @@ import os
 import sys
 
 from desktop_app.app import main
+from desktop_app.core.logging_setup import configure_logging
 
 
 def test_an_error_without_standard_streams_is_an_exit_code_not_a_crash(monkeypatch, tmp_path):
@@ -13,5 +14,6 @@ def test_an_error_without_standard_streams_is_an_exit_code_not_a_crash(monkeypat
                  "-o", str(tmp_path / "r.csv")])
     assert code == 1
     assert sys.stderr.name == sys.stdout.name == os.devnull
+    configure_logging(None, stream=False)  # main's handler writes to that stream: gone before it is closed
     sys.stdout.close()
     sys.stderr.close()
