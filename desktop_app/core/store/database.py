@@ -12,9 +12,9 @@ is `rollup`'s business). `open_reader` opens the read-only connections that `usa
 Thread rules (a connection belongs to one thread at a time):
 
 * The writer owns the write connection: one thread (the batching writer thread) calls `write`,
-  `write_many`, `purge` and `refresh_rollups` (after a write, at most once a minute, so
-  readers find even today mostly summarised). `open` may run on another thread; the connection is guarded by a lock, but
-  interleaving writers gains nothing, batch instead.
+  `write_many`, `purge` and `refresh_rollups` (after a write, at most once a minute, so readers
+  find even today mostly summarised). `open` may run on another thread; the connection is guarded
+  by a lock, but interleaving writers gains nothing, batch instead.
 * Every reading thread opens its own read-only connection with `UsageStore.reader(target)` (or
   `store.read_connection()`), uses it from that thread only, and closes it. WAL lets readers run
   while the writer commits; a reader sees the last committed transaction.
@@ -108,7 +108,7 @@ def open_reader(target: Target) -> Connection:
 
 def prepare_rows(batches: Sequence[RecordBatch], zone: DayZone, instance: str,
                  counters: Sequence[tuple[str, int]] = ()) -> Rows:
-    """Return `batches` (and `counters` to add to) as the rows `UsageStore.write_rows` stores.
+    """Return `batches` as the rows `UsageStore.write_rows` stores, with `counters` ((name, delta)) to add.
 
     Days are in `zone`; events name `instance`.
     """
