@@ -73,11 +73,8 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         self._size, self._regular = status.st_size, stat.S_ISREG(status.st_mode)
         return stream
 
-    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - the logging API's name
-        """Whether writing `record` would take a non-empty file past `maxBytes`."""
-        return self._overflows(_encoded_size(self.format(record) + self.terminator))
-
     def _overflows(self, size: int) -> bool:
+        """Whether `size` more bytes would take a non-empty file past `maxBytes` (opening a delayed file)."""
         if self.stream is None:  # delay was set
             self.stream = self._open()
         return 0 < self.maxBytes <= self._size + size and self._size > 0 and self._regular

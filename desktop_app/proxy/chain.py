@@ -170,7 +170,6 @@ class HookDispatch(addonmanager.AddonManager):
 
     def register(self, addon: object) -> object:
         """Register `addon` (see `AddonManager.register`) and forget the handlers found so far."""
-        self._changed()
         try:
             return super().register(addon)  # type: ignore[no-untyped-call]
         finally:
